@@ -1,0 +1,56 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+// Failure kinds, as they appear in a span's exception event.
+const (
+	failTimeout    = "UpstreamTimeout"
+	failIdle       = "StreamIdleTimeout"
+	failUpstream   = "UpstreamConnectionError"
+	failStream     = "UpstreamStreamError"
+	failClientGone = "ClientDisconnected"
+)
+
+// statusClientClosed is nginx's 499: the client went away before the answer.
+// Nobody reads it; it marks the access log.
+const statusClientClosed = 499
+
+var (
+	errUpstreamTimeout = errors.New("upstream did not answer within the upstream timeout")
+	errIdleTimeout     = errors.New("upstream stream was idle longer than the stream idle timeout")
+	errClientGone      = errors.New("client disconnected")
+)
+
+// classify is the one place where a failure to get an answer from upstream
+// becomes a status and a failure kind: our own timeouts are 504, a client
+// that left is 499, anything else (refused, reset, DNS) is 502.
+func classify(clientCtx, upstreamCtx context.Context, err error) (status int, kind string, cause error) {
+	switch {
+	case clientCtx.Err() != nil:
+		return statusClientClosed, failClientGone, errClientGone
+	case errors.Is(context.Cause(upstreamCtx), errUpstreamTimeout):
+		return http.StatusGatewayTimeout, failTimeout, errUpstreamTimeout
+	case errors.Is(context.Cause(upstreamCtx), errIdleTimeout):
+		return http.StatusGatewayTimeout, failIdle, errIdleTimeout
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, failTimeout, err
+	}
+	return http.StatusBadGateway, failUpstream, err
+}
+
+// upstreamError is the client's answer when no upstream answer came.
+func upstreamError(status int, cause error) *openai.Error {
+	typ := openai.TypeProxy
+	if status == http.StatusGatewayTimeout {
+		typ = openai.TypeTimeout
+	}
+	return &openai.Error{Status: status, Type: typ,
+		Message: fmt.Sprintf("Upstream request failed: %v", cause)}
+}

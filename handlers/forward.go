@@ -1,0 +1,215 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
+)
+
+// maxTracedForward is how much of a forwarded request or answer is kept to
+// trace it. Bodies are streamed through whatever their size; past this the
+// span simply has no input or output value.
+const maxTracedForward = 1 << 20
+
+// forwardNames are the span names the OpenAI instrumentor gives the calls
+// the proxy forwards without modelling them; other paths are named by
+// method and path.
+var forwardNames = map[string]string{
+	"/images/generations":   "ImagesResponse",
+	"/images/edits":         "ImagesResponse",
+	"/images/variations":    "ImagesResponse",
+	"/audio/transcriptions": "Transcription",
+	"/audio/translations":   "Translation",
+	"/audio/speech":         "Speech",
+	"/moderations":          "ModerationCreateResponse",
+}
+
+// newForwarder is the reverse proxy for every /v1 path the proxy does not
+// model: bodies pass untouched both ways, streams flush as they come.
+func (h *Handler) newForwarder() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			p := h.providers.Default()
+			target, err := url.Parse(p.URL(apiPath(pr.In.URL.Path), "", pr.In.URL.RawQuery))
+			if err != nil {
+				return // unreachable: the base URL was checked at start-up
+			}
+			pr.Out.URL = target
+			pr.Out.Host = ""
+			p.Authorize(pr.Out.Header)
+		},
+		Transport: h.transport,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			status, kind, cause := classify(r.Context(), r.Context(), err)
+			if c := callFrom(r); c != nil {
+				c.Fail(kind, cause)
+			}
+			upstreamError(status, cause).Write(w)
+		},
+	}
+}
+
+// apiPath is a request path without its /v1 prefix: the provider's base URL
+// has it.
+func apiPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/v1"); ok && (rest == "" || rest[0] == '/') {
+		return rest
+	}
+	return p
+}
+
+// callKey carries the span of a forwarded call to the error handler.
+type callKey struct{}
+
+func withCall(ctx context.Context, c *spans.Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+func callFrom(r *http.Request) *spans.Call {
+	c, _ := r.Context().Value(callKey{}).(*spans.Call)
+	return c
+}
+
+// serveForward forwards a call the proxy does not model and traces it with
+// a generic span: JSON or form fields in, JSON out.
+func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
+	path := apiPath(r.URL.Path)
+	name, known := forwardNames[path]
+	if !known {
+		name = r.Method + " " + r.URL.Path
+	}
+	op := spans.Generic(name)
+
+	// Keep the start of the body to trace it; the whole body still streams.
+	var in []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		head, err := io.ReadAll(io.LimitReader(r.Body, maxTracedForward))
+		if err != nil {
+			upstreamError(http.StatusBadRequest, err).Write(w)
+			return
+		}
+		in = head
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	}
+	traced := requestJSON(r.Header.Get("Content-Type"), in, len(in) < maxTracedForward)
+
+	p := h.providers.Default()
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, call := h.recorder.Start(ctx, spans.Request{
+		Op: &op, System: p.System, Provider: p.Host, Body: traced,
+		SessionID: r.Header.Get("X-Session-Id"), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+	})
+	rec := &recorder{ResponseWriter: w}
+	ok := false
+	defer func() {
+		switch {
+		case rec.status >= 400:
+			call.UpstreamError(rec.status, rec.body.Bytes())
+		case rec.status > 0 && rec.traced():
+			call.Response(rec.body.Bytes())
+			ok = true
+		case rec.status > 0:
+			ok = true
+		}
+		call.End(ok)
+	}()
+	h.forwarder.ServeHTTP(rec, r.WithContext(withCall(ctx, call)))
+}
+
+// requestJSON is the JSON a forwarded request is traced with: its body if
+// JSON, the fields of a multipart form (files left out), else nothing.
+func requestJSON(contentType string, body []byte, whole bool) []byte {
+	mt, params, err := mime.ParseMediaType(contentType)
+	switch {
+	case err != nil:
+		return nil
+	case isJSON(contentType) && whole:
+		return body
+	case mt == "multipart/form-data" && params["boundary"] != "":
+		return formJSON(body, params["boundary"])
+	}
+	return nil
+}
+
+// formJSON reads the non-file fields of a multipart form, as far as the
+// kept head of the body reaches, into a JSON object.
+func formJSON(body []byte, boundary string) []byte {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	out := []byte{'{'}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		if part.FileName() != "" || part.FormName() == "" {
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxTracedForward))
+		if err != nil {
+			break
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = openai.AppendJSONString(out, part.FormName())
+		out = append(out, ':')
+		out = openai.AppendJSONString(out, string(v))
+	}
+	if len(out) == 1 {
+		return nil
+	}
+	return append(out, '}')
+}
+
+// recorder notes the status of a forwarded answer and keeps the start of a
+// JSON body.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	json   bool
+	over   bool
+}
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+		rec.json = isJSON(rec.Header().Get("Content-Type"))
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	if rec.json && !rec.over {
+		if rec.body.Len()+len(p) > maxTracedForward {
+			rec.over = true
+		} else {
+			rec.body.Write(p)
+		}
+	}
+	return rec.ResponseWriter.Write(p)
+}
+
+// traced reports whether the whole answer was kept as JSON.
+func (rec *recorder) traced() bool { return rec.json && !rec.over }
+
+// Unwrap lets http.ResponseController (used by ReverseProxy to flush) reach
+// the real writer.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }

@@ -1,0 +1,262 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/stream"
+)
+
+// endpoint is one modelled API: its path under the provider's base, its
+// span mapping, and whether it streams.
+type endpoint struct {
+	path    string
+	op      *spans.Operation
+	streams bool
+}
+
+var (
+	chatEndpoint       = endpoint{path: "/chat/completions", op: &spans.Chat, streams: true}
+	completionEndpoint = endpoint{path: "/completions", op: &spans.Completion, streams: true}
+	embeddingsEndpoint = endpoint{path: "/embeddings", op: &spans.Embeddings}
+)
+
+// bodyPool holds the buffers request and response bodies are read into.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody keeps huge buffers out of the pool, so one 30 MiB upload
+// does not pin 30 MiB for the life of the process.
+const maxPooledBody = 1 << 20
+
+func getBuffer() *bytes.Buffer { return bodyPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		b.Reset()
+		bodyPool.Put(b)
+	}
+}
+
+// serveModel proxies one call to a modelled endpoint and traces it: read
+// and check the body, route the model, start the span, forward, then relay
+// the answer (a stream event by event) and finish the span from it.
+func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoint) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		(&openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("Content-Type must be application/json, not %q.", ct)}).Write(w)
+		return
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if e := h.readBody(buf, r); e != nil {
+		e.Write(w)
+		return
+	}
+	body := buf.Bytes()
+	req, err := openai.Inspect(body)
+	if err != nil {
+		err.(*openai.Error).Write(w)
+		return
+	}
+
+	provider, model := h.providers.Route(req.Model)
+	upBody := body
+	if model != req.Model {
+		upBody = openai.SetModel(body, model)
+	}
+	traced := upBody
+	// Ask for usage on the client's behalf so every stream has token
+	// counts; the relay takes out again what the client did not ask for.
+	strip := ep.streams && req.Stream && !req.IncludeUsage
+	if strip {
+		upBody = openai.WithIncludeUsage(upBody)
+	}
+
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, call := h.recorder.Start(ctx, spans.Request{
+		Op: ep.op, System: provider.System, Provider: provider.Host, Model: model, Body: traced,
+		SessionID: r.Header.Get("X-Session-Id"), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+	})
+	ok := false
+	defer func() { call.End(ok) }()
+
+	upCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var timer *time.Timer
+	if h.upstreamTimeout > 0 {
+		timer = time.AfterFunc(h.upstreamTimeout, func() { cancel(errUpstreamTimeout) })
+		defer timer.Stop()
+	}
+
+	out, err := http.NewRequestWithContext(upCtx, http.MethodPost,
+		provider.URL(ep.path, model, r.URL.RawQuery), bytes.NewReader(upBody))
+	if err != nil {
+		call.Fail(failUpstream, err)
+		upstreamError(http.StatusBadGateway, err).Write(w)
+		return
+	}
+	copyHeader(out.Header, r.Header)
+	// The proxy reads the answer to trace it, so it asks for it unencoded.
+	out.Header.Del("Accept-Encoding")
+	out.Header.Del("Content-Length")
+	out.ContentLength = int64(len(upBody))
+	provider.Authorize(out.Header)
+
+	resp, err := h.transport.RoundTrip(out)
+	if err != nil {
+		status, kind, cause := classify(r.Context(), upCtx, err)
+		call.Fail(kind, cause)
+		upstreamError(status, cause).Write(w)
+		return
+	}
+	defer resp.Body.Close()
+
+	copyHeader(w.Header(), resp.Header)
+	if isEventStream(resp.Header) {
+		if timer != nil {
+			timer.Stop() // from here on the idle timeout watches the stream
+		}
+		if strip {
+			w.Header().Del("Content-Length") // the client gets fewer bytes
+		}
+		w.WriteHeader(resp.StatusCode)
+		ok = h.relayStream(w, r, upCtx, cancel, resp, call, strip)
+		return
+	}
+	w.WriteHeader(resp.StatusCode)
+	ok = h.relayBody(w, r, upCtx, resp, call)
+}
+
+// readBody reads the request body into buf, up to the size limit.
+func (h *Handler) readBody(buf *bytes.Buffer, r *http.Request) *openai.Error {
+	tooLarge := &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest,
+		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes.", h.maxBodyBytes)}
+	if r.ContentLength > h.maxBodyBytes {
+		return tooLarge
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, h.maxBodyBytes+1))
+	if err != nil {
+		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("Reading request body: %v", err)}
+	}
+	if n > h.maxBodyBytes {
+		return tooLarge
+	}
+	return nil
+}
+
+// relayBody copies a whole (non-stream) answer to the client as it arrives,
+// keeps a copy, and traces it. It reports whether the call succeeded.
+func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx context.Context, resp *http.Response, call *spans.Call) bool {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if resp.ContentLength > 0 && resp.ContentLength <= h.maxBodyBytes {
+		buf.Grow(int(resp.ContentLength))
+	}
+	_, err := io.Copy(w, io.TeeReader(resp.Body, &cappedWriter{buf: buf, limit: h.maxBodyBytes}))
+	if err != nil {
+		_, kind, cause := classify(r.Context(), upCtx, err)
+		call.Fail(kind, fmt.Errorf("after %d bytes of the answer: %w", buf.Len(), cause))
+		panic(http.ErrAbortHandler) // headers are out: only aborting tells the client
+	}
+	// A body the proxy could not read whole, or one encoded against its
+	// request, is relayed but not traced as output.
+	readable := resp.Header.Get("Content-Encoding") == "" && int64(buf.Len()) <= h.maxBodyBytes
+	if resp.StatusCode >= 400 {
+		call.UpstreamError(resp.StatusCode, buf.Bytes())
+		return false
+	}
+	if readable {
+		call.Response(buf.Bytes())
+	}
+	return true
+}
+
+// relayStream relays an event stream and traces it as it passes. It reports
+// whether the call succeeded.
+func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx context.Context, cancel context.CancelCauseFunc,
+	resp *http.Response, call *spans.Call, strip bool) bool {
+	flush := func() {}
+	if f, ok := w.(http.Flusher); ok {
+		flush = f.Flush
+	}
+	flush() // the headers go out now, not with the first event
+	var src io.Reader = resp.Body
+	if h.streamIdleTimeout > 0 {
+		idle := time.AfterFunc(h.streamIdleTimeout, func() { cancel(errIdleTimeout) })
+		defer idle.Stop()
+		src = &idleReader{r: resp.Body, timer: idle, d: h.streamIdleTimeout}
+	}
+	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken}
+	err := relay.Copy(w, flush, src)
+	call.Response(relay.Acc.Result())
+
+	switch {
+	case err == nil && resp.StatusCode >= 400:
+		call.UpstreamError(resp.StatusCode, []byte(relay.Acc.Err()))
+		return false
+	case err == nil && relay.Acc.Err() != "":
+		call.Fail(failStream, fmt.Errorf("error event in stream: %s", relay.Acc.Err()))
+		return false
+	case err == nil && relay.Truncated():
+		call.Fail(failStream, errors.New("stream ended inside an event"))
+		return false
+	case err == nil:
+		return true
+	case errors.Is(err, stream.ErrWrite) || r.Context().Err() != nil:
+		// The client left: stop the upstream now, not at its next write.
+		cancel(errClientGone)
+		call.Fail(failClientGone, errClientGone)
+		return false
+	}
+	_, kind, cause := classify(r.Context(), upCtx, err)
+	if kind == failUpstream {
+		kind = failStream
+	}
+	call.Fail(kind, cause)
+	panic(http.ErrAbortHandler) // the client must see the stream break, not end
+}
+
+// cappedWriter keeps at most limit+1 bytes: enough to know a body was too
+// large to trace, without holding it.
+type cappedWriter struct {
+	buf   *bytes.Buffer
+	limit int64
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if room := c.limit + 1 - int64(c.buf.Len()); room > 0 {
+		if int64(len(p)) > room {
+			c.buf.Write(p[:room])
+		} else {
+			c.buf.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// idleReader restarts the idle timer after every read.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	i.timer.Reset(i.d)
+	return n, err
+}

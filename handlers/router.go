@@ -1,0 +1,160 @@
+package handlers
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
+)
+
+// Options configure the proxy's HTTP side.
+type Options struct {
+	// Providers routes model names to upstreams. Required.
+	Providers *openai.Providers
+	// Recorder makes the spans. Required.
+	Recorder *spans.Recorder
+	// Transport carries upstream requests; nil means NewTransport().
+	Transport http.RoundTripper
+	// MaxBodyBytes bounds a model request's body (413 above it); 0 means
+	// 32 MiB.
+	MaxBodyBytes int64
+	// UpstreamTimeout bounds a call until its answer is complete (for a
+	// stream: until its headers); 0 means none.
+	UpstreamTimeout time.Duration
+	// StreamIdleTimeout bounds the silence between two reads of a stream;
+	// 0 means none.
+	StreamIdleTimeout time.Duration
+	// Logger gets one line per failed call; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the default request body limit.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Handler is the proxy's HTTP handler.
+type Handler struct {
+	providers         *openai.Providers
+	recorder          *spans.Recorder
+	transport         http.RoundTripper
+	maxBodyBytes      int64
+	upstreamTimeout   time.Duration
+	streamIdleTimeout time.Duration
+	log               *slog.Logger
+	forwarder         *httputil.ReverseProxy
+	engine            *gin.Engine
+}
+
+// New builds the handler with every route of the LiteLLM proxy API it
+// serves, each with and without the /v1 prefix.
+func New(opts Options) *Handler {
+	h := &Handler{
+		providers:         opts.Providers,
+		recorder:          opts.Recorder,
+		transport:         opts.Transport,
+		maxBodyBytes:      opts.MaxBodyBytes,
+		upstreamTimeout:   opts.UpstreamTimeout,
+		streamIdleTimeout: opts.StreamIdleTimeout,
+		log:               opts.Logger,
+	}
+	if h.transport == nil {
+		h.transport = NewTransport()
+	}
+	if h.maxBodyBytes <= 0 {
+		h.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.forwarder = h.newForwarder()
+	h.forwarder.ErrorLog = slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(h.recover)
+	e.HandleMethodNotAllowed = false
+	for _, prefix := range []string{"", "/v1"} {
+		e.POST(prefix+"/chat/completions", h.model(&chatEndpoint))
+		e.POST(prefix+"/completions", h.model(&completionEndpoint))
+		e.POST(prefix+"/embeddings", h.model(&embeddingsEndpoint))
+		e.GET(prefix+"/models", h.forward)
+	}
+	// LiteLLM's health routes, without auth.
+	e.GET("/health/liveliness", liveliness)
+	e.GET("/health/liveness", liveliness)
+	e.GET("/health/readiness", readiness)
+	e.NoRoute(h.noRoute)
+	h.engine = e
+	return h
+}
+
+// ServeHTTP serves one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.engine.ServeHTTP(w, r) }
+
+func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
+	return func(c *gin.Context) { h.serveModel(c.Writer, c.Request, ep) }
+}
+
+func (h *Handler) forward(c *gin.Context) { h.serveForward(c.Writer, c.Request) }
+
+// noRoute forwards any other /v1 path untouched, and answers 404 in the
+// OpenAI format for the rest.
+func (h *Handler) noRoute(c *gin.Context) {
+	if p := c.Request.URL.Path; len(p) >= 4 && p[:4] == "/v1/" {
+		h.serveForward(c.Writer, c.Request)
+		return
+	}
+	(&openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound,
+		Message: "Unknown route: " + c.Request.Method + " " + c.Request.URL.Path}).Write(c.Writer)
+}
+
+// recover turns a panic into a 500 in the OpenAI format, except
+// http.ErrAbortHandler, which net/http uses to cut a response short.
+func (h *Handler) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
+			if !c.Writer.Written() {
+				(&openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeProxy,
+					Message: "Internal proxy error."}).Write(c.Writer)
+			}
+		}
+	}()
+	c.Next()
+}
+
+func liveliness(c *gin.Context) {
+	c.JSON(http.StatusOK, "I'm alive!")
+}
+
+func readiness(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "healthy"})
+}
+
+// NewTransport is the shared upstream transport: keep-alive pools sized for
+// a busy proxy, HTTP/2 where the upstream offers it, and no transparent
+// decompression (the proxy relays bytes as the upstream sent them).
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		DisableCompression:    true,
+	}
+}

@@ -1,0 +1,190 @@
+// Command llmproxy is a LiteLLM-compatible reverse proxy for LLM APIs that
+// records every call as an OpenInference span in Arize Phoenix.
+//
+// Point an OpenAI or LiteLLM client's base URL at it (http://localhost:4000)
+// and change nothing else: each call is forwarded to the provider, its
+// answer comes back as the provider sent it, streams included, and its span
+// is exported over OTLP gRPC in the background. Configuration is by
+// environment variable only; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/phoenixproxy/llmproxy/handlers"
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
+)
+
+// Config is the whole configuration, read from the environment.
+type Config struct {
+	Port int    `envconfig:"PORT" default:"4000"`
+	Host string `envconfig:"HOST" default:"0.0.0.0"`
+
+	openai.Env
+
+	CollectorEndpoint string `envconfig:"PHOENIX_COLLECTOR_ENDPOINT" default:"http://localhost:4317"`
+	ProjectName       string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
+	PhoenixAPIKey     string `envconfig:"PHOENIX_API_KEY"`
+	ClientHeaders     string `envconfig:"PHOENIX_CLIENT_HEADERS"`
+	ServiceName       string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
+
+	// The BatchSpanProcessor's settings, in the OpenTelemetry SDK's
+	// variables (milliseconds for durations).
+	BSPScheduleDelayMS int  `envconfig:"OTEL_BSP_SCHEDULE_DELAY" default:"5000"`
+	BSPExportTimeoutMS int  `envconfig:"OTEL_BSP_EXPORT_TIMEOUT" default:"30000"`
+	BSPMaxQueueSize    int  `envconfig:"OTEL_BSP_MAX_QUEUE_SIZE" default:"2048"`
+	BSPMaxExportBatch  int  `envconfig:"OTEL_BSP_MAX_EXPORT_BATCH_SIZE" default:"512"`
+	TracingDisabled    bool `envconfig:"OTEL_SDK_DISABLED" default:"false"`
+
+	MaxRequestBodyBytes int64         `envconfig:"MAX_REQUEST_BODY_BYTES" default:"33554432"`
+	UpstreamTimeout     time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"600s"`
+	StreamIdleTimeout   time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"300s"`
+	ShutdownTimeout     time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"30s"`
+	LogLevel            slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
+}
+
+// LoadConfig reads and checks the configuration. Every error names the
+// variable at fault.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return c, err
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"OTEL_BSP_SCHEDULE_DELAY", int64(c.BSPScheduleDelayMS)},
+		{"OTEL_BSP_EXPORT_TIMEOUT", int64(c.BSPExportTimeoutMS)},
+		{"OTEL_BSP_MAX_QUEUE_SIZE", int64(c.BSPMaxQueueSize)},
+		{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", int64(c.BSPMaxExportBatch)},
+		{"MAX_REQUEST_BODY_BYTES", c.MaxRequestBodyBytes},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			return c, fmt.Errorf("%s=%d: must be greater than 0", p.name, p.v)
+		}
+	}
+	if c.BSPMaxExportBatch > c.BSPMaxQueueSize {
+		return c, fmt.Errorf("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%d: must not exceed OTEL_BSP_MAX_QUEUE_SIZE=%d",
+			c.BSPMaxExportBatch, c.BSPMaxQueueSize)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return c, fmt.Errorf("PORT=%d: must be between 1 and 65535", c.Port)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"UPSTREAM_TIMEOUT", c.UpstreamTimeout}, {"STREAM_IDLE_TIMEOUT", c.StreamIdleTimeout}, {"SHUTDOWN_TIMEOUT", c.ShutdownTimeout}} {
+		if d.v < 0 {
+			return c, fmt.Errorf("%s=%s: must not be negative", d.name, d.v)
+		}
+	}
+	return c, nil
+}
+
+// exporterConfig is the span exporter's part of the configuration.
+func (c Config) exporterConfig() (spans.ExporterConfig, error) {
+	headers, err := spans.ParseHeaders(c.ClientHeaders)
+	if err != nil {
+		return spans.ExporterConfig{}, fmt.Errorf("PHOENIX_CLIENT_HEADERS: %w", err)
+	}
+	if c.PhoenixAPIKey != "" {
+		headers["authorization"] = "Bearer " + c.PhoenixAPIKey
+	}
+	return spans.ExporterConfig{
+		Endpoint:           c.CollectorEndpoint,
+		ProjectName:        c.ProjectName,
+		ServiceName:        c.ServiceName,
+		Headers:            headers,
+		BatchTimeout:       time.Duration(c.BSPScheduleDelayMS) * time.Millisecond,
+		ExportTimeout:      time.Duration(c.BSPExportTimeoutMS) * time.Millisecond,
+		MaxQueueSize:       c.BSPMaxQueueSize,
+		MaxExportBatchSize: c.BSPMaxExportBatch,
+		Disabled:           c.TracingDisabled,
+	}, nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "llmproxy:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := LoadConfig()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	providers, err := openai.NewProviders(cfg.Env)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	expCfg, err := cfg.exporterConfig()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	tp, err := spans.NewProvider(ctx, expCfg)
+	if err != nil {
+		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
+	}
+
+	handler := handlers.New(handlers.Options{
+		Providers:         providers,
+		Recorder:          spans.NewRecorder(tp),
+		MaxBodyBytes:      cfg.MaxRequestBodyBytes,
+		UpstreamTimeout:   cfg.UpstreamTimeout,
+		StreamIdleTimeout: cfg.StreamIdleTimeout,
+		Logger:            log,
+	})
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("llmproxy listening", "addr", ln.Addr().String(), "upstream", providers.Default().BaseURL,
+		"collector", cfg.CollectorEndpoint, "project", cfg.ProjectName, "tracing", !cfg.TracingDisabled)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down: draining requests, then flushing spans")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("draining requests", "err", err)
+	}
+	if err := tp.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("flushing spans: %w", err)
+	}
+	return nil
+}

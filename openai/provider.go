@@ -1,0 +1,167 @@
+package openai
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Provider is one upstream that speaks the OpenAI API.
+type Provider struct {
+	// Name is LiteLLM's prefix for it in model names ("groq" in
+	// "groq/llama-3.1-8b-instant").
+	Name string
+	// System is llm.system (the API family) and Host is llm.provider (who
+	// serves the model), in OpenInference's values.
+	System, Host string
+	// BaseURL is the API root that endpoint paths are appended to, e.g.
+	// https://api.openai.com/v1 (no trailing slash).
+	BaseURL string
+	// APIKey, when set, replaces the client's credentials upstream.
+	APIKey string
+	// APIVersion, for Azure, is the api-version query parameter.
+	APIVersion string
+}
+
+// Azure reports whether the provider uses Azure OpenAI's URLs and api-key
+// header.
+func (p *Provider) Azure() bool { return p.Name == "azure" }
+
+// URL is the upstream URL for an endpoint path such as "/chat/completions"
+// and the model as the provider names it. rawQuery is the client's query.
+func (p *Provider) URL(path, model, rawQuery string) string {
+	u := p.BaseURL
+	if p.Azure() {
+		// https://{resource}.openai.azure.com/openai/deployments/{model}/chat/completions?api-version=…
+		u += "/openai/deployments/" + url.PathEscape(model)
+		q, _ := url.ParseQuery(rawQuery)
+		if q.Get("api-version") == "" && p.APIVersion != "" {
+			q.Set("api-version", p.APIVersion)
+		}
+		rawQuery = q.Encode()
+	}
+	u += path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
+}
+
+// Authorize puts the proxy's own key for this provider on an upstream
+// request, replacing the client's. Without a key the client's credentials
+// pass through as they came.
+func (p *Provider) Authorize(h http.Header) {
+	if p.APIKey == "" {
+		return
+	}
+	if p.Azure() {
+		h.Del("Authorization")
+		h.Set("Api-Key", p.APIKey)
+		return
+	}
+	h.Del("Api-Key")
+	h.Set("Authorization", "Bearer "+p.APIKey)
+}
+
+// Env is the providers' configuration from the environment, with LiteLLM's
+// variable names. Embed it in a struct read by envconfig.
+type Env struct {
+	OpenAIAPIBase string `envconfig:"OPENAI_API_BASE"`
+	OpenAIBaseURL string `envconfig:"OPENAI_BASE_URL"`
+	OpenAIAPIKey  string `envconfig:"OPENAI_API_KEY"`
+
+	AzureAPIBase    string `envconfig:"AZURE_API_BASE"`
+	AzureAPIKey     string `envconfig:"AZURE_API_KEY"`
+	AzureAPIVersion string `envconfig:"AZURE_API_VERSION" default:"2024-12-01-preview"`
+
+	GroqAPIBase       string `envconfig:"GROQ_API_BASE" default:"https://api.groq.com/openai/v1"`
+	GroqAPIKey        string `envconfig:"GROQ_API_KEY"`
+	TogetherAPIBase   string `envconfig:"TOGETHERAI_API_BASE" default:"https://api.together.xyz/v1"`
+	TogetherAPIKey    string `envconfig:"TOGETHERAI_API_KEY"`
+	FireworksAPIBase  string `envconfig:"FIREWORKS_AI_API_BASE" default:"https://api.fireworks.ai/inference/v1"`
+	FireworksAPIKey   string `envconfig:"FIREWORKS_AI_API_KEY"`
+	DeepSeekAPIBase   string `envconfig:"DEEPSEEK_API_BASE" default:"https://api.deepseek.com/v1"`
+	DeepSeekAPIKey    string `envconfig:"DEEPSEEK_API_KEY"`
+	XAIAPIBase        string `envconfig:"XAI_API_BASE" default:"https://api.x.ai/v1"`
+	XAIAPIKey         string `envconfig:"XAI_API_KEY"`
+	MistralAPIBase    string `envconfig:"MISTRAL_API_BASE" default:"https://api.mistral.ai/v1"`
+	MistralAPIKey     string `envconfig:"MISTRAL_API_KEY"`
+	OpenRouterAPIBase string `envconfig:"OPENROUTER_API_BASE" default:"https://openrouter.ai/api/v1"`
+	OpenRouterAPIKey  string `envconfig:"OPENROUTER_API_KEY"`
+	PerplexityAPIBase string `envconfig:"PERPLEXITYAI_API_BASE" default:"https://api.perplexity.ai"`
+	PerplexityAPIKey  string `envconfig:"PERPLEXITYAI_API_KEY"`
+	CerebrasAPIBase   string `envconfig:"CEREBRAS_API_BASE" default:"https://api.cerebras.ai/v1"`
+	CerebrasAPIKey    string `envconfig:"CEREBRAS_API_KEY"`
+	OllamaAPIBase     string `envconfig:"OLLAMA_API_BASE" default:"http://localhost:11434"`
+}
+
+// DefaultOpenAIBase is OpenAI's API root.
+const DefaultOpenAIBase = "https://api.openai.com/v1"
+
+// Providers routes model names to providers. It is read-only once built.
+type Providers struct {
+	byName   map[string]*Provider
+	fallback *Provider
+}
+
+// NewProviders builds the routing table from the environment. A base URL
+// that is not an absolute http(s) URL is an error naming its variable.
+func NewProviders(env Env) (*Providers, error) {
+	openAIBase := env.OpenAIAPIBase
+	if openAIBase == "" {
+		openAIBase = env.OpenAIBaseURL
+	}
+	if openAIBase == "" {
+		openAIBase = DefaultOpenAIBase
+	}
+	type entry struct {
+		p   Provider
+		env string // the base URL's variable
+	}
+	entries := []entry{
+		{Provider{Name: "openai", System: "openai", Host: "openai", BaseURL: openAIBase, APIKey: env.OpenAIAPIKey}, "OPENAI_API_BASE"},
+		{Provider{Name: "azure", System: "openai", Host: "azure", BaseURL: env.AzureAPIBase, APIKey: env.AzureAPIKey, APIVersion: env.AzureAPIVersion}, "AZURE_API_BASE"},
+		{Provider{Name: "groq", System: "openai", Host: "groq", BaseURL: env.GroqAPIBase, APIKey: env.GroqAPIKey}, "GROQ_API_BASE"},
+		{Provider{Name: "together_ai", System: "openai", Host: "together", BaseURL: env.TogetherAPIBase, APIKey: env.TogetherAPIKey}, "TOGETHERAI_API_BASE"},
+		{Provider{Name: "fireworks_ai", System: "openai", Host: "fireworks", BaseURL: env.FireworksAPIBase, APIKey: env.FireworksAPIKey}, "FIREWORKS_AI_API_BASE"},
+		{Provider{Name: "deepseek", System: "openai", Host: "deepseek", BaseURL: env.DeepSeekAPIBase, APIKey: env.DeepSeekAPIKey}, "DEEPSEEK_API_BASE"},
+		{Provider{Name: "xai", System: "openai", Host: "xai", BaseURL: env.XAIAPIBase, APIKey: env.XAIAPIKey}, "XAI_API_BASE"},
+		{Provider{Name: "mistral", System: "mistralai", Host: "mistralai", BaseURL: env.MistralAPIBase, APIKey: env.MistralAPIKey}, "MISTRAL_API_BASE"},
+		{Provider{Name: "openrouter", System: "openai", Host: "openrouter", BaseURL: env.OpenRouterAPIBase, APIKey: env.OpenRouterAPIKey}, "OPENROUTER_API_BASE"},
+		{Provider{Name: "perplexity", System: "openai", Host: "perplexity", BaseURL: env.PerplexityAPIBase, APIKey: env.PerplexityAPIKey}, "PERPLEXITYAI_API_BASE"},
+		{Provider{Name: "cerebras", System: "openai", Host: "cerebras", BaseURL: env.CerebrasAPIBase, APIKey: env.CerebrasAPIKey}, "CEREBRAS_API_BASE"},
+		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: strings.TrimSuffix(env.OllamaAPIBase, "/") + "/v1"}, "OLLAMA_API_BASE"},
+	}
+	ps := &Providers{byName: make(map[string]*Provider, len(entries))}
+	for _, e := range entries {
+		p := e.p
+		if p.BaseURL == "" {
+			continue // not configured (Azure has no default)
+		}
+		u, err := url.Parse(p.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
+		}
+		p.BaseURL = strings.TrimSuffix(p.BaseURL, "/")
+		ps.byName[p.Name] = &p
+	}
+	ps.fallback = ps.byName["openai"]
+	return ps, nil
+}
+
+// Default is the provider for un-prefixed models and other API paths.
+func (ps *Providers) Default() *Provider { return ps.fallback }
+
+// Route returns the provider for a model name and the model as that
+// provider names it: "groq/llama3" routes to Groq as "llama3". Only known
+// prefixes are stripped ("openai/…" too, as LiteLLM does); any other name,
+// slashes included ("meta-llama/Llama-3"), goes to OpenAI's base as it is.
+func (ps *Providers) Route(model string) (*Provider, string) {
+	if prefix, rest, ok := strings.Cut(model, "/"); ok && rest != "" {
+		if p, known := ps.byName[prefix]; known {
+			return p, rest
+		}
+	}
+	return ps.fallback, model
+}

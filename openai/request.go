@@ -1,0 +1,129 @@
+package openai
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
+
+// Request is what the proxy reads of a JSON request body before forwarding
+// it.
+type Request struct {
+	// Model is the model field as the client sent it (maybe "provider/model").
+	Model string
+	// Stream is true when the client asked for server-sent events.
+	Stream bool
+	// IncludeUsage is true when the client asked for a usage chunk at the end
+	// of the stream (stream_options.include_usage).
+	IncludeUsage bool
+}
+
+// Inspect validates a JSON request body for a model endpoint and reads what
+// routing needs. It returns an *Error (status 400) for a body that is not a
+// JSON object or has no model.
+func Inspect(body []byte) (Request, error) {
+	if !gjson.ValidBytes(body) {
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
+			Message: "Request body is not valid JSON."}
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
+			Message: "Request body must be a JSON object."}
+	}
+	model := root.Get("model")
+	if model.Type != gjson.String || model.Str == "" {
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
+			Message: "Missing required parameter: 'model'."}
+	}
+	return Request{
+		Model:        model.Str,
+		Stream:       root.Get("stream").Type == gjson.True,
+		IncludeUsage: root.Get("stream_options.include_usage").Type == gjson.True,
+	}, nil
+}
+
+// SetModel returns body with its top-level model field replaced by model.
+// The rest of the body is kept byte for byte.
+func SetModel(body []byte, model string) []byte {
+	v := gjson.GetBytes(body, "model")
+	if v.Index <= 0 {
+		return body
+	}
+	quoted := strconv.Quote(model)
+	out := make([]byte, 0, len(body)-len(v.Raw)+len(quoted))
+	out = append(out, body[:v.Index]...)
+	out = append(out, quoted...)
+	return append(out, body[v.Index+len(v.Raw):]...)
+}
+
+// WithIncludeUsage returns body asking for a usage chunk at the end of the
+// stream: stream_options.include_usage set to true, whatever stream_options
+// held before (only include_usage is read by OpenAI today). The rest of the
+// body is kept byte for byte.
+func WithIncludeUsage(body []byte) []byte {
+	const member = `"stream_options":{"include_usage":true}`
+	if v := gjson.GetBytes(body, "stream_options"); v.Exists() && v.Index > 0 {
+		// Replace the value, keeping the other options.
+		opts := v.Raw
+		if v.IsObject() {
+			opts = withMember(v, "include_usage", "true")
+		} else {
+			opts = `{"include_usage":true}`
+		}
+		out := make([]byte, 0, len(body)+len(opts))
+		out = append(out, body[:v.Index]...)
+		out = append(out, opts...)
+		return append(out, body[v.Index+len(v.Raw):]...)
+	}
+	// Add the member before the closing brace.
+	end := len(body) - 1
+	for end >= 0 && body[end] != '}' {
+		end--
+	}
+	if end < 0 {
+		return body
+	}
+	out := make([]byte, 0, len(body)+len(member)+1)
+	out = append(out, body[:end]...)
+	if !emptyObjectBefore(body, end) {
+		out = append(out, ',')
+	}
+	out = append(out, member...)
+	return append(out, body[end:]...)
+}
+
+// withMember re-assembles a JSON object with key set to raw.
+func withMember(obj gjson.Result, key, raw string) string {
+	out := []byte{'{'}
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			return true
+		}
+		out = append(out, k.Raw...)
+		out = append(out, ':')
+		out = append(out, v.Raw...)
+		out = append(out, ',')
+		return true
+	})
+	out = append(out, strconv.Quote(key)...)
+	out = append(out, ':')
+	out = append(out, raw...)
+	return string(append(out, '}'))
+}
+
+// emptyObjectBefore reports whether only white space stands between the
+// object's opening brace and position end.
+func emptyObjectBefore(body []byte, end int) bool {
+	for i := end - 1; i >= 0; i-- {
+		switch body[i] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}

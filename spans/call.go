@@ -1,0 +1,183 @@
+package spans
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracerName is the instrumentation scope of every span the proxy makes.
+const tracerName = "github.com/phoenixproxy/llmproxy/spans"
+
+// Recorder starts one span per proxied call. It holds no per-call state and
+// is safe for concurrent use.
+type Recorder struct {
+	tracer trace.Tracer
+}
+
+// NewRecorder returns a Recorder whose spans go to tp.
+func NewRecorder(tp trace.TracerProvider) *Recorder {
+	return &Recorder{tracer: tp.Tracer(tracerName)}
+}
+
+// Request is what is known of a call when it starts.
+type Request struct {
+	Op *Operation
+	// System and Provider are llm.system (the API family, e.g. openai) and
+	// llm.provider (who hosts the model, e.g. azure).
+	System, Provider string
+	// Model is the model the request names, as sent upstream.
+	Model string
+	// Body is the request JSON as sent upstream, without the fields the
+	// proxy adds for itself (stream_options it asked for).
+	Body []byte
+	// SessionID, UserID and Tags come from the x-session-id, x-user-id and
+	// x-tags headers; empty when absent.
+	SessionID, UserID string
+	Tags              []string
+}
+
+// Call is the span of one proxied call. Its methods must be called from one
+// goroutine at a time; End must be called exactly once.
+type Call struct {
+	span trace.Span
+	op   *Operation
+}
+
+// Start starts the span of a call as a child of whatever span ctx carries
+// (the caller's traceparent), with all the request's attributes.
+func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
+	var a Attrs
+	a.String(KeySpanKind, req.Op.Kind)
+	if req.System != "" {
+		a.String(KeyLLMSystem, req.System)
+	}
+	if req.Provider != "" {
+		a.String(KeyLLMProvider, req.Provider)
+	}
+	if req.Model != "" && req.Op.Kind == KindLLM {
+		// The response's model replaces it when there is one.
+		a.String(KeyLLMModelName, req.Model)
+	}
+	body := gjson.ParseBytes(req.Body)
+	if body.IsObject() {
+		a.String(KeyInputValue, string(req.Body))
+		a.String(KeyInputMimeType, MimeJSON)
+		req.Op.Request(&a, body)
+		contextAttrs(&a, body, req)
+	}
+	ctx, span := r.tracer.Start(ctx, req.Op.Name,
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(a.KeyValues()...))
+	return ctx, &Call{span: span, op: req.Op}
+}
+
+// contextAttrs records who made the call: the OpenAI user field or the
+// x-user-id header, the session and tags headers, and request metadata.
+func contextAttrs(a *Attrs, body gjson.Result, req Request) {
+	userID := req.UserID
+	if userID == "" {
+		userID = body.Get("user").Str
+	}
+	if userID != "" {
+		a.String(KeyUserID, userID)
+	}
+	if req.SessionID != "" {
+		a.String(KeySessionID, req.SessionID)
+	}
+	if len(req.Tags) > 0 {
+		a.kv = append(a.kv, attribute.StringSlice(KeyTagTags, req.Tags))
+	}
+	if md := body.Get("metadata"); md.IsObject() {
+		a.String(KeyMetadata, md.Raw)
+	}
+}
+
+// FirstToken marks the moment the first token reached the client.
+func (c *Call) FirstToken() {
+	c.span.AddEvent(EventFirstToken)
+}
+
+// Response records a successful response body: output.value, the output
+// messages, the model and the token counts.
+func (c *Call) Response(body []byte) {
+	resp := gjson.ParseBytes(body)
+	if !resp.IsObject() {
+		if len(body) > 0 {
+			c.span.SetAttributes(attribute.String(KeyOutputValue, string(body)))
+		}
+		return
+	}
+	var a Attrs
+	a.String(KeyOutputValue, string(body))
+	a.String(KeyOutputMimeType, MimeJSON)
+	c.op.Response(&a, resp)
+	c.span.SetAttributes(a.KeyValues()...)
+}
+
+// UpstreamError records an error response from the provider the way the
+// OpenAI Python SDK raises it: status ERROR, described as
+// "NotFoundError: Error code: 404 - {…}", with an exception event.
+func (c *Call) UpstreamError(status int, body []byte) {
+	class := errorClass(status)
+	msg := fmt.Sprintf("Error code: %d", status)
+	if b := strings.TrimSpace(string(body)); b != "" {
+		msg += " - " + pythonRepr(body)
+	}
+	c.recordError("openai."+class, msg, class+": "+msg)
+}
+
+// Fail records an error that is not the provider's answer: a transport
+// failure, a timeout, a client that went away, a broken stream. kind names
+// it in the exception event (e.g. "UpstreamTimeout").
+func (c *Call) Fail(kind string, err error) {
+	msg := err.Error()
+	c.recordError(kind, msg, kind+": "+msg)
+}
+
+func (c *Call) recordError(typ, msg, description string) {
+	c.span.AddEvent(EventException, trace.WithAttributes(
+		attribute.String(KeyExceptionType, typ),
+		attribute.String(KeyExceptionMessage, msg),
+		attribute.String(KeyExceptionEscaped, "False"),
+	))
+	c.span.SetStatus(codes.Error, description)
+}
+
+// End ends the span; ok marks a call that succeeded.
+func (c *Call) End(ok bool) {
+	if ok {
+		c.span.SetStatus(codes.Ok, "")
+	}
+	c.span.End(trace.WithTimestamp(time.Now()))
+}
+
+// errorClass is the OpenAI SDK's exception class for an HTTP status
+// (openai/_client.py, _make_status_error).
+func errorClass(status int) string {
+	switch {
+	case status == 400:
+		return "BadRequestError"
+	case status == 401:
+		return "AuthenticationError"
+	case status == 403:
+		return "PermissionDeniedError"
+	case status == 404:
+		return "NotFoundError"
+	case status == 409:
+		return "ConflictError"
+	case status == 422:
+		return "UnprocessableEntityError"
+	case status == 429:
+		return "RateLimitError"
+	case status >= 500:
+		return "InternalServerError"
+	}
+	return "APIStatusError"
+}

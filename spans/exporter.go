@@ -1,0 +1,165 @@
+package spans
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// ExporterConfig says where spans go and how they are batched. The zero value
+// of a duration or size means the OpenTelemetry SDK's default.
+type ExporterConfig struct {
+	// Endpoint is the OTLP gRPC collector, e.g. http://localhost:4317
+	// (http means plaintext, https means TLS).
+	Endpoint string
+	// ProjectName is the Phoenix project (resource openinference.project.name).
+	ProjectName string
+	// ServiceName is the resource service.name.
+	ServiceName string
+	// Headers go with every export (Phoenix API key, client headers).
+	Headers map[string]string
+
+	BatchTimeout       time.Duration // OTEL_BSP_SCHEDULE_DELAY
+	ExportTimeout      time.Duration // OTEL_BSP_EXPORT_TIMEOUT
+	MaxQueueSize       int           // OTEL_BSP_MAX_QUEUE_SIZE
+	MaxExportBatchSize int           // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+
+	// Disabled turns tracing off (OTEL_SDK_DISABLED): a no-op tracer.
+	Disabled bool
+}
+
+// Provider is what the proxy needs of a tracer provider: a Tracer to start
+// spans and a Shutdown that flushes what is queued.
+type Provider struct {
+	trace.TracerProvider
+	shutdown func(context.Context) error
+}
+
+// Shutdown flushes queued spans and stops the exporter. It blocks until done
+// or until ctx ends.
+func (p *Provider) Shutdown(ctx context.Context) error {
+	if p.shutdown == nil {
+		return nil
+	}
+	return p.shutdown(ctx)
+}
+
+// NewProvider builds the TracerProvider: a BatchSpanProcessor over an OTLP
+// gRPC exporter, with no limit on the number of attributes per span (the
+// SDK's default of 128 cuts long conversations short). It does not wait for
+// the collector: gRPC connects lazily, and a dead collector only makes the
+// processor drop spans once its queue is full, never slows a request.
+func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
+	if cfg.Disabled {
+		return &Provider{TracerProvider: noop.NewTracerProvider()}, nil
+	}
+	endpoint, err := normalizeEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpointURL(endpoint)}
+	if len(cfg.Headers) > 0 {
+		opts = append(opts, otlptracegrpc.WithHeaders(cfg.Headers))
+	}
+	if cfg.ExportTimeout > 0 {
+		opts = append(opts, otlptracegrpc.WithTimeout(cfg.ExportTimeout))
+	}
+	exporter, err := otlptracegrpc.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating OTLP gRPC exporter for %s: %w", endpoint, err)
+	}
+
+	var bspOpts []sdktrace.BatchSpanProcessorOption
+	if cfg.BatchTimeout > 0 {
+		bspOpts = append(bspOpts, sdktrace.WithBatchTimeout(cfg.BatchTimeout))
+	}
+	if cfg.ExportTimeout > 0 {
+		bspOpts = append(bspOpts, sdktrace.WithExportTimeout(cfg.ExportTimeout))
+	}
+	if cfg.MaxQueueSize > 0 {
+		bspOpts = append(bspOpts, sdktrace.WithMaxQueueSize(cfg.MaxQueueSize))
+	}
+	if cfg.MaxExportBatchSize > 0 {
+		bspOpts = append(bspOpts, sdktrace.WithMaxExportBatchSize(cfg.MaxExportBatchSize))
+	}
+
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
+		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(exporter, bspOpts...)),
+		sdktrace.WithRawSpanLimits(Limits()),
+	)
+	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown}, nil
+}
+
+// NewResource is the resource every span carries: the service name and the
+// Phoenix project.
+func NewResource(serviceName, projectName string) *resource.Resource {
+	return resource.NewSchemaless(
+		attribute.String("service.name", serviceName),
+		attribute.String(KeyProjectName, projectName),
+	)
+}
+
+// Limits are the SDK's span limits without the cap on the attribute count:
+// a 200-message conversation has well over 128 attributes, and Phoenix keeps
+// them all. Attribute values are not truncated either, as in the Python SDK.
+func Limits() sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	l.AttributeCountLimit = -1
+	l.AttributeValueLengthLimit = -1
+	return l
+}
+
+// normalizeEndpoint accepts what Phoenix users write: a URL with scheme
+// (http://host:4317) or a bare host:port, which means plaintext.
+func normalizeEndpoint(s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("collector endpoint is empty")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("collector endpoint %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("collector endpoint %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("collector endpoint %q has no host", s)
+	}
+	return s, nil
+}
+
+// ParseHeaders reads PHOENIX_CLIENT_HEADERS: "k=v,k2=v2", values URL-encoded
+// as in OTEL_EXPORTER_OTLP_HEADERS.
+func ParseHeaders(s string) (map[string]string, error) {
+	h := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("header %q is not key=value", pair)
+		}
+		dv, err := url.QueryUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("header %q: %w", k, err)
+		}
+		h[strings.ToLower(k)] = dv
+	}
+	return h, nil
+}

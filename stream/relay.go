@@ -1,0 +1,212 @@
+package stream
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/tidwall/gjson"
+)
+
+// ErrRead and ErrWrite tell which side of a relay failed: reading the
+// upstream or writing to the client.
+var (
+	ErrRead  = errors.New("reading upstream stream")
+	ErrWrite = errors.New("writing stream to client")
+)
+
+// Relay copies one event stream from upstream to client and accumulates its
+// chunks. Create one per stream; the zero value relays unchanged.
+type Relay struct {
+	// StripUsage removes from the client's stream what the proxy added by
+	// asking for stream_options.include_usage on its behalf: the usage-only
+	// chunk and the "usage":null member of every other chunk. The client then
+	// receives the bytes it would have received without the proxy, framed by
+	// whole events rather than by reads.
+	StripUsage bool
+	// OnFirstToken, when set, is called once, when the first token has been
+	// written to the client.
+	OnFirstToken func()
+
+	// Acc holds the merged response.
+	Acc Accumulator
+	// Done is set when the [DONE] event passed.
+	Done bool
+	// BadChunks counts data events that were not JSON (skipped, relayed).
+	BadChunks int
+
+	parser  Parser
+	out     []byte // StripUsage: the events to write for the current read
+	pending bool   // a first token was seen and is yet to be reported
+}
+
+// bufPool holds the read buffers of relays: a stream reads into one 32 KiB
+// buffer for its whole life.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// Copy relays src to dst until src ends, flushing after every write. It
+// returns nil when the upstream ended the stream, else an error wrapping
+// ErrRead or ErrWrite.
+func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if err := r.relay(dst, flush, buf[:n]); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			if r.StripUsage && len(r.parser.Pending()) > 0 {
+				// A truncated last event: pass it on as it came.
+				if err := write(dst, flush, r.parser.Pending()); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("%w: %w", ErrRead, rerr)
+		}
+	}
+}
+
+// Truncated reports whether the stream ended inside an event.
+func (r *Relay) Truncated() bool { return len(bytes.TrimSpace(r.parser.Pending())) > 0 }
+
+func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
+	if !r.StripUsage {
+		// The client gets the read as it came, before anything parses it.
+		if err := write(dst, flush, chunk); err != nil {
+			return err
+		}
+		r.parser.Feed(chunk, r.observe)
+	} else {
+		r.out = r.out[:0]
+		r.parser.Feed(chunk, r.frame)
+		if len(r.out) > 0 {
+			if err := write(dst, flush, r.out); err != nil {
+				return err
+			}
+		}
+	}
+	if r.pending {
+		r.pending = false
+		if r.OnFirstToken != nil {
+			r.OnFirstToken()
+		}
+	}
+	return nil
+}
+
+func write(dst io.Writer, flush func(), b []byte) error {
+	if _, err := dst.Write(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	flush()
+	return nil
+}
+
+// observe interprets one event's data.
+func (r *Relay) observe(ev Event) {
+	if !ev.HasData {
+		return
+	}
+	if isDone(ev.Data) {
+		r.Done = true
+		return
+	}
+	first, err := r.Acc.Add(ev.Data)
+	if err != nil {
+		r.BadChunks++
+	}
+	if first {
+		r.pending = true
+	}
+}
+
+// frame keeps or rewrites one event for the client (StripUsage) and
+// interprets it.
+func (r *Relay) frame(ev Event) {
+	raw := ev.Raw
+	if ev.HasData {
+		if UsageOnly(ev.Data) {
+			r.observe(ev)
+			return // the client did not ask for it
+		}
+		raw = StripNullUsage(raw)
+	}
+	r.out = append(r.out, raw...)
+	r.observe(ev)
+}
+
+func isDone(data []byte) bool {
+	return bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]"))
+}
+
+// UsageOnly reports whether a chunk is the one include_usage adds at the end
+// of a stream: an empty choices list and a usage object.
+func UsageOnly(data []byte) bool {
+	choices := gjson.GetBytes(data, "choices")
+	return choices.IsArray() && len(choices.Array()) == 0 && gjson.GetBytes(data, "usage").IsObject()
+}
+
+// nullUsage is the member include_usage adds to every chunk but the last
+// (OpenAI: "All other chunks will also include a usage field, but with a
+// null value"); OpenAI writes it compactly, as the chunk's last member.
+var nullUsage = []byte(`"usage":null`)
+
+// StripNullUsage removes a top-level "usage":null member from an event's raw
+// bytes, with its separating comma. Anything else is returned unchanged.
+func StripNullUsage(raw []byte) []byte {
+	i := bytes.LastIndex(raw, nullUsage)
+	if i < 0 {
+		return raw
+	}
+	start, end := i, i+len(nullUsage)
+	// Take the comma before the member, or else the one after it.
+	j := start - 1
+	for j >= 0 && isSpace(raw[j]) {
+		j--
+	}
+	switch {
+	case j >= 0 && raw[j] == ',':
+		start = j
+	case j >= 0 && raw[j] == '{':
+		k := end
+		for k < len(raw) && isSpace(raw[k]) {
+			k++
+		}
+		if k < len(raw) && raw[k] == ',' {
+			end = k + 1
+		}
+	default:
+		return raw
+	}
+	out := make([]byte, 0, len(raw)-(end-start))
+	out = append(out, raw[:start]...)
+	out = append(out, raw[end:]...)
+	// Only a top-level member may go: the JSON must stay valid with the same
+	// value everywhere else.
+	if data := dataOf(out); data != nil && gjson.ValidBytes(data) && !gjson.GetBytes(data, "usage").Exists() {
+		return out
+	}
+	return raw
+}
+
+// dataOf returns the JSON of a single-line data event.
+func dataOf(raw []byte) []byte {
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	data, ok := bytes.CutPrefix(line, []byte("data:"))
+	if !ok {
+		return nil
+	}
+	return bytes.TrimSpace(data)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

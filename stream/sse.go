@@ -1,0 +1,108 @@
+package stream
+
+import "bytes"
+
+// Event is one dispatched server-sent event. Its slices are valid only
+// during the callback that receives it.
+type Event struct {
+	// Type is the event field ("" when the stream names none).
+	Type string
+	// Data is the data lines joined by "\n", as the SSE spec assembles them.
+	Data []byte
+	// Raw is every byte of the event as it came, its blank line included.
+	Raw []byte
+	// HasData is false for a block of comments or empty lines: bytes to pass
+	// on, but no event to interpret.
+	HasData bool
+}
+
+// Parser splits a byte stream into server-sent events, leniently, as the
+// HTML Living Standard reads them (9.2.6 Interpreting an event stream): lines
+// end in CRLF, LF or CR, possibly split across reads; "data:" with or without
+// a space; multi-line data; comments and unknown fields ignored. Lines have no
+// length limit. The zero value is ready to use.
+type Parser struct {
+	line    []byte // the current, incomplete line
+	data    []byte // data lines of the current event
+	event   string
+	hasData bool
+	raw     []byte // bytes of the current event so far
+	// skipLF is set after a CR ends a line: an LF right after it belongs to
+	// the same line ending, even in the next read.
+	skipLF bool
+}
+
+// Feed parses p and calls emit for each event it completes. It never
+// modifies p.
+func (p *Parser) Feed(b []byte, emit func(Event)) {
+	for len(b) > 0 {
+		if p.skipLF {
+			p.skipLF = false
+			if b[0] == '\n' {
+				p.raw = append(p.raw, '\n')
+				b = b[1:]
+				continue
+			}
+		}
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			p.line = append(p.line, b...)
+			p.raw = append(p.raw, b...)
+			return
+		}
+		p.line = append(p.line, b[:i]...)
+		p.raw = append(p.raw, b[:i+1]...)
+		if b[i] == '\r' {
+			p.skipLF = true
+		}
+		b = b[i+1:]
+		p.endLine(emit)
+	}
+}
+
+// Pending reports the bytes of an event that has started but not ended: at
+// the end of a stream, a truncated event.
+func (p *Parser) Pending() []byte { return p.raw }
+
+// endLine interprets one complete line.
+func (p *Parser) endLine(emit func(Event)) {
+	line := p.line
+	p.line = p.line[:0]
+	if len(line) == 0 {
+		p.dispatch(emit)
+		return
+	}
+	if line[0] == ':' {
+		return // comment
+	}
+	field, value := line, []byte(nil)
+	if i := bytes.IndexByte(line, ':'); i >= 0 {
+		field, value = line[:i], line[i+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+	}
+	switch string(field) {
+	case "data":
+		if p.hasData {
+			p.data = append(p.data, '\n')
+		}
+		p.data = append(p.data, value...)
+		p.hasData = true
+	case "event":
+		p.event = string(value)
+	}
+}
+
+// dispatch ends the current event at a blank line. A blank line with no data
+// before it dispatches nothing, as in the spec, but its bytes still count as
+// the event's (so a relay that re-frames by events keeps them).
+func (p *Parser) dispatch(emit func(Event)) {
+	if p.hasData || len(p.raw) > 0 {
+		emit(Event{Type: p.event, Data: p.data, Raw: p.raw, HasData: p.hasData})
+	}
+	p.data = p.data[:0]
+	p.raw = p.raw[:0]
+	p.event = ""
+	p.hasData = false
+}
