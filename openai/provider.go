@@ -131,7 +131,7 @@ func NewProviders(env Env) (*Providers, error) {
 		{Provider{Name: "openrouter", System: "openai", Host: "openrouter", BaseURL: env.OpenRouterAPIBase, APIKey: env.OpenRouterAPIKey}, "OPENROUTER_API_BASE"},
 		{Provider{Name: "perplexity", System: "openai", Host: "perplexity", BaseURL: env.PerplexityAPIBase, APIKey: env.PerplexityAPIKey}, "PERPLEXITYAI_API_BASE"},
 		{Provider{Name: "cerebras", System: "openai", Host: "cerebras", BaseURL: env.CerebrasAPIBase, APIKey: env.CerebrasAPIKey}, "CEREBRAS_API_BASE"},
-		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: strings.TrimSuffix(env.OllamaAPIBase, "/") + "/v1"}, "OLLAMA_API_BASE"},
+		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: ollamaBase(env.OllamaAPIBase)}, "OLLAMA_API_BASE"},
 	}
 	ps := &Providers{byName: make(map[string]*Provider, len(entries))}
 	for _, e := range entries {
@@ -148,6 +148,14 @@ func NewProviders(env Env) (*Providers, error) {
 	}
 	ps.fallback = ps.byName["openai"]
 	return ps, nil
+}
+
+// ollamaBase is Ollama's OpenAI-compatible root under its server URL.
+func ollamaBase(server string) string {
+	if server == "" {
+		return ""
+	}
+	return strings.TrimSuffix(server, "/") + "/v1"
 }
 
 // Default is the provider for un-prefixed models and other API paths.

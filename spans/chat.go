@@ -48,7 +48,9 @@ func chatResponse(a *Attrs, resp gjson.Result) {
 func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	a.stringIf(indexed(prefix, i, SuffixMessageRole), msg.Get("role"))
 	switch content := msg.Get("content"); {
-	case content.Type == gjson.String:
+	case content.Type == gjson.String && content.Str != "":
+		// An empty content is not recorded: the instrumentor tests it for
+		// truth (chat-detailed-usage, chat-text-to-image-tool).
 		a.String(indexed(prefix, i, SuffixMessageContent), content.Str)
 	case content.IsArray():
 		contentsPrefix := indexed(prefix, i, SuffixMessageContents)

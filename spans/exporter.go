@@ -41,7 +41,17 @@ type ExporterConfig struct {
 // spans and a Shutdown that flushes what is queued.
 type Provider struct {
 	trace.TracerProvider
-	shutdown func(context.Context) error
+	shutdown   func(context.Context) error
+	forceFlush func(context.Context) error
+}
+
+// ForceFlush exports every span that has ended, blocking until done or
+// until ctx ends.
+func (p *Provider) ForceFlush(ctx context.Context) error {
+	if p.forceFlush == nil {
+		return nil
+	}
+	return p.forceFlush(ctx)
 }
 
 // Shutdown flushes queued spans and stops the exporter. It blocks until done
@@ -97,7 +107,7 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(exporter, bspOpts...)),
 		sdktrace.WithRawSpanLimits(Limits()),
 	)
-	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown}, nil
+	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush}, nil
 }
 
 // NewResource is the resource every span carries: the service name and the

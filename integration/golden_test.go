@@ -1,0 +1,348 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/integration/otlptest"
+)
+
+// Deliberate differences between the proxy's spans and the official
+// instrumentor's golden spans. Every other key, value, event and status must
+// be the same.
+var (
+	// addedKeys are keys the proxy records that the golden spans lack.
+	addedKeys = map[string]string{
+		"llm.provider":      "who hosts the model (OpenInference llm.provider); this instrumentor version did not record it",
+		"llm.finish_reason": "OpenInference llm.finish_reason from choice 0; this instrumentor version did not record it",
+		"llm.model_name":    "the request's model on spans without a response (errors), so a failed call still shows its model",
+		"llm.system":        "the API family on embedding spans too",
+	}
+	// addedPrefixes are key families the proxy records on streams: it asks
+	// the upstream for usage on the client's behalf (stream_options).
+	addedStreamPrefixes = []string{"llm.token_count."}
+	// droppedEventKeys are exception event keys only a Python process has.
+	droppedEventKeys = map[string]string{
+		"exception.stacktrace": "a Python traceback of the instrumented SDK; the proxy has no client stack",
+	}
+)
+
+// goldenSpan is one span of fixtures/openai/spans in OTLP JSON.
+type goldenSpan struct {
+	Name       string     `json:"name"`
+	Kind       string     `json:"kind"`
+	Attributes []otlpKV   `json:"attributes"`
+	Events     []otlpEvnt `json:"events"`
+	Status     struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"status"`
+}
+
+type otlpKV struct {
+	Key   string         `json:"key"`
+	Value map[string]any `json:"value"`
+}
+
+type otlpEvnt struct {
+	Name       string   `json:"name"`
+	Attributes []otlpKV `json:"attributes"`
+}
+
+func loadGolden(t *testing.T, path string) goldenSpan {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g goldenSpan
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return g
+}
+
+// otlpValue turns an OTLP JSON value into what otlptest gives for it.
+func otlpValue(v map[string]any) any {
+	for k, x := range v {
+		switch k {
+		case "stringValue":
+			return x
+		case "intValue":
+			n, _ := strconv.ParseInt(fmt.Sprint(x), 10, 64)
+			return n
+		case "doubleValue":
+			return x.(float64)
+		case "boolValue":
+			return x
+		case "arrayValue":
+			var out []any
+			vals, _ := x.(map[string]any)["values"].([]any)
+			for _, e := range vals {
+				out = append(out, otlpValue(e.(map[string]any)))
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func kvMap(kvs []otlpKV) map[string]any {
+	m := make(map[string]any, len(kvs))
+	for _, kv := range kvs {
+		m[kv.Key] = otlpValue(kv.Value)
+	}
+	return m
+}
+
+// sameValue compares attribute values; strings holding JSON objects or
+// arrays compare as JSON (Python and Go serialize differently).
+func sameValue(got, want any) bool {
+	gs, ok1 := got.(string)
+	ws, ok2 := want.(string)
+	if ok1 && ok2 && gs != ws {
+		gj, gerr := parseJSONContainer(gs)
+		wj, werr := parseJSONContainer(ws)
+		return gerr == nil && werr == nil && reflect.DeepEqual(gj, wj)
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+func parseJSONContainer(s string) (any, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || (s[0] != '{' && s[0] != '[') {
+		return nil, fmt.Errorf("not a JSON container")
+	}
+	var v any
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return normalizeNumbers(v), nil
+}
+
+// normalizeNumbers makes 1 and 1.0 equal, as they are to Python and Go.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+	}
+	return v
+}
+
+// compareSpan lists every difference between a received span and the
+// golden one that is not a deliberate one.
+func compareSpan(got otlptest.Span, want goldenSpan, stream bool) []string {
+	var diffs []string
+	if got.Name != want.Name {
+		diffs = append(diffs, fmt.Sprintf("name: got %q, want %q", got.Name, want.Name))
+	}
+	if want.Kind == "SPAN_KIND_INTERNAL" && got.Kind != tracepb.Span_SPAN_KIND_INTERNAL {
+		diffs = append(diffs, fmt.Sprintf("kind: got %v, want INTERNAL", got.Kind))
+	}
+	wantAttrs := kvMap(want.Attributes)
+	for k, w := range wantAttrs {
+		g, ok := got.Attributes[k]
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("missing %s = %.200v", k, w))
+			continue
+		}
+		if k == "output.value" && stream {
+			g = withoutUsage(g)
+		}
+		if !sameValue(g, w) {
+			diffs = append(diffs, fmt.Sprintf("%s:\n  got  %.600v\n  want %.600v", k, g, w))
+		}
+	}
+	for k, g := range got.Attributes {
+		if _, ok := wantAttrs[k]; ok {
+			continue
+		}
+		if _, ok := addedKeys[k]; ok {
+			continue
+		}
+		if stream && hasAnyPrefix(k, addedStreamPrefixes) {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("extra %s = %.200v", k, g))
+	}
+	wantCode := map[string]tracepb.Status_StatusCode{
+		"STATUS_CODE_OK": tracepb.Status_STATUS_CODE_OK, "STATUS_CODE_ERROR": tracepb.Status_STATUS_CODE_ERROR,
+		"": tracepb.Status_STATUS_CODE_UNSET,
+	}[want.Status.Code]
+	if got.StatusCode != wantCode {
+		diffs = append(diffs, fmt.Sprintf("status: got %v, want %v", got.StatusCode, wantCode))
+	}
+	if got.StatusMessage != want.Status.Message {
+		diffs = append(diffs, fmt.Sprintf("status message:\n  got  %q\n  want %q", got.StatusMessage, want.Status.Message))
+	}
+	diffs = append(diffs, compareEvents(got.Events, want.Events)...)
+	return diffs
+}
+
+func compareEvents(got []otlptest.Event, want []otlpEvnt) []string {
+	if len(got) != len(want) {
+		var names []string
+		for _, e := range got {
+			names = append(names, e.Name)
+		}
+		return []string{fmt.Sprintf("events: got %v, want %d events", names, len(want))}
+	}
+	var diffs []string
+	for i, w := range want {
+		g := got[i]
+		if g.Name != w.Name {
+			diffs = append(diffs, fmt.Sprintf("event %d: got %q, want %q", i, g.Name, w.Name))
+			continue
+		}
+		for k, wv := range kvMap(w.Attributes) {
+			if _, dropped := droppedEventKeys[k]; dropped {
+				continue
+			}
+			if gv := g.Attributes[k]; !reflect.DeepEqual(gv, wv) {
+				diffs = append(diffs, fmt.Sprintf("event %s %s:\n  got  %v\n  want %v", w.Name, k, gv, wv))
+			}
+		}
+	}
+	return diffs
+}
+
+// withoutUsage drops the usage the proxy asked for from a stream's output.
+func withoutUsage(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return v
+	}
+	delete(m, "usage")
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientRequest is the request a LiteLLM or OpenAI client would send the
+// proxy for a recorded call: the same body to /v1/<endpoint>, with Azure
+// deployments named "azure/<deployment>" and forms rebuilt from the golden
+// span's recorded fields.
+func clientRequest(t *testing.T, proxyURL string, c fakeprovider.Cassette, golden goldenSpan) *http.Request {
+	t.Helper()
+	path := c.Request.Path()
+	body := []byte(c.Request.Body)
+	contentType := "application/json"
+	if strings.Contains(c.Request.URL, "azure.com") {
+		path = "/v1" + path[strings.LastIndex(path, "/chat/"):]
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.Replace(body, []byte(`"model": "`), []byte(`"model": "azure/`), 1)
+	}
+	if c.Request.Body == "[multipart form data omitted]" {
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(kvMap(golden.Attributes)["input.value"].(string)), &fields); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		keys := make([]string, 0, len(fields))
+		for k := range fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			_ = mw.WriteField(k, fields[k])
+		}
+		fw, _ := mw.CreateFormFile("file", "speech.mp3")
+		_, _ = fw.Write([]byte("ID3 not really audio"))
+		_ = mw.Close()
+		body, contentType = buf.Bytes(), mw.FormDataContentType()
+	}
+	req, err := http.NewRequest(c.Request.Method, proxyURL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer sk-client-secret-0123456789")
+	return req
+}
+
+// TestGoldenSpans sends every recorded call through the proxy: the client
+// must get the recorded answer byte for byte, and the span that reaches the
+// collector must match the official instrumentor's span for the same call.
+func TestGoldenSpans(t *testing.T) {
+	dir := fixturesDir(t)
+	cassettes, err := fakeprovider.LoadDir(filepath.Join(dir, "cassettes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, harnessOptions{cassettes: cassettes})
+	for _, c := range cassettes {
+		t.Run(c.Name, func(t *testing.T) {
+			golden := loadGolden(t, filepath.Join(dir, "spans", c.Name+".json"))
+			resp, err := http.DefaultClient.Do(clientRequest(t, h.proxy.URL, c, golden))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != c.Response.Code {
+				t.Errorf("status: got %d, want %d (%s)", resp.StatusCode, c.Response.Code, got)
+			}
+			if string(got) != c.Response.Body {
+				t.Errorf("body differs from the recorded one:\n got  %.500q\n want %.500q", got, c.Response.Body)
+			}
+			span := h.span(t)
+			for _, d := range compareSpan(span, golden, c.Response.IsStream()) {
+				t.Error(d)
+			}
+			if c.Response.IsStream() && c.Response.Code == 200 {
+				// The client did not ask for usage; the proxy did, and the
+				// fake answered as OpenAI does: the span has the counts.
+				if _, ok := span.Attributes["llm.token_count.total"]; !ok {
+					t.Errorf("stream span has no token counts: %v", span.Attributes)
+				}
+			}
+			if s := fmt.Sprint(span.Attributes, span.Events); strings.Contains(s, "sk-client-secret") {
+				t.Errorf("the client's API key is in the span")
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phoenixproxy/llmproxy/handlers"
+	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/integration/otlptest"
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
+)
+
+// fixturesDir is the shared recorded traffic: ../shared/fixtures/openai
+// beside the repository, or $FIXTURES_DIR.
+func fixturesDir(t testing.TB) string {
+	if d := os.Getenv("FIXTURES_DIR"); d != "" {
+		return d
+	}
+	d, err := filepath.Abs("../../shared/fixtures/openai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("fixtures not found at %s (set FIXTURES_DIR): %v", d, err)
+	}
+	return d
+}
+
+// harness is one proxy between a fake provider and an OTLP receiver.
+type harness struct {
+	upstream *fakeprovider.Server
+	receiver *otlptest.Receiver
+	provider *spans.Provider
+	proxy    *httptest.Server
+}
+
+type harnessOptions struct {
+	cassettes         []fakeprovider.Cassette
+	env               openai.Env // base URLs are pointed at the fake
+	upstreamTimeout   time.Duration
+	streamIdleTimeout time.Duration
+	maxBodyBytes      int64
+	upstream          http.Handler // replaces the fake provider when set
+}
+
+func newHarness(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	h := &harness{upstream: fakeprovider.New(o.cassettes)}
+	h.upstream.EmulateIncludeUsage = true
+	var upstream http.Handler = h.upstream
+	if o.upstream != nil {
+		upstream = o.upstream
+	}
+	up := httptest.NewServer(upstream)
+	t.Cleanup(up.Close)
+
+	h.receiver = otlptest.Start(t)
+	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+		Endpoint:     h.receiver.Endpoint(),
+		ProjectName:  "proxy-tests",
+		ServiceName:  "llmproxy",
+		Headers:      map[string]string{"authorization": "Bearer phoenix-key"},
+		BatchTimeout: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.provider = tp
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	env := o.env
+	env.OpenAIAPIBase = up.URL + "/v1"
+	env.AzureAPIBase = up.URL
+	providers, err := openai.NewProviders(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
+		Providers:         providers,
+		Recorder:          spans.NewRecorder(tp),
+		UpstreamTimeout:   o.upstreamTimeout,
+		StreamIdleTimeout: o.streamIdleTimeout,
+		MaxBodyBytes:      o.maxBodyBytes,
+	}))
+	t.Cleanup(h.proxy.Close)
+	return h
+}
+
+// span flushes the exporter and returns the one span that arrived since
+// the last reset.
+func (h *harness) span(t *testing.T) otlptest.Span {
+	t.Helper()
+	if err := h.provider.ForceFlush(context.Background()); err != nil {
+		t.Fatalf("flushing spans: %v", err)
+	}
+	got := h.receiver.WaitFor(t, 1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("got %d spans, want 1", len(got))
+	}
+	h.receiver.Reset()
+	return got[0]
+}
