@@ -65,11 +65,9 @@ func WithIncludeUsage(body []byte) []byte {
 	const member = `"stream_options":{"include_usage":true}`
 	if v := gjson.GetBytes(body, "stream_options"); v.Exists() && v.Index > 0 {
 		// Replace the value, keeping the other options.
-		opts := v.Raw
+		opts := `{"include_usage":true}`
 		if v.IsObject() {
 			opts = withMember(v, "include_usage", "true")
-		} else {
-			opts = `{"include_usage":true}`
 		}
 		out := make([]byte, 0, len(body)+len(opts))
 		out = append(out, body[:v.Index]...)

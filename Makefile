@@ -1,0 +1,47 @@
+# llmproxy: the two commands a user needs are `make run` and `make test`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 10s
+
+.PHONY: run build test lint unit e2e bench fuzz clean
+
+## run: start the proxy on :4000 (configure with environment variables, see README)
+run:
+	$(GO) run .
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/llmproxy .
+
+## test: everything CI runs: formatting, vet, staticcheck, Go tests with -race, short fuzz runs, the end-to-end suite
+test: lint unit fuzz e2e
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run each parser fuzz target for FUZZTIME (seed corpora run in `unit` too)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzRelay$$' -fuzztime $(FUZZTIME) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzAccumulator$$' -fuzztime $(FUZZTIME) ./stream
+
+## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run
+e2e:
+	$(MAKE) -C integration/e2e test
+
+## bench: speed and memory against a direct call and a bare httputil.ReverseProxy
+bench:
+	$(GO) run ./integration/bench
+
+clean:
+	rm -rf bin
+	$(MAKE) -C integration/e2e clean
