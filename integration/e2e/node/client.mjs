@@ -2,7 +2,9 @@
 // Usage: node client.mjs <case>
 // The SDK reads OPENAI_BASE_URL and OPENAI_API_KEY from the environment, as in
 // any app pointed at a LiteLLM-compatible proxy. Prints one JSON object: what
-// the caller got back (content, tool calls, chunk count, or the error status).
+// the caller got back, in the shape tests/cases.py summarizes Python calls:
+// model, content per choice, tool calls, finish_reason, usage, chunk count;
+// or ok=false with the HTTP status.
 import OpenAI from 'openai';
 
 const client = new OpenAI({ maxRetries: 0 });
@@ -14,7 +16,7 @@ const cases = {
       model: 'gpt-5-nano',
       messages: [{ role: 'user', content: 'Hello!' }],
     });
-    return { content: r.choices[0].message.content, model: r.model, usage: r.usage };
+    return summary(r);
   },
   // Same request as the chat-streaming cassette.
   async stream() {
@@ -23,13 +25,20 @@ const cases = {
       messages: [{ role: 'user', content: 'Hello!' }],
       stream: true,
     });
-    let content = '';
+    let content = null;
     let chunks = 0;
+    let model = null;
+    let finish_reason = null;
+    let usage = null;
     for await (const c of s) {
       chunks++;
-      content += c.choices[0]?.delta?.content ?? '';
+      model = c.model ?? model;
+      usage = c.usage ? pickUsage(c.usage) : usage;
+      const choice = c.choices[0];
+      if (choice?.delta?.content != null) content = (content ?? '') + choice.delta.content;
+      if (choice?.finish_reason) finish_reason = choice.finish_reason;
     }
-    return { content, chunks };
+    return { model, chunks, finish_reason, usage, content: content == null ? [] : [content], tool_calls: [] };
   },
   // Same request as the chat-tools cassette.
   async tools() {
@@ -55,10 +64,27 @@ const cases = {
       ],
       tool_choice: 'auto',
     });
-    const m = r.choices[0].message;
-    return { tool_calls: m.tool_calls ?? [], finish_reason: r.choices[0].finish_reason };
+    return summary(r);
   },
 };
+
+function pickUsage(u) {
+  return { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens };
+}
+
+function summary(r) {
+  return {
+    model: r.model,
+    usage: r.usage ? pickUsage(r.usage) : null,
+    content: r.choices.map((c) => c.message.content),
+    tool_calls: (r.choices[0].message.tool_calls ?? []).map((t) => ({
+      id: t.id,
+      name: t.function.name,
+      arguments: t.function.arguments,
+    })),
+    finish_reason: r.choices[0].finish_reason,
+  };
+}
 
 const name = process.argv[2];
 if (!cases[name]) {

@@ -1,0 +1,473 @@
+"""The calls the suite makes, each as an application would make it.
+
+Every case reproduces one cassette's recorded request byte-for-byte in JSON
+(the fake provider only answers a request whose body equals a recording), so
+each client is used unchanged except for its base URL and a dummy API key.
+
+The same case runs twice: through the proxy (the pytest process, never
+instrumented) and straight against the fake provider from `oracle.py`, a
+subprocess in which the official OpenInference instrumentors are on. A case's
+`run(target)` returns a JSON-able summary of what the caller got back.
+
+This module must not import openinference or opentelemetry: the proxy-side
+calls must stay uninstrumented.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import recorded
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a case sends its request."""
+
+    root: str  # http://127.0.0.1:PORT, no trailing slash
+    api_key: str
+    via_proxy: bool
+
+    @property
+    def v1(self) -> str:
+        return self.root + "/v1"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    client: str  # openai | openai-async | litellm | node
+    cassette: str
+    run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
+    # How the oracle reproduces the call when the client cannot be
+    # instrumented in Python (node): a Python call with the same body.
+    oracle_run: Callable[[Target], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def span_name(self) -> str:
+        return span_name_for(self.cassette)
+
+    @property
+    def span_kind(self) -> str:
+        return "EMBEDDING" if self.span_name == "CreateEmbeddings" else "LLM"
+
+    @property
+    def stream(self) -> bool:
+        return recorded.is_stream(self.cassette)
+
+    @property
+    def status(self) -> int:
+        return recorded.status(self.cassette)
+
+    @property
+    def litellm(self) -> bool:
+        return self.client == "litellm"
+
+
+def span_name_for(cassette: str) -> str:
+    url = recorded.interaction(cassette)["request"]["url"]
+    if url.endswith("/chat/completions"):
+        return "ChatCompletion"
+    if url.endswith("/completions"):
+        return "Completion"
+    if url.endswith("/embeddings"):
+        return "CreateEmbeddings"
+    raise ValueError(f"{cassette}: no span name for {url}")
+
+
+# --- summaries: what the caller got, in one shape for every client ----------
+
+
+def _tool_calls(calls: Any) -> list[dict[str, Any]]:
+    out = []
+    for c in calls or []:
+        c = c if isinstance(c, dict) else c.model_dump()
+        fn = c.get("function") or {}
+        out.append({"id": c.get("id"), "name": fn.get("name"), "arguments": fn.get("arguments")})
+    return out
+
+
+def _usage(u: Any) -> dict[str, Any] | None:
+    if u is None:
+        return None
+    u = u if isinstance(u, dict) else u.model_dump()
+    return {k: u.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
+def summarize(resp: Any) -> dict[str, Any]:
+    """A non-streamed response (OpenAI SDK or LiteLLM object)."""
+    d = resp if isinstance(resp, dict) else resp.model_dump(warnings=False)
+    s: dict[str, Any] = {"ok": True, "model": d.get("model"), "usage": _usage(d.get("usage"))}
+    if d.get("object") == "list":
+        s["vectors"] = [recorded.decode_vector(x["embedding"]) for x in d["data"]]
+        return s
+    choices = d.get("choices") or []
+    if choices and "message" in choices[0]:
+        s["content"] = [c["message"].get("content") for c in choices]
+        s["tool_calls"] = _tool_calls(choices[0]["message"].get("tool_calls"))
+    else:
+        s["texts"] = [c.get("text") for c in choices]
+    s["finish_reason"] = choices[0].get("finish_reason") if choices else None
+    return s
+
+
+class StreamSummary:
+    """Accumulates stream chunks the way a caller reading them would."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.model: str | None = None
+        self.content: dict[int, str] = {}
+        self.texts: dict[int, str] = {}
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+
+    def add(self, chunk: Any) -> None:
+        d = chunk if isinstance(chunk, dict) else chunk.model_dump(warnings=False)
+        self.chunks += 1
+        self.model = d.get("model") or self.model
+        if d.get("usage"):
+            self.usage = _usage(d["usage"])
+        for ch in d.get("choices") or []:
+            i = ch.get("index") or 0
+            if ch.get("finish_reason") and i == 0:
+                self.finish_reason = ch["finish_reason"]
+            if ch.get("text") is not None and "delta" not in ch:
+                self.texts[i] = self.texts.get(i, "") + ch["text"]
+                continue
+            delta = ch.get("delta") or {}
+            if delta.get("content") is not None:
+                self.content[i] = self.content.get(i, "") + delta["content"]
+            for tc in delta.get("tool_calls") or []:
+                acc = self.calls.setdefault(tc.get("index") or 0, {"id": None, "name": "", "arguments": ""})
+                acc["id"] = tc.get("id") or acc["id"]
+                fn = tc.get("function") or {}
+                acc["name"] += fn.get("name") or ""
+                acc["arguments"] += fn.get("arguments") or ""
+
+    def result(self) -> dict[str, Any]:
+        s: dict[str, Any] = {
+            "ok": True,
+            "model": self.model,
+            "chunks": self.chunks,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+        }
+        if self.texts:
+            s["texts"] = [self.texts[i] for i in sorted(self.texts)]
+        else:
+            s["content"] = [self.content[i] for i in sorted(self.content)]
+            s["tool_calls"] = [self.calls[i] for i in sorted(self.calls)]
+        return s
+
+
+def failure(e: BaseException) -> dict[str, Any]:
+    status = getattr(e, "status_code", None) or getattr(getattr(e, "response", None), "status_code", None)
+    return {"ok": False, "status": status, "error": f"{type(e).__name__}: {e}"[:2000]}
+
+
+def guarded(fn: Callable[[Target], dict[str, Any]]) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        try:
+            return fn(t)
+        except Exception as e:  # the caller's view of an error is the summary
+            return failure(e)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+# --- OpenAI Python SDK --------------------------------------------------------
+
+
+def _openai(t: Target) -> Any:
+    import openai
+
+    # max_retries=0: a proxy failure must show as one failed call, not as
+    # three requests (and three spans) after backoff.
+    return openai.OpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0)
+
+
+def _async_openai(t: Target) -> Any:
+    import openai
+
+    return openai.AsyncOpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0)
+
+
+def openai_chat(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        return summarize(_openai(t).chat.completions.create(**recorded.request_body(cassette)))
+
+    return guarded(run)
+
+
+def openai_chat_async(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            async with _async_openai(t) as client:
+                return summarize(await client.chat.completions.create(**recorded.request_body(cassette)))
+
+        return asyncio.run(go())
+
+    return guarded(run)
+
+
+def openai_stream(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        s = StreamSummary()
+        body = recorded.request_body(cassette)  # includes "stream": true
+        with _openai(t).chat.completions.create(**body) as stream:
+            for chunk in stream:
+                s.add(chunk)
+        return s.result()
+
+    return guarded(run)
+
+
+def openai_stream_async(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            s = StreamSummary()
+            async with _async_openai(t) as client:
+                stream = await client.chat.completions.create(**recorded.request_body(cassette))
+                async for chunk in stream:
+                    s.add(chunk)
+            return s.result()
+
+        return asyncio.run(go())
+
+    return guarded(run)
+
+
+def openai_completion(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        body = recorded.request_body(cassette)
+        resp = _openai(t).completions.create(**body)
+        if body.get("stream"):
+            s = StreamSummary()
+            for chunk in resp:
+                s.add(chunk)
+            return s.result()
+        return summarize(resp)
+
+    return guarded(run)
+
+
+def openai_embeddings(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        return summarize(_openai(t).embeddings.create(**recorded.request_body(cassette)))
+
+    return guarded(run)
+
+
+@guarded
+def openai_embeddings_sdk_default(t: Target) -> dict[str, Any]:
+    """No encoding_format: the SDK asks for base64 itself and decodes it,
+    which is what embeddings-dimensions recorded."""
+    resp = _openai(t).embeddings.create(
+        model="text-embedding-3-small",
+        input="Generate embeddings with specific dimensions",
+        dimensions=256,
+    )
+    return summarize(resp)
+
+
+@guarded
+def openai_chat_explicit(t: Target) -> dict[str, Any]:
+    """chat-basic, written as in the OpenAI quickstart."""
+    resp = _openai(t).chat.completions.create(
+        model="gpt-5-nano",
+        messages=[{"role": "user", "content": "Hello!"}],
+    )
+    return summarize(resp)
+
+
+# --- LiteLLM -------------------------------------------------------------------
+# LiteLLM users reach an OpenAI-compatible proxy either as the OpenAI provider
+# with api_base (model="openai/<name>") or through the litellm_proxy provider
+# with api_base set to the proxy root. Both are covered.
+
+
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.telemetry = False
+    return litellm
+
+
+def _litellm_chat_kwargs(cassette: str) -> dict[str, Any]:
+    body = recorded.request_body(cassette)
+    body["model"] = "openai/" + body["model"]
+    return body
+
+
+def litellm_completion(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        kw = _litellm_chat_kwargs(cassette)
+        return summarize(_litellm().completion(api_base=t.v1, api_key=t.api_key, max_retries=0, **kw))
+
+    return guarded(run)
+
+
+def litellm_acompletion_stream(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        litellm = _litellm()
+
+        async def go() -> dict[str, Any]:
+            s = StreamSummary()
+            kw = _litellm_chat_kwargs(cassette)
+            resp = await litellm.acompletion(api_base=t.v1, api_key=t.api_key, max_retries=0, **kw)
+            async for chunk in resp:
+                s.add(chunk)
+            return s.result()
+
+        return asyncio.run(go())
+
+    return guarded(run)
+
+
+def litellm_proxy_completion(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """model="litellm_proxy/<name>", api_base = the proxy root, as LiteLLM's
+    docs show for a LiteLLM proxy; LiteLLM then POSTs {root}/chat/completions.
+    The fake provider only serves /v1, so the oracle goes to {root}/v1."""
+
+    def run(t: Target) -> dict[str, Any]:
+        body = recorded.request_body(cassette)
+        body["model"] = "litellm_proxy/" + body["model"]
+        base = t.root if t.via_proxy else t.v1
+        return summarize(_litellm().completion(api_base=base, api_key=t.api_key, max_retries=0, **body))
+
+    return guarded(run)
+
+
+def litellm_embedding(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        body = recorded.request_body(cassette)
+        model = "openai/" + body.pop("model")
+        return summarize(_litellm().embedding(model=model, api_base=t.v1, api_key=t.api_key, **body))
+
+    return guarded(run)
+
+
+def litellm_text_completion(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        body = recorded.request_body(cassette)
+        body["model"] = "openai/" + body["model"]
+        return summarize(_litellm().text_completion(api_base=t.v1, api_key=t.api_key, max_retries=0, **body))
+
+    return guarded(run)
+
+
+# --- OpenAI Node SDK -------------------------------------------------------------
+
+
+def node(script_case: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "OPENAI_BASE_URL": t.v1,
+            "OPENAI_API_KEY": t.api_key,
+        }
+        p = subprocess.run(
+            ["node", "client.mjs", script_case],
+            cwd=NODE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if p.returncode != 0 or not p.stdout.strip():
+            return {"ok": False, "status": None, "error": f"node exited {p.returncode}: {p.stderr[-2000:]}"}
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    return run
+
+
+# --- the list --------------------------------------------------------------------
+
+CASES: list[Case] = [
+    # OpenAI Python SDK, sync and async.
+    Case("openai-chat", "openai", "chat-basic", openai_chat_explicit),
+    Case("openai-chat-multiturn-async", "openai-async", "chat-multiturn", openai_chat_async("chat-multiturn")),
+    Case("openai-chat-developer-usage", "openai", "chat-detailed-usage", openai_chat("chat-detailed-usage")),
+    Case("openai-chat-image", "openai", "chat-image-to-text", openai_chat("chat-image-to-text")),
+    Case("openai-chat-json-mode", "openai", "chat-json-mode", openai_chat("chat-json-mode")),
+    Case("openai-tools", "openai", "chat-tools", openai_chat("chat-tools")),
+    Case("openai-stream", "openai", "chat-streaming", openai_stream("chat-streaming")),
+    Case(
+        "openai-stream-async-web-search",
+        "openai-async",
+        "chat-streaming-web-search",
+        openai_stream_async("chat-streaming-web-search"),
+    ),
+    Case(
+        "openai-stream-usage",
+        "openai",
+        "synthetic-chat-streaming-usage",
+        openai_stream("synthetic-chat-streaming-usage"),
+    ),
+    Case(
+        "openai-stream-tools",
+        "openai",
+        "synthetic-chat-streaming-tools",
+        openai_stream("synthetic-chat-streaming-tools"),
+    ),
+    Case("openai-completion", "openai", "completion-basic", openai_completion("completion-basic")),
+    Case("openai-completion-stream", "openai", "completion-streaming", openai_completion("completion-streaming")),
+    Case("openai-completion-batch", "openai", "completion-text-batch", openai_completion("completion-text-batch")),
+    Case("openai-embeddings-float", "openai", "embeddings-basic", openai_embeddings("embeddings-basic")),
+    Case("openai-embeddings-sdk-base64", "openai", "embeddings-dimensions", openai_embeddings_sdk_default),
+    Case("openai-embeddings-batch", "openai", "embeddings-whitespace", openai_embeddings("embeddings-whitespace")),
+    Case("openai-error-unknown-model", "openai", "chat-unknown-model", openai_chat("chat-unknown-model")),
+    Case("openai-error-bad-request", "openai", "chat-bad-request", openai_chat("chat-bad-request")),
+    Case(
+        "openai-embeddings-error",
+        "openai",
+        "embeddings-unknown-model",
+        openai_embeddings("embeddings-unknown-model"),
+    ),
+    # LiteLLM SDK.
+    Case("litellm-completion", "litellm", "chat-basic", litellm_completion("chat-basic")),
+    Case("litellm-acompletion-stream", "litellm", "chat-streaming", litellm_acompletion_stream("chat-streaming")),
+    Case("litellm-tools", "litellm", "chat-tools", litellm_completion("chat-tools")),
+    Case("litellm-proxy-json-mode", "litellm", "chat-json-mode", litellm_proxy_completion("chat-json-mode")),
+    Case("litellm-embedding", "litellm", "embeddings-basic", litellm_embedding("embeddings-basic")),
+    Case("litellm-text-completion", "litellm", "completion-basic", litellm_text_completion("completion-basic")),
+    Case("litellm-error-unknown-model", "litellm", "chat-unknown-model", litellm_completion("chat-unknown-model")),
+    # OpenAI Node SDK (node/client.mjs); the oracle sends the same body from Python.
+    Case("node-chat", "node", "chat-basic", node("chat"), oracle_run=openai_chat("chat-basic")),
+    Case("node-stream", "node", "chat-streaming", node("stream"), oracle_run=openai_stream("chat-streaming")),
+    Case("node-tools", "node", "chat-tools", node("tools"), oracle_run=openai_chat("chat-tools")),
+]
+
+BY_ID = {c.id: c for c in CASES}
+assert len(BY_ID) == len(CASES), "case ids must be unique"
+
+
+def run_cases(cases: list[Case], target: Target, *, oracle: bool = False, gap: float = 0.05) -> dict[str, Any]:
+    """Runs the cases one after another and returns, per case id, what the
+    caller got and the wall-clock window [start, end] the call took. Spans are
+    told apart by that window, so calls never overlap and a short gap
+    separates them."""
+    import time
+
+    out: dict[str, Any] = {}
+    for case in cases:
+        fn = case.oracle_run if (oracle and case.oracle_run) else case.run
+        start = time.time()
+        result = fn(target)
+        end = time.time()
+        out[case.id] = {"window": [start, end], "result": result}
+        time.sleep(gap)
+    return out

@@ -1,0 +1,101 @@
+"""Every deliberate difference between the proxy's spans and the official
+instrumentors' spans of the same calls, each with its reason. test_oracle.py
+compares everything else and fails on any difference not listed here.
+
+Key: (oracle, scope, path).
+  oracle  "openai" (openinference-instrumentation-openai) or "litellm"
+          (openinference-instrumentation-litellm).
+  scope   space-separated words, all of which must hold:
+            all        any case
+            stream     streaming cases only
+            error      cases whose provider answer is an HTTP error
+            case:<id>  that case only
+            extra      only where the proxy records something the
+                       instrumentor does not (never a missing or unequal value)
+  path    what differs, as an fnmatch glob. A span attribute is its name
+          (llm.token_count.prompt); inside an attribute holding JSON, the path
+          continues after '#' with dotted keys and list indexes
+          (output.value#usage, output.value#data.0.embedding). Pseudo fields:
+          name, span_kind, status_code, status_message, events (the list of
+          event names), event:<event name>:<attribute>. A path also covers
+          everything beneath it.
+"""
+
+from __future__ import annotations
+
+DIFFERENCES: dict[tuple[str, str, str], str] = {
+    # --- against openinference-instrumentation-openai ------------------------
+    ("openai", "extra", "llm.provider"): (
+        "The proxy knows who hosts the model (its provider routing) and records it; the OpenAI "
+        "instrumentor only sets llm.system. OPENINFERENCE.md lists llm.provider."
+    ),
+    ("openai", "stream extra", "llm.token_count.*"): (
+        "The proxy asks the provider for stream usage (stream_options.include_usage) when the "
+        "client did not, so its stream spans have token counts; the instrumentor only has them "
+        "when the client asked. Where both have them (openai-stream-usage) they are compared."
+    ),
+    ("openai", "stream extra", "output.value#usage"): (
+        "Same cause: the usage chunk the proxy asked for is part of the response it assembles."
+    ),
+    ("openai", "error extra", "llm.model_name"): (
+        "With no response, the proxy records the requested model (OPENINFERENCE.md: 'the "
+        "response's model, else the request's'); the instrumentor records none."
+    ),
+    ("openai", "error", "event:exception:exception.message"): (
+        "The instrumentor's text is str() of the Python SDK's exception, which changes with the "
+        "SDK version: openai 1.x gives \"Error code: 404 - {'error': {...}}\" (the shared golden "
+        "spans), openai 3.x \"Error code: 404 - <message>\". The proxy serves every client and "
+        "writes the golden spans' form; test_spans checks that the provider's message is in it."
+    ),
+    ("openai", "error", "status_message"): "Follows exception.message (same reason).",
+    ("openai", "error", "event:exception:exception.stacktrace"): (
+        "A Python traceback of the client SDK; the proxy has no Python stack to report."
+    ),
+    ("openai", "case:openai-embeddings-sdk-base64", "output.value#data.*.embedding"): (
+        "The call does not set encoding_format, so the Python SDK asks for base64 and decodes it "
+        "before the instrumentor sees the response (floats); the proxy records the wire response "
+        "(base64 strings). The decoded vectors are compared in embedding.embeddings.*.vector."
+    ),
+    # --- against openinference-instrumentation-litellm -----------------------
+    # Only what LiteLLM's span records is compared (never the proxy's extras).
+    # LiteLLM's span describes its *function call*; the proxy's, like the OpenAI
+    # instrumentor's, describes the *HTTP request*, so the fields that describe
+    # the call itself differ by design:
+    ("litellm", "all", "name"): (
+        "LiteLLM names spans after its function (completion, acompletion); the proxy uses the "
+        "OpenAI instrumentor's names (ChatCompletion, Completion, CreateEmbeddings)."
+    ),
+    ("litellm", "all", "input.value"): (
+        "LiteLLM records only {messages} (or the embedding input text); the proxy records the "
+        "whole request body it received."
+    ),
+    ("litellm", "all", "input.mime_type"): "Follows input.value.",
+    ("litellm", "all", "output.value"): (
+        "LiteLLM records the assistant text or its own response object; the proxy records the "
+        "provider's response JSON."
+    ),
+    ("litellm", "all", "output.mime_type"): "Follows output.value.",
+    ("litellm", "all", "llm.model_name"): (
+        "LiteLLM records the caller's model string (openai/gpt-5-nano); the proxy, like the "
+        "OpenAI instrumentor, records the model that answered (gpt-5-nano-2025-08-07)."
+    ),
+    ("litellm", "all", "embedding.model_name"): "As llm.model_name.",
+    ("litellm", "all", "llm.invocation_parameters"): (
+        "LiteLLM's include its client settings (api_base, max_retries, the provider-prefixed "
+        "model); the proxy records the parameters of the request it received."
+    ),
+    ("litellm", "all", "embedding.invocation_parameters"): "As llm.invocation_parameters.",
+    ("litellm", "all", "llm.cost.*"): (
+        "LiteLLM prices calls from its bundled cost map; Phoenix computes cost itself from model "
+        "name and token counts (OPENINFERENCE.md: cost is optional)."
+    ),
+    ("litellm", "error", "event:exception:*"): (
+        "LiteLLM raises its own exception classes and wraps the provider's message in its text "
+        "(litellm.NotFoundError: ... OpenAIException - ...); the proxy sees the provider's HTTP error."
+    ),
+    ("litellm", "error", "status_message"): "Follows exception.message.",
+    ("litellm", "stream", "events"): (
+        "LiteLLM's instrumentor records no First Token Stream Event; the proxy does, as the "
+        "OpenAI instrumentor (compared there)."
+    ),
+}

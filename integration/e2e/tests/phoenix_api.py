@@ -1,0 +1,81 @@
+"""Reading spans back from Phoenix's REST API, as a user's script would:
+`GET /v1/projects/{name}/spans` (Phoenix >= 10.6), newest first, paginated
+by `next_cursor`."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+
+def spans(base: str, project: str) -> list[dict[str, Any]]:
+    """Every span of the project, oldest first ([] if the project does not
+    exist yet: Phoenix creates it with its first span)."""
+    out: list[dict[str, Any]] = []
+    cursor: str | None = None
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
+        while True:
+            params: dict[str, Any] = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            r = client.get(f"/v1/projects/{project}/spans", params=params)
+            if r.status_code == 404:
+                return []
+            r.raise_for_status()
+            body = r.json()
+            out.extend(body["data"])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+    out.sort(key=lambda s: s["start_time"])
+    return out
+
+
+def projects(base: str) -> list[str]:
+    r = httpx.get(f"{base}/v1/projects", params={"limit": 1000}, timeout=30, trust_env=False)
+    r.raise_for_status()
+    return [p["name"] for p in r.json()["data"]]
+
+
+def wait_for_spans(
+    base: str, project: str, at_least: int, timeout: float = 45.0, settle: float = 1.0
+) -> list[dict[str, Any]]:
+    """Polls until the project holds at least `at_least` spans and no new one
+    arrived for `settle` seconds (so a late duplicate is seen too), or until
+    `timeout`; returns what is there then."""
+    deadline = time.monotonic() + timeout
+    last: list[dict[str, Any]] = []
+    stable_since = time.monotonic()
+    while True:
+        got = spans(base, project)
+        now = time.monotonic()
+        if len(got) != len(last):
+            last, stable_since = got, now
+        if len(last) >= at_least and now - stable_since >= settle:
+            return last
+        if now > deadline:
+            return last
+        time.sleep(0.25)
+
+
+def ts(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def in_window(span: dict[str, Any], window: list[float], slack: float = 0.005) -> bool:
+    start = ts(span["start_time"])
+    return window[0] - slack <= start <= window[1] + slack
+
+
+def by_case(all_spans: list[dict[str, Any]], calls: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Assigns spans to the case whose call window holds their start time."""
+    out: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in calls}
+    for s in all_spans:
+        for case_id, call in calls.items():
+            if in_window(s, call["window"]):
+                out[case_id].append(s)
+                break
+    return out

@@ -1,0 +1,181 @@
+"""The proxy's span for each call against the official instrumentors' span for
+the same call made straight to the provider: every field the instrumentor
+records, the proxy records too, with the same value (JSON strings compared
+parsed), unless differences.py says why not. Against the OpenAI instrumentor
+the proxy may also not add fields of its own that are not listed there."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+from typing import Any
+
+import pytest
+
+import cases
+from conftest import ARTIFACTS
+from differences import DIFFERENCES
+
+_report: dict[str, Any] = {}
+
+
+def scope_holds(scope: str, case: cases.Case, kind: str) -> bool:
+    for word in scope.split():
+        if word == "all":
+            continue
+        if word == "stream" and not case.stream:
+            return False
+        if word == "error" and case.status < 400:
+            return False
+        if word.startswith("case:") and word[len("case:") :] != case.id:
+            return False
+        if word == "extra" and kind != "extra":
+            return False
+    return True
+
+
+def listed(oracle: str, case: cases.Case, path: str, kind: str) -> bool:
+    for (o, scope, pattern), _reason in DIFFERENCES.items():
+        if o != oracle or not scope_holds(scope, case, kind):
+            continue
+        if fnmatch.fnmatchcase(path, pattern) or any(
+            path.startswith(prefix) and fnmatch.fnmatchcase(path[: len(prefix) - 1], pattern)
+            for prefix in _prefixes(path)
+        ):
+            return True
+    return False
+
+
+def _prefixes(path: str) -> list[str]:
+    """'a#b.c' -> ['a#', 'a#b.']: the ends of the paths above it, plus separator."""
+    out = []
+    for i, ch in enumerate(path):
+        if ch in "#.":
+            out.append(path[: i + 1])
+    return out
+
+
+def normalize(v: Any) -> Any:
+    if isinstance(v, str) and v[:1] in "{[":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def diff(path: str, mine: Any, theirs: Any, sep: str = ".") -> list[tuple[str, str, Any, Any]]:
+    """(path, kind, proxy value, instrumentor value) for every difference."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        out = []
+        for k in sorted(set(mine) | set(theirs), key=str):
+            p = f"{path}{sep}{k}"
+            if k not in mine:
+                out.append((p, "missing", None, theirs[k]))
+            elif k not in theirs:
+                out.append((p, "extra", mine[k], None))
+            else:
+                out.extend(diff(p, mine[k], theirs[k]))
+        return out
+    if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in mine + theirs):
+            ok = all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(mine, theirs))
+            return [] if ok else [(path, "differs", mine, theirs)]
+        out = []
+        for i, (x, y) in enumerate(zip(mine, theirs)):
+            out.extend(diff(f"{path}{sep}{i}", x, y))
+        return out
+    if isinstance(mine, bool) or isinstance(theirs, bool):
+        return [] if mine is theirs else [(path, "differs", mine, theirs)]
+    if isinstance(mine, (int, float)) and isinstance(theirs, (int, float)):
+        return [] if math.isclose(mine, theirs, rel_tol=1e-6, abs_tol=1e-9) else [(path, "differs", mine, theirs)]
+    return [] if mine == theirs else [(path, "differs", mine, theirs)]
+
+
+def fields(span: dict[str, Any]) -> dict[str, Any]:
+    """A span as flat fields: attributes (JSON strings parsed), the pseudo
+    fields and event attributes."""
+    out: dict[str, Any] = {k: normalize(v) for k, v in span["attributes"].items()}
+    out["name"] = span["name"]
+    out["span_kind"] = span["span_kind"]
+    out["status_code"] = span["status_code"]
+    out["status_message"] = span["status_message"]
+    out["events"] = sorted(e["name"] for e in span["events"])
+    for e in span["events"]:
+        for k, v in (e.get("attributes") or {}).items():
+            out[f"event:{e['name']}:{k}"] = v
+    return out
+
+
+def short(v: Any, n: int = 300) -> str:
+    s = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else repr(v)
+    return s if len(s) <= n else s[:n] + f"... ({len(s)} chars)"
+
+
+def compare(oracle: str, case: cases.Case, mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
+    a, b = fields(mine), fields(theirs)
+    problems = []
+    for k in sorted(set(a) | set(b)):
+        if k not in a:
+            found = [(k, "missing", None, b[k])]
+        elif k not in b:
+            found = [(k, "extra", a[k], None)]
+        else:
+            # Inside a JSON attribute the path continues after '#'.
+            found = diff(k, a[k], b[k], sep="#") if isinstance(a[k], (dict, list)) else diff(k, a[k], b[k])
+        for path, kind, proxy_value, their_value in found:
+            if oracle == "litellm" and kind == "extra":
+                continue  # only what LiteLLM records is compared
+            if listed(oracle, case, path, kind):
+                continue
+            p = {"field": path, "problem": kind}
+            if kind != "extra":
+                p["instrumentor"] = their_value
+            if kind != "missing":
+                p["proxy"] = proxy_value
+            problems.append(p)
+    return problems
+
+
+def explain(case: cases.Case, oracle: str, problems: list[dict[str, Any]]) -> str:
+    lines = [f"{case.id} ({case.client}, cassette {case.cassette}) vs the {oracle} instrumentor:"]
+    for p in problems:
+        lines.append(f"  {p['field']}: {p['problem']}" + (" (not listed in differences.py)" if p["problem"] == "extra" else ""))
+        if "instrumentor" in p:
+            lines.append(f"      instrumentor: {short(p['instrumentor'])}")
+        if "proxy" in p:
+            lines.append(f"      proxy:        {short(p['proxy'])}")
+    return "\n".join(lines)
+
+
+def one(spans: list[dict[str, Any]], who: str, case: cases.Case) -> dict[str, Any]:
+    if len(spans) != 1:
+        pytest.fail(f"{case.id}: expected one {who} span in the call's window, found {len(spans)}")
+    return spans[0]
+
+
+@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.id)
+def test_matches_openai_instrumentor(case, proxy_spans, oracle_spans):
+    mine = one(proxy_spans[case.id], "proxy", case)
+    theirs = one(oracle_spans["openai"][case.id], "OpenAI-instrumentor", case)
+    problems = compare("openai", case, mine, theirs)
+    _report[f"openai/{case.id}"] = problems
+    assert not problems, explain(case, "openai", problems)
+
+
+@pytest.mark.parametrize("case", [c for c in cases.CASES if c.litellm], ids=lambda c: c.id)
+def test_matches_litellm_instrumentor(case, proxy_spans, oracle_spans):
+    theirs_all = oracle_spans["litellm"][case.id]
+    if not theirs_all:
+        pytest.skip(f"openinference-instrumentation-litellm records no span for {case.id} (nothing to compare)")
+    mine = one(proxy_spans[case.id], "proxy", case)
+    theirs = one(theirs_all, "LiteLLM-instrumentor", case)
+    problems = compare("litellm", case, mine, theirs)
+    _report[f"litellm/{case.id}"] = problems
+    assert not problems, explain(case, "litellm", problems)
+
+
+def teardown_module() -> None:
+    if _report:
+        (ARTIFACTS / "oracle-differences.json").write_text(json.dumps(_report, indent=2, ensure_ascii=False))
