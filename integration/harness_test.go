@@ -47,6 +47,7 @@ type harnessOptions struct {
 	streamIdleTimeout time.Duration
 	maxBodyBytes      int64
 	upstream          http.Handler // replaces the fake provider when set
+	openAIBase        string       // replaces the upstream's URL for OpenAI when set
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -76,6 +77,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 
 	env := o.env
 	env.OpenAIAPIBase = up.URL + "/v1"
+	if o.openAIBase != "" {
+		env.OpenAIAPIBase = o.openAIBase
+	}
 	env.AzureAPIBase = up.URL
 	providers, err := openai.NewProviders(env)
 	if err != nil {

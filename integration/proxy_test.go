@@ -1,0 +1,417 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/phoenixproxy/llmproxy/integration/otlptest"
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+const chatAnswer = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
+
+// scripted is an upstream that answers every request with the given
+// handler and counts the requests.
+type scripted struct {
+	calls atomic.Int32
+	last  atomic.Pointer[http.Request]
+	body  atomic.Pointer[[]byte]
+	serve func(w http.ResponseWriter, r *http.Request)
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.calls.Add(1)
+	b, _ := io.ReadAll(r.Body)
+	s.body.Store(&b)
+	s.last.Store(r)
+	s.serve(w, r)
+}
+
+func answer(status int, body string) *scripted {
+	return &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}}
+}
+
+func post(t *testing.T, url, contentType, body string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// openAIError checks an error answer's shape and returns its message.
+func openAIError(t *testing.T, body string) (message, typ, code string) {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Param   *string `json:"param"`
+			Code    string  `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Message == "" || e.Error.Type == "" {
+		t.Fatalf("not an OpenAI error: %q (%v)", body, err)
+	}
+	return e.Error.Message, e.Error.Type, e.Error.Code
+}
+
+func TestBadInputIsRejectedWithoutCallingUpstream(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up, maxBodyBytes: 1024})
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+		wantInMessage           string
+	}{
+		{"malformed JSON", "application/json", `{"model": "gpt-4o", "messages": [`, 400, "not valid JSON"},
+		{"not an object", "application/json", `["gpt-4o"]`, 400, "JSON object"},
+		{"missing model", "application/json", `{"messages":[{"role":"user","content":"hi"}]}`, 400, "model"},
+		{"empty model", "application/json", `{"model":"","messages":[]}`, 400, "model"},
+		{"wrong content type", "text/plain", `{"model":"gpt-4o","messages":[]}`, 400, "Content-Type"},
+		{"form content type", "application/x-www-form-urlencoded", `model=gpt-4o`, 400, "Content-Type"},
+		{"body over the limit", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, 413, "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, h.proxy.URL+"/v1/chat/completions", tt.contentType, tt.body, nil)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status: got %d; want %d (%s)", resp.StatusCode, tt.status, body)
+			}
+			msg, _, code := openAIError(t, body)
+			if !strings.Contains(msg, tt.wantInMessage) {
+				t.Errorf("message %q does not mention %q", msg, tt.wantInMessage)
+			}
+			if code != fmt.Sprint(tt.status) {
+				t.Errorf("code: got %q; want %q", code, fmt.Sprint(tt.status))
+			}
+		})
+	}
+	if n := up.calls.Load(); n != 0 {
+		t.Errorf("upstream called %d times for bad input; want 0", n)
+	}
+	// The proxy keeps serving.
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 200 || body != chatAnswer {
+		t.Errorf("after bad input: got %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestUpstreamUnreachableIs502WithErrorSpan(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	h := newHarness(t, harnessOptions{openAIBase: "http://" + dead + "/v1"})
+
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status: got %d; want 502 (%s)", resp.StatusCode, body)
+	}
+	openAIError(t, body)
+	span := h.span(t)
+	assertErrorSpan(t, span, "UpstreamConnectionError")
+	if span.Attributes["llm.input_messages.0.message.content"] != "hi" {
+		t.Errorf("the failed call's request is not on its span: %v", span.Attributes)
+	}
+}
+
+func TestUpstreamTimeoutIs504(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}}
+	h := newHarness(t, harnessOptions{upstream: up, upstreamTimeout: 100 * time.Millisecond})
+	start := time.Now()
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("status: got %d; want 504 (%s)", resp.StatusCode, body)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("timeout took %s", d)
+	}
+	_, typ, _ := openAIError(t, body)
+	if typ != "timeout_error" {
+		t.Errorf("type: got %q; want timeout_error", typ)
+	}
+	assertErrorSpan(t, h.span(t), "UpstreamTimeout")
+}
+
+func TestUpstreamErrorPassesThroughAndMarksSpan(t *testing.T) {
+	const rateLimited = `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(429)
+		io.WriteString(w, rateLimited)
+	}}
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, body := post(t, h.proxy.URL+"/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	if resp.StatusCode != 429 || body != rateLimited || resp.Header.Get("Retry-After") != "7" {
+		t.Fatalf("got %d %q Retry-After=%q; want the upstream's answer unchanged", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	span := h.span(t)
+	assertErrorSpan(t, span, "openai.RateLimitError")
+	want := `RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached', 'type': 'requests', 'param': None, 'code': 'rate_limit_exceeded'}}`
+	if span.StatusMessage != want {
+		t.Errorf("status message:\n got  %q\n want %q", span.StatusMessage, want)
+	}
+}
+
+func assertErrorSpan(t *testing.T, span otlptest.Span, exceptionType string) {
+	t.Helper()
+	if span.StatusCode != tracepb.Status_STATUS_CODE_ERROR {
+		t.Errorf("status: got %v; want ERROR", span.StatusCode)
+	}
+	for _, e := range span.Events {
+		if e.Name == "exception" {
+			if e.Attributes["exception.type"] != exceptionType {
+				t.Errorf("exception.type: got %v; want %s", e.Attributes["exception.type"], exceptionType)
+			}
+			if e.Attributes["exception.message"] == "" {
+				t.Errorf("exception event without message")
+			}
+			return
+		}
+	}
+	t.Errorf("no exception event in %v", span.Events)
+}
+
+func TestSecretsNeverReachSpans(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	secrets := map[string]string{
+		"Authorization": "Bearer sk-live-authorization-secret",
+		"Api-Key":       "azure-api-key-secret",
+		"X-Api-Key":     "anthropic-x-api-key-secret",
+	}
+	resp, _ := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, secrets)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	span := h.span(t)
+	all := fmt.Sprintf("%v %v %v %v", span.Attributes, span.Resource, span.Events, span.StatusMessage)
+	for _, s := range []string{"authorization-secret", "azure-api-key-secret", "x-api-key-secret"} {
+		if strings.Contains(all, s) {
+			t.Errorf("secret %q is in the span", s)
+		}
+	}
+	// Without a key of its own the proxy passes the client's on.
+	if got := up.last.Load().Header.Get("Authorization"); got != secrets["Authorization"] {
+		t.Errorf("upstream Authorization: got %q; want the client's", got)
+	}
+}
+
+func TestProxyKeyReplacesClientKey(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up, env: openai.Env{OpenAIAPIKey: "sk-proxy-own-key"}})
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`,
+		map[string]string{"Authorization": "Bearer sk-client"})
+	if got := up.last.Load().Header.Get("Authorization"); got != "Bearer sk-proxy-own-key" {
+		t.Errorf("upstream Authorization: got %q; want the proxy's key", got)
+	}
+	span := h.span(t)
+	if s := fmt.Sprint(span.Attributes); strings.Contains(s, "sk-proxy-own-key") {
+		t.Errorf("the proxy's key is in the span")
+	}
+}
+
+func TestTraceparentMakesSpanAChild(t *testing.T) {
+	h := newHarness(t, harnessOptions{upstream: answer(200, chatAnswer)})
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`,
+		map[string]string{"traceparent": "00-" + traceID + "-" + parentID + "-01"})
+	span := h.span(t)
+	if span.TraceID != traceID || span.ParentSpanID != parentID {
+		t.Errorf("got trace %s parent %s; want trace %s parent %s", span.TraceID, span.ParentSpanID, traceID, parentID)
+	}
+	// Without one, the span is a root.
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	if span := h.span(t); span.ParentSpanID != "" || span.TraceID == traceID {
+		t.Errorf("span without traceparent: trace %s parent %q; want a new root", span.TraceID, span.ParentSpanID)
+	}
+}
+
+func TestLongConversationKeepsEveryAttribute(t *testing.T) {
+	h := newHarness(t, harnessOptions{upstream: answer(200, chatAnswer)})
+	var msgs []string
+	for i := 0; i < 200; i++ {
+		role := []string{"user", "assistant"}[i%2]
+		msgs = append(msgs, fmt.Sprintf(`{"role":%q,"content":"message %d"}`, role, i))
+	}
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","messages":[`+strings.Join(msgs, ",")+`]}`, nil)
+	span := h.span(t)
+	if n := len(span.Attributes); n < 400 {
+		t.Errorf("span has %d attributes; want every one of the 200 messages' (400+)", n)
+	}
+	for _, i := range []int{0, 127, 199} {
+		key := fmt.Sprintf("llm.input_messages.%d.message.content", i)
+		if got := span.Attributes[key]; got != fmt.Sprintf("message %d", i) {
+			t.Errorf("%s: got %v", key, got)
+		}
+	}
+	for _, k := range []string{"input.value", "output.value", "llm.token_count.total", "llm.output_messages.0.message.content"} {
+		if _, ok := span.Attributes[k]; !ok {
+			t.Errorf("missing %s", k)
+		}
+	}
+}
+
+func TestContextHeadersAndBodyFields(t *testing.T) {
+	h := newHarness(t, harnessOptions{upstream: answer(200, chatAnswer)})
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","messages":[],"user":"body-user","metadata":{"team":"search","run":3}}`,
+		map[string]string{"X-Session-Id": "sess-42", "X-Tags": "prod, search ,,beta"})
+	span := h.span(t)
+	want := map[string]any{
+		"session.id": "sess-42",
+		"user.id":    "body-user",
+		"metadata":   `{"team":"search","run":3}`,
+		"tag.tags":   []any{"prod", "search", "beta"},
+	}
+	for k, w := range want {
+		if got := span.Attributes[k]; fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s: got %v; want %v", k, got, w)
+		}
+	}
+	// The x-user-id header wins over the body's user.
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[],"user":"body-user"}`,
+		map[string]string{"X-User-Id": "header-user"})
+	if got := h.span(t).Attributes["user.id"]; got != "header-user" {
+		t.Errorf("user.id: got %v; want header-user", got)
+	}
+}
+
+func TestProviderPrefixRoutesAndStrips(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model": "openai/gpt-4o", "messages": []}`, nil)
+	if got := string(*up.body.Load()); got != `{"model": "gpt-4o", "messages": []}` {
+		t.Errorf("upstream body: got %q; want the model without its prefix and every other byte kept", got)
+	}
+	span := h.span(t)
+	if span.Attributes["llm.provider"] != "openai" || span.Attributes["llm.system"] != "openai" {
+		t.Errorf("provider/system: %v %v", span.Attributes["llm.provider"], span.Attributes["llm.system"])
+	}
+}
+
+func TestRequestBodyGoesUpstreamByteForByte(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	body := "{\n  \"model\" : \"gpt-4o\",\n  \"messages\": [{\"role\":\"user\",\"content\":\"h\\u00e9\"}],\n  \"temperature\": 0.70\n}"
+	resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body,
+		map[string]string{"X-Custom": "kept", "Connection": "X-Hop", "X-Hop": "dropped"})
+	if resp.StatusCode != 200 || got != chatAnswer {
+		t.Fatalf("got %d %q", resp.StatusCode, got)
+	}
+	if sent := string(*up.body.Load()); sent != body {
+		t.Errorf("upstream body:\n got  %q\n want %q", sent, body)
+	}
+	r := up.last.Load()
+	if r.Header.Get("X-Custom") != "kept" || r.Header.Get("X-Hop") != "" {
+		t.Errorf("headers: X-Custom=%q X-Hop=%q; want end-to-end kept, hop-by-hop dropped", r.Header.Get("X-Custom"), r.Header.Get("X-Hop"))
+	}
+	h.span(t)
+}
+
+func TestOtherV1PathsAreForwardedWithGenericSpan(t *testing.T) {
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"path":%q,"query":%q}`, r.URL.Path, r.URL.RawQuery)
+	}}
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, body := post(t, h.proxy.URL+"/v1/moderations?x=1", "application/json", `{"input":"hello"}`, nil)
+	if resp.StatusCode != 200 || body != `{"path":"/v1/moderations","query":"x=1"}` {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	span := h.span(t)
+	if span.Name != "ModerationCreateResponse" || span.Attributes["input.value"] != `{"input":"hello"}` || span.Attributes["output.value"] != body {
+		t.Errorf("generic span: %s %v", span.Name, span.Attributes)
+	}
+
+	r, err := http.Get(h.proxy.URL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || string(b) != `{"path":"/v1/models","query":""}` {
+		t.Errorf("GET /v1/models: got %d %q", r.StatusCode, b)
+	}
+	h.span(t)
+}
+
+func TestHealthAndUnknownRoutes(t *testing.T) {
+	h := newHarness(t, harnessOptions{upstream: answer(200, chatAnswer)})
+	for _, path := range []string{"/health/liveliness", "/health/readiness"} {
+		r, err := http.Get(h.proxy.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != 200 {
+			t.Errorf("%s: %d", path, r.StatusCode)
+		}
+	}
+	r, err := http.Get(h.proxy.URL + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 404 {
+		t.Errorf("/nope: %d", r.StatusCode)
+	}
+	openAIError(t, string(b))
+}
+
+// TestExporterHeaders checks the Phoenix API key travels as a bearer token.
+func TestExporterHeaders(t *testing.T) {
+	h := newHarness(t, harnessOptions{upstream: answer(200, chatAnswer)})
+	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	span := h.span(t)
+	if span.Resource["openinference.project.name"] != "proxy-tests" || span.Resource["service.name"] != "llmproxy" {
+		t.Errorf("resource: %v", span.Resource)
+	}
+	md := h.receiver.Headers()
+	if len(md) == 0 || len(md[0].Get("authorization")) == 0 || md[0].Get("authorization")[0] != "Bearer phoenix-key" {
+		t.Errorf("export metadata: %v", md)
+	}
+}
