@@ -1,0 +1,92 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 4000 || c.Host != "0.0.0.0" || c.CollectorEndpoint != "http://localhost:4317" ||
+		c.ProjectName != "default" || c.BSPMaxQueueSize != 2048 || c.BSPMaxExportBatch != 512 ||
+		c.MaxRequestBodyBytes != 32<<20 || c.TracingDisabled {
+		t.Errorf("defaults: %+v", c)
+	}
+	exp, err := c.exporterConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp.BatchTimeout != 5*time.Second || exp.ExportTimeout != 30*time.Second {
+		t.Errorf("exporter defaults: %+v", exp)
+	}
+}
+
+func TestLoadConfigFromEnvironment(t *testing.T) {
+	t.Setenv("PORT", "8080")
+	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+	t.Setenv("PHOENIX_API_KEY", "px-key")
+	t.Setenv("PHOENIX_CLIENT_HEADERS", "x-team=search,x-note=a%20b")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "250")
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	c, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := c.exporterConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.OpenAIBaseURL != "http://127.0.0.1:9/v1" || !exp.Disabled || exp.BatchTimeout != 250*time.Millisecond {
+		t.Errorf("config: %+v %+v", c, exp)
+	}
+	want := map[string]string{"authorization": "Bearer px-key", "x-team": "search", "x-note": "a b"}
+	for k, v := range want {
+		if exp.Headers[k] != v {
+			t.Errorf("header %s: got %q; want %q", k, exp.Headers[k], v)
+		}
+	}
+}
+
+func TestInvalidConfigNamesTheVariable(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{"PORT", "eighty"},
+		{"PORT", "70000"},
+		{"OTEL_BSP_MAX_QUEUE_SIZE", "-1"},
+		{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"}, // more than the queue
+		{"OTEL_BSP_SCHEDULE_DELAY", "soon"},
+		{"OTEL_SDK_DISABLED", "maybe"},
+		{"UPSTREAM_TIMEOUT", "10 parsecs"},
+		{"MAX_REQUEST_BODY_BYTES", "0"},
+		{"LOG_LEVEL", "LOUD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			t.Setenv(tt.name, tt.value)
+			_, err := LoadConfig()
+			if err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("got %v; want an error naming %s", err, tt.name)
+			}
+		})
+	}
+}
+
+func TestInvalidURLsNameTheVariable(t *testing.T) {
+	t.Setenv("OPENAI_API_BASE", "api.openai.com/v1")
+	if err := run(); err == nil || !strings.Contains(err.Error(), "OPENAI_API_BASE") {
+		t.Errorf("got %v; want an error naming OPENAI_API_BASE", err)
+	}
+	t.Setenv("OPENAI_API_BASE", "")
+	t.Setenv("PHOENIX_CLIENT_HEADERS", "novalue")
+	if err := run(); err == nil || !strings.Contains(err.Error(), "PHOENIX_CLIENT_HEADERS") {
+		t.Errorf("got %v; want an error naming PHOENIX_CLIENT_HEADERS", err)
+	}
+	t.Setenv("PHOENIX_CLIENT_HEADERS", "")
+	t.Setenv("PHOENIX_COLLECTOR_ENDPOINT", "ftp://collector:4317")
+	if err := run(); err == nil || !strings.Contains(err.Error(), "PHOENIX_COLLECTOR_ENDPOINT") {
+		t.Errorf("got %v; want an error naming PHOENIX_COLLECTOR_ENDPOINT", err)
+	}
+}
