@@ -116,6 +116,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	if err != nil {
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)
+		h.logFailure(r, model, kind, cause)
 		upstreamError(status, cause).Write(w)
 		return
 	}
@@ -135,6 +136,12 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	}
 	w.WriteHeader(resp.StatusCode)
 	ok = h.relayBody(w, r, upCtx, resp, call)
+}
+
+// logFailure logs a call that got no complete answer: never headers or
+// bodies, which may hold credentials and user data.
+func (h *Handler) logFailure(r *http.Request, model, kind string, err error) {
+	h.log.Warn("call failed", "method", r.Method, "path", r.URL.Path, "model", model, "kind", kind, "err", err)
 }
 
 // readBody reads the request body into buf, up to the size limit.
@@ -169,7 +176,9 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 	_, err := io.Copy(w, io.TeeReader(resp.Body, &cappedWriter{buf: buf, limit: h.maxBodyBytes}))
 	if err != nil {
 		_, kind, cause := classify(r.Context(), upCtx, err)
-		call.Fail(kind, fmt.Errorf("after %d bytes of the answer: %w", buf.Len(), cause))
+		cause = fmt.Errorf("after %d bytes of the answer: %w", buf.Len(), cause)
+		call.Fail(kind, cause)
+		h.logFailure(r, "", kind, cause)
 		panic(http.ErrAbortHandler) // headers are out: only aborting tells the client
 	}
 	// A body the proxy could not read whole, or one encoded against its
@@ -220,6 +229,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 		// The client left: stop the upstream now, not at its next write.
 		cancel(errClientGone)
 		call.Fail(failClientGone, errClientGone)
+		h.logFailure(r, "", failClientGone, errClientGone)
 		return false
 	}
 	_, kind, cause := classify(r.Context(), upCtx, err)
@@ -227,6 +237,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 		kind = failStream
 	}
 	call.Fail(kind, cause)
+	h.logFailure(r, "", kind, cause)
 	panic(http.ErrAbortHandler) // the client must see the stream break, not end
 }
 

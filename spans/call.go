@@ -51,8 +51,14 @@ type Call struct {
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
-// (the caller's traceparent), with all the request's attributes.
+// (the caller's traceparent), with all the request's attributes. When
+// tracing is off the span records nothing and no attribute is built.
 func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
+	ctx, span := r.tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
+	c := &Call{span: span, op: req.Op}
+	if !span.IsRecording() {
+		return ctx, c
+	}
 	var a Attrs
 	a.String(KeySpanKind, req.Op.Kind)
 	if req.System != "" {
@@ -65,17 +71,16 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		// The response's model replaces it when there is one.
 		a.String(KeyLLMModelName, req.Model)
 	}
-	body := gjson.ParseBytes(req.Body)
-	if body.IsObject() {
-		a.String(KeyInputValue, string(req.Body))
+	// One copy of the body: the attribute and the parsed values share it.
+	raw := string(req.Body)
+	if body := gjson.Parse(raw); body.IsObject() {
+		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
 		req.Op.Request(&a, body)
 		contextAttrs(&a, body, req)
 	}
-	ctx, span := r.tracer.Start(ctx, req.Op.Name,
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(a.KeyValues()...))
-	return ctx, &Call{span: span, op: req.Op}
+	span.SetAttributes(a.KeyValues()...)
+	return ctx, c
 }
 
 // contextAttrs records who made the call: the OpenAI user field or the
@@ -107,15 +112,19 @@ func (c *Call) FirstToken() {
 // Response records a successful response body: output.value, the output
 // messages, the model and the token counts.
 func (c *Call) Response(body []byte) {
-	resp := gjson.ParseBytes(body)
+	if !c.span.IsRecording() {
+		return
+	}
+	raw := string(body)
+	resp := gjson.Parse(raw)
 	if !resp.IsObject() {
-		if len(body) > 0 {
-			c.span.SetAttributes(attribute.String(KeyOutputValue, string(body)))
+		if raw != "" {
+			c.span.SetAttributes(attribute.String(KeyOutputValue, raw))
 		}
 		return
 	}
 	var a Attrs
-	a.String(KeyOutputValue, string(body))
+	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
 	c.op.Response(&a, resp)
 	c.span.SetAttributes(a.KeyValues()...)
@@ -123,12 +132,21 @@ func (c *Call) Response(body []byte) {
 
 // UpstreamError records an error response from the provider the way the
 // OpenAI Python SDK raises it: status ERROR, described as
-// "NotFoundError: Error code: 404 - {…}", with an exception event.
+// "NotFoundError: Error code: 404 - {…}", with an exception event. As in the
+// SDK (_make_status_error_from_response), a body that is not JSON is the
+// message on its own, and an empty one leaves "Error code: 404".
 func (c *Call) UpstreamError(status int, body []byte) {
+	if !c.span.IsRecording() {
+		return
+	}
 	class := errorClass(status)
 	msg := fmt.Sprintf("Error code: %d", status)
-	if b := strings.TrimSpace(string(body)); b != "" {
-		msg += " - " + pythonRepr(body)
+	switch b := strings.TrimSpace(string(body)); {
+	case b == "":
+	case gjson.Valid(b):
+		msg += " - " + pythonRepr([]byte(b))
+	default:
+		msg = b
 	}
 	c.recordError("openai."+class, msg, class+": "+msg)
 }
