@@ -50,10 +50,10 @@ func SetModel(body []byte, model string) []byte {
 	if v.Index <= 0 {
 		return body
 	}
-	quoted := strconv.Quote(model)
-	out := make([]byte, 0, len(body)-len(v.Raw)+len(quoted))
+	out := make([]byte, 0, len(body)-len(v.Raw)+len(model)+2)
 	out = append(out, body[:v.Index]...)
-	out = append(out, quoted...)
+	// Not strconv.Quote: its \x escapes are not JSON.
+	out = AppendJSONString(out, model)
 	return append(out, body[v.Index+len(v.Raw):]...)
 }
 

@@ -165,7 +165,9 @@ func ParseHeaders(s string) (map[string]string, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("header %q is not key=value", pair)
 		}
-		dv, err := url.QueryUnescape(strings.TrimSpace(v))
+		// Percent-decoding only: a "+" stays a "+" (base64 keys hold them),
+		// as in the OpenTelemetry SDKs (Python's unquote, Go's PathUnescape).
+		dv, err := url.PathUnescape(strings.TrimSpace(v))
 		if err != nil {
 			return nil, fmt.Errorf("header %q: %w", k, err)
 		}

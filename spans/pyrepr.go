@@ -64,10 +64,13 @@ func writeRepr(b *strings.Builder, v gjson.Result) {
 // json.loads makes of it.
 func numberRepr(raw string) string {
 	if !strings.ContainsAny(raw, ".eE") {
+		if raw == "-0" {
+			return "0" // an int: Python has no negative zero int
+		}
 		return raw
 	}
 	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil {
+	if err != nil && !math.IsInf(f, 0) { // out of range is inf, as in Python
 		return raw
 	}
 	switch {
@@ -118,7 +121,9 @@ func writeStringRepr(b *strings.Builder, s string) {
 		case r == '\t':
 			b.WriteString(`\t`)
 		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\ufffd`)
+			// The SDK decodes the body with errors="replace": U+FFFD, which
+			// is printable, so repr shows it as it is.
+			b.WriteRune(utf8.RuneError)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(b, `\x%02x`, r)
 		case r > 0x7f && !unicode.IsPrint(r):

@@ -54,6 +54,11 @@ type toolCall struct {
 // carried the stream's first token: the first content, refusal, tool call or
 // completion text.
 func (a *Accumulator) Add(data []byte) (firstToken bool, err error) {
+	// gjson parses leniently: without validation, a malformed member would
+	// be copied into Result as it came and make it invalid JSON.
+	if !gjson.ValidBytes(data) {
+		return false, ErrBadChunk
+	}
 	root := gjson.ParseBytes(data)
 	if !root.IsObject() {
 		return false, ErrBadChunk

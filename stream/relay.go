@@ -40,6 +40,9 @@ type Relay struct {
 	parser  Parser
 	out     []byte // StripUsage: the events to write for the current read
 	pending bool   // a first token was seen and is yet to be reported
+	// dropLF is set when a dropped event ended in a CR at the end of a read:
+	// an LF starting the next event is the rest of its CRLF, dropped too.
+	dropLF bool
 }
 
 // bufPool holds the read buffers of relays: a stream reads into one 32 KiB
@@ -61,9 +64,9 @@ func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 			}
 		}
 		if rerr == io.EOF {
-			if r.StripUsage && len(r.parser.Pending()) > 0 {
+			if rest := r.rest(); len(rest) > 0 {
 				// A truncated last event: pass it on as it came.
-				if err := write(dst, flush, r.parser.Pending()); err != nil {
+				if err := write(dst, flush, rest); err != nil {
 					return err
 				}
 			}
@@ -132,16 +135,43 @@ func (r *Relay) observe(ev Event) {
 // frame keeps or rewrites one event for the client (StripUsage) and
 // interprets it.
 func (r *Relay) frame(ev Event) {
-	raw := ev.Raw
+	raw := r.trimLF(ev.Raw)
 	if ev.HasData {
 		if UsageOnly(ev.Data) {
+			// The client did not ask for it. A CRLF split across reads
+			// straddles events (see Event.Raw): the LF that starts this
+			// one ends the event before it and stays; the one after it is
+			// this event's.
+			if len(raw) > 0 && raw[0] == '\n' {
+				r.out = append(r.out, '\n')
+			}
+			r.dropLF = len(raw) > 0 && raw[len(raw)-1] == '\r'
 			r.observe(ev)
-			return // the client did not ask for it
+			return
 		}
 		raw = StripNullUsage(raw)
 	}
 	r.out = append(r.out, raw...)
 	r.observe(ev)
+}
+
+// trimLF removes the LF that ends a dropped event's CRLF from the start of
+// the next event's bytes.
+func (r *Relay) trimLF(raw []byte) []byte {
+	if r.dropLF {
+		r.dropLF = false
+		return bytes.TrimPrefix(raw, []byte("\n"))
+	}
+	return raw
+}
+
+// rest is what StripUsage has yet to write at the end of the stream: a
+// truncated event. Without StripUsage every byte has been written.
+func (r *Relay) rest() []byte {
+	if !r.StripUsage {
+		return nil
+	}
+	return r.trimLF(r.parser.Pending())
 }
 
 func isDone(data []byte) bool {
@@ -190,8 +220,12 @@ func StripNullUsage(raw []byte) []byte {
 	out := make([]byte, 0, len(raw)-(end-start))
 	out = append(out, raw[:start]...)
 	out = append(out, raw[end:]...)
-	// Only a top-level member may go: the JSON must stay valid with the same
-	// value everywhere else.
+	// Only a top-level "usage":null may go (not a nested one when the chunk
+	// has none at the top), and the JSON must stay valid with the same value
+	// everywhere else.
+	if u := gjson.GetBytes(dataOf(raw), "usage"); !u.Exists() || u.Type != gjson.Null {
+		return raw
+	}
 	if data := dataOf(out); data != nil && gjson.ValidBytes(data) && !gjson.GetBytes(data, "usage").Exists() {
 		return out
 	}
@@ -200,6 +234,9 @@ func StripNullUsage(raw []byte) []byte {
 
 // dataOf returns the JSON of a single-line data event.
 func dataOf(raw []byte) []byte {
+	// An LF may lead: the end of the previous event's CRLF, split across
+	// reads.
+	raw = bytes.TrimPrefix(raw, []byte("\n"))
 	line, _, _ := bytes.Cut(raw, []byte("\n"))
 	line = bytes.TrimRight(line, "\r")
 	data, ok := bytes.CutPrefix(line, []byte("data:"))

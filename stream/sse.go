@@ -9,7 +9,9 @@ type Event struct {
 	Type string
 	// Data is the data lines joined by "\n", as the SSE spec assembles them.
 	Data []byte
-	// Raw is every byte of the event as it came, its blank line included.
+	// Raw is every byte of the event as it came, its blank line included
+	// (but for the LF of a CRLF when a read ends between the two: that LF
+	// starts the next event's Raw).
 	Raw []byte
 	// HasData is false for a block of comments or empty lines: bytes to pass
 	// on, but no event to interpret.
@@ -27,10 +29,17 @@ type Parser struct {
 	event   string
 	hasData bool
 	raw     []byte // bytes of the current event so far
-	// skipLF is set after a CR ends a line: an LF right after it belongs to
-	// the same line ending, even in the next read.
+	// skipLF is set after a CR ends a read: an LF starting the next read
+	// belongs to the same line ending (it goes to the next event's Raw).
 	skipLF bool
+	// sawLine is set once the first line has ended: only the stream's first
+	// line may start with a byte order mark.
+	sawLine bool
 }
+
+// bom is the UTF-8 byte order mark, which the spec's decoder strips from
+// the start of a stream (9.2.6: "UTF-8 decode"); it stays in Raw.
+var bom = []byte("\xEF\xBB\xBF")
 
 // Feed parses p and calls emit for each event it completes. It never
 // modifies p.
@@ -51,11 +60,19 @@ func (p *Parser) Feed(b []byte, emit func(Event)) {
 			return
 		}
 		p.line = append(p.line, b[:i]...)
-		p.raw = append(p.raw, b[:i+1]...)
+		end := i + 1
 		if b[i] == '\r' {
-			p.skipLF = true
+			switch {
+			case end < len(b) && b[end] == '\n':
+				// CRLF: one line ending, kept in this event's Raw so that
+				// an event relayed on its own arrives whole.
+				end++
+			case end == len(b):
+				p.skipLF = true
+			}
 		}
-		b = b[i+1:]
+		p.raw = append(p.raw, b[:end]...)
+		b = b[end:]
 		p.endLine(emit)
 	}
 }
@@ -68,6 +85,10 @@ func (p *Parser) Pending() []byte { return p.raw }
 func (p *Parser) endLine(emit func(Event)) {
 	line := p.line
 	p.line = p.line[:0]
+	if !p.sawLine {
+		p.sawLine = true
+		line = bytes.TrimPrefix(line, bom)
+	}
 	if len(line) == 0 {
 		p.dispatch(emit)
 		return

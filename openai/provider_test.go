@@ -1,0 +1,204 @@
+package openai
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// testProviders is a routing table with OpenAI, Azure, Groq, Together and
+// Ollama configured; the providers with a default base (Groq, Together,
+// Mistral…) are only routed to when their base is set, as envconfig would.
+func testProviders(t *testing.T) *Providers {
+	t.Helper()
+	ps, err := NewProviders(Env{
+		OpenAIAPIKey:    "sk-openai",
+		AzureAPIBase:    "https://res.openai.azure.com/",
+		AzureAPIKey:     "az-key",
+		AzureAPIVersion: "2024-12-01-preview",
+		GroqAPIBase:     "https://api.groq.com/openai/v1",
+		TogetherAPIBase: "https://api.together.xyz/v1",
+		OllamaAPIBase:   "http://localhost:11434/",
+	})
+	if err != nil {
+		t.Fatalf("NewProviders error = %v", err)
+	}
+	return ps
+}
+
+func TestRoute(t *testing.T) {
+	ps := testProviders(t)
+	tests := []struct {
+		model        string
+		wantProvider string
+		wantModel    string
+	}{
+		{"gpt-4o", "openai", "gpt-4o"},
+		{"openai/gpt-4o", "openai", "gpt-4o"},
+		{"azure/my-deployment", "azure", "my-deployment"},
+		{"groq/llama-3.1-8b-instant", "groq", "llama-3.1-8b-instant"},
+		{"groq/meta-llama/llama-4-scout", "groq", "meta-llama/llama-4-scout"},
+		{"together_ai/meta-llama/Llama-3-8b", "together_ai", "meta-llama/Llama-3-8b"},
+		{"ollama/llama3", "ollama", "llama3"},
+		{"meta-llama/Llama-3", "openai", "meta-llama/Llama-3"},
+		{"ft:gpt-4o:org/x", "openai", "ft:gpt-4o:org/x"},
+		{"mistral/mistral-small", "openai", "mistral/mistral-small"}, // not configured
+		{"Groq/llama3", "openai", "Groq/llama3"},                     // prefixes are lower case
+		{"openai/", "openai", "openai/"},
+		{"groq/", "openai", "groq/"},
+		{"/gpt-4o", "openai", "/gpt-4o"},
+		{"", "openai", ""},
+	}
+	for _, tt := range tests {
+		p, model := ps.Route(tt.model)
+		if p == nil {
+			t.Errorf("Route(%q) provider = nil; want %q", tt.model, tt.wantProvider)
+			continue
+		}
+		if p.Name != tt.wantProvider || model != tt.wantModel {
+			t.Errorf("Route(%q) = %q, %q; want %q, %q", tt.model, p.Name, model, tt.wantProvider, tt.wantModel)
+		}
+	}
+	if got := ps.Default(); got == nil || got.Name != "openai" || got.BaseURL != DefaultOpenAIBase {
+		t.Errorf("Default() = %+v; want OpenAI at %q", got, DefaultOpenAIBase)
+	}
+}
+
+func TestNewProviders(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        Env
+		wantOpenAI string // the default provider's base URL
+		wantErr    string // a substring of the error; "" for none
+	}{
+		{name: "defaults", wantOpenAI: "https://api.openai.com/v1"},
+		{name: "OPENAI_API_BASE", env: Env{OpenAIAPIBase: "http://localhost:8080/v1/"}, wantOpenAI: "http://localhost:8080/v1"},
+		{name: "OPENAI_BASE_URL", env: Env{OpenAIBaseURL: "https://proxy.example/v1"}, wantOpenAI: "https://proxy.example/v1"},
+		{
+			name:       "OPENAI_API_BASE wins",
+			env:        Env{OpenAIAPIBase: "https://a.example/v1", OpenAIBaseURL: "https://b.example/v1"},
+			wantOpenAI: "https://a.example/v1",
+		},
+		{name: "not a URL", env: Env{OpenAIAPIBase: "localhost:8080"}, wantErr: "OPENAI_API_BASE"},
+		{name: "bad scheme", env: Env{GroqAPIBase: "ftp://api.groq.com"}, wantErr: "GROQ_API_BASE"},
+		{name: "no host", env: Env{AzureAPIBase: "https://"}, wantErr: "AZURE_API_BASE"},
+		{name: "relative", env: Env{MistralAPIBase: "/v1"}, wantErr: "MISTRAL_API_BASE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := NewProviders(tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("NewProviders error = %v; want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewProviders error = %v", err)
+			}
+			if got := ps.Default().BaseURL; got != tt.wantOpenAI {
+				t.Errorf("Default().BaseURL = %q; want %q", got, tt.wantOpenAI)
+			}
+		})
+	}
+	ps, err := NewProviders(Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, model := ps.Route("azure/x"); p.Name != "openai" || model != "azure/x" {
+		t.Errorf("without AZURE_API_BASE, Route(azure/x) = %q, %q; want openai, azure/x", p.Name, model)
+	}
+}
+
+func TestProviderURL(t *testing.T) {
+	ps := testProviders(t)
+	openai, _ := ps.Route("gpt-4o")
+	azure, _ := ps.Route("azure/x")
+	groq, _ := ps.Route("groq/x")
+	ollama, _ := ps.Route("ollama/x")
+	noVersion := &Provider{Name: "azure", BaseURL: "https://r.openai.azure.com"}
+	tests := []struct {
+		name                  string
+		p                     *Provider
+		path, model, rawQuery string
+		want                  string
+	}{
+		{"openai", openai, "/chat/completions", "gpt-4o", "", "https://api.openai.com/v1/chat/completions"},
+		{"query kept as sent", openai, "/models", "", "b=2&a=1", "https://api.openai.com/v1/models?b=2&a=1"},
+		{"groq", groq, "/chat/completions", "llama3", "", "https://api.groq.com/openai/v1/chat/completions"},
+		{"ollama under /v1", ollama, "/embeddings", "llama3", "", "http://localhost:11434/v1/embeddings"},
+		{
+			"azure deployment and api-version", azure, "/chat/completions", "my-deployment", "",
+			"https://res.openai.azure.com/openai/deployments/my-deployment/chat/completions?api-version=2024-12-01-preview",
+		},
+		{
+			"azure: the client's api-version wins", azure, "/chat/completions", "d", "api-version=2024-02-01",
+			"https://res.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-02-01",
+		},
+		{
+			"azure: other parameters kept", azure, "/embeddings", "d", "foo=bar",
+			"https://res.openai.azure.com/openai/deployments/d/embeddings?api-version=2024-12-01-preview&foo=bar",
+		},
+		{
+			"azure: deployment escaped", azure, "/chat/completions", "my deploy/1", "",
+			"https://res.openai.azure.com/openai/deployments/my%20deploy%2F1/chat/completions?api-version=2024-12-01-preview",
+		},
+		{
+			"azure without a version", noVersion, "/completions", "d", "",
+			"https://r.openai.azure.com/openai/deployments/d/completions",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.URL(tt.path, tt.model, tt.rawQuery); got != tt.want {
+				t.Errorf("URL(%q, %q, %q) = %q; want %q", tt.path, tt.model, tt.rawQuery, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	client := func() http.Header {
+		return http.Header{
+			"Authorization": {"Bearer sk-client"},
+			"Api-Key":       {"client-azure"},
+			"Content-Type":  {"application/json"},
+		}
+	}
+	tests := []struct {
+		name string
+		p    Provider
+		want http.Header
+	}{
+		{
+			name: "no key: the client's credentials pass",
+			p:    Provider{Name: "openai"},
+			want: client(),
+		},
+		{
+			name: "azure, no key: the client's credentials pass",
+			p:    Provider{Name: "azure"},
+			want: client(),
+		},
+		{
+			name: "key replaces the client's",
+			p:    Provider{Name: "groq", APIKey: "gsk-proxy"},
+			want: http.Header{"Authorization": {"Bearer gsk-proxy"}, "Content-Type": {"application/json"}},
+		},
+		{
+			name: "azure uses api-key",
+			p:    Provider{Name: "azure", APIKey: "az-proxy"},
+			want: http.Header{"Api-Key": {"az-proxy"}, "Content-Type": {"application/json"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := client()
+			tt.p.Authorize(h)
+			if !reflect.DeepEqual(h, tt.want) {
+				t.Errorf("headers = %v; want %v", h, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,114 @@
+package spans
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+// upstreamErrorSpan records UpstreamError(status, body) on a span and
+// returns the span.
+func upstreamErrorSpan(t *testing.T, status int, body []byte) sdktrace.ReadOnlySpan {
+	t.Helper()
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	op := Chat
+	_, call := NewRecorder(tp).Start(context.Background(), Request{Op: &op, Body: []byte(`{"model":"m"}`)})
+	call.UpstreamError(status, body)
+	call.End(false)
+	spans := sr.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans ended; want 1", len(spans))
+	}
+	return spans[0]
+}
+
+// TestUpstreamErrorGolden replays the error bodies of the recorded cassettes
+// and compares the span status with the one the official instrumentor
+// recorded.
+func TestUpstreamErrorGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		status int
+	}{
+		{"chat-bad-request", 400},
+		{"chat-unknown-model", 404},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := readTestdata(t, tt.name+".body.json")
+			want := string(readTestdata(t, tt.name+".status.txt"))
+			span := upstreamErrorSpan(t, tt.status, body)
+			if got := span.Status(); got.Code != codes.Error || got.Description != want {
+				t.Errorf("status = %v %q; want Error %q", got.Code, got.Description, want)
+			}
+			class, msg, _ := strings.Cut(want, ": ")
+			checkExceptionEvent(t, span, "openai."+class, msg)
+		})
+	}
+}
+
+func checkExceptionEvent(t *testing.T, span sdktrace.ReadOnlySpan, typ, msg string) {
+	t.Helper()
+	for _, e := range span.Events() {
+		if e.Name != EventException {
+			continue
+		}
+		attrs := map[string]string{}
+		for _, kv := range e.Attributes {
+			attrs[string(kv.Key)] = kv.Value.AsString()
+		}
+		want := map[string]string{KeyExceptionType: typ, KeyExceptionMessage: msg, KeyExceptionEscaped: "False"}
+		if !reflect.DeepEqual(attrs, want) {
+			t.Errorf("exception event attributes = %q; want %q", attrs, want)
+		}
+		return
+	}
+	t.Errorf("no %q event in %v", EventException, span.Events())
+}
+
+// TestUpstreamErrorMessage checks the message against the OpenAI Python
+// SDK's _make_status_error_from_response: "Error code: N - " and the repr of
+// the parsed JSON; the stripped text alone when the body is not JSON; "Error
+// code: N" when it is empty.
+func TestUpstreamErrorMessage(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{401, `{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}`,
+			"AuthenticationError: Error code: 401 - {'error': {'message': 'Incorrect API key provided', 'code': 'invalid_api_key'}}"},
+		{429, "\n {\"error\": \"rate limited\"} \n", "RateLimitError: Error code: 429 - {'error': 'rate limited'}"},
+		{500, `"oops"`, "InternalServerError: Error code: 500 - 'oops'"},
+		{502, "<html>Bad Gateway</html>\n", "InternalServerError: <html>Bad Gateway</html>"},
+		{503, "  upstream connect error  ", "InternalServerError: upstream connect error"},
+		{418, "", "APIStatusError: Error code: 418"},
+		{409, " \n ", "ConflictError: Error code: 409"},
+		{422, `{"detail":[{"loc":["body","model"],"msg":"field required"}]}`,
+			"UnprocessableEntityError: Error code: 422 - {'detail': [{'loc': ['body', 'model'], 'msg': 'field required'}]}"},
+	}
+	for _, tt := range tests {
+		span := upstreamErrorSpan(t, tt.status, []byte(tt.body))
+		if got := span.Status().Description; got != tt.want {
+			t.Errorf("UpstreamError(%d, %q): status %q; want %q", tt.status, tt.body, got, tt.want)
+		}
+		class, msg, _ := strings.Cut(tt.want, ": ")
+		checkExceptionEvent(t, span, "openai."+class, msg)
+	}
+}
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
