@@ -31,10 +31,24 @@ func Inspect(body []byte) (Request, error) {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
 			Message: "Request body must be a JSON object."}
 	}
-	model := root.Get("model")
+	var model gjson.Result
+	models := 0
+	root.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "model" {
+			model = v
+			models++
+		}
+		return true
+	})
 	if model.Type != gjson.String || model.Str == "" {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
 			Message: "Missing required parameter: 'model'."}
+	}
+	if models > 1 {
+		// Parsers disagree on which of two keys wins: the proxy could route
+		// by one model while the provider serves the other.
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
+			Message: "The 'model' parameter is given more than once."}
 	}
 	return Request{
 		Model:        model.Str,

@@ -429,3 +429,11 @@ func FuzzRequestEdits(f *testing.F) {
 		}
 	})
 }
+
+func TestInspectRejectsDuplicateModel(t *testing.T) {
+	_, err := Inspect([]byte(`{"model":"gpt-4o","messages":[],"model":"groq/llama3"}`))
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || e.Param != "model" {
+		t.Errorf("got %v; want a 400 naming the model parameter", err)
+	}
+}
