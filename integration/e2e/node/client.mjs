@@ -7,7 +7,9 @@
 // or ok=false with the HTTP status.
 import OpenAI from 'openai';
 
-const client = new OpenAI({ maxRetries: 0 });
+// No retries and a short timeout (set by the suite): a failing or hanging
+// proxy shows as one failed call.
+const client = new OpenAI({ maxRetries: 0, timeout: Number(process.env.E2E_CALL_TIMEOUT_MS ?? 30000) });
 
 const cases = {
   // Same request as the chat-basic cassette.

@@ -27,6 +27,10 @@ import recorded
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
+# Seconds before a call gives up (the SDKs' default is 600): a proxy that
+# hangs fails its case quickly instead of stalling the suite.
+CALL_TIMEOUT = 30.0
+
 
 @dataclass(frozen=True)
 class Target:
@@ -106,6 +110,11 @@ def summarize(resp: Any) -> dict[str, Any]:
     """A non-streamed response (OpenAI SDK or LiteLLM object)."""
     d = resp if isinstance(resp, dict) else resp.model_dump(warnings=False)
     s: dict[str, Any] = {"ok": True, "model": d.get("model"), "usage": _usage(d.get("usage"))}
+    # The OpenAI SDK keeps the x-request-id response header: equal through
+    # the proxy and direct means the provider's headers were relayed.
+    request_id = getattr(resp, "_request_id", None)
+    if isinstance(request_id, str):
+        s["request_id"] = request_id
     if d.get("object") == "list":
         s["vectors"] = [recorded.decode_vector(x["embedding"]) for x in d["data"]]
         return s
@@ -194,13 +203,13 @@ def _openai(t: Target) -> Any:
 
     # max_retries=0: a proxy failure must show as one failed call, not as
     # three requests (and three spans) after backoff.
-    return openai.OpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0)
+    return openai.OpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT)
 
 
 def _async_openai(t: Target) -> Any:
     import openai
 
-    return openai.AsyncOpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0)
+    return openai.AsyncOpenAI(base_url=t.v1, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT)
 
 
 def openai_chat(cassette: str) -> Callable[[Target], dict[str, Any]]:
@@ -314,7 +323,9 @@ def _litellm_chat_kwargs(cassette: str) -> dict[str, Any]:
 def litellm_completion(cassette: str) -> Callable[[Target], dict[str, Any]]:
     def run(t: Target) -> dict[str, Any]:
         kw = _litellm_chat_kwargs(cassette)
-        return summarize(_litellm().completion(api_base=t.v1, api_key=t.api_key, max_retries=0, **kw))
+        return summarize(
+            _litellm().completion(api_base=t.v1, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT, **kw)
+        )
 
     return guarded(run)
 
@@ -326,7 +337,9 @@ def litellm_acompletion_stream(cassette: str) -> Callable[[Target], dict[str, An
         async def go() -> dict[str, Any]:
             s = StreamSummary()
             kw = _litellm_chat_kwargs(cassette)
-            resp = await litellm.acompletion(api_base=t.v1, api_key=t.api_key, max_retries=0, **kw)
+            resp = await litellm.acompletion(
+                api_base=t.v1, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT, **kw
+            )
             async for chunk in resp:
                 s.add(chunk)
             return s.result()
@@ -345,7 +358,9 @@ def litellm_proxy_completion(cassette: str) -> Callable[[Target], dict[str, Any]
         body = recorded.request_body(cassette)
         body["model"] = "litellm_proxy/" + body["model"]
         base = t.root if t.via_proxy else t.v1
-        return summarize(_litellm().completion(api_base=base, api_key=t.api_key, max_retries=0, **body))
+        return summarize(
+            _litellm().completion(api_base=base, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT, **body)
+        )
 
     return guarded(run)
 
@@ -354,7 +369,9 @@ def litellm_embedding(cassette: str) -> Callable[[Target], dict[str, Any]]:
     def run(t: Target) -> dict[str, Any]:
         body = recorded.request_body(cassette)
         model = "openai/" + body.pop("model")
-        return summarize(_litellm().embedding(model=model, api_base=t.v1, api_key=t.api_key, **body))
+        return summarize(
+            _litellm().embedding(model=model, api_base=t.v1, api_key=t.api_key, timeout=CALL_TIMEOUT, **body)
+        )
 
     return guarded(run)
 
@@ -363,7 +380,11 @@ def litellm_text_completion(cassette: str) -> Callable[[Target], dict[str, Any]]
     def run(t: Target) -> dict[str, Any]:
         body = recorded.request_body(cassette)
         body["model"] = "openai/" + body["model"]
-        return summarize(_litellm().text_completion(api_base=t.v1, api_key=t.api_key, max_retries=0, **body))
+        return summarize(
+            _litellm().text_completion(
+                api_base=t.v1, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT, **body
+            )
+        )
 
     return guarded(run)
 
@@ -378,6 +399,7 @@ def node(script_case: str) -> Callable[[Target], dict[str, Any]]:
             "HOME": os.environ.get("HOME", "/tmp"),
             "OPENAI_BASE_URL": t.v1,
             "OPENAI_API_KEY": t.api_key,
+            "E2E_CALL_TIMEOUT_MS": str(int(CALL_TIMEOUT * 1000)),
         }
         p = subprocess.run(
             ["node", "client.mjs", script_case],
@@ -385,7 +407,7 @@ def node(script_case: str) -> Callable[[Target], dict[str, Any]]:
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=CALL_TIMEOUT + 30,
         )
         if p.returncode != 0 or not p.stdout.strip():
             return {"ok": False, "status": None, "error": f"node exited {p.returncode}: {p.stderr[-2000:]}"}

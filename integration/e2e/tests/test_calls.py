@@ -69,3 +69,14 @@ def test_proxy_is_transparent(case, proxy_calls, oracle_calls):
         assert not via_proxy["ok"] and via_proxy["status"] == direct["status"], (via_proxy, direct)
         return
     assert via_proxy == direct
+
+
+@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.id)
+def test_proxy_adds_no_noticeable_latency(case, proxy_calls, oracle_calls):
+    """Replayed answers take milliseconds (2 ms between stream events), so a
+    call through the proxy that takes seconds longer than the same call made
+    directly means buffering, a stall, or a connection held open."""
+    took = proxy_calls[case.id]["window"][1] - proxy_calls[case.id]["window"][0]
+    direct = oracle_calls["openai"][case.id]["window"]
+    direct_took = direct[1] - direct[0]
+    assert took < direct_took + 3.0, f"{case.id}: {took:.2f}s through the proxy, {direct_took:.2f}s direct"
