@@ -448,10 +448,11 @@ func FuzzAccumulator(f *testing.F) {
 				t.Errorf("%s() = %q is not valid JSON", name, s)
 			}
 		}
-		var res struct {
-			Choices []json.RawMessage `json:"choices"`
-		}
-		if err := json.Unmarshal(a.Result(), &res); err != nil || res.Choices == nil {
+		// A map, not a struct: encoding/json matches struct fields without
+		// regard to case, and a chunk may well have a "ChoICes" member.
+		var res map[string]json.RawMessage
+		var choices []json.RawMessage
+		if err := json.Unmarshal(a.Result(), &res); err != nil || json.Unmarshal(res["choices"], &choices) != nil || choices == nil {
 			t.Errorf("Result() = %q: want an object with a choices list (err %v)", a.Result(), err)
 		}
 		if !strings.HasPrefix(string(a.Result()), `{"choices":[`) {
