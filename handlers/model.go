@@ -225,6 +225,11 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 		return false
 	case err == nil:
 		return true
+	case relay.Done && !errors.Is(err, stream.ErrWrite):
+		// The client got [DONE] and left, as SDKs do at once (the Python
+		// SDK closes the response on [DONE]): the answer was complete, and
+		// the upstream's EOF that the proxy did not wait for is no failure.
+		return true
 	case errors.Is(err, stream.ErrWrite) || r.Context().Err() != nil:
 		// The client left: stop the upstream now, not at its next write.
 		cancel(errClientGone)

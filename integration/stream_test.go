@@ -321,3 +321,53 @@ func TestStreamOfManyChunks(t *testing.T) {
 		t.Errorf("arguments: %d bytes; want %d; finish %v", len(args), chunks, span.Attributes["llm.finish_reason"])
 	}
 }
+
+// TestStreamClientLeavesAfterDone: SDKs close the response as soon as they
+// read [DONE] (the Python SDK does). An upstream that ends its side a
+// moment later must not turn a complete answer into a failed span.
+func TestStreamClientLeavesAfterDone(t *testing.T) {
+	for _, clientAsks := range []bool{false, true} {
+		t.Run(fmt.Sprintf("client-asks-usage=%v", clientAsks), func(t *testing.T) {
+			up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				io.WriteString(w, "data: {\"id\":\"x\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n")
+				io.WriteString(w, "data: {\"id\":\"x\",\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n")
+				io.WriteString(w, "data: [DONE]\n\n")
+				w.(http.Flusher).Flush()
+				select { // the upstream's end comes late
+				case <-r.Context().Done():
+				case <-time.After(500 * time.Millisecond):
+				}
+			}}
+			h := newHarness(t, harnessOptions{upstream: up})
+			body := `{"model":"m","stream":true,"messages":[]}`
+			if clientAsks {
+				body = `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}`
+			}
+			req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(resp.Body)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatalf("stream ended before [DONE]: %v", err)
+				}
+				if strings.HasPrefix(line, "data: [DONE]") {
+					break
+				}
+			}
+			resp.Body.Close() // leave at once, as the SDKs do
+			span := h.span(t)
+			if span.StatusCode != tracepb.Status_STATUS_CODE_OK {
+				t.Errorf("status %v %q; want OK: the client had the whole answer", span.StatusCode, span.StatusMessage)
+			}
+			if span.Attributes["llm.token_count.total"] != int64(2) {
+				t.Errorf("token counts lost: %v", span.Attributes)
+			}
+		})
+	}
+}
