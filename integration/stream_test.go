@@ -18,6 +18,22 @@ import (
 	"github.com/phoenixproxy/llmproxy/stream"
 )
 
+// open sends a JSON request through the proxy and returns the response
+// with its body unread.
+func open(t *testing.T, ctx context.Context, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func loadCassette(t *testing.T, name string) fakeprovider.Cassette {
 	t.Helper()
 	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t), "cassettes", name+".yaml"))
@@ -71,12 +87,7 @@ func lockstep(t *testing.T, c fakeprovider.Cassette, clientAsks bool) {
 	if clientAsks {
 		body = strings.Replace(body, `"stream": true`, `"stream": true, "stream_options": {"include_usage": true}`, 1)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+c.Request.Path(), strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := open(t, context.Background(), h.proxy.URL+c.Request.Path(), body)
 	defer resp.Body.Close()
 	var got strings.Builder
 	var p stream.Parser
@@ -192,13 +203,7 @@ func TestStreamClientLeavesCancelsUpstream(t *testing.T) {
 	up := &endless{tick: 10 * time.Millisecond, cancelled: make(chan time.Time, 1)}
 	h := newHarness(t, harnessOptions{upstream: up})
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.proxy.URL+"/v1/chat/completions",
-		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"go on"}]}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := open(t, ctx, h.proxy.URL+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"go on"}]}`)
 	br := bufio.NewReader(resp.Body)
 	for i := 0; i < 3; i++ { // three events: "data: …" and a blank line each
 		if _, err := br.ReadString('\n'); err != nil {
@@ -228,13 +233,7 @@ func TestStreamClientLeavesCancelsUpstream(t *testing.T) {
 func TestStreamUpstreamFailsMidStream(t *testing.T) {
 	up := &endless{tick: time.Millisecond, fail: 3, cancelled: make(chan time.Time, 1)}
 	h := newHarness(t, harnessOptions{upstream: up})
-	req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions",
-		strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := open(t, context.Background(), h.proxy.URL+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
 	got, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err == nil {
@@ -253,14 +252,8 @@ func TestStreamUpstreamFailsMidStream(t *testing.T) {
 func TestStreamIdleTimeout(t *testing.T) {
 	up := &endless{tick: 5 * time.Millisecond, idleAfter: 2, cancelled: make(chan time.Time, 1)}
 	h := newHarness(t, harnessOptions{upstream: up, streamIdleTimeout: 150 * time.Millisecond})
-	req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions",
-		strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = io.ReadAll(resp.Body)
+	resp := open(t, context.Background(), h.proxy.URL+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
+	_, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err == nil {
 		t.Errorf("an idle stream ended cleanly; want it cut")
@@ -301,12 +294,7 @@ func TestStreamOfManyChunks(t *testing.T) {
 		bw.Flush()
 	}}
 	h := newHarness(t, harnessOptions{upstream: up})
-	req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := open(t, context.Background(), h.proxy.URL+"/v1/chat/completions", `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}`)
 	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if err != nil || n < chunks*100 {
@@ -344,12 +332,7 @@ func TestStreamClientLeavesAfterDone(t *testing.T) {
 			if clientAsks {
 				body = `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}`
 			}
-			req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := open(t, context.Background(), h.proxy.URL+"/v1/chat/completions", body)
 			br := bufio.NewReader(resp.Body)
 			for {
 				line, err := br.ReadString('\n')
