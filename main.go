@@ -73,6 +73,9 @@ func LoadConfig() (Config, error) {
 		{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", int64(c.BSPMaxExportBatch)},
 		{"MAX_REQUEST_BODY_BYTES", c.MaxRequestBodyBytes},
 	}
+	if c.MaxExportBytes < 64<<10 {
+		return c, fmt.Errorf("OTLP_MAX_EXPORT_BYTES=%d: must be at least 65536", c.MaxExportBytes)
+	}
 	for _, p := range positive {
 		if p.v <= 0 {
 			return c, fmt.Errorf("%s=%d: must be greater than 0", p.name, p.v)
@@ -114,6 +117,7 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 		ExportTimeout:      time.Duration(c.BSPExportTimeoutMS) * time.Millisecond,
 		MaxQueueSize:       c.BSPMaxQueueSize,
 		MaxExportBatchSize: c.BSPMaxExportBatch,
+		MaxExportBytes:     c.MaxExportBytes,
 		Disabled:           c.TracingDisabled,
 	}, nil
 }

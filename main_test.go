@@ -62,6 +62,7 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 		{"UPSTREAM_TIMEOUT", "10 parsecs"},
 		{"MAX_REQUEST_BODY_BYTES", "0"},
 		{"LOG_LEVEL", "LOUD"},
+		{"OTLP_MAX_EXPORT_BYTES", "1000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -33,6 +33,11 @@ type ExporterConfig struct {
 	MaxQueueSize       int           // OTEL_BSP_MAX_QUEUE_SIZE
 	MaxExportBatchSize int           // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
 
+	// MaxExportBytes bounds one export request: batches are split, and a
+	// span too large alone is trimmed, to stay under it. 0 means
+	// DefaultMaxExportBytes, Phoenix's limit.
+	MaxExportBytes int
+
 	// Disabled turns tracing off (OTEL_SDK_DISABLED): a no-op tracer.
 	Disabled bool
 }
@@ -102,9 +107,15 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 		bspOpts = append(bspOpts, sdktrace.WithMaxExportBatchSize(cfg.MaxExportBatchSize))
 	}
 
+	maxBytes := cfg.MaxExportBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxExportBytes
+	}
+	guarded := &guardedExporter{SpanExporter: exporter, maxBytes: maxBytes}
+
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
-		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(exporter, bspOpts...)),
+		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...)),
 		sdktrace.WithRawSpanLimits(Limits()),
 	)
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush}, nil

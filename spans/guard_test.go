@@ -1,0 +1,104 @@
+package spans
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+// batches records the batches it is given.
+type batches struct{ got [][]sdktrace.ReadOnlySpan }
+
+func (b *batches) ExportSpans(_ context.Context, s []sdktrace.ReadOnlySpan) error {
+	b.got = append(b.got, append([]sdktrace.ReadOnlySpan(nil), s...))
+	return nil
+}
+func (b *batches) Shutdown(context.Context) error { return nil }
+
+func stubSpan(attrs ...attribute.KeyValue) sdktrace.ReadOnlySpan {
+	return tracetest.SpanStub{Name: "ChatCompletion", Attributes: attrs}.Snapshot()
+}
+
+func TestGuardSplitsBatchesUnderTheLimit(t *testing.T) {
+	const limit = 64 << 10
+	rec := &batches{}
+	g := &guardedExporter{SpanExporter: rec, maxBytes: limit + requestOverhead}
+	var in []sdktrace.ReadOnlySpan
+	for i := 0; i < 10; i++ {
+		in = append(in, stubSpan(attribute.String(KeyInputValue, strings.Repeat("x", 20<<10))))
+	}
+	if err := g.ExportSpans(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, b := range rec.got {
+		size := 0
+		for _, s := range b {
+			n, _ := inspectSpan(s)
+			size += n
+		}
+		if size > limit {
+			t.Errorf("a request of %d bytes; limit %d", size, limit)
+		}
+		total += len(b)
+	}
+	if total != 10 || len(rec.got) < 4 {
+		t.Errorf("%d spans in %d requests; want all 10, at most 3 a request", total, len(rec.got))
+	}
+}
+
+func TestGuardTrimsASpanTooLargeAlone(t *testing.T) {
+	const limit = 64 << 10
+	rec := &batches{}
+	g := &guardedExporter{SpanExporter: rec, maxBytes: limit + requestOverhead}
+	big := strings.Repeat("é", 100<<10) // 200 KB of 2-byte characters
+	vec := make([]float64, 10_000)
+	in := []sdktrace.ReadOnlySpan{stubSpan(
+		attribute.String(KeyOutputValue, big),
+		attribute.Float64Slice("embedding.embeddings.0.embedding.vector", vec),
+		attribute.Int(KeyTokenTotal, 7),
+	)}
+	if err := g.ExportSpans(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	s := rec.got[0][0]
+	if n, valid := inspectSpan(s); n > limit || !valid {
+		t.Errorf("trimmed span: %d bytes, valid UTF-8 %v; want at most %d, valid", n, valid, limit)
+	}
+	attrs := map[attribute.Key]attribute.Value{}
+	for _, kv := range s.Attributes() {
+		attrs[kv.Key] = kv.Value
+	}
+	out := attrs[KeyOutputValue].AsString()
+	if !strings.HasPrefix(out, "éé") || !strings.Contains(out, "cut by llmproxy") || !utf8.ValidString(out) {
+		t.Errorf("output.value: %.80q…", out)
+	}
+	if attrs[KeyTokenTotal].AsInt64() != 7 {
+		t.Errorf("small attributes must stay")
+	}
+}
+
+func TestGuardRepairsInvalidUTF8(t *testing.T) {
+	rec := &batches{}
+	g := &guardedExporter{SpanExporter: rec, maxBytes: DefaultMaxExportBytes}
+	in := []sdktrace.ReadOnlySpan{stubSpan(
+		attribute.String(KeyInputValue, "a\xffb"),
+		attribute.StringSlice(KeyTagTags, []string{"ok", "\xc3"}),
+	)}
+	if err := g.ExportSpans(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range rec.got[0][0].Attributes() {
+		if !validAttr(kv) {
+			t.Errorf("%s still invalid: %q", kv.Key, kv.Value.Emit())
+		}
+	}
+	if got := rec.got[0][0].Attributes()[0].Value.AsString(); got != "a\uFFFDb" {
+		t.Errorf("got %q; want a\\uFFFDb", got)
+	}
+}
