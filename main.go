@@ -48,6 +48,9 @@ type Config struct {
 	BSPMaxQueueSize    int  `envconfig:"OTEL_BSP_MAX_QUEUE_SIZE" default:"2048"`
 	BSPMaxExportBatch  int  `envconfig:"OTEL_BSP_MAX_EXPORT_BATCH_SIZE" default:"512"`
 	TracingDisabled    bool `envconfig:"OTEL_SDK_DISABLED" default:"false"`
+	// MaxExportBytes bounds one OTLP export request (Phoenix refuses one
+	// over gRPC's 4 MiB default, with all its spans).
+	MaxExportBytes int `envconfig:"OTLP_MAX_EXPORT_BYTES" default:"4194304"`
 
 	MaxRequestBodyBytes int64         `envconfig:"MAX_REQUEST_BODY_BYTES" default:"33554432"`
 	UpstreamTimeout     time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"600s"`
