@@ -1,0 +1,35 @@
+package main
+
+// chatRequest is a realistic chat call: a system prompt, a question, a
+// tool call and its result, a follow-up, and one tool, so the proxy
+// extracts every kind of message attribute ("full message attributes").
+// spans/bench_test.go measures the same request.
+var chatRequest = []byte(`{"model":"gpt-4o-mini","messages":[` +
+	`{"role":"system","content":"You are a helpful assistant that answers questions about the weather. Use the tools when you need current data."},` +
+	`{"role":"user","content":"What is the weather like in Boston today?"},` +
+	`{"role":"assistant","content":null,"tool_calls":[{"id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","type":"function","function":{"name":"get_current_weather","arguments":"{\"location\":\"Boston, MA\",\"unit\":\"fahrenheit\"}"}}]},` +
+	`{"role":"tool","tool_call_id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","content":"{\"temperature\":72,\"unit\":\"fahrenheit\",\"description\":\"Sunny with a light breeze\"}"},` +
+	`{"role":"user","content":"Should I take an umbrella this afternoon?"}],` +
+	`"tools":[{"type":"function","function":{"name":"get_current_weather","description":"Get the current weather in a given location",` +
+	`"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},` +
+	`"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}}}],` +
+	`"tool_choice":"auto","temperature":0.2,"max_tokens":256,"user":"bench-user"}`)
+
+// streamRequest is chatRequest with "stream":true; streamUsageRequest also
+// asks for include_usage, so the proxy has nothing to add or strip.
+var (
+	streamRequest      = withMembers(chatRequest, `"stream":true`)
+	streamUsageRequest = withMembers(chatRequest, `"stream":true,"stream_options":{"include_usage":true}`)
+)
+
+func withMembers(obj []byte, members string) []byte {
+	out := append([]byte(nil), obj[:len(obj)-1]...)
+	out = append(out, ',')
+	out = append(out, members...)
+	return append(out, '}')
+}
+
+// chatResponse is the upstream's fixed answer.
+var chatResponse = []byte(`{"id":"chatcmpl-BENCH0000000000000000000001","object":"chat.completion","created":1755137933,"model":"gpt-4o-mini-2024-07-18",` +
+	`"choices":[{"index":0,"message":{"role":"assistant","content":"No umbrella needed: it is sunny in Boston with a light breeze and 72°F, and no rain is expected this afternoon. A light jacket may be handy in the evening.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],` +
+	`"usage":` + usageJSON + `,"service_tier":"default","system_fingerprint":"fp_560af6e559"}`)

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/grpc"
+
+	"github.com/phoenixproxy/llmproxy/handlers"
+)
+
+// The bench re-executes itself with -role to run the processes it measures
+// against the proxy: the fake upstream, the OTLP collector and the floor.
+
+// listen opens a loopback port and announces it on stdout, which the
+// parent reads.
+func listen(what string) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatalf("%s: %v", what, err)
+	}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	return ln
+}
+
+// Request headers that steer the fake upstream. Both proxies forward them.
+const (
+	headerLatency = "X-Bench-Latency" // pause before answering, e.g. 2ms
+	headerChunks  = "X-Bench-Chunks"  // content chunks in a stream
+	headerPace    = "X-Bench-Pace"    // pause between stream events
+)
+
+// runUpstream serves a fixed OpenAI chat answer. A stream's chunks carry
+// the wall-clock time they were written, in nanoseconds, in OpenAI's
+// "obfuscation" field (random padding in real traffic), so the client can
+// measure each event's delay from upstream to client.
+func runUpstream() {
+	ln := listen("upstream")
+	srv := &http.Server{Handler: http.HandlerFunc(serveUpstream), ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(srv.Serve(ln))
+}
+
+var upstreamBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func serveUpstream(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
+		return
+	}
+	buf := upstreamBufs.Get().(*bytes.Buffer)
+	defer upstreamBufs.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return
+	}
+	body := buf.Bytes()
+	if d, err := time.ParseDuration(r.Header.Get(headerLatency)); err == nil && d > 0 {
+		time.Sleep(d)
+	}
+	h := w.Header()
+	h.Set("X-Request-Id", "req_bench0000000000000000000000001")
+	h.Set("Openai-Processing-Ms", "412")
+	h.Set("Openai-Version", "2020-10-01")
+	h.Set("Openai-Organization", "bench-org")
+	if !gjson.GetBytes(body, "stream").Bool() {
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(chatResponse)))
+		_, _ = w.Write(chatResponse)
+		return
+	}
+	chunks, _ := strconv.Atoi(r.Header.Get(headerChunks))
+	if chunks <= 0 {
+		chunks = 20
+	}
+	pace, err := time.ParseDuration(r.Header.Get(headerPace))
+	if err != nil {
+		pace = 5 * time.Millisecond
+	}
+	usage := gjson.GetBytes(body, "stream_options.include_usage").Bool()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+
+	// Events go out on a fixed schedule, so a slow write does not shift
+	// the ones after it.
+	start := time.Now()
+	ev := make([]byte, 0, 512)
+	for i := 0; i <= chunks+2; i++ {
+		if i > 0 {
+			if d := time.Until(start.Add(time.Duration(i) * pace)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		switch {
+		case i == chunks+2:
+			if !usage {
+				ev = append(ev[:0], "data: [DONE]\n\n"...)
+				break
+			}
+			ev = appendChunk(ev[:0], `[]`, usageJSON, false)
+			ev = append(ev, "data: [DONE]\n\n"...)
+		case i == 0:
+			ev = appendChunk(ev[:0], `[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]`, "", usage)
+		case i == chunks+1:
+			ev = appendChunk(ev[:0], `[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]`, "", usage)
+		default:
+			word := streamWords[(i-1)%len(streamWords)]
+			ev = appendChunk(ev[:0], `[{"index":0,"delta":{"content":"`+word+`"},"logprobs":null,"finish_reason":null}]`, "", usage)
+		}
+		if _, err := w.Write(ev); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
+
+// appendChunk appends one chunk event as OpenAI writes it, stamped with
+// the time now. With include_usage every chunk but the last has
+// "usage":null; the last has the usage and no choices.
+func appendChunk(b []byte, choices, usage string, nullUsage bool) []byte {
+	b = append(b, `data: {"id":"chatcmpl-BENCH0000000000000000000001","object":"chat.completion.chunk","created":1755137933,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_560af6e559","choices":`...)
+	b = append(b, choices...)
+	switch {
+	case usage != "":
+		b = append(b, `,"usage":`...)
+		b = append(b, usage...)
+	case nullUsage:
+		b = append(b, `,"usage":null`...)
+	}
+	b = append(b, `,"obfuscation":"`...)
+	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
+	return append(b, "\"}\n\n"...)
+}
+
+var streamWords = []string{"No", " umbrella", " needed", ":", " it", " is", " sunny", " in", " Boston", " with",
+	" a", " light", " breeze", " and", " 72", "°F", ",", " and", " no", " rain", " is", " expected", "."}
+
+const usageJSON = `{"prompt_tokens":187,"completion_tokens":38,"total_tokens":225,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`
+
+// runFloor serves the floor (newFloor).
+func runFloor(upstream string) {
+	target, err := url.Parse(upstream)
+	if err != nil {
+		log.Fatalf("floor: %v", err)
+	}
+	ln := listen("floor")
+	srv := &http.Server{Handler: newFloor(target), ReadHeaderTimeout: 30 * time.Second}
+	log.Fatal(srv.Serve(ln))
+}
+
+// newFloor is the floor: a bare httputil.ReverseProxy to the upstream,
+// with the proxy's own upstream transport (same connection pools), and
+// nothing else but reading the request body first — what any Go proxy of
+// this API costs.
+//
+// The body must be read first because a ReverseProxy that streams an
+// inbound HTTP/1 body upstream breaks streams: when the upstream answers,
+// writing the response headers makes net/http's server close the inbound
+// body, the transport's last read of it (checking the declared length)
+// then fails, and the transport tears down the upstream connection with
+// the stream still on it (golang/go#40747). Measured here: about 3% of
+// streams cut after their first event. The proxy reads bodies whole too.
+func newFloor(target *url.URL) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport: handlers.NewTransport(),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	})
+}
+
+// sink is an OTLP gRPC trace collector that counts the spans it receives
+// per service.name (each proxy the bench starts has its own), and can be
+// slowed down to play a collector that cannot keep up.
+type sink struct {
+	collectortrace.UnimplementedTraceServiceServer
+	delay atomic.Int64 // per export, ns
+
+	mu      sync.Mutex
+	spans   map[string]int64
+	exports map[string]int64
+}
+
+func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	if d := time.Duration(s.delay.Load()); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rs := range req.GetResourceSpans() {
+		service := ""
+		for _, kv := range rs.GetResource().GetAttributes() {
+			if kv.GetKey() == "service.name" {
+				service = kv.GetValue().GetStringValue()
+			}
+		}
+		n := int64(0)
+		for _, ss := range rs.GetScopeSpans() {
+			n += int64(len(ss.GetSpans()))
+		}
+		s.spans[service] += n
+		s.exports[service]++
+	}
+	return &collectortrace.ExportTraceServiceResponse{}, nil
+}
+
+// sinkCounts is the sink's answer to GET /counts.
+type sinkCounts struct {
+	Spans   map[string]int64 `json:"spans"`
+	Exports map[string]int64 `json:"exports"`
+}
+
+// runSink serves OTLP gRPC on one port and its control API on another:
+// GET /counts, POST /delay?d=500ms. It announces the gRPC port first.
+func runSink() {
+	s := &sink{spans: map[string]int64{}, exports: map[string]int64{}}
+	grpcLn := listen("sink")
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	collectortrace.RegisterTraceServiceServer(srv, s)
+	go func() { log.Fatal(srv.Serve(grpcLn)) }()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(sinkCounts{Spans: s.spans, Exports: s.exports})
+	})
+	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.delay.Store(int64(d))
+	})
+	ctl := listen("sink control")
+	os.Stdout.Sync()
+	log.Fatal(http.Serve(ctl, mux))
+}
