@@ -100,10 +100,16 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in = head
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+		if len(head) < maxTracedForward {
+			// The whole body: forward it from memory, with its length.
+			r.Body = io.NopCloser(bytes.NewReader(head))
+			r.ContentLength = int64(len(head))
+		} else {
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+		}
 	}
 	traced := requestJSON(r.Header.Get("Content-Type"), in, len(in) < maxTracedForward)
 

@@ -34,6 +34,10 @@ var (
 // bodyPool holds the buffers request and response bodies are read into.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// copyBufPool holds the buffers answers are copied through: one 32 KiB
+// buffer a request would otherwise be allocated and zeroed each time.
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // maxPooledBody keeps huge buffers out of the pool, so one 30 MiB upload
 // does not pin 30 MiB for the life of the process.
 const maxPooledBody = 1 << 20
@@ -173,13 +177,19 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 	if resp.ContentLength > 0 && resp.ContentLength <= h.maxBodyBytes {
 		buf.Grow(int(resp.ContentLength))
 	}
-	_, err := io.Copy(w, io.TeeReader(resp.Body, &cappedWriter{buf: buf, limit: h.maxBodyBytes}))
+	cp := copyBufPool.Get().(*[]byte)
+	_, err := io.CopyBuffer(w, io.TeeReader(resp.Body, &cappedWriter{buf: buf, limit: h.maxBodyBytes}), *cp)
+	copyBufPool.Put(cp)
 	if err != nil {
 		_, kind, cause := classify(r.Context(), upCtx, err)
 		cause = fmt.Errorf("after %d bytes of the answer: %w", buf.Len(), cause)
 		call.Fail(kind, cause)
 		h.logFailure(r, "", kind, cause)
 		panic(http.ErrAbortHandler) // headers are out: only aborting tells the client
+	}
+	// The answer leaves now; tracing it is no reason to hold it back.
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
 	}
 	// A body the proxy could not read whole, or one encoded against its
 	// request, is relayed but not traced as output.

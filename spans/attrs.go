@@ -40,42 +40,107 @@ func (a *Attrs) intIf(key string, v gjson.Result) {
 	}
 }
 
-// indexed builds "prefix.i.suffix", the shape of every list attribute.
+// indexed builds "prefix.i.suffix", the shape of every list attribute. The
+// keys of the first elements of the top-level lists come ready-made from
+// keyCache: most spans use no others, and each would be an allocation.
 func indexed(prefix string, i int, suffix string) string {
+	if i < cachedIndices {
+		if keys, ok := keyCache[keyPair{prefix, suffix}]; ok {
+			return keys[i]
+		}
+	}
 	return prefix + "." + strconv.Itoa(i) + "." + suffix
 }
 
-// withoutKeys re-assembles a JSON object without the given top-level keys,
-// copying the other members' raw bytes: the invocation parameters are the
-// request minus its messages, prompt or input.
-func withoutKeys(obj gjson.Result, drop ...string) string {
+// cachedIndices is how many elements of each list keyCache covers.
+const cachedIndices = 64
+
+type keyPair struct{ prefix, suffix string }
+
+// keyCache is built once and only read.
+var keyCache = func() map[keyPair]*[cachedIndices]string {
+	pairs := []keyPair{
+		{KeyLLMTools, SuffixToolJSONSchema},
+		{KeyLLMPrompts, SuffixPromptText},
+		{KeyLLMChoices, SuffixCompletionText},
+		{KeyEmbeddingEmbeddings, SuffixEmbeddingText},
+		{KeyEmbeddingEmbeddings, SuffixEmbeddingVector},
+	}
+	for _, list := range []string{KeyLLMInputMessages, KeyLLMOutputMessages} {
+		for _, suffix := range []string{SuffixMessageRole, SuffixMessageContent, SuffixMessageName,
+			SuffixMessageToolCallID, SuffixMessageContents, SuffixMessageToolCalls,
+			SuffixMessageFunctionCallName, SuffixMessageFunctionCallArgs} {
+			pairs = append(pairs, keyPair{list, suffix})
+		}
+	}
+	m := make(map[keyPair]*[cachedIndices]string, len(pairs))
+	for _, p := range pairs {
+		var keys [cachedIndices]string
+		for i := range keys {
+			keys[i] = p.prefix + "." + strconv.Itoa(i) + "." + p.suffix
+		}
+		m[p] = &keys
+	}
+	return m
+}()
+
+// requestBody is what the mappings read of a request: its top-level
+// members, found in one pass over the body (each gjson Get would scan it
+// again), and its invocation parameters.
+type requestBody struct {
+	// params is the request without the operation's dropped members, its
+	// other members' raw bytes copied as they came.
+	params                                         string
+	messages, tools, prompt, input, user, metadata gjson.Result
+}
+
+// readRequest reads a request object's top-level members.
+func readRequest(obj gjson.Result, drop ...string) requestBody {
+	var r requestBody
 	buf := make([]byte, 0, len(obj.Raw))
 	buf = append(buf, '{')
-	first := true
 	obj.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "messages":
+			r.messages = v
+		case "tools":
+			r.tools = v
+		case "prompt":
+			r.prompt = v
+		case "input":
+			r.input = v
+		case "user":
+			r.user = v
+		case "metadata":
+			r.metadata = v
+		}
 		for _, d := range drop {
 			if k.Str == d {
 				return true
 			}
 		}
-		if !first {
+		if len(buf) > 1 {
 			buf = append(buf, ',')
 		}
-		first = false
 		buf = append(buf, k.Raw...)
 		buf = append(buf, ':')
 		buf = append(buf, v.Raw...)
 		return true
 	})
-	buf = append(buf, '}')
-	return string(buf)
+	r.params = string(append(buf, '}'))
+	return r
 }
 
 // listIndex is the position a list element is recorded at: its own "index"
 // field where the API gives one (choices, embeddings), else its position.
 func listIndex(elem gjson.Result, pos int) int {
-	if i := elem.Get("index"); i.Type == gjson.Number {
-		return int(i.Int())
+	return indexOr(elem.Get("index"), pos)
+}
+
+// indexOr is an element's "index" member if it is a number, else pos.
+func indexOr(index gjson.Result, pos int) int {
+	if index.Type == gjson.Number {
+		return int(index.Int())
 	}
 	return pos
 }

@@ -48,18 +48,25 @@ type Request struct {
 type Call struct {
 	span trace.Span
 	op   *Operation
+	req  Request
+	// gotModel is set when the response named its model, which then
+	// stands instead of the request's.
+	gotModel bool
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
-// (the caller's traceparent), with all the request's attributes. When
-// tracing is off the span records nothing and no attribute is built.
+// (the caller's traceparent). The request's attributes are built when the
+// call ends, after the answer has gone out, so the client never waits for
+// them: req.Body must stay unchanged until End.
 func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
 	ctx, span := r.tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
-	c := &Call{span: span, op: req.Op}
-	if !span.IsRecording() {
-		return ctx, c
-	}
-	var a Attrs
+	return ctx, &Call{span: span, op: req.Op, req: req}
+}
+
+// requestAttrs are the attributes of the request that started the call.
+func (c *Call) requestAttrs() []attribute.KeyValue {
+	req := c.req
+	a := Attrs{kv: make([]attribute.KeyValue, 0, 32)}
 	a.String(KeySpanKind, req.Op.Kind)
 	if req.System != "" {
 		a.String(KeyLLMSystem, req.System)
@@ -67,28 +74,28 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 	if req.Provider != "" {
 		a.String(KeyLLMProvider, req.Provider)
 	}
-	if req.Model != "" && req.Op.Kind == KindLLM {
-		// The response's model replaces it when there is one.
+	if req.Model != "" && req.Op.Kind == KindLLM && !c.gotModel {
 		a.String(KeyLLMModelName, req.Model)
 	}
 	// One copy of the body: the attribute and the parsed values share it.
 	raw := string(req.Body)
-	if body := gjson.Parse(raw); body.IsObject() {
+	if obj := gjson.Parse(raw); obj.IsObject() {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
-		req.Op.Request(&a, body)
-		contextAttrs(&a, body, req)
+		body := readRequest(obj, req.Op.Drop...)
+		a.String(req.Op.ParamsKey, body.params)
+		req.Op.Request(&a, &body)
+		contextAttrs(&a, &body, req)
 	}
-	span.SetAttributes(a.KeyValues()...)
-	return ctx, c
+	return a.KeyValues()
 }
 
 // contextAttrs records who made the call: the OpenAI user field or the
 // x-user-id header, the session and tags headers, and request metadata.
-func contextAttrs(a *Attrs, body gjson.Result, req Request) {
+func contextAttrs(a *Attrs, body *requestBody, req Request) {
 	userID := req.UserID
 	if userID == "" {
-		userID = body.Get("user").Str
+		userID = body.user.Str
 	}
 	if userID != "" {
 		a.String(KeyUserID, userID)
@@ -99,8 +106,8 @@ func contextAttrs(a *Attrs, body gjson.Result, req Request) {
 	if len(req.Tags) > 0 {
 		a.kv = append(a.kv, attribute.StringSlice(KeyTagTags, req.Tags))
 	}
-	if md := body.Get("metadata"); md.IsObject() {
-		a.String(KeyMetadata, md.Raw)
+	if body.metadata.IsObject() {
+		a.String(KeyMetadata, body.metadata.Raw)
 	}
 }
 
@@ -123,10 +130,15 @@ func (c *Call) Response(body []byte) {
 		}
 		return
 	}
-	var a Attrs
+	a := Attrs{kv: make([]attribute.KeyValue, 0, 24)}
 	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
 	c.op.Response(&a, resp)
+	for _, kv := range a.KeyValues() {
+		if kv.Key == KeyLLMModelName {
+			c.gotModel = true
+		}
+	}
 	c.span.SetAttributes(a.KeyValues()...)
 }
 
@@ -170,6 +182,9 @@ func (c *Call) recordError(typ, msg, description string) {
 
 // End ends the span; ok marks a call that succeeded.
 func (c *Call) End(ok bool) {
+	if c.span.IsRecording() {
+		c.span.SetAttributes(c.requestAttrs()...)
+	}
 	if ok {
 		c.span.SetStatus(codes.Ok, "")
 	}

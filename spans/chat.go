@@ -6,22 +6,23 @@ import "github.com/tidwall/gjson"
 // openinference-instrumentation-openai does
 // (_request_attributes_extractor.py, _response_attributes_extractor.py).
 var Chat = Operation{
-	Name:     NameChatCompletion,
-	Kind:     KindLLM,
-	Request:  chatRequest,
-	Response: chatResponse,
+	Name:      NameChatCompletion,
+	Kind:      KindLLM,
+	ParamsKey: KeyLLMInvocationParameters,
+	Drop:      []string{"messages", "functions", "tools"},
+	Request:   chatRequest,
+	Response:  chatResponse,
 }
 
-func chatRequest(a *Attrs, req gjson.Result) {
-	a.String(KeyLLMInvocationParameters, withoutKeys(req, "messages", "functions", "tools"))
+func chatRequest(a *Attrs, req *requestBody) {
 	pos := 0
-	req.Get("messages").ForEach(func(_, msg gjson.Result) bool {
+	req.messages.ForEach(func(_, msg gjson.Result) bool {
 		messageAttrs(a, KeyLLMInputMessages, pos, msg)
 		pos++
 		return true
 	})
 	pos = 0
-	req.Get("tools").ForEach(func(_, tool gjson.Result) bool {
+	req.tools.ForEach(func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -29,25 +30,63 @@ func chatRequest(a *Attrs, req gjson.Result) {
 }
 
 func chatResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyLLMModelName, resp.Get("model"))
-	pos := 0
-	resp.Get("choices").ForEach(func(_, choice gjson.Result) bool {
-		if pos == 0 {
-			a.stringIf(KeyLLMFinishReason, choice.Get("finish_reason"))
+	resp.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			a.stringIf(KeyLLMModelName, v)
+		case "choices":
+			pos := 0
+			v.ForEach(func(_, choice gjson.Result) bool {
+				var index, msg gjson.Result
+				choice.ForEach(func(k, v gjson.Result) bool {
+					switch k.Str {
+					case "index":
+						index = v
+					case "message":
+						msg = v
+					case "finish_reason":
+						if pos == 0 {
+							a.stringIf(KeyLLMFinishReason, v)
+						}
+					}
+					return true
+				})
+				if msg.IsObject() {
+					messageAttrs(a, KeyLLMOutputMessages, indexOr(index, pos), msg)
+				}
+				pos++
+				return true
+			})
+		case "usage":
+			usageAttrs(a, v)
 		}
-		if msg := choice.Get("message"); msg.IsObject() {
-			messageAttrs(a, KeyLLMOutputMessages, listIndex(choice, pos), msg)
-		}
-		pos++
 		return true
 	})
-	usageAttrs(a, resp.Get("usage"))
 }
 
 // messageAttrs records one chat message, input or output, under prefix.i.
+// It reads the message's members in one pass.
 func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
-	a.stringIf(indexed(prefix, i, SuffixMessageRole), msg.Get("role"))
-	switch content := msg.Get("content"); {
+	var role, content, name, toolCallID, toolCalls, functionCall gjson.Result
+	msg.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			role = v
+		case "content":
+			content = v
+		case "name":
+			name = v
+		case "tool_call_id":
+			toolCallID = v
+		case "tool_calls":
+			toolCalls = v
+		case "function_call":
+			functionCall = v
+		}
+		return true
+	})
+	a.stringIf(indexed(prefix, i, SuffixMessageRole), role)
+	switch {
 	case content.Type == gjson.String && content.Str != "":
 		// An empty content is not recorded: the instrumentor tests it for
 		// truth (chat-detailed-usage, chat-text-to-image-tool).
@@ -61,22 +100,23 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 			return true
 		})
 	}
-	a.stringIf(indexed(prefix, i, SuffixMessageName), msg.Get("name"))
-	a.stringIf(indexed(prefix, i, SuffixMessageToolCallID), msg.Get("tool_call_id"))
-	if calls := msg.Get("tool_calls"); calls.IsArray() {
+	a.stringIf(indexed(prefix, i, SuffixMessageName), name)
+	a.stringIf(indexed(prefix, i, SuffixMessageToolCallID), toolCallID)
+	if toolCalls.IsArray() {
 		callsPrefix := indexed(prefix, i, SuffixMessageToolCalls)
 		pos := 0
-		calls.ForEach(func(_, call gjson.Result) bool {
+		toolCalls.ForEach(func(_, call gjson.Result) bool {
 			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), call.Get("id"))
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), call.Get("function.name"))
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), call.Get("function.arguments"))
+			fn := call.Get("function")
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), fn.Get("name"))
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), fn.Get("arguments"))
 			pos++
 			return true
 		})
 	}
-	if fc := msg.Get("function_call"); fc.IsObject() {
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), fc.Get("name"))
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), fc.Get("arguments"))
+	if functionCall.IsObject() {
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), functionCall.Get("name"))
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), functionCall.Get("arguments"))
 	}
 }
 
@@ -94,17 +134,40 @@ func contentPartAttrs(a *Attrs, prefix string, j int, part gjson.Result) {
 	}
 }
 
-// usageAttrs maps an OpenAI usage object onto the token counts.
+// usageAttrs maps an OpenAI usage object onto the token counts, reading
+// it in one pass.
 func usageAttrs(a *Attrs, usage gjson.Result) {
-	if !usage.IsObject() {
-		return
-	}
-	a.intIf(KeyTokenTotal, usage.Get("total_tokens"))
-	a.intIf(KeyTokenPrompt, usage.Get("prompt_tokens"))
-	a.intIf(KeyTokenCompletion, usage.Get("completion_tokens"))
-	a.intIf(KeyTokenPromptCacheRead, usage.Get("prompt_tokens_details.cached_tokens"))
-	a.intIf(KeyTokenPromptCacheWrite, usage.Get("prompt_tokens_details.cache_creation_tokens"))
-	a.intIf(KeyTokenPromptAudio, usage.Get("prompt_tokens_details.audio_tokens"))
-	a.intIf(KeyTokenCompletionReasoning, usage.Get("completion_tokens_details.reasoning_tokens"))
-	a.intIf(KeyTokenCompletionAudio, usage.Get("completion_tokens_details.audio_tokens"))
+	usage.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "total_tokens":
+			a.intIf(KeyTokenTotal, v)
+		case "prompt_tokens":
+			a.intIf(KeyTokenPrompt, v)
+		case "completion_tokens":
+			a.intIf(KeyTokenCompletion, v)
+		case "prompt_tokens_details":
+			v.ForEach(func(k, v gjson.Result) bool {
+				switch k.Str {
+				case "cached_tokens":
+					a.intIf(KeyTokenPromptCacheRead, v)
+				case "cache_creation_tokens":
+					a.intIf(KeyTokenPromptCacheWrite, v)
+				case "audio_tokens":
+					a.intIf(KeyTokenPromptAudio, v)
+				}
+				return true
+			})
+		case "completion_tokens_details":
+			v.ForEach(func(k, v gjson.Result) bool {
+				switch k.Str {
+				case "reasoning_tokens":
+					a.intIf(KeyTokenCompletionReasoning, v)
+				case "audio_tokens":
+					a.intIf(KeyTokenCompletionAudio, v)
+				}
+				return true
+			})
+		}
+		return true
+	})
 }

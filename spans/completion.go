@@ -5,15 +5,16 @@ import "github.com/tidwall/gjson"
 // Completion maps the legacy /completions onto an LLM span with llm.prompts
 // and llm.choices.
 var Completion = Operation{
-	Name:     NameCompletion,
-	Kind:     KindLLM,
-	Request:  completionRequest,
-	Response: completionResponse,
+	Name:      NameCompletion,
+	Kind:      KindLLM,
+	ParamsKey: KeyLLMInvocationParameters,
+	Drop:      []string{"prompt"},
+	Request:   completionRequest,
+	Response:  completionResponse,
 }
 
-func completionRequest(a *Attrs, req gjson.Result) {
-	a.String(KeyLLMInvocationParameters, withoutKeys(req, "prompt"))
-	for i, text := range textInputs(req.Get("prompt")) {
+func completionRequest(a *Attrs, req *requestBody) {
+	for i, text := range textInputs(req.prompt) {
 		a.String(indexed(KeyLLMPrompts, i, SuffixPromptText), text)
 	}
 }

@@ -11,15 +11,16 @@ import (
 
 // Embeddings maps /embeddings onto an EMBEDDING span.
 var Embeddings = Operation{
-	Name:     NameCreateEmbeddings,
-	Kind:     KindEmbedding,
-	Request:  embeddingRequest,
-	Response: embeddingResponse,
+	Name:      NameCreateEmbeddings,
+	Kind:      KindEmbedding,
+	ParamsKey: KeyEmbeddingInvocationParameters,
+	Drop:      []string{"input"},
+	Request:   embeddingRequest,
+	Response:  embeddingResponse,
 }
 
-func embeddingRequest(a *Attrs, req gjson.Result) {
-	a.String(KeyEmbeddingInvocationParameters, withoutKeys(req, "input"))
-	for i, text := range textInputs(req.Get("input")) {
+func embeddingRequest(a *Attrs, req *requestBody) {
+	for i, text := range textInputs(req.input) {
 		a.String(indexed(KeyEmbeddingEmbeddings, i, SuffixEmbeddingText), text)
 	}
 }

@@ -95,7 +95,7 @@ func TestGuardRepairsInvalidUTF8(t *testing.T) {
 	}
 	for _, kv := range rec.got[0][0].Attributes() {
 		if !validAttr(kv) {
-			t.Errorf("%s still invalid: %q", kv.Key, kv.Value.Emit())
+			t.Errorf("%s still invalid: %q", kv.Key, kv.Value.String())
 		}
 	}
 	if got := rec.got[0][0].Attributes()[0].Value.AsString(); got != "a\uFFFDb" {

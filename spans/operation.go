@@ -6,12 +6,17 @@ import (
 
 // Operation is how one API maps onto a span: its name, its OpenInference
 // kind, and the attributes read from the request and from the response.
-// Request and Response get the parsed JSON body and add to a.
+// Request gets the request's members, read once; Response the parsed
+// response body. Both add to a.
 type Operation struct {
-	Name     string
-	Kind     string
-	Request  func(a *Attrs, req gjson.Result)
-	Response func(a *Attrs, resp gjson.Result)
+	Name string
+	Kind string
+	// ParamsKey is the invocation parameters' key; Drop the request members
+	// they leave out (the messages, prompt or input recorded apart).
+	ParamsKey string
+	Drop      []string
+	Request   func(a *Attrs, req *requestBody)
+	Response  func(a *Attrs, resp gjson.Result)
 }
 
 // Generic returns the operation for an OpenAI endpoint the proxy does not
@@ -20,11 +25,10 @@ type Operation struct {
 // the instrumentor records such calls. name is the span name.
 func Generic(name string) Operation {
 	return Operation{
-		Name: name,
-		Kind: KindLLM,
-		Request: func(a *Attrs, req gjson.Result) {
-			a.String(KeyLLMInvocationParameters, req.Raw)
-		},
-		Response: func(*Attrs, gjson.Result) {},
+		Name:      name,
+		Kind:      KindLLM,
+		ParamsKey: KeyLLMInvocationParameters,
+		Request:   func(*Attrs, *requestBody) {},
+		Response:  func(*Attrs, gjson.Result) {},
 	}
 }
