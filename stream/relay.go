@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/tidwall/gjson"
@@ -149,7 +150,11 @@ func (r *Relay) frame(ev Event) {
 			r.observe(ev)
 			return
 		}
-		raw = StripNullUsage(raw)
+		if i := nullUsageAt(raw); i >= 0 {
+			r.out = appendWithout(r.out, raw, i)
+			r.observe(ev)
+			return
+		}
 	}
 	r.out = append(r.out, raw...)
 	r.observe(ev)
@@ -181,8 +186,17 @@ func isDone(data []byte) bool {
 // UsageOnly reports whether a chunk is the one include_usage adds at the end
 // of a stream: an empty choices list and a usage object.
 func UsageOnly(data []byte) bool {
-	choices := gjson.GetBytes(data, "choices")
-	return choices.IsArray() && len(choices.Array()) == 0 && gjson.GetBytes(data, "usage").IsObject()
+	emptyChoices, usage := false, false
+	gjson.ParseBytes(data).ForEach(func(k, v gjson.Result) bool { // one pass
+		switch k.Str {
+		case "choices":
+			emptyChoices = v.IsArray() && len(v.Raw) >= 2 && strings.TrimSpace(v.Raw[1:len(v.Raw)-1]) == ""
+		case "usage":
+			usage = v.IsObject()
+		}
+		return true
+	})
+	return emptyChoices && usage
 }
 
 // nullUsage is the member include_usage adds to every chunk but the last
@@ -193,10 +207,35 @@ var nullUsage = []byte(`"usage":null`)
 // StripNullUsage removes a top-level "usage":null member from an event's raw
 // bytes, with its separating comma. Anything else is returned unchanged.
 func StripNullUsage(raw []byte) []byte {
+	if i := nullUsageAt(raw); i >= 0 {
+		return appendWithout(nil, raw, i)
+	}
+	return raw
+}
+
+// nullUsageAt is where a top-level "usage":null member starts in an
+// event's raw bytes, or -1.
+func nullUsageAt(raw []byte) int {
 	i := bytes.LastIndex(raw, nullUsage)
 	if i < 0 {
-		return raw
+		return -1
 	}
+	// Only the top-level member may go (not a nested one), and only from
+	// valid JSON: the member found must be the one gjson finds at the top.
+	// Taking a member and its comma out of a valid object leaves it valid.
+	data, off := dataOf(raw)
+	if data == nil || !gjson.ValidBytes(data) {
+		return -1
+	}
+	if u := gjson.GetBytes(data, "usage"); u.Type != gjson.Null || off+u.Index != i+len(nullUsage)-len("null") {
+		return -1
+	}
+	return i
+}
+
+// appendWithout appends raw to dst without the "usage":null member at i
+// and its separating comma.
+func appendWithout(dst, raw []byte, i int) []byte {
 	start, end := i, i+len(nullUsage)
 	// Take the comma before the member, or else the one after it.
 	j := start - 1
@@ -215,35 +254,30 @@ func StripNullUsage(raw []byte) []byte {
 			end = k + 1
 		}
 	default:
-		return raw
+		return append(dst, raw...) // unreachable: gjson found a member here
 	}
-	out := make([]byte, 0, len(raw)-(end-start))
-	out = append(out, raw[:start]...)
-	out = append(out, raw[end:]...)
-	// Only a top-level "usage":null may go (not a nested one when the chunk
-	// has none at the top), and the JSON must stay valid with the same value
-	// everywhere else.
-	if u := gjson.GetBytes(dataOf(raw), "usage"); !u.Exists() || u.Type != gjson.Null {
-		return raw
-	}
-	if data := dataOf(out); data != nil && gjson.ValidBytes(data) && !gjson.GetBytes(data, "usage").Exists() {
-		return out
-	}
-	return raw
+	dst = append(dst, raw[:start]...)
+	return append(dst, raw[end:]...)
 }
 
-// dataOf returns the JSON of a single-line data event.
-func dataOf(raw []byte) []byte {
+// dataOf returns the JSON of a single-line data event and its offset in
+// raw.
+func dataOf(raw []byte) (data []byte, offset int) {
 	// An LF may lead: the end of the previous event's CRLF, split across
 	// reads.
-	raw = bytes.TrimPrefix(raw, []byte("\n"))
-	line, _, _ := bytes.Cut(raw, []byte("\n"))
-	line = bytes.TrimRight(line, "\r")
-	data, ok := bytes.CutPrefix(line, []byte("data:"))
-	if !ok {
-		return nil
+	if len(raw) > 0 && raw[0] == '\n' {
+		offset = 1
 	}
-	return bytes.TrimSpace(data)
+	line, _, _ := bytes.Cut(raw[offset:], []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	rest, ok := bytes.CutPrefix(line, []byte("data:"))
+	if !ok {
+		return nil, 0
+	}
+	offset += len("data:")
+	trimmed := bytes.TrimLeft(rest, " \t")
+	offset += len(rest) - len(trimmed)
+	return bytes.TrimRight(trimmed, " \t"), offset
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
