@@ -115,7 +115,7 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
-		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...)),
+		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))),
 		sdktrace.WithRawSpanLimits(Limits()),
 	)
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush}, nil

@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -12,9 +13,14 @@ import (
 )
 
 // batches records the batches it is given.
-type batches struct{ got [][]sdktrace.ReadOnlySpan }
+type batches struct {
+	mu  sync.Mutex
+	got [][]sdktrace.ReadOnlySpan
+}
 
 func (b *batches) ExportSpans(_ context.Context, s []sdktrace.ReadOnlySpan) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.got = append(b.got, append([]sdktrace.ReadOnlySpan(nil), s...))
 	return nil
 }
