@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -125,6 +126,16 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 	}, nil
 }
 
+// waitFor waits for wg, at most d.
+func waitFor(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "llmproxy:", err)
@@ -168,9 +179,15 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	var inflight sync.WaitGroup
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			defer inflight.Done()
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       120 * time.Second, // keep-alive connections left unused
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("llmproxy listening", "addr", ln.Addr().String(), "upstream", providers.Default().BaseURL,
@@ -185,12 +202,20 @@ func run() error {
 	}
 
 	log.Info("shutting down: draining requests, then flushing spans")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelDrain()
+	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Streams still open past the timeout are cut: their spans end
+		// (with the error) as their handlers return.
 		log.Warn("draining requests", "err", err)
+		_ = srv.Close()
+		waitFor(&inflight, 5*time.Second)
 	}
-	if err := tp.Shutdown(shutdownCtx); err != nil {
+	// The flush has its own time: a drain that used up the shutdown timeout
+	// must not cost the spans of every call it waited for.
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelFlush()
+	if err := tp.Shutdown(flushCtx); err != nil {
 		return fmt.Errorf("flushing spans: %w", err)
 	}
 	return nil
