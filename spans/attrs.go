@@ -22,9 +22,6 @@ func (a *Attrs) Int(key string, v int64) { a.kv = append(a.kv, attribute.Int64(k
 // KeyValues returns what was added, in order.
 func (a *Attrs) KeyValues() []attribute.KeyValue { return a.kv }
 
-// Len is the number of attributes added.
-func (a *Attrs) Len() int { return len(a.kv) }
-
 // stringIf adds key when v is a JSON string (an empty string included, as
 // the instrumentor records any value that is not None).
 func (a *Attrs) stringIf(key string, v gjson.Result) {

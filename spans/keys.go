@@ -23,7 +23,6 @@ const (
 const (
 	KindLLM       = "LLM"
 	KindEmbedding = "EMBEDDING"
-	KindUnknown   = "UNKNOWN"
 )
 
 // MimeJSON is the only mime type the proxy writes: plain text values carry
