@@ -150,10 +150,12 @@ func (h *Handler) logFailure(r *http.Request, model, kind string, err error) {
 
 // readBody reads the request body into buf, up to the size limit.
 func (h *Handler) readBody(buf *bytes.Buffer, r *http.Request) *openai.Error {
-	tooLarge := &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest,
-		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes.", h.maxBodyBytes)}
+	tooLarge := func() *openai.Error {
+		return &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("Request body is larger than the limit of %d bytes.", h.maxBodyBytes)}
+	}
 	if r.ContentLength > h.maxBodyBytes {
-		return tooLarge
+		return tooLarge()
 	}
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength))
@@ -164,7 +166,7 @@ func (h *Handler) readBody(buf *bytes.Buffer, r *http.Request) *openai.Error {
 			Message: fmt.Sprintf("Reading request body: %v", err)}
 	}
 	if n > h.maxBodyBytes {
-		return tooLarge
+		return tooLarge()
 	}
 	return nil
 }
