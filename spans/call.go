@@ -47,36 +47,39 @@ type Request struct {
 // goroutine at a time; End must be called exactly once.
 type Call struct {
 	span trace.Span
-	op   *Operation
 	req  Request
-	// gotModel is set when the response named its model, which then
-	// stands instead of the request's.
-	gotModel bool
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
-// (the caller's traceparent). The request's attributes are built when the
-// call ends, after the answer has gone out, so the client never waits for
-// them: req.Body must stay unchanged until End.
+// (the caller's traceparent), with the attributes that need no parsing. The
+// attributes read from the request's body are built when the call ends,
+// after the answer has gone out, so the client never waits for them:
+// req.Body must stay unchanged until End.
 func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
 	ctx, span := r.tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
-	return ctx, &Call{span: span, op: req.Op, req: req}
+	if span.IsRecording() {
+		a := Attrs{kv: make([]attribute.KeyValue, 0, 4)}
+		a.String(KeySpanKind, req.Op.Kind)
+		if req.System != "" {
+			a.String(KeyLLMSystem, req.System)
+		}
+		if req.Provider != "" {
+			a.String(KeyLLMProvider, req.Provider)
+		}
+		if req.Model != "" && req.Op.Kind == KindLLM {
+			// The response's model replaces it when there is one.
+			a.String(KeyLLMModelName, req.Model)
+		}
+		span.SetAttributes(a.KeyValues()...)
+	}
+	return ctx, &Call{span: span, req: req}
 }
 
-// requestAttrs are the attributes of the request that started the call.
+// requestAttrs are the attributes read from the body of the request that
+// started the call.
 func (c *Call) requestAttrs() []attribute.KeyValue {
 	req := c.req
 	a := Attrs{kv: make([]attribute.KeyValue, 0, 32)}
-	a.String(KeySpanKind, req.Op.Kind)
-	if req.System != "" {
-		a.String(KeyLLMSystem, req.System)
-	}
-	if req.Provider != "" {
-		a.String(KeyLLMProvider, req.Provider)
-	}
-	if req.Model != "" && req.Op.Kind == KindLLM && !c.gotModel {
-		a.String(KeyLLMModelName, req.Model)
-	}
 	// One copy of the body: the attribute and the parsed values share it.
 	raw := string(req.Body)
 	if obj := gjson.Parse(raw); obj.IsObject() {
@@ -133,12 +136,7 @@ func (c *Call) Response(body []byte) {
 	a := Attrs{kv: make([]attribute.KeyValue, 0, 24)}
 	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
-	c.op.Response(&a, resp)
-	for _, kv := range a.KeyValues() {
-		if kv.Key == KeyLLMModelName {
-			c.gotModel = true
-		}
-	}
+	c.req.Op.Response(&a, resp)
 	c.span.SetAttributes(a.KeyValues()...)
 }
 
