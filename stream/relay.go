@@ -137,26 +137,21 @@ func (r *Relay) observe(ev Event) {
 // interprets it.
 func (r *Relay) frame(ev Event) {
 	raw := r.trimLF(ev.Raw)
-	if ev.HasData {
-		if UsageOnly(ev.Data) {
-			// The client did not ask for it. A CRLF split across reads
-			// straddles events (see Event.Raw): the LF that starts this
-			// one ends the event before it and stays; the one after it is
-			// this event's.
-			if len(raw) > 0 && raw[0] == '\n' {
-				r.out = append(r.out, '\n')
-			}
-			r.dropLF = len(raw) > 0 && raw[len(raw)-1] == '\r'
-			r.observe(ev)
-			return
+	switch i := nullUsageAt(raw); {
+	case ev.HasData && UsageOnly(ev.Data):
+		// The client did not ask for it. A CRLF split across reads
+		// straddles events (see Event.Raw): the LF that starts this one
+		// ends the event before it and stays; the one after it is this
+		// event's.
+		if len(raw) > 0 && raw[0] == '\n' {
+			r.out = append(r.out, '\n')
 		}
-		if i := nullUsageAt(raw); i >= 0 {
-			r.out = appendWithout(r.out, raw, i)
-			r.observe(ev)
-			return
-		}
+		r.dropLF = len(raw) > 0 && raw[len(raw)-1] == '\r'
+	case ev.HasData && i >= 0:
+		r.out = appendWithout(r.out, raw, i)
+	default:
+		r.out = append(r.out, raw...)
 	}
-	r.out = append(r.out, raw...)
 	r.observe(ev)
 }
 
