@@ -305,7 +305,7 @@ func clientRequest(t *testing.T, proxyURL string, c fakeprovider.Cassette, golde
 // must get the recorded answer byte for byte, and the span that reaches the
 // collector must match the official instrumentor's span for the same call.
 func TestGoldenSpans(t *testing.T) {
-	dir := fixturesDir(t)
+	dir := fixturesDir(t, "openai")
 	cassettes, err := fakeprovider.LoadDir(filepath.Join(dir, "cassettes"))
 	if err != nil {
 		t.Fatal(err)

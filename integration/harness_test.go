@@ -16,18 +16,21 @@ import (
 	"github.com/phoenixproxy/llmproxy/spans"
 )
 
-// fixturesDir is the shared recorded traffic: ../shared/fixtures/openai
-// beside the repository, or $FIXTURES_DIR.
-func fixturesDir(t testing.TB) string {
-	if d := os.Getenv("FIXTURES_DIR"); d != "" {
-		return d
+// fixturesDir is the recorded traffic and golden spans of one API (openai,
+// responses, anthropic): testdata/API in the repository, or $FIXTURES_DIR/API
+// when FIXTURES_DIR names another tree of the same layout.
+func fixturesDir(t testing.TB, api string) string {
+	t.Helper()
+	root := os.Getenv("FIXTURES_DIR")
+	if root == "" {
+		root = "testdata"
 	}
-	d, err := filepath.Abs("../../shared/fixtures/openai")
+	d, err := filepath.Abs(filepath.Join(root, api))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("fixtures not found at %s (set FIXTURES_DIR): %v", d, err)
+		t.Fatalf("fixtures for %s not found (FIXTURES_DIR=%q): %v", api, os.Getenv("FIXTURES_DIR"), err)
 	}
 	return d
 }

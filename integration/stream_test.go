@@ -36,7 +36,7 @@ func open(t *testing.T, ctx context.Context, url, body string) *http.Response {
 
 func loadCassette(t *testing.T, name string) fakeprovider.Cassette {
 	t.Helper()
-	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t), "cassettes", name+".yaml"))
+	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t, "openai"), "cassettes", name+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,8 @@ func (s benchStream) bytes() int {
 }
 
 // benchStreams loads real traffic: chat-streaming, recorded from OpenAI (a
-// role chunk, 48 content chunks, a finish chunk), from the shared fixtures
-// ($FIXTURES_DIR, else ../../shared/fixtures/openai), and the repository's
+// role chunk, 48 content chunks, a finish chunk), from the repository's
+// fixtures (integration/testdata, or $FIXTURES_DIR), and the
 // tool-call stream (derived from recorded chat-tools, with include_usage).
 // A stream without usage also comes with OpenAI's include_usage chunks
 // added, for the relay's StripUsage path.
@@ -42,8 +42,7 @@ func benchStreams(b *testing.B) []benchStream {
 	add := func(name, path string) {
 		c, err := fakeprovider.LoadFile(path)
 		if err != nil {
-			b.Logf("skipping %s: %v", name, err)
-			return
+			b.Fatalf("loading %s: %v", name, err)
 		}
 		events := fakeprovider.Events(c.Response.Body)
 		usage := strings.Contains(c.Response.Body, `"usage":{`)
@@ -54,13 +53,10 @@ func benchStreams(b *testing.B) []benchStream {
 	}
 	fixtures := os.Getenv("FIXTURES_DIR")
 	if fixtures == "" {
-		fixtures = filepath.Join("..", "..", "shared", "fixtures", "openai")
+		fixtures = filepath.Join("..", "integration", "testdata")
 	}
-	add("chat-streaming", filepath.Join(fixtures, "cassettes", "chat-streaming.yaml"))
+	add("chat-streaming", filepath.Join(fixtures, "openai", "cassettes", "chat-streaming.yaml"))
 	add("chat-streaming-tools", filepath.Join("..", "integration", "e2e", "cassettes", "synthetic-chat-streaming-tools.yaml"))
-	if len(out) == 0 {
-		b.Skip("no recorded streams found")
-	}
 	return out
 }
 

@@ -1,6 +1,6 @@
 """Write the e2e suite's synthetic cassettes, derived from the recorded ones.
 
-The recorded streaming cassettes in shared/fixtures/openai/cassettes carry no
+The recorded streaming cassettes in integration/testdata/openai/cassettes carry no
 usage chunk and no streamed tool calls, so nothing there exercises the proxy's
 stream token counts or its tool-call delta accumulation. These two cassettes
 fill that gap. Each is built from a recorded response (same ids, model,
@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
-RECORDED = HERE.parents[2] / ".." / "shared" / "fixtures" / "openai" / "cassettes"
+RECORDED = HERE.parents[2] / "integration" / "testdata" / "openai" / "cassettes"
 
 
 def load(name: str) -> dict[str, Any]:

@@ -17,9 +17,9 @@ import yaml
 
 E2E = Path(__file__).resolve().parents[1]
 REPO = E2E.parents[1]
-RECORDED_DIR = Path(
-    os.environ.get("E2E_CASSETTES") or (REPO.parent / "shared" / "fixtures" / "openai" / "cassettes")
-).resolve()
+# The recorded traffic: the repository's own, or the tree FIXTURES_DIR names.
+FIXTURES = Path(os.environ.get("FIXTURES_DIR") or (REPO / "integration" / "testdata")).resolve()
+RECORDED_DIR = FIXTURES / "openai" / "cassettes"
 SYNTHETIC_DIR = E2E / "cassettes"
 
 
