@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAccumulator$$' -fuzztime $(FUZZTIME) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' -fuzztime $(FUZZTIME) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./openai
+	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./jsonbound
 
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run
 e2e:

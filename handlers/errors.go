@@ -16,6 +16,7 @@ const (
 	failUpstream   = "UpstreamConnectionError"
 	failStream     = "UpstreamStreamError"
 	failClientGone = "ClientDisconnected"
+	failTracing    = "TracingError"
 )
 
 // statusClientClosed is nginx's 499: the client went away before the answer.

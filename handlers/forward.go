@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -126,7 +127,9 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 		case rec.status >= 400:
 			call.UpstreamError(rec.status, rec.body.Bytes())
 		case rec.status > 0 && rec.traced():
-			call.Response(rec.body.Bytes())
+			// A generic span promises no parsed answer: one that is no
+			// JSON object is kept as text, and the call stays a success.
+			_ = call.Response(rec.body.Bytes())
 			ok = true
 		case rec.status > 0:
 			ok = true
@@ -143,7 +146,7 @@ func requestJSON(contentType string, body []byte, whole bool) []byte {
 	switch {
 	case err != nil:
 		return nil
-	case isJSON(contentType) && whole:
+	case isJSON(contentType) && whole && jsonbound.Valid(body):
 		return body
 	case mt == "multipart/form-data" && params["boundary"] != "":
 		return formJSON(body, params["boundary"])

@@ -201,7 +201,12 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 		return false
 	}
 	if readable {
-		call.Response(buf.Bytes())
+		if err := call.Response(buf.Bytes()); err != nil {
+			// Relayed as it came, but it is no answer the span can show.
+			call.Fail(failTracing, err)
+			h.logFailure(r, "", failTracing, err)
+			return false
+		}
 	}
 	return true
 }
@@ -223,7 +228,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 	}
 	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken}
 	err := relay.Copy(w, flush, src)
-	call.Response(relay.Acc.Result())
+	_ = call.Response(relay.Acc.Result()) // always an object
 
 	switch {
 	case err == nil && resp.StatusCode >= 400:

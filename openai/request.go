@@ -1,9 +1,12 @@
 package openai
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Request is what the proxy reads of a JSON request body before forwarding
@@ -22,7 +25,12 @@ type Request struct {
 // routing needs. It returns an *Error (status 400) for a body that is not a
 // JSON object or has no model.
 func Inspect(body []byte) (Request, error) {
-	if !gjson.ValidBytes(body) {
+	switch jsonbound.Check(body) {
+	case nil:
+	case jsonbound.ErrTooDeep:
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
+			Message: fmt.Sprintf("Request body is nested deeper than %d levels.", jsonbound.MaxDepth)}
+	default:
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
 			Message: "Request body is not valid JSON."}
 	}

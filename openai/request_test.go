@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -74,6 +75,11 @@ func TestInspect(t *testing.T) {
 			name:    "trailing garbage",
 			body:    `{"model":"m"} x`,
 			wantErr: &Error{Status: 400, Type: TypeInvalidRequest, Message: "Request body is not valid JSON."},
+		},
+		{
+			name:    "nested too deep",
+			body:    `{"model":"m","messages":` + strings.Repeat("[", 513) + strings.Repeat("]", 513) + `}`,
+			wantErr: &Error{Status: 400, Type: TypeInvalidRequest, Message: "Request body is nested deeper than 512 levels."},
 		},
 		{
 			name:    "form data",

@@ -1,15 +1,18 @@
 package spans
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // tracerName is the instrumentation scope of every span the proxy makes.
@@ -119,25 +122,32 @@ func (c *Call) FirstToken() {
 	c.span.AddEvent(EventFirstToken)
 }
 
+// ErrUnreadableAnswer is returned by Response for an answer that is not a
+// JSON object: the client got it as it came, but it could not be traced.
+var ErrUnreadableAnswer = errors.New("the answer is not a JSON object")
+
 // Response records a successful response body: output.value, the output
-// messages, the model and the token counts.
-func (c *Call) Response(body []byte) {
+// messages, the model and the token counts. An answer that is not a JSON
+// object (or nests too deep to read safely) is kept as output.value text and
+// reported as ErrUnreadableAnswer.
+func (c *Call) Response(body []byte) error {
+	if !jsonbound.Valid(body) || !gjson.ParseBytes(body).IsObject() {
+		if len(body) > 0 && c.span.IsRecording() {
+			c.span.SetAttributes(attribute.String(KeyOutputValue, string(body)))
+		}
+		return ErrUnreadableAnswer
+	}
 	if !c.span.IsRecording() {
-		return
+		return nil
 	}
 	raw := string(body)
 	resp := gjson.Parse(raw)
-	if !resp.IsObject() {
-		if raw != "" {
-			c.span.SetAttributes(attribute.String(KeyOutputValue, raw))
-		}
-		return
-	}
 	a := Attrs{kv: make([]attribute.KeyValue, 0, 24)}
 	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
 	c.req.Op.Response(&a, resp)
 	c.span.SetAttributes(a.KeyValues()...)
+	return nil
 }
 
 // UpstreamError records an error response from the provider the way the
@@ -151,12 +161,12 @@ func (c *Call) UpstreamError(status int, body []byte) {
 	}
 	class := errorClass(status)
 	msg := fmt.Sprintf("Error code: %d", status)
-	switch b := strings.TrimSpace(string(body)); {
-	case b == "":
-	case gjson.Valid(b):
-		msg += " - " + pythonRepr([]byte(b))
+	switch b := bytes.TrimSpace(body); {
+	case len(b) == 0:
+	case jsonbound.Valid(b):
+		msg += " - " + pythonRepr(b)
 	default:
-		msg = b
+		msg = string(b)
 	}
 	c.recordError("openai."+class, msg, class+": "+msg)
 }

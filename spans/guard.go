@@ -192,21 +192,41 @@ func repairSpan(s sdktrace.ReadOnlySpan, size, budget int) sdktrace.ReadOnlySpan
 		}
 		stub.Events[i].Attributes = evAttrs
 	}
+	// An error answer is in the status description as well as in the
+	// exception event: the description, a summary, keeps its first KiB.
+	const keepDescription = 1 << 10
+	if d := stub.Status.Description; size > budget && len(d) > keepDescription {
+		stub.Status.Description = cut(attribute.String("", d), len(d)-keepDescription, budget).Value.AsString()
+		size -= len(d) - len(stub.Status.Description)
+	}
 	attrs := make([]attribute.KeyValue, len(stub.Attributes))
 	for i, kv := range stub.Attributes {
 		attrs[i] = validKV(kv)
+	}
+	size = cutLargest(attrs, size, budget)
+	stub.Attributes = attrs
+	for i := range stub.Events {
+		size = cutLargest(stub.Events[i].Attributes, size, budget)
+	}
+	return stub.Snapshot()
+}
+
+// cutLargest cuts values of attrs, in place, until size is within budget:
+// lists (embedding vectors) go first, largest first; then strings are cut,
+// largest first, so a reader loses the least. It returns the new size.
+func cutLargest(attrs []attribute.KeyValue, size, budget int) int {
+	if size <= budget {
+		return size
 	}
 	order := make([]int, len(attrs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return attrSize(attrs[order[a]]) > attrSize(attrs[order[b]]) })
-	// Lists (embedding vectors) go first, largest first; then strings are
-	// cut, largest first: a reader loses the least.
 	for _, pass := range []func(attribute.Type) bool{isList, isString} {
 		for _, i := range order {
 			if size <= budget {
-				break
+				return size
 			}
 			kv := attrs[i]
 			if !pass(kv.Value.Type()) {
@@ -217,6 +237,5 @@ func repairSpan(s sdktrace.ReadOnlySpan, size, budget int) sdktrace.ReadOnlySpan
 			size -= before - attrSize(attrs[i])
 		}
 	}
-	stub.Attributes = attrs
-	return stub.Snapshot()
+	return size
 }

@@ -108,3 +108,35 @@ func TestGuardRepairsInvalidUTF8(t *testing.T) {
 		t.Errorf("got %q; want a\\uFFFDb", got)
 	}
 }
+
+// An error answer too large alone is in the status description and the
+// exception event as well as the attributes: all of them are cut.
+func TestGuardTrimsAnErrorSpanTooLargeAlone(t *testing.T) {
+	const limit = 64 << 10
+	rec := &batches{}
+	g := &guardedExporter{SpanExporter: rec, maxBytes: limit + requestOverhead}
+	msg := strings.Repeat("[", 200<<10)
+	stub := tracetest.SpanStub{
+		Name:       "ChatCompletion",
+		Attributes: []attribute.KeyValue{attribute.String(KeyInputValue, "{}")},
+		Events: []sdktrace.Event{{Name: EventException, Attributes: []attribute.KeyValue{
+			attribute.String(KeyExceptionType, "openai.InternalServerError"),
+			attribute.String(KeyExceptionMessage, msg),
+		}}},
+	}
+	stub.Status.Description = "InternalServerError: " + msg
+	if err := g.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{stub.Snapshot()}); err != nil {
+		t.Fatal(err)
+	}
+	s := rec.got[0][0]
+	if n, _ := inspectSpan(s); n > limit {
+		t.Errorf("trimmed span: %d bytes; want at most %d", n, limit)
+	}
+	if d := s.Status().Description; !strings.HasPrefix(d, "InternalServerError: [[") {
+		t.Errorf("status description lost its start: %.60q", d)
+	}
+	ev := s.Events()[0].Attributes
+	if ev[0].Value.AsString() != "openai.InternalServerError" || !strings.Contains(ev[1].Value.AsString(), "cut by llmproxy") {
+		t.Errorf("exception event: %.100v", ev)
+	}
+}

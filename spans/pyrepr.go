@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // pythonRepr renders an error body as the OpenAI Python SDK puts it in its
@@ -17,7 +19,7 @@ import (
 // text. Phoenix users then see the proxy's errors as they see the official
 // instrumentor's.
 func pythonRepr(body []byte) string {
-	if !gjson.ValidBytes(body) {
+	if !jsonbound.Valid(body) {
 		return string(body)
 	}
 	var b strings.Builder

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 )
 
@@ -56,7 +57,7 @@ type toolCall struct {
 func (a *Accumulator) Add(data []byte) (firstToken bool, err error) {
 	// gjson parses leniently: without validation, a malformed member would
 	// be copied into Result as it came and make it invalid JSON.
-	if !gjson.ValidBytes(data) {
+	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
 	root := gjson.ParseBytes(data)

@@ -460,3 +460,20 @@ func FuzzAccumulator(f *testing.F) {
 		}
 	})
 }
+
+// A chunk nested millions deep is skipped as bad, not walked: the
+// validator would otherwise recurse once per level and kill the process.
+func TestAccumulatorSkipsDeeplyNestedChunk(t *testing.T) {
+	var a Accumulator
+	for _, chunk := range []string{
+		strings.Repeat("[", 4_000_000),
+		`{"choices":[{"index":0,"delta":{"content":` + strings.Repeat("[", 4_000_000) + `}}]}`,
+	} {
+		if _, err := a.Add([]byte(chunk)); err != ErrBadChunk {
+			t.Errorf("Add(%.40q…) error = %v; want ErrBadChunk", chunk, err)
+		}
+	}
+	if got := string(a.Result()); got != `{"choices":[]}` {
+		t.Errorf("Result() = %q; want nothing accumulated", got)
+	}
+}

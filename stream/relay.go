@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // ErrRead and ErrWrite tell which side of a relay failed: reading the
@@ -219,7 +221,7 @@ func nullUsageAt(raw []byte) int {
 	// valid JSON: the member found must be the one gjson finds at the top.
 	// Taking a member and its comma out of a valid object leaves it valid.
 	data, off := dataOf(raw)
-	if data == nil || !gjson.ValidBytes(data) {
+	if data == nil || !jsonbound.Valid(data) {
 		return -1
 	}
 	if u := gjson.GetBytes(data, "usage"); u.Type != gjson.Null || off+u.Index != i+len(nullUsage)-len("null") {

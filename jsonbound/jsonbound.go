@@ -1,0 +1,87 @@
+// Package jsonbound checks JSON before anything walks it: valid, and nested
+// no deeper than a bound, in one linear pass that does not recurse.
+//
+// gjson's validator recurses once per level of nesting, so a body of a few
+// million '[' grows a goroutine's stack past Go's limit and the runtime
+// kills the whole process. Every JSON text from a client or an upstream goes
+// through Valid or Check before gjson (or any recursive walk of ours) sees it.
+package jsonbound
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/tidwall/gjson"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects accepted. Real
+// requests nest a JSON schema or two inside messages and tools, a few dozen
+// levels at most; Go's encoding/json stops at 10,000, Python's json at about
+// 1,000 (its recursion limit).
+const MaxDepth = 512
+
+// ErrTooDeep is returned by Check for JSON nested deeper than MaxDepth.
+var ErrTooDeep = fmt.Errorf("JSON nested deeper than %d levels", MaxDepth)
+
+// ErrInvalid is returned by Check for text that is not valid JSON.
+var ErrInvalid = errors.New("not valid JSON")
+
+// Check returns nil for valid JSON nested at most MaxDepth deep, ErrTooDeep
+// or ErrInvalid otherwise. Its cost is linear in len(data), its stack
+// bounded.
+func Check(data []byte) error {
+	if !shallow(data, MaxDepth) {
+		return ErrTooDeep
+	}
+	if !gjson.ValidBytes(data) {
+		return ErrInvalid
+	}
+	return nil
+}
+
+// Valid reports whether data is valid JSON nested at most MaxDepth deep.
+func Valid(data []byte) bool { return Check(data) == nil }
+
+// shallow reports whether no array or object in data, read as JSON, opens
+// more than max levels deep. Brackets inside strings do not count. It does
+// not validate: text that is not JSON may pass, and is then for the
+// validator to refuse.
+func shallow(data []byte, max int) bool {
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '[', '{':
+			depth++
+			if depth > max {
+				return false
+			}
+		case ']', '}':
+			depth--
+		case '"':
+			i = stringEnd(data, i+1)
+		}
+	}
+	return true
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at i, or len(data) when it is not closed. Each backslash
+// run is read once, so the cost stays linear.
+func stringEnd(data []byte, i int) int {
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return len(data)
+		}
+		q := i + j
+		backslashes := 0
+		for k := q - 1; k >= i && data[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
+}
