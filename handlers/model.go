@@ -18,18 +18,28 @@ import (
 )
 
 // endpoint is one modelled API: its path under the provider's base, its
-// span mapping, and whether it streams.
+// span mapping, and how its streams are read.
 type endpoint struct {
-	path    string
-	op      *spans.Operation
-	streams bool
+	path string
+	op   *spans.Operation
+	// newAcc makes the accumulator of one of its streams; nil for an API
+	// that does not stream.
+	newAcc func() stream.Accumulator
+	// usageOption is set for APIs whose streams carry token counts only
+	// when asked (stream_options.include_usage): the proxy asks on the
+	// client's behalf.
+	usageOption bool
 }
 
 var (
-	chatEndpoint       = endpoint{path: "/chat/completions", op: &spans.Chat, streams: true}
-	completionEndpoint = endpoint{path: "/completions", op: &spans.Completion, streams: true}
+	chatEndpoint       = endpoint{path: "/chat/completions", op: &spans.Chat, newAcc: newChatAcc, usageOption: true}
+	completionEndpoint = endpoint{path: "/completions", op: &spans.Completion, newAcc: newChatAcc, usageOption: true}
 	embeddingsEndpoint = endpoint{path: "/embeddings", op: &spans.Embeddings}
+	responsesEndpoint  = endpoint{path: "/responses", op: &spans.Responses, newAcc: newResponsesAcc}
 )
+
+func newChatAcc() stream.Accumulator      { return &stream.ChatAccumulator{} }
+func newResponsesAcc() stream.Accumulator { return &stream.ResponsesAccumulator{} }
 
 // bodyPool holds the buffers request and response bodies are read into.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -81,7 +91,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	traced := upBody
 	// Ask for usage on the client's behalf so every stream has token
 	// counts; the relay takes out again what the client did not ask for.
-	strip := ep.streams && req.Stream && !req.IncludeUsage
+	strip := ep.usageOption && req.Stream && !req.IncludeUsage
 	if strip {
 		upBody = openai.WithIncludeUsage(upBody)
 	}
@@ -135,7 +145,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 			w.Header().Del("Content-Length") // the client gets fewer bytes
 		}
 		w.WriteHeader(resp.StatusCode)
-		ok = h.relayStream(w, r, upCtx, cancel, resp, call, strip)
+		ok = h.relayStream(w, r, upCtx, cancel, resp, call, ep, strip)
 		return
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -214,7 +224,7 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 // relayStream relays an event stream and traces it as it passes. It reports
 // whether the call succeeded.
 func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx context.Context, cancel context.CancelCauseFunc,
-	resp *http.Response, call *spans.Call, strip bool) bool {
+	resp *http.Response, call *spans.Call, ep *endpoint, strip bool) bool {
 	flush := func() {}
 	if f, ok := w.(http.Flusher); ok {
 		flush = f.Flush
@@ -226,7 +236,11 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 		defer idle.Stop()
 		src = &idleReader{r: resp.Body, timer: idle, d: h.streamIdleTimeout}
 	}
-	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken}
+	var acc stream.Accumulator // nil: a chat stream
+	if ep.newAcc != nil {
+		acc = ep.newAcc()
+	}
+	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken, Acc: acc}
 	err := relay.Copy(w, flush, src)
 	_ = call.Response(relay.Acc.Result()) // always an object
 
@@ -240,9 +254,12 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 	case err == nil && relay.Truncated():
 		call.Fail(failStream, errors.New("stream ended inside an event"))
 		return false
+	case err == nil && !relay.Done():
+		call.Fail(failStream, errors.New("stream ended before its last event"))
+		return false
 	case err == nil:
 		return true
-	case relay.Done && !errors.Is(err, stream.ErrWrite):
+	case relay.Done() && !errors.Is(err, stream.ErrWrite):
 		// The client got [DONE] and left, as SDKs do at once (the Python
 		// SDK closes the response on [DONE]): the answer was complete, and
 		// the upstream's EOF that the proxy did not wait for is no failure.

@@ -82,6 +82,7 @@ func New(opts Options) *Handler {
 		e.POST(prefix+"/chat/completions", h.model(&chatEndpoint))
 		e.POST(prefix+"/completions", h.model(&completionEndpoint))
 		e.POST(prefix+"/embeddings", h.model(&embeddingsEndpoint))
+		e.POST(prefix+"/responses", h.model(&responsesEndpoint))
 		e.GET(prefix+"/models", h.forward)
 	}
 	// LiteLLM's health routes, without auth.

@@ -87,8 +87,8 @@ var keyCache = func() map[keyPair]*[cachedIndices]string {
 type requestBody struct {
 	// params is the request without the operation's dropped members, its
 	// other members' raw bytes copied as they came.
-	params                                         string
-	messages, tools, prompt, input, user, metadata gjson.Result
+	params                                                       string
+	messages, tools, prompt, input, instructions, user, metadata gjson.Result
 }
 
 // readRequest reads a request object's top-level members.
@@ -106,6 +106,8 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 			r.prompt = v
 		case "input":
 			r.input = v
+		case "instructions":
+			r.instructions = v
 		case "user":
 			r.user = v
 		case "metadata":

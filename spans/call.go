@@ -51,6 +51,10 @@ type Request struct {
 type Call struct {
 	span trace.Span
 	req  Request
+	// resp holds the response's attributes until End sets them after the
+	// request's, so that where both name a key (the tools of a Responses
+	// call) the response's wins, as in the instrumentor.
+	resp []attribute.KeyValue
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
@@ -133,7 +137,7 @@ var ErrUnreadableAnswer = errors.New("the answer is not a JSON object")
 func (c *Call) Response(body []byte) error {
 	if !jsonbound.Valid(body) || !gjson.ParseBytes(body).IsObject() {
 		if len(body) > 0 && c.span.IsRecording() {
-			c.span.SetAttributes(attribute.String(KeyOutputValue, string(body)))
+			c.resp = []attribute.KeyValue{attribute.String(KeyOutputValue, string(body))}
 		}
 		return ErrUnreadableAnswer
 	}
@@ -146,7 +150,7 @@ func (c *Call) Response(body []byte) error {
 	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
 	c.req.Op.Response(&a, resp)
-	c.span.SetAttributes(a.KeyValues()...)
+	c.resp = a.KeyValues()
 	return nil
 }
 
@@ -192,6 +196,7 @@ func (c *Call) recordError(typ, msg, description string) {
 func (c *Call) End(ok bool) {
 	if c.span.IsRecording() {
 		c.span.SetAttributes(c.requestAttrs()...)
+		c.span.SetAttributes(c.resp...)
 	}
 	if ok {
 		c.span.SetStatus(codes.Ok, "")

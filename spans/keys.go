@@ -17,6 +17,8 @@ const (
 	KeyUserID         = "user.id"
 	KeyMetadata       = "metadata"
 	KeyTagTags        = "tag.tags"
+	// KeyOutputImages is a list: output.images.N.image.url.
+	KeyOutputImages = "output.images"
 )
 
 // Span kinds (spec: "Span Kinds").
@@ -71,7 +73,12 @@ const (
 	SuffixContentType     = "message_content.type"
 	SuffixContentText     = "message_content.text"
 	SuffixContentImageURL = "message_content.image.image.url"
+	// SuffixContentEncrypted is a reasoning item's encrypted_content.
+	SuffixContentEncrypted = "message_content.encrypted_content"
 )
+
+// SuffixImageURL follows output.images.N.
+const SuffixImageURL = "image.url"
 
 // Suffixes after message.tool_calls.K.
 const (
@@ -111,4 +118,5 @@ const (
 	NameChatCompletion   = "ChatCompletion"
 	NameCompletion       = "Completion"
 	NameCreateEmbeddings = "CreateEmbeddings"
+	NameResponse         = "Response" // the Responses API
 )

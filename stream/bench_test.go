@@ -103,7 +103,7 @@ func BenchmarkAccumulatorAdd(b *testing.B) {
 			b.SetBytes(int64(s.bytes()))
 			b.ReportAllocs()
 			for b.Loop() {
-				var acc stream.Accumulator
+				var acc stream.ChatAccumulator
 				for _, c := range chunks {
 					if _, err := acc.Add(c); err != nil {
 						b.Fatal(err)
@@ -159,7 +159,7 @@ func BenchmarkRelayCopy(b *testing.B) {
 					if err := r.Copy(io.Discard, func() {}, &eventReader{events: s.events}); err != nil {
 						b.Fatal(err)
 					}
-					if !r.Done {
+					if !r.Done() {
 						b.Fatal("stream did not end with [DONE]")
 					}
 				}

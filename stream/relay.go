@@ -21,7 +21,8 @@ var (
 )
 
 // Relay copies one event stream from upstream to client and accumulates its
-// chunks. Create one per stream; the zero value relays unchanged.
+// events. Create one per stream; the zero value relays a chat stream
+// unchanged.
 type Relay struct {
 	// StripUsage removes from the client's stream what the proxy added by
 	// asking for stream_options.include_usage on its behalf: the usage-only
@@ -33,10 +34,9 @@ type Relay struct {
 	// written to the client.
 	OnFirstToken func()
 
-	// Acc holds the merged response.
+	// Acc merges the events into the response: the stream's dialect. Nil
+	// means a ChatAccumulator.
 	Acc Accumulator
-	// Done is set when the [DONE] event passed.
-	Done bool
 	// BadChunks counts data events that were not JSON (skipped, relayed).
 	BadChunks int
 
@@ -56,6 +56,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // returns nil when the upstream ended the stream, else an error wrapping
 // ErrRead or ErrWrite.
 func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
+	if r.Acc == nil {
+		r.Acc = &ChatAccumulator{}
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -80,6 +83,9 @@ func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 		}
 	}
 }
+
+// Done reports whether the stream's last event passed (chat: [DONE]).
+func (r *Relay) Done() bool { return r.Acc != nil && r.Acc.Done() }
 
 // Truncated reports whether the stream ended inside an event.
 func (r *Relay) Truncated() bool { return len(bytes.TrimSpace(r.parser.Pending())) > 0 }
@@ -120,10 +126,6 @@ func write(dst io.Writer, flush func(), b []byte) error {
 // observe interprets one event's data.
 func (r *Relay) observe(ev Event) {
 	if !ev.HasData {
-		return
-	}
-	if isDone(ev.Data) {
-		r.Done = true
 		return
 	}
 	first, err := r.Acc.Add(ev.Data)

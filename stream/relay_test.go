@@ -172,15 +172,15 @@ func TestRelayStripUsage(t *testing.T) {
 					t.Fatalf("client got %q;\nwant the stream without usage, %q", c.String(), want)
 				}
 				c.checkFlushed(t)
-				if got := r.Acc.Usage(); got != usage {
+				if got := r.Acc.(*ChatAccumulator).Usage(); got != usage {
 					t.Errorf("Acc.Usage() = %q; want %q", got, usage)
 				}
 				if got := r.Acc.Result(); !jsonEqual(t, got, wantResult) {
 					t.Errorf("Acc.Result() = %s; want %s", got, wantResult)
 				}
-				if !r.Done || r.BadChunks != 0 || r.Truncated() || firsts != 1 {
+				if !r.Done() || r.BadChunks != 0 || r.Truncated() || firsts != 1 {
 					t.Errorf("Done %v, BadChunks %d, Truncated() %v, first tokens %d; want true, 0, false, 1",
-						r.Done, r.BadChunks, r.Truncated(), firsts)
+						r.Done(), r.BadChunks, r.Truncated(), firsts)
 				}
 			})
 		}
@@ -215,8 +215,8 @@ func TestRelayClientAskedForUsage(t *testing.T) {
 	if c.String() != string(in) {
 		t.Errorf("client got %q; want the stream unchanged, %q", c.String(), in)
 	}
-	if !strings.Contains(r.Acc.Usage(), `"total_tokens":315`) {
-		t.Errorf("Acc.Usage() = %q; want the usage chunk's", r.Acc.Usage())
+	if !strings.Contains(r.Acc.(*ChatAccumulator).Usage(), `"total_tokens":315`) {
+		t.Errorf("Acc.Usage() = %q; want the usage chunk's", r.Acc.(*ChatAccumulator).Usage())
 	}
 }
 
@@ -326,8 +326,8 @@ func TestRelayCRLFSplitAtTheEnd(t *testing.T) {
 		if c.String() != in {
 			t.Errorf("strip %v: client got %q; want %q", strip, c.String(), in)
 		}
-		if r.Truncated() || !r.Done {
-			t.Errorf("strip %v: Truncated() = %v, Done = %v; want false, true", strip, r.Truncated(), r.Done)
+		if r.Truncated() || !r.Done() {
+			t.Errorf("strip %v: Truncated() = %v, Done = %v; want false, true", strip, r.Truncated(), r.Done())
 		}
 	}
 }
@@ -408,7 +408,7 @@ func TestRelayBadChunksAndDone(t *testing.T) {
 		if r.BadChunks != 2 {
 			t.Errorf("strip %v: BadChunks = %d; want 2", strip, r.BadChunks)
 		}
-		if !r.Done {
+		if !r.Done() {
 			t.Errorf("strip %v: Done = false; want true", strip)
 		}
 	}

@@ -196,7 +196,7 @@ func TestAccumulator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var a Accumulator
+			var a ChatAccumulator
 			for _, c := range tt.chunks {
 				_, _ = a.Add([]byte(c))
 			}
@@ -223,7 +223,7 @@ func TestAccumulatorBadChunk(t *testing.T) {
 		`{"a":1}}`,
 	} {
 		t.Run(chunk, func(t *testing.T) {
-			var a Accumulator
+			var a ChatAccumulator
 			first, err := a.Add([]byte(chunk))
 			if !errors.Is(err, ErrBadChunk) {
 				t.Errorf("Add(%q) error = %v; want ErrBadChunk", chunk, err)
@@ -236,14 +236,14 @@ func TestAccumulatorBadChunk(t *testing.T) {
 			}
 		})
 	}
-	var a Accumulator
+	var a ChatAccumulator
 	if _, err := a.Add([]byte(`{}`)); err != nil {
 		t.Errorf("Add({}) error = %v; want nil", err)
 	}
 }
 
 func TestAccumulatorErr(t *testing.T) {
-	var a Accumulator
+	var a ChatAccumulator
 	if got := a.Err(); got != "" {
 		t.Errorf("Err() before any chunk = %q; want \"\"", got)
 	}
@@ -265,7 +265,7 @@ func TestAccumulatorErr(t *testing.T) {
 }
 
 func TestAccumulatorUsage(t *testing.T) {
-	var a Accumulator
+	var a ChatAccumulator
 	_, _ = a.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}`))
 	if got := a.Usage(); got != "" {
 		t.Errorf("Usage() before the usage chunk = %q; want \"\"", got)
@@ -365,7 +365,7 @@ func TestAccumulatorFirstToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var a Accumulator
+			var a ChatAccumulator
 			for i, c := range tt.chunks {
 				first, _ := a.Add([]byte(c))
 				if want := i == tt.first; first != want {
@@ -396,7 +396,7 @@ func streamChunks(t testing.TB, in []byte) [][]byte {
 func TestAccumulatorRecordedStreams(t *testing.T) {
 	for _, name := range []string{"chat-streaming", "completion-streaming", "chat-streaming-web-search"} {
 		t.Run(name, func(t *testing.T) {
-			var a Accumulator
+			var a ChatAccumulator
 			firsts := 0
 			for i, c := range streamChunks(t, readTestdata(t, name+".sse")) {
 				first, err := a.Add(c)
@@ -426,7 +426,7 @@ func FuzzAccumulator(f *testing.F) {
 		chatChunk(`{"index":-1,"delta":{"function_call":{"arguments":"x"},"refusal":"r"}}`) + "\n" +
 		`{"error":{"message":"m"}}` + "\n" + `{"choices":[],"usage":{"total_tokens":1}}` + "\n{\"id\":tru}\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var a Accumulator
+		var a ChatAccumulator
 		firsts := 0
 		for _, chunk := range bytes.Split(in, []byte("\n")) {
 			first, err := a.Add(chunk)
@@ -464,7 +464,7 @@ func FuzzAccumulator(f *testing.F) {
 // A chunk nested millions deep is skipped as bad, not walked: the
 // validator would otherwise recurse once per level and kill the process.
 func TestAccumulatorSkipsDeeplyNestedChunk(t *testing.T) {
-	var a Accumulator
+	var a ChatAccumulator
 	for _, chunk := range []string{
 		strings.Repeat("[", 4_000_000),
 		`{"choices":[{"index":0,"delta":{"content":` + strings.Repeat("[", 4_000_000) + `}}]}`,

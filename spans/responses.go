@@ -1,0 +1,247 @@
+package spans
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Responses maps the Responses API (POST /responses) onto an LLM span named
+// Response, as openinference-instrumentation-openai does
+// (_attributes/_responses_api.py): instructions and input items become the
+// input messages, the response's output items the output messages.
+var Responses = Operation{
+	Name:      NameResponse,
+	Kind:      KindLLM,
+	ParamsKey: KeyLLMInvocationParameters,
+	Drop:      []string{"input", "instructions", "tools"},
+	Request:   responsesRequest,
+	Response:  responsesResponse,
+}
+
+// responsesRequest records the instructions as input message 0 (role
+// system) and the input from index 1: a string as one user message, a list
+// item by item. The request's tools are recorded too; the response's, when
+// there is one, replace them.
+func responsesRequest(a *Attrs, req *requestBody) {
+	if req.instructions.Type == gjson.String {
+		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
+		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageContent), req.instructions.Str)
+	}
+	switch {
+	case req.input.Type == gjson.String:
+		a.String(indexed(KeyLLMInputMessages, 1, SuffixMessageRole), "user")
+		a.String(indexed(KeyLLMInputMessages, 1, SuffixMessageContent), req.input.Str)
+	case req.input.IsArray():
+		i := 1
+		req.input.ForEach(func(_, item gjson.Result) bool {
+			responseItemAttrs(a, indexed(KeyLLMInputMessages, i, ""), item, true)
+			i++
+			return true
+		})
+	}
+	toolsAttrs(a, req.tools)
+}
+
+func responsesResponse(a *Attrs, resp gjson.Result) {
+	var output, tools gjson.Result
+	resp.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			a.stringIf(KeyLLMModelName, v)
+		case "usage":
+			responsesUsageAttrs(a, v)
+		case "output":
+			output = v
+		case "tools":
+			tools = v
+		}
+		return true
+	})
+	i, images := 0, 0
+	output.ForEach(func(_, item gjson.Result) bool {
+		if item.Get("type").Str == "image_generation_call" {
+			if imageAttrs(a, images, item) {
+				images++
+			}
+		} else {
+			responseItemAttrs(a, indexed(KeyLLMOutputMessages, i, ""), item, false)
+		}
+		i++
+		return true
+	})
+	toolsAttrs(a, tools)
+}
+
+// toolsAttrs records each tool as its JSON.
+func toolsAttrs(a *Attrs, tools gjson.Result) {
+	pos := 0
+	tools.ForEach(func(_, tool gjson.Result) bool {
+		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
+		pos++
+		return true
+	})
+}
+
+// responseItemAttrs records one input or output item as the message at
+// prefix (which ends in a dot). Input items may leave out their type (a
+// bare {role, content} is a message); output items may not. Items the
+// instrumentor does not map (MCP, code interpreter, shell…) record nothing
+// and keep their index.
+func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
+	typ := item.Get("type")
+	if !typ.Exists() && input && item.Get("role").Exists() && item.Get("content").Exists() {
+		typ = gjson.Result{Type: gjson.String, Str: "message"}
+	}
+	call := prefix + SuffixMessageToolCalls + ".0."
+	switch typ.Str {
+	case "message":
+		a.stringIf(prefix+SuffixMessageRole, item.Get("role"))
+		if content := item.Get("content"); content.Type == gjson.String {
+			a.String(prefix+SuffixMessageContent, content.Str)
+		} else {
+			contentPartsAttrs(a, prefix+SuffixMessageContents, content)
+		}
+	case "function_call":
+		a.String(prefix+SuffixMessageRole, "assistant")
+		a.stringIf(call+SuffixToolCallID, item.Get("call_id"))
+		a.stringIf(call+SuffixToolCallName, item.Get("name"))
+		if args := item.Get("arguments"); args.Str != "{}" {
+			a.stringIf(call+SuffixToolCallArguments, args)
+		}
+	case "custom_tool_call":
+		a.String(prefix+SuffixMessageRole, "assistant")
+		a.stringIf(call+SuffixToolCallID, item.Get("call_id"))
+		a.stringIf(call+SuffixToolCallName, item.Get("name"))
+		if in := item.Get("input"); in.Exists() && in.Type != gjson.Null {
+			a.String(call+SuffixToolCallArguments, `{"input": `+in.Raw+`}`)
+		}
+	case "file_search_call", "web_search_call":
+		a.String(prefix+SuffixMessageRole, "assistant")
+		a.stringIf(call+SuffixToolCallID, item.Get("id"))
+		a.String(call+SuffixToolCallName, typ.Str)
+	case "computer_call":
+		// As the instrumentor writes it: the role and call id of a tool
+		// message, under the assistant's tool call.
+		a.String(prefix+SuffixMessageRole, "assistant")
+		a.String(call+SuffixMessageRole, "tool")
+		a.stringIf(call+SuffixMessageToolCallID, item.Get("call_id"))
+	case "function_call_output", "custom_tool_call_output", "computer_call_output":
+		if !input {
+			return
+		}
+		a.String(prefix+SuffixMessageRole, "tool")
+		a.stringIf(prefix+SuffixMessageToolCallID, item.Get("call_id"))
+		if typ.Str == "computer_call_output" {
+			return
+		}
+		// A string output as it is; any other JSON as its text.
+		switch out := item.Get("output"); out.Type {
+		case gjson.String:
+			a.String(prefix+SuffixMessageContent, out.Str)
+		case gjson.Null:
+		default:
+			if out.Exists() {
+				a.String(prefix+SuffixMessageContent, out.Raw)
+			}
+		}
+	case "reasoning":
+		a.String(prefix+SuffixMessageRole, "assistant")
+		reasoningAttrs(a, prefix+SuffixMessageContents+".0.", item, input)
+	}
+}
+
+// contentPartsAttrs records the parts of a message's content list: text of
+// any kind (input_text, output_text, refusal) as type text, input images
+// as type image. Other parts (files, audio) and parts without a type keep
+// their index and record nothing.
+func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
+	j := 0
+	parts.ForEach(func(_, part gjson.Result) bool {
+		p := prefix + "." + strconv.Itoa(j) + "."
+		switch part.Get("type").Str {
+		case "input_text", "output_text":
+			if text := part.Get("text"); text.Type == gjson.String {
+				a.String(p+SuffixContentType, "text")
+				a.String(p+SuffixContentText, text.Str)
+			}
+		case "refusal":
+			if text := part.Get("refusal"); text.Type == gjson.String {
+				a.String(p+SuffixContentType, "text")
+				a.String(p+SuffixContentText, text.Str)
+			}
+		case "input_image":
+			if url := part.Get("image_url"); url.Type == gjson.String && url.Str != "" {
+				a.String(p+SuffixContentType, "image")
+				a.String(p+SuffixContentImageURL, url.Str)
+			}
+		}
+		j++
+		return true
+	})
+}
+
+// reasoningAttrs records a reasoning item as one content part of type
+// reasoning: its summary texts joined by newlines, and its encrypted
+// content. Input items count only summary_text parts, as the instrumentor
+// does for request parameters.
+func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
+	a.String(prefix+SuffixContentType, "reasoning")
+	var texts []string
+	item.Get("summary").ForEach(func(_, s gjson.Result) bool {
+		text := s.Get("text")
+		if input && (s.Get("type").Str != "summary_text" || text.Type != gjson.String) {
+			return true
+		}
+		texts = append(texts, text.Str)
+		return true
+	})
+	if len(texts) > 0 {
+		a.String(prefix+SuffixContentText, strings.Join(texts, "\n"))
+	}
+	a.stringIf(prefix+SuffixContentEncrypted, item.Get("encrypted_content"))
+}
+
+// imageAttrs records a generated image as output.images.N.image.url, a
+// data URL, and reports whether the item had one.
+func imageAttrs(a *Attrs, n int, item gjson.Result) bool {
+	result := item.Get("result")
+	if result.Type != gjson.String {
+		return false
+	}
+	url := result.Str
+	if !strings.HasPrefix(url, "data:image/") {
+		format := item.Get("output_format").Str
+		switch format {
+		case "":
+			format = "png"
+		case "jpg":
+			format = "jpeg"
+		}
+		url = "data:image/" + format + ";base64," + url
+	}
+	a.String(KeyOutputImages+"."+strconv.Itoa(n)+"."+SuffixImageURL, url)
+	return true
+}
+
+// responsesUsageAttrs maps a Responses API usage object onto the token
+// counts.
+func responsesUsageAttrs(a *Attrs, usage gjson.Result) {
+	usage.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "total_tokens":
+			a.intIf(KeyTokenTotal, v)
+		case "input_tokens":
+			a.intIf(KeyTokenPrompt, v)
+		case "output_tokens":
+			a.intIf(KeyTokenCompletion, v)
+		case "input_tokens_details":
+			a.intIf(KeyTokenPromptCacheRead, v.Get("cached_tokens"))
+			a.intIf(KeyTokenPromptCacheWrite, v.Get("cache_write_tokens"))
+		case "output_tokens_details":
+			a.intIf(KeyTokenCompletionReasoning, v.Get("reasoning_tokens"))
+		}
+		return true
+	})
+}

@@ -1,0 +1,261 @@
+package stream
+
+import (
+	"sort"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+// ResponsesAccumulator follows a Responses API stream (typed events:
+// response.created … response.output_text.delta … response.completed) and
+// keeps what a span needs of it. A final event (response.completed,
+// response.incomplete, response.failed) carries the whole response, which
+// is then the result, as for the official instrumentor. Before that, the
+// result is the last response snapshot (response.created or
+// response.in_progress) with its output assembled from the items and deltas
+// that passed, so a stream cut in the middle still shows what the client
+// got. The zero value is ready to use.
+type ResponsesAccumulator struct {
+	response string // raw JSON of the latest response object
+	final    bool   // response came from a final event
+	items    []*outputItem
+	err      string // raw JSON of the stream's error
+	started  bool   // the first token has passed
+}
+
+// outputItem is one item of response.output, by its output_index.
+type outputItem struct {
+	index int
+	raw   string // the item as added, or as done (then complete)
+	done  bool
+	// parts are a message's content parts (content_index) or a reasoning
+	// item's summary parts (summary_index).
+	parts     []*textPart
+	arguments []byte // function_call arguments deltas
+	hasArgs   bool
+}
+
+// textPart is a content or summary part and its text so far; key is the
+// member the text goes in ("text", or "refusal").
+type textPart struct {
+	index   int
+	raw     string
+	key     string
+	text    []byte
+	hasText bool
+}
+
+// Add merges one event's data.
+func (a *ResponsesAccumulator) Add(data []byte) (firstToken bool, err error) {
+	if !jsonbound.Valid(data) {
+		return false, ErrBadChunk
+	}
+	ev := gjson.ParseBytes(data)
+	if !ev.IsObject() {
+		return false, ErrBadChunk
+	}
+	var typ, response, item, part, delta, text gjson.Result
+	outputIndex, index := -1, -1
+	ev.ForEach(func(k, v gjson.Result) bool { // one pass over the event
+		switch k.Str {
+		case "type":
+			typ = v
+		case "response":
+			response = v
+		case "item":
+			item = v
+		case "part":
+			part = v
+		case "delta":
+			delta = v
+		case "text", "refusal", "arguments":
+			text = v
+		case "output_index":
+			outputIndex = int(v.Int())
+		case "content_index", "summary_index":
+			index = int(v.Int())
+		}
+		return true
+	})
+	carried := false
+	switch typ.Str {
+	case "response.created", "response.in_progress", "response.queued":
+		if response.IsObject() && !a.final {
+			a.response = response.Raw
+		}
+	case "response.completed", "response.incomplete", "response.failed":
+		if response.IsObject() {
+			a.response, a.final = response.Raw, true
+			if e := response.Get("error"); e.IsObject() {
+				a.err = e.Raw
+			}
+		}
+	case "error":
+		a.err = ev.Raw
+	case "response.output_item.added", "response.output_item.done":
+		if item.IsObject() && outputIndex >= 0 {
+			it := a.item(outputIndex)
+			if !it.done {
+				it.raw, it.done = item.Raw, typ.Str == "response.output_item.done"
+			}
+		}
+	case "response.content_part.added", "response.content_part.done",
+		"response.reasoning_summary_part.added", "response.reasoning_summary_part.done":
+		if part.IsObject() && outputIndex >= 0 && index >= 0 {
+			p := a.item(outputIndex).part(index)
+			p.raw = part.Raw
+			if part.Get("type").Str == "refusal" {
+				p.key = "refusal"
+			}
+		}
+	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta":
+		if delta.Type == gjson.String && outputIndex >= 0 && index >= 0 {
+			p := a.item(outputIndex).part(index)
+			if typ.Str == "response.refusal.delta" {
+				p.key = "refusal"
+			}
+			p.text, p.hasText = append(p.text, delta.Str...), true
+			carried = true
+		}
+	case "response.output_text.done", "response.refusal.done", "response.reasoning_summary_text.done":
+		if text.Type == gjson.String && outputIndex >= 0 && index >= 0 {
+			p := a.item(outputIndex).part(index)
+			p.text, p.hasText = append(p.text[:0], text.Str...), true
+		}
+	case "response.function_call_arguments.delta":
+		if delta.Type == gjson.String && outputIndex >= 0 {
+			it := a.item(outputIndex)
+			it.arguments, it.hasArgs = append(it.arguments, delta.Str...), true
+			carried = true
+		}
+	case "response.function_call_arguments.done":
+		if text.Type == gjson.String && outputIndex >= 0 {
+			it := a.item(outputIndex)
+			it.arguments, it.hasArgs = append(it.arguments[:0], text.Str...), true
+		}
+	}
+	if carried && !a.started {
+		a.started = true
+		return true, nil
+	}
+	return false, nil
+}
+
+// Done reports whether a final event has passed.
+func (a *ResponsesAccumulator) Done() bool { return a.final }
+
+// Err is the raw JSON of the stream's error event, or of the error of a
+// failed response, or "".
+func (a *ResponsesAccumulator) Err() string { return a.err }
+
+// Result is the final response, or the last snapshot with the output that
+// passed so far.
+func (a *ResponsesAccumulator) Result() []byte {
+	if a.final {
+		return []byte(a.response)
+	}
+	out := make([]byte, 0, 256)
+	out = append(out, '[')
+	for i, it := range a.items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = it.appendJSON(out)
+	}
+	out = append(out, ']')
+	response := a.response
+	if response == "" {
+		response = "{}"
+	}
+	return withMember(response, "output", out)
+}
+
+func (a *ResponsesAccumulator) item(index int) *outputItem {
+	i := sort.Search(len(a.items), func(i int) bool { return a.items[i].index >= index })
+	if i < len(a.items) && a.items[i].index == index {
+		return a.items[i]
+	}
+	it := &outputItem{index: index, raw: "{}"}
+	a.items = append(a.items, nil)
+	copy(a.items[i+1:], a.items[i:])
+	a.items[i] = it
+	return it
+}
+
+func (it *outputItem) part(index int) *textPart {
+	i := sort.Search(len(it.parts), func(i int) bool { return it.parts[i].index >= index })
+	if i < len(it.parts) && it.parts[i].index == index {
+		return it.parts[i]
+	}
+	p := &textPart{index: index, raw: "{}", key: "text"}
+	it.parts = append(it.parts, nil)
+	copy(it.parts[i+1:], it.parts[i:])
+	it.parts[i] = p
+	return p
+}
+
+// appendJSON appends the item: as done when it is, else as added with the
+// parts and arguments that passed.
+func (it *outputItem) appendJSON(b []byte) []byte {
+	if it.done {
+		return append(b, it.raw...)
+	}
+	raw := it.raw
+	if it.hasArgs {
+		raw = string(withMember(raw, "arguments", openai.AppendJSONString(nil, string(it.arguments))))
+	}
+	if len(it.parts) > 0 {
+		list := "content"
+		if gjson.Get(raw, "type").Str == "reasoning" {
+			list = "summary"
+		}
+		parts := []byte{'['}
+		for i, p := range it.parts {
+			if i > 0 {
+				parts = append(parts, ',')
+			}
+			if p.hasText {
+				parts = withMemberAppend(parts, p.raw, p.key, openai.AppendJSONString(nil, string(p.text)))
+			} else {
+				parts = append(parts, p.raw...)
+			}
+		}
+		raw = string(withMember(raw, list, append(parts, ']')))
+	}
+	return append(b, raw...)
+}
+
+// withMember returns a JSON object with key set to the raw value, its other
+// members kept as they were.
+func withMember(obj, key string, value []byte) []byte {
+	return withMemberAppend(make([]byte, 0, len(obj)+len(value)+len(key)+4), obj, key, value)
+}
+
+// withMemberAppend appends to dst the object obj with key set to value.
+func withMemberAppend(dst []byte, obj, key string, value []byte) []byte {
+	dst = append(dst, '{')
+	first := true
+	gjson.Parse(obj).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			return true
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, k.Raw...)
+		dst = append(dst, ':')
+		dst = append(dst, v.Raw...)
+		return true
+	})
+	if !first {
+		dst = append(dst, ',')
+	}
+	dst = openai.AppendJSONString(dst, key)
+	dst = append(dst, ':')
+	dst = append(dst, value...)
+	return append(dst, '}')
+}
