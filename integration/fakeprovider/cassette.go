@@ -1,10 +1,11 @@
 // Package fakeprovider is an OpenAI-compatible upstream for tests: it
-// replays real recorded traffic (go-vcr cassettes) byte for byte, streams
-// event by event at a set pace, and can answer the way OpenAI does when a
-// proxy asks for stream usage on its client's behalf.
+// replays real recorded traffic (go-vcr and vcrpy cassettes) byte for byte,
+// streams event by event at a set pace, and can answer the way OpenAI does
+// when a proxy asks for stream usage on its client's behalf.
 package fakeprovider
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -40,6 +41,9 @@ func (r Request) Path() string {
 	return u.Path
 }
 
+// ContentType is the recorded request's Content-Type, or "".
+func (r Request) ContentType() string { return header(r.Headers, "Content-Type") }
+
 // Response is a recorded response; Body is the exact bytes (for a stream,
 // the whole SSE text).
 type Response struct {
@@ -49,9 +53,12 @@ type Response struct {
 }
 
 // ContentType is the recorded response's Content-Type.
-func (r Response) ContentType() string {
-	for k, v := range r.Headers {
-		if strings.EqualFold(k, "Content-Type") && len(v) > 0 {
+func (r Response) ContentType() string { return header(r.Headers, "Content-Type") }
+
+// header is the first value of a recorded header, by any case of its name.
+func header(h map[string][]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) && len(v) > 0 {
 			return v[0]
 		}
 	}
@@ -63,49 +70,140 @@ func (r Response) IsStream() bool {
 	return strings.HasPrefix(r.ContentType(), "text/event-stream")
 }
 
-// LoadDir reads every *.yaml cassette in dir, sorted by name. Each must
-// hold exactly one interaction.
+// LoadDir reads every interaction of every *.yaml cassette in dir, files
+// sorted by name (see LoadAll for the names).
 func LoadDir(dir string) ([]Cassette, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(paths)
-	out := make([]Cassette, 0, len(paths))
+	var out []Cassette
 	for _, p := range paths {
-		c, err := LoadFile(p)
+		cs, err := LoadAll(p)
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+// LoadFile reads a cassette of exactly one interaction.
+func LoadFile(path string) (Cassette, error) {
+	cs, err := LoadAll(path)
+	if err != nil {
+		return Cassette{}, err
+	}
+	if len(cs) != 1 {
+		return Cassette{}, fmt.Errorf("cassette %s: %d interactions, want 1", path, len(cs))
+	}
+	return cs[0], nil
+}
+
+// LoadAll reads every interaction of a cassette, in order. The first is
+// named after the file (NAME), interaction K after it NAME@K, as the golden
+// spans are. Two formats are read:
+//   - go-vcr: request {method, url, body}, response {code, body, headers};
+//   - vcrpy: request {method, uri, body or parsed_body}, response {status:
+//     {code}, body: {string} or parsed_body, headers}. A parsed body is sent
+//     as its JSON; a response without a Content-Type gets the one its body
+//     shows (event stream or JSON).
+func LoadAll(path string) ([]Cassette, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Interactions []interaction `yaml:"interactions"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parsing cassette %s: %w", path, err)
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+	out := make([]Cassette, 0, len(doc.Interactions))
+	for k, it := range doc.Interactions {
+		c, err := it.cassette()
+		if err != nil {
+			return nil, fmt.Errorf("cassette %s, interaction %d: %w", path, k, err)
+		}
+		c.Name = name
+		if k > 0 {
+			c.Name = fmt.Sprintf("%s@%d", name, k)
 		}
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-// LoadFile reads one cassette.
-func LoadFile(path string) (Cassette, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Cassette{}, err
+// interaction is one recorded exchange in either format.
+type interaction struct {
+	Request struct {
+		Method     string              `yaml:"method"`
+		URL        string              `yaml:"url"`
+		URI        string              `yaml:"uri"`
+		Body       string              `yaml:"body"`
+		ParsedBody any                 `yaml:"parsed_body"`
+		Headers    map[string][]string `yaml:"headers"`
+	} `yaml:"request"`
+	Response struct {
+		Code int `yaml:"code"`
+		// Status is "200 OK" (go-vcr) or {code: 200, …} (vcrpy).
+		Status any `yaml:"status"`
+		// Body is a string (go-vcr) or {string: …} (vcrpy).
+		Body       any                 `yaml:"body"`
+		ParsedBody any                 `yaml:"parsed_body"`
+		Headers    map[string][]string `yaml:"headers"`
+	} `yaml:"response"`
+}
+
+func (it interaction) cassette() (Cassette, error) {
+	req, resp := it.Request, it.Response
+	c := Cassette{
+		Request:  Request{Method: req.Method, URL: req.URL, Body: req.Body, Headers: req.Headers},
+		Response: Response{Code: resp.Code, Headers: resp.Headers},
 	}
-	var doc struct {
-		Interactions []struct {
-			Request  Request  `yaml:"request"`
-			Response Response `yaml:"response"`
-		} `yaml:"interactions"`
+	if c.Request.URL == "" {
+		c.Request.URL = req.URI
 	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Cassette{}, fmt.Errorf("parsing cassette %s: %w", path, err)
+	if req.ParsedBody != nil {
+		b, err := json.Marshal(req.ParsedBody)
+		if err != nil {
+			return c, fmt.Errorf("request parsed_body: %w", err)
+		}
+		c.Request.Body = string(b)
 	}
-	if len(doc.Interactions) != 1 {
-		return Cassette{}, fmt.Errorf("cassette %s: %d interactions, want 1", path, len(doc.Interactions))
+	if status, ok := resp.Status.(map[string]any); ok && c.Response.Code == 0 {
+		code, ok := status["code"].(uint64)
+		if !ok {
+			return c, fmt.Errorf("response status code %v is not a number", status["code"])
+		}
+		c.Response.Code = int(code)
 	}
-	it := doc.Interactions[0]
-	return Cassette{
-		Name:     strings.TrimSuffix(filepath.Base(path), ".yaml"),
-		Request:  it.Request,
-		Response: it.Response,
-	}, nil
+	switch b := resp.Body.(type) {
+	case string:
+		c.Response.Body = b
+	case map[string]any:
+		c.Response.Body, _ = b["string"].(string)
+	}
+	if resp.ParsedBody != nil {
+		b, err := json.Marshal(resp.ParsedBody)
+		if err != nil {
+			return c, fmt.Errorf("response parsed_body: %w", err)
+		}
+		c.Response.Body = string(b)
+	}
+	if c.Response.ContentType() == "" {
+		if c.Response.Headers == nil {
+			c.Response.Headers = map[string][]string{}
+		}
+		ct := "application/json"
+		if strings.HasPrefix(c.Response.Body, "event:") || strings.HasPrefix(c.Response.Body, "data:") {
+			ct = "text/event-stream"
+		}
+		c.Response.Headers["Content-Type"] = []string{ct}
+	}
+	return c, nil
 }
 
 // Events splits a recorded SSE body into events, each with its blank line,

@@ -17,8 +17,9 @@ import (
 const multipartPlaceholder = "[multipart form data omitted]"
 
 // Server replays cassettes. A request gets the response of the cassette
-// whose recorded request has the same method and path and an equal JSON
-// body (key order and white space aside, stream_options ignored).
+// whose recorded request has the same method and path and an equal body:
+// JSON compared as JSON (key order and white space aside, stream_options
+// ignored), anything else byte for byte.
 type Server struct {
 	cassettes []Cassette
 	// Pace is the pause before each stream event after the first.
@@ -119,7 +120,7 @@ func (s *Server) match(method, path string, body []byte) (Cassette, bool) {
 		if c.Request.Method != method || c.Request.Path() != path {
 			continue
 		}
-		if c.Request.Body == multipartPlaceholder {
+		if c.Request.Body == multipartPlaceholder || c.Request.Body == string(body) {
 			return c, true
 		}
 		var want any
