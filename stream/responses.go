@@ -13,7 +13,8 @@ import (
 // response.created … response.output_text.delta … response.completed) and
 // keeps what a span needs of it. A final event (response.completed,
 // response.incomplete, response.failed) carries the whole response, which
-// is then the result, as for the official instrumentor. Before that, the
+// is then the result, as for the official instrumentor (which gives up on
+// the last two). Before that, the
 // result is the last response snapshot (response.created or
 // response.in_progress) with its output assembled from the items and deltas
 // that passed, so a stream cut in the middle still shows what the client
@@ -152,9 +153,10 @@ func (a *ResponsesAccumulator) Done() bool { return a.final }
 func (a *ResponsesAccumulator) Err() string { return a.err }
 
 // Result is the final response, or the last snapshot with the output that
-// passed so far.
+// passed so far. A final response with no output (a failed one may have
+// none) also gets the output that passed.
 func (a *ResponsesAccumulator) Result() []byte {
-	if a.final {
+	if a.final && (len(a.items) == 0 || len(gjson.Get(a.response, "output").Array()) > 0) {
 		return []byte(a.response)
 	}
 	out := make([]byte, 0, 256)
