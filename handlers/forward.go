@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,6 +18,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/stream"
 )
 
 // maxTracedForward is how much of a forwarded request or answer is kept to
@@ -34,6 +37,34 @@ var forwardNames = map[string]string{
 	"/audio/translations":   "Translation",
 	"/audio/speech":         "Speech",
 	"/moderations":          "ModerationCreateResponse",
+}
+
+// forwardOp is the span of a forwarded call and, for a route that may
+// answer with an event stream the proxy can read, that stream's dialect
+// (nil otherwise). The Responses API's routes beyond create have spans of
+// their own; other paths get a generic span, named as the instrumentor
+// names it or else by method and path.
+func forwardOp(method, path, fullPath string) (spans.Operation, func() stream.Accumulator) {
+	if rest, ok := strings.CutPrefix(path, "/responses/"); ok {
+		id, sub, _ := strings.Cut(rest, "/")
+		switch {
+		case method == http.MethodPost && rest == "input_tokens":
+			return spans.ResponsesInputTokens, nil
+		case method == http.MethodGet && sub == "" && id != "":
+			return spans.ResponsesRetrieve, newResponsesAcc
+		case method == http.MethodPost && sub == "cancel":
+			return spans.ResponsesCancel, nil
+		case method == http.MethodDelete && sub == "":
+			return spans.Generic("responses.delete"), nil
+		case method == http.MethodGet && sub == "input_items":
+			return spans.Generic("responses.input_items"), nil
+		}
+	}
+	name, known := forwardNames[path]
+	if !known {
+		name = method + " " + fullPath
+	}
+	return spans.Generic(name), nil
 }
 
 // newForwarder is the reverse proxy for every /v1 path the proxy does not
@@ -85,12 +116,7 @@ func callFrom(r *http.Request) *spans.Call {
 // serveForward forwards a call the proxy does not model and traces it with
 // a generic span: JSON or form fields in, JSON out.
 func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
-	path := apiPath(r.URL.Path)
-	name, known := forwardNames[path]
-	if !known {
-		name = r.Method + " " + r.URL.Path
-	}
-	op := spans.Generic(name)
+	op, newAcc := forwardOp(r.Method, apiPath(r.URL.Path), r.URL.Path)
 
 	// Keep the start of the body to trace it; the whole body still streams.
 	var in []byte
@@ -120,12 +146,22 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,
 		SessionID: r.Header.Get("X-Session-Id"), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 	})
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{ResponseWriter: w, newAcc: newAcc, call: call}
 	ok := false
 	defer func() {
 		switch {
 		case rec.status >= 400:
 			call.UpstreamError(rec.status, rec.body.Bytes())
+		case rec.acc != nil:
+			_ = call.Response(rec.acc.Result()) // always an object
+			switch e := rec.acc.Err(); {
+			case e != "":
+				call.Fail(failStream, fmt.Errorf("error event in stream: %s", e))
+			case !rec.acc.Done():
+				call.Fail(failStream, errors.New("stream ended before its last event"))
+			default:
+				ok = true
+			}
 		case rec.status > 0 && rec.traced():
 			// A generic span promises no parsed answer: one that is no
 			// JSON object is kept as text, and the call stays a success.
@@ -185,19 +221,28 @@ func formJSON(body []byte, boundary string) []byte {
 }
 
 // recorder notes the status of a forwarded answer and keeps the start of a
-// JSON body.
+// JSON body, or, for a route whose stream dialect the proxy reads, follows
+// the event stream as it passes.
 type recorder struct {
 	http.ResponseWriter
 	status int
 	body   bytes.Buffer
 	json   bool
 	over   bool
+
+	newAcc func() stream.Accumulator // the route's stream dialect, or nil
+	call   *spans.Call
+	acc    stream.Accumulator // set once a successful event stream starts
+	parser stream.Parser
 }
 
 func (rec *recorder) WriteHeader(status int) {
 	if rec.status == 0 {
 		rec.status = status
 		rec.json = isJSON(rec.Header().Get("Content-Type"))
+		if rec.newAcc != nil && status < 400 && isEventStream(rec.Header()) {
+			rec.acc = rec.newAcc()
+		}
 	}
 	rec.ResponseWriter.WriteHeader(status)
 }
@@ -213,7 +258,24 @@ func (rec *recorder) Write(p []byte) (int, error) {
 			rec.body.Write(p)
 		}
 	}
-	return rec.ResponseWriter.Write(p)
+	n, err := rec.ResponseWriter.Write(p)
+	if rec.acc != nil {
+		// The bytes are out (the reverse proxy flushes event streams after
+		// each write); now a copy is read.
+		first := false
+		rec.parser.Feed(p[:n], func(ev stream.Event) {
+			if ev.HasData {
+				if f, _ := rec.acc.Add(ev.Data); f {
+					first = true
+				}
+			}
+		})
+		if first {
+			_ = http.NewResponseController(rec.ResponseWriter).Flush()
+			rec.call.FirstToken()
+		}
+	}
+	return n, err
 }
 
 // traced reports whether the whole answer was kept as JSON.

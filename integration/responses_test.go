@@ -170,3 +170,90 @@ func TestResponsesStreamCutShort(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsesOtherRoutes: the Responses API's routes beyond create reach
+// the upstream unchanged and get spans named after them. A stored response
+// shows its messages; its token counts only when it ran in the background
+// (its create call recorded none).
+func TestResponsesOtherRoutes(t *testing.T) {
+	stored, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t, "responses"), "cassettes", "pa-model_simple_response.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	background := strings.Replace(stored.Response.Body, `"background":false`, `"background":true`, 1)
+	if background == stored.Response.Body {
+		t.Fatal("the recorded response has no background member")
+	}
+	request, events := simpleStream(t)
+	sse := strings.Join(events, "")
+	tests := []struct {
+		method, path, body string
+		answer, answerType string
+		span               string
+		want               map[string]any // attributes the span must have
+		tokens             bool
+	}{
+		{"GET", "/v1/responses/resp_1", "", stored.Response.Body, "application/json", "responses.retrieve",
+			map[string]any{"llm.output_messages.0.message.contents.0.message_content.text": "The capital of France is Paris.",
+				"llm.model_name": "gpt-4o-2024-08-06"}, false},
+		{"GET", "/responses/resp_1", "", background, "application/json", "responses.retrieve",
+			map[string]any{"llm.token_count.total": int64(22)}, true},
+		{"GET", "/v1/responses/resp_1?stream=true", "", sse, "text/event-stream", "responses.retrieve",
+			map[string]any{"llm.model_name": "gpt-4.1-2025-04-14", "llm.output_messages.0.message.role": "assistant"}, false},
+		{"POST", "/v1/responses/resp_1/cancel", "", background, "application/json", "responses.cancel",
+			map[string]any{"llm.output_messages.0.message.role": "assistant"}, true},
+		{"DELETE", "/v1/responses/resp_1", "", `{"id":"resp_1","object":"response","deleted":true}`, "application/json", "responses.delete",
+			map[string]any{"output.value": `{"id":"resp_1","object":"response","deleted":true}`}, false},
+		{"GET", "/v1/responses/resp_1/input_items", "", `{"object":"list","data":[],"has_more":false}`, "application/json", "responses.input_items",
+			map[string]any{"output.value": `{"object":"list","data":[],"has_more":false}`}, false},
+		{"POST", "/v1/responses/input_tokens", request, `{"object":"response.input_tokens","input_tokens":19}`, "application/json", "responses.input_tokens",
+			map[string]any{"llm.input_messages.1.message.content": "Write a poem about a boy and his first pet dog.",
+				"output.value": `{"object":"response.input_tokens","input_tokens":19}`}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.answerType)
+				io.WriteString(w, tt.answer)
+			}}
+			h := newHarness(t, harnessOptions{upstream: up})
+			req, err := http.NewRequest(tt.method, h.proxy.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(got) != tt.answer {
+				t.Fatalf("client got %d %.200q; want the upstream's answer", resp.StatusCode, got)
+			}
+			last := up.last.Load()
+			if wantPath := strings.TrimPrefix(tt.path, "/v1"); last.Method != tt.method || last.URL.RequestURI() != "/v1"+wantPath {
+				t.Errorf("upstream got %s %s; want %s /v1%s", last.Method, last.URL.RequestURI(), tt.method, wantPath)
+			}
+			span := h.span(t)
+			if span.Name != tt.span || span.StatusCode != tracepb.Status_STATUS_CODE_OK {
+				t.Errorf("span %q %v; want %q OK", span.Name, span.StatusCode, tt.span)
+			}
+			for k, v := range tt.want {
+				if span.Attributes[k] != v {
+					t.Errorf("%s = %#v; want %#v", k, span.Attributes[k], v)
+				}
+			}
+			if _, ok := span.Attributes["llm.token_count.total"]; ok != tt.tokens {
+				t.Errorf("token counts recorded: %v; want %v", ok, tt.tokens)
+			}
+			if tt.answerType == "text/event-stream" {
+				if len(span.Events) != 1 || span.Events[0].Name != "First Token Stream Event" {
+					t.Errorf("events %v; want the first token event", span.Events)
+				}
+			}
+		})
+	}
+}

@@ -44,14 +44,58 @@ func responsesRequest(a *Attrs, req *requestBody) {
 	toolsAttrs(a, req.tools)
 }
 
-func responsesResponse(a *Attrs, resp gjson.Result) {
+// The Responses API's other routes read or change a stored response. Their
+// spans are named after the route, not Response: they create nothing.
+var (
+	// ResponsesRetrieve is GET /responses/{id}, also streamed
+	// (?stream=true, resuming a background response).
+	ResponsesRetrieve = storedResponseOp("responses.retrieve")
+	// ResponsesCancel is POST /responses/{id}/cancel.
+	ResponsesCancel = storedResponseOp("responses.cancel")
+	// ResponsesInputTokens is POST /responses/input_tokens: the request is
+	// a create request and is recorded as one; the count it answers is
+	// output, not tokens used.
+	ResponsesInputTokens = Operation{
+		Name:      "responses.input_tokens",
+		Kind:      KindLLM,
+		ParamsKey: KeyLLMInvocationParameters,
+		Drop:      Responses.Drop,
+		Request:   responsesRequest,
+		Response:  func(*Attrs, gjson.Result) {},
+	}
+)
+
+// storedResponseOp records the response a route answers with as Response
+// does, but for its token counts: those were recorded on the span of the
+// call that created it, and Phoenix would price them twice. A background
+// response is the exception: its create call answered at once, queued, with
+// no usage, so the usage is recorded where the finished response is seen.
+func storedResponseOp(name string) Operation {
+	return Operation{
+		Name:      name,
+		Kind:      KindLLM,
+		ParamsKey: KeyLLMInvocationParameters,
+		Request:   func(*Attrs, *requestBody) {},
+		Response: func(a *Attrs, resp gjson.Result) {
+			responseAttrs(a, resp, resp.Get("background").Type == gjson.True)
+		},
+	}
+}
+
+func responsesResponse(a *Attrs, resp gjson.Result) { responseAttrs(a, resp, true) }
+
+// responseAttrs records a response object: model, output items, tools and,
+// with usage, its token counts.
+func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 	var output, tools gjson.Result
 	resp.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			a.stringIf(KeyLLMModelName, v)
 		case "usage":
-			responsesUsageAttrs(a, v)
+			if usage {
+				responsesUsageAttrs(a, v)
+			}
 		case "output":
 			output = v
 		case "tools":
