@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -77,19 +78,25 @@ func chatCall(client *http.Client, url string) call {
 
 // streamShape is what the upstream streams: chunks content chunks (plus a
 // role chunk, a finish chunk and [DONE]) pace apart. usage makes the client
-// ask for include_usage itself.
+// ask for include_usage itself. responses makes it a Responses API stream
+// (chunks text deltas between the typed events around them).
 type streamShape struct {
-	chunks int
-	pace   time.Duration
-	usage  bool
+	chunks    int
+	pace      time.Duration
+	usage     bool
+	responses bool
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 // streamCall posts a streaming request and times every event.
 func streamCall(client *http.Client, url string, shape streamShape) call {
-	body := streamRequest
-	if shape.usage {
+	body, url, last := streamRequest, url, []byte("data: [DONE]")
+	switch {
+	case shape.responses:
+		body, last = responsesStreamRequest, []byte(`data: {"type":"response.completed"`)
+		url = strings.TrimSuffix(url, "/chat/completions") + "/responses"
+	case shape.usage:
 		body = streamUsageRequest
 	}
 	chunks, pace := strconv.Itoa(shape.chunks), shape.pace.String()
@@ -116,7 +123,8 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 					s.ttfb, s.first = now.Sub(sched), d
 				}
 				s.events = append(s.events, d)
-			} else if bytes.HasPrefix(line, []byte("data: [DONE]")) {
+			}
+			if bytes.HasPrefix(line, last) {
 				done = true
 			}
 			if err != nil {
@@ -127,7 +135,7 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 				case err != io.EOF:
 					s.err = fmt.Sprintf("after %d events: %v", len(s.events), err)
 				case !done:
-					s.err = fmt.Sprintf("no [DONE] after %d events", len(s.events))
+					s.err = fmt.Sprintf("no %s after %d events", last, len(s.events))
 				}
 				break
 			}

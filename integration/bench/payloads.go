@@ -22,6 +22,20 @@ var (
 	streamUsageRequest = withMembers(chatRequest, `"stream":true,"stream_options":{"include_usage":true}`)
 )
 
+// responsesStreamRequest is the same conversation as a streamed Responses
+// API call: instructions, the input items (messages, a function call and
+// its output) and one tool.
+var responsesStreamRequest = []byte(`{"model":"gpt-4o-mini","stream":true,` +
+	`"instructions":"You are a helpful assistant that answers questions about the weather. Use the tools when you need current data.",` +
+	`"input":[{"role":"user","content":"What is the weather like in Boston today?"},` +
+	`{"type":"function_call","call_id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","name":"get_current_weather","arguments":"{\"location\":\"Boston, MA\",\"unit\":\"fahrenheit\"}"},` +
+	`{"type":"function_call_output","call_id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","output":"{\"temperature\":72,\"unit\":\"fahrenheit\",\"description\":\"Sunny with a light breeze\"}"},` +
+	`{"role":"user","content":[{"type":"input_text","text":"Should I take an umbrella this afternoon?"}]}],` +
+	`"tools":[{"type":"function","name":"get_current_weather","description":"Get the current weather in a given location",` +
+	`"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},` +
+	`"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]},"strict":false}],` +
+	`"temperature":0.2,"max_output_tokens":256,"user":"bench-user"}`)
+
 func withMembers(obj []byte, members string) []byte {
 	out := append([]byte(nil), obj[:len(obj)-1]...)
 	out = append(out, ',')

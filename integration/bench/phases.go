@@ -151,12 +151,16 @@ func (b *bench) chatLatency(ctx context.Context) error {
 }
 
 func (b *bench) streamLatency(ctx context.Context) error {
-	for _, usage := range []bool{false, true} {
-		shape := streamShape{chunks: b.plan.StreamChunks, pace: b.plan.StreamPace, usage: usage}
-		key, who := "stream", "client without include_usage: the proxy asks for it and strips it"
-		if usage {
-			key, who = "stream+usage", "client asks include_usage: nothing to strip"
-		}
+	for _, s := range []struct {
+		shape    streamShape
+		key, who string
+	}{
+		{streamShape{}, "stream", "client without include_usage: the proxy asks for it and strips it"},
+		{streamShape{usage: true}, "stream+usage", "client asks include_usage: nothing to strip"},
+		{streamShape{responses: true}, "stream-responses", "Responses API, typed events"},
+	} {
+		shape, key, who := s.shape, s.key, s.who
+		shape.chunks, shape.pace = b.plan.StreamChunks, b.plan.StreamPace
 		title := fmt.Sprintf("Stream, %g streams/s, %d chunks %s apart; %s", b.plan.StreamRate, shape.chunks, shape.pace, who)
 		err := b.fixedRate(ctx, key, title, b.plan.StreamRate, b.plan.StreamSamples,
 			func(t *target) call { return streamCall(b.client, t.url(), shape) })

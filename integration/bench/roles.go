@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,7 @@ func runUpstream() {
 var upstreamBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func serveUpstream(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses") {
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 		return
 	}
@@ -90,6 +91,10 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	pace, err := time.ParseDuration(r.Header.Get(headerPace))
 	if err != nil {
 		pace = 5 * time.Millisecond
+	}
+	if r.URL.Path == "/v1/responses" {
+		serveResponsesStream(w, chunks, pace)
+		return
 	}
 	usage := gjson.GetBytes(body, "stream_options.include_usage").Bool()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -147,6 +152,66 @@ func appendChunk(b []byte, choices, usage string, nullUsage bool) []byte {
 	b = append(b, `,"obfuscation":"`...)
 	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
 	return append(b, "\"}\n\n"...)
+}
+
+// serveResponsesStream streams a Responses API answer as OpenAI does:
+// response.created and .in_progress, the message item and its content part
+// added, chunks text deltas, the text, part and item done, and
+// response.completed with the usage. Each event carries its write time in
+// an obfuscation member, as the chat chunks do.
+func serveResponsesStream(w http.ResponseWriter, chunks int, pace time.Duration) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	const (
+		resp    = `"id":"resp_BENCH0000000000000000000001","object":"response","created_at":1755137933,"model":"gpt-4o-mini-2024-07-18","output":`
+		item    = `"id":"msg_BENCH0000000000000000000001","type":"message","role":"assistant"`
+		message = `{` + item + `,"status":"completed","content":[{"type":"output_text","annotations":[],"text":%q}]}`
+		usage   = `{"input_tokens":187,"input_tokens_details":{"cached_tokens":0},"output_tokens":38,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":225}`
+	)
+	var text strings.Builder
+	for i := 0; i < chunks; i++ {
+		text.WriteString(streamWords[i%len(streamWords)])
+	}
+	events := []string{
+		`{"type":"response.created","response":{` + resp + `[],"status":"in_progress","usage":null}`,
+		`{"type":"response.in_progress","response":{` + resp + `[],"status":"in_progress","usage":null}`,
+		`{"type":"response.output_item.added","output_index":0,"item":{` + item + `,"status":"in_progress","content":[]}`,
+		`{"type":"response.content_part.added","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"text":""}`,
+	}
+	for i := 0; i < chunks; i++ {
+		events = append(events, fmt.Sprintf(`{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":%q`, streamWords[i%len(streamWords)]))
+	}
+	done := fmt.Sprintf(message, text.String())
+	events = append(events,
+		fmt.Sprintf(`{"type":"response.output_text.done","output_index":0,"content_index":0,"text":%q`, text.String()),
+		fmt.Sprintf(`{"type":"response.content_part.done","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"text":%q}`, text.String()),
+		`{"type":"response.output_item.done","output_index":0,"item":`+done,
+		`{"type":"response.completed","response":{`+resp+`[`+done+`],"status":"completed","usage":`+usage+`}`,
+	)
+	start := time.Now()
+	ev := make([]byte, 0, 1024)
+	for i, data := range events {
+		if i > 0 {
+			if d := time.Until(start.Add(time.Duration(i) * pace)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		typ := gjson.Get(data+"}", "type").Str
+		ev = append(ev[:0], "event: "+typ+"\ndata: "+data...)
+		ev = append(ev, `,"sequence_number":`...)
+		ev = strconv.AppendInt(ev, int64(i), 10)
+		ev = append(ev, `,"obfuscation":"`...)
+		ev = strconv.AppendInt(ev, time.Now().UnixNano(), 10)
+		ev = append(ev, "\"}\n\n"...)
+		if _, err := w.Write(ev); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
 }
 
 var streamWords = []string{"No", " umbrella", " needed", ":", " it", " is", " sunny", " in", " Boston", " with",
