@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
@@ -29,6 +31,36 @@ type endpoint struct {
 	// when asked (stream_options.include_usage): the proxy asks on the
 	// client's behalf.
 	usageOption bool
+	// route picks the upstream for a model and names the model as it
+	// knows it; nil means routing by LiteLLM's provider prefixes.
+	route func(ps *openai.Providers, model string) (*openai.Provider, string)
+	// anthropicErrors makes the proxy's own errors Anthropic's envelope
+	// rather than OpenAI's: the caller speaks the Messages API.
+	anthropicErrors bool
+}
+
+// writeError answers with one of the proxy's own errors in the format the
+// endpoint's callers expect.
+func (ep *endpoint) writeError(w http.ResponseWriter, e *openai.Error) {
+	if ep.anthropicErrors {
+		anthropic.WriteError(w, e.Status, e.Message)
+		return
+	}
+	e.Write(w)
+}
+
+// routeModel is the upstream of a call and the model as it knows it.
+func (ep *endpoint) routeModel(ps *openai.Providers, model string) (*openai.Provider, string) {
+	if ep.route != nil {
+		return ep.route(ps, model)
+	}
+	return ps.Route(model)
+}
+
+// routeAnthropic sends a Messages API call to Anthropic, the model named
+// without LiteLLM's "anthropic/" prefix if it has one.
+func routeAnthropic(ps *openai.Providers, model string) (*openai.Provider, string) {
+	return ps.Anthropic(), strings.TrimPrefix(model, "anthropic/")
 }
 
 var (
@@ -36,10 +68,13 @@ var (
 	completionEndpoint = endpoint{path: "/completions", op: &spans.Completion, newAcc: newChatAcc, usageOption: true}
 	embeddingsEndpoint = endpoint{path: "/embeddings", op: &spans.Embeddings}
 	responsesEndpoint  = endpoint{path: "/responses", op: &spans.Responses, newAcc: newResponsesAcc}
+	messagesEndpoint   = endpoint{path: "/messages", op: &spans.AnthropicMessages, newAcc: newAnthropicAcc,
+		route: routeAnthropic, anthropicErrors: true}
 )
 
 func newChatAcc() stream.Accumulator      { return &stream.ChatAccumulator{} }
 func newResponsesAcc() stream.Accumulator { return &stream.ResponsesAccumulator{} }
+func newAnthropicAcc() stream.Accumulator { return &stream.AnthropicAccumulator{} }
 
 // bodyPool holds the buffers request and response bodies are read into.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -66,24 +101,29 @@ func putBuffer(b *bytes.Buffer) {
 // the answer (a stream event by event) and finish the span from it.
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		(&openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
-			Message: fmt.Sprintf("Content-Type must be application/json, not %q.", ct)}).Write(w)
+		ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("Content-Type must be application/json, not %q.", ct)})
 		return
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if e := h.readBody(buf, r); e != nil {
-		e.Write(w)
+		ep.writeError(w, e)
 		return
 	}
 	body := buf.Bytes()
 	req, err := openai.Inspect(body)
 	if err != nil {
-		err.(*openai.Error).Write(w)
+		ep.writeError(w, err.(*openai.Error))
 		return
 	}
 
-	provider, model := h.providers.Route(req.Model)
+	provider, model := ep.routeModel(h.providers, req.Model)
+	if provider == nil {
+		ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("No upstream is configured for %q.", req.Model)})
+		return
+	}
 	upBody := body
 	if model != req.Model {
 		upBody = openai.SetModel(body, model)
@@ -116,7 +156,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		provider.URL(ep.path, model, r.URL.RawQuery), bytes.NewReader(upBody))
 	if err != nil {
 		call.Fail(failUpstream, err)
-		upstreamError(http.StatusBadGateway, err).Write(w)
+		ep.writeError(w, upstreamError(http.StatusBadGateway, err))
 		return
 	}
 	copyHeader(out.Header, r.Header)
@@ -131,7 +171,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)
 		h.logFailure(r, model, kind, cause)
-		upstreamError(status, cause).Write(w)
+		ep.writeError(w, upstreamError(status, cause))
 		return
 	}
 	defer resp.Body.Close()

@@ -84,6 +84,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		env.OpenAIAPIBase = o.openAIBase
 	}
 	env.AzureAPIBase = up.URL
+	env.AnthropicAPIBase = up.URL
 	providers, err := openai.NewProviders(env)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Provider is one upstream that speaks the OpenAI API.
+// Provider is one upstream: one that speaks the OpenAI API, or Anthropic
+// for its Messages API.
 type Provider struct {
 	// Name is LiteLLM's prefix for it in model names ("groq" in
 	// "groq/llama-3.1-8b-instant").
@@ -27,6 +28,10 @@ type Provider struct {
 // Azure reports whether the provider uses Azure OpenAI's URLs and api-key
 // header.
 func (p *Provider) Azure() bool { return p.Name == "azure" }
+
+// Anthropic reports whether the provider is Anthropic's API, whose key goes
+// in x-api-key.
+func (p *Provider) Anthropic() bool { return p.Name == "anthropic" }
 
 // URL is the upstream URL for an endpoint path such as "/chat/completions"
 // and the model as the provider names it. rawQuery is the client's query.
@@ -58,6 +63,11 @@ func (p *Provider) Authorize(h http.Header) {
 	if p.Azure() {
 		h.Del("Authorization")
 		h.Set("Api-Key", p.APIKey)
+		return
+	}
+	if p.Anthropic() {
+		h.Del("Authorization")
+		h.Set("X-Api-Key", p.APIKey)
 		return
 	}
 	h.Del("Api-Key")
@@ -94,6 +104,9 @@ type Env struct {
 	CerebrasAPIBase   string `envconfig:"CEREBRAS_API_BASE" default:"https://api.cerebras.ai/v1"`
 	CerebrasAPIKey    string `envconfig:"CEREBRAS_API_KEY"`
 	OllamaAPIBase     string `envconfig:"OLLAMA_API_BASE" default:"http://localhost:11434"`
+
+	AnthropicAPIBase string `envconfig:"ANTHROPIC_API_BASE" default:"https://api.anthropic.com"`
+	AnthropicAPIKey  string `envconfig:"ANTHROPIC_API_KEY"`
 }
 
 // DefaultOpenAIBase is OpenAI's API root.
@@ -101,8 +114,9 @@ const DefaultOpenAIBase = "https://api.openai.com/v1"
 
 // Providers routes model names to providers. It is read-only once built.
 type Providers struct {
-	byName   map[string]*Provider
-	fallback *Provider
+	byName    map[string]*Provider
+	fallback  *Provider
+	anthropic *Provider
 }
 
 // NewProviders builds the routing table from the environment. A base URL
@@ -132,6 +146,7 @@ func NewProviders(env Env) (*Providers, error) {
 		{Provider{Name: "perplexity", System: "openai", Host: "perplexity", BaseURL: env.PerplexityAPIBase, APIKey: env.PerplexityAPIKey}, "PERPLEXITYAI_API_BASE"},
 		{Provider{Name: "cerebras", System: "openai", Host: "cerebras", BaseURL: env.CerebrasAPIBase, APIKey: env.CerebrasAPIKey}, "CEREBRAS_API_BASE"},
 		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: ollamaBase(env.OllamaAPIBase)}, "OLLAMA_API_BASE"},
+		{Provider{Name: "anthropic", System: "anthropic", Host: "anthropic", BaseURL: anthropicBase(env.AnthropicAPIBase), APIKey: env.AnthropicAPIKey}, "ANTHROPIC_API_BASE"},
 	}
 	ps := &Providers{byName: make(map[string]*Provider, len(entries))}
 	for _, e := range entries {
@@ -147,8 +162,24 @@ func NewProviders(env Env) (*Providers, error) {
 		ps.byName[p.Name] = &p
 	}
 	ps.fallback = ps.byName["openai"]
+	// Anthropic serves the Messages API; OpenAI-format calls do not route
+	// to it by model name.
+	ps.anthropic = ps.byName["anthropic"]
+	delete(ps.byName, "anthropic")
 	return ps, nil
 }
+
+// anthropicBase is the Messages API's root under Anthropic's server URL
+// (LiteLLM's ANTHROPIC_API_BASE names the server, without /v1).
+func anthropicBase(server string) string {
+	if server == "" {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(server, "/"), "/v1") + "/v1"
+}
+
+// Anthropic is the provider of the Messages API, or nil when unset.
+func (ps *Providers) Anthropic() *Provider { return ps.anthropic }
 
 // ollamaBase is Ollama's OpenAI-compatible root under its server URL.
 func ollamaBase(server string) string {

@@ -87,8 +87,8 @@ var keyCache = func() map[keyPair]*[cachedIndices]string {
 type requestBody struct {
 	// params is the request without the operation's dropped members, its
 	// other members' raw bytes copied as they came.
-	params                                                       string
-	messages, tools, prompt, input, instructions, user, metadata gjson.Result
+	params                                                                      string
+	model, messages, tools, prompt, input, instructions, system, user, metadata gjson.Result
 }
 
 // readRequest reads a request object's top-level members.
@@ -98,8 +98,12 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 	buf = append(buf, '{')
 	obj.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
+		case "model":
+			r.model = v
 		case "messages":
 			r.messages = v
+		case "system":
+			r.system = v
 		case "tools":
 			r.tools = v
 		case "prompt":

@@ -36,6 +36,8 @@ const (
 	KeyLLMSystem               = "llm.system"
 	KeyLLMProvider             = "llm.provider"
 	KeyLLMModelName            = "llm.model_name"
+	KeyLLMRequestModelName     = "llm.request.model_name"
+	KeyLLMResponseModelName    = "llm.response.model_name"
 	KeyLLMInvocationParameters = "llm.invocation_parameters"
 	KeyLLMFinishReason         = "llm.finish_reason"
 	KeyLLMInputMessages        = "llm.input_messages"
@@ -75,6 +77,10 @@ const (
 	SuffixContentImageURL = "message_content.image.image.url"
 	// SuffixContentEncrypted is a reasoning item's encrypted_content.
 	SuffixContentEncrypted = "message_content.encrypted_content"
+	// SuffixContentSignature and SuffixContentData are an Anthropic
+	// thinking block's signature and a redacted thinking block's data.
+	SuffixContentSignature = "message_content.signature"
+	SuffixContentData      = "message_content.data"
 )
 
 // SuffixImageURL follows output.images.N.
@@ -119,4 +125,6 @@ const (
 	NameCompletion       = "Completion"
 	NameCreateEmbeddings = "CreateEmbeddings"
 	NameResponse         = "Response" // the Responses API
+	// As openinference-instrumentation-anthropic names Messages API calls.
+	NameMessagesCreate = "messages.create"
 )

@@ -27,4 +27,5 @@ var ErrBadChunk = errors.New("stream chunk is not a JSON object")
 var (
 	_ Accumulator = (*ChatAccumulator)(nil)
 	_ Accumulator = (*ResponsesAccumulator)(nil)
+	_ Accumulator = (*AnthropicAccumulator)(nil)
 )

@@ -176,27 +176,32 @@ func (a *ResponsesAccumulator) Result() []byte {
 }
 
 func (a *ResponsesAccumulator) item(index int) *outputItem {
-	i := sort.Search(len(a.items), func(i int) bool { return a.items[i].index >= index })
-	if i < len(a.items) && a.items[i].index == index {
-		return a.items[i]
-	}
-	it := &outputItem{index: index, raw: "{}"}
-	a.items = append(a.items, nil)
-	copy(a.items[i+1:], a.items[i:])
-	a.items[i] = it
+	var it *outputItem
+	a.items, it = byIndex(a.items, index, func(it *outputItem) int { return it.index },
+		func() *outputItem { return &outputItem{index: index, raw: "{}"} })
 	return it
 }
 
 func (it *outputItem) part(index int) *textPart {
-	i := sort.Search(len(it.parts), func(i int) bool { return it.parts[i].index >= index })
-	if i < len(it.parts) && it.parts[i].index == index {
-		return it.parts[i]
-	}
-	p := &textPart{index: index, raw: "{}", key: "text"}
-	it.parts = append(it.parts, nil)
-	copy(it.parts[i+1:], it.parts[i:])
-	it.parts[i] = p
+	var p *textPart
+	it.parts, p = byIndex(it.parts, index, func(p *textPart) int { return p.index },
+		func() *textPart { return &textPart{index: index, raw: "{}", key: "text"} })
 	return p
+}
+
+// byIndex finds the element of a list sorted by index that has the given
+// index, or inserts a new one in its place. Streams name their items by
+// index, in any order a hostile upstream likes, so a lookup must not scan.
+func byIndex[T any](list []*T, index int, indexOf func(*T) int, newT func() *T) ([]*T, *T) {
+	i := sort.Search(len(list), func(i int) bool { return indexOf(list[i]) >= index })
+	if i < len(list) && indexOf(list[i]) == index {
+		return list, list[i]
+	}
+	e := newT()
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	return list, e
 }
 
 // appendJSON appends the item: as done when it is, else as added with the

@@ -16,10 +16,15 @@ import (
 // such a cassette matches by method and path alone.
 const multipartPlaceholder = "[multipart form data omitted]"
 
+// CassetteHeader, on a request, restricts the match to the cassette of that
+// name (a proxy passes it on like any other header).
+const CassetteHeader = "X-Fake-Cassette"
+
 // Server replays cassettes. A request gets the response of the cassette
 // whose recorded request has the same method and path and an equal body:
 // JSON compared as JSON (key order and white space aside, stream_options
-// ignored), anything else byte for byte.
+// ignored), anything else byte for byte. Where several recordings share a
+// request, a CassetteHeader names the one to answer with.
 type Server struct {
 	cassettes []Cassette
 	// Pace is the pause before each stream event after the first.
@@ -67,7 +72,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.seen = append(s.seen, Seen{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 	s.mu.Unlock()
 
-	c, ok := s.match(r.Method, r.URL.Path, body)
+	c, ok := s.match(r.Method, r.URL.Path, r.Header.Get(CassetteHeader), body)
 	if !ok {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -110,14 +115,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // match finds the cassette for a request.
-func (s *Server) match(method, path string, body []byte) (Cassette, bool) {
+func (s *Server) match(method, path, name string, body []byte) (Cassette, bool) {
 	var got any
 	gotJSON := json.Unmarshal(body, &got) == nil
 	if m, ok := got.(map[string]any); ok {
 		delete(m, "stream_options")
 	}
 	for _, c := range s.cassettes {
-		if c.Request.Method != method || c.Request.Path() != path {
+		if c.Request.Method != method || c.Request.Path() != path || (name != "" && c.Name != name) {
 			continue
 		}
 		if c.Request.Body == multipartPlaceholder || c.Request.Body == string(body) {

@@ -1,0 +1,284 @@
+package spans
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
+
+// AnthropicMessages maps Anthropic's Messages API (POST /v1/messages) onto
+// an LLM span, as openinference-instrumentation-anthropic does (_wrappers.py,
+// _content.py, _utils.py): the system prompt and the messages in, the
+// answer's content blocks out, token counts with the cache tokens counted
+// in the prompt.
+var AnthropicMessages = Operation{
+	Name:      NameMessagesCreate,
+	Kind:      KindLLM,
+	ParamsKey: KeyLLMInvocationParameters,
+	Drop:      []string{"model", "messages", "system", "tools", "extra_headers", "output_format"},
+	Request:   anthropicRequest,
+	Response:  anthropicResponse,
+}
+
+// anthropicToolCallBlocks are the block types recorded as tool calls.
+var anthropicToolCallBlocks = map[string]bool{"tool_use": true, "server_tool_use": true, "mcp_tool_use": true}
+
+// anthropicRequest records the system prompt as input message 0 and the
+// messages after it (from 0 without one). Each tool_result block becomes a
+// message of its own, role tool, before the rest of its message, so that
+// parallel results keep apart.
+func anthropicRequest(a *Attrs, req *requestBody) {
+	a.stringIf(KeyLLMRequestModelName, req.model)
+	i := 0
+	if system := req.system; (system.Type == gjson.String && system.Str != "") || (system.IsArray() && len(system.Raw) > 2) {
+		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
+		if system.Type == gjson.String {
+			a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageContent), system.Str)
+		} else {
+			anthropicBlocksAttrs(a, KeyLLMInputMessages+".0", system, nil)
+		}
+		i = 1
+	}
+	req.messages.ForEach(func(_, msg gjson.Result) bool {
+		role, content := msg.Get("role"), msg.Get("content")
+		if content.IsArray() {
+			rest := false
+			content.ForEach(func(_, block gjson.Result) bool {
+				if block.Get("type").Str != "tool_result" {
+					rest = true
+					return true
+				}
+				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "tool")
+				anthropicBlockAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), 0, new(int), block)
+				i++
+				return true
+			})
+			if !rest {
+				return true
+			}
+		}
+		if role.Type == gjson.String && role.Str != "" {
+			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), role.Str)
+		}
+		switch {
+		case content.Type == gjson.String && content.Str != "":
+			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), content.Str)
+		case content.IsArray():
+			anthropicBlocksAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), content, func(b gjson.Result) bool {
+				return b.Get("type").Str != "tool_result"
+			})
+		}
+		i++
+		return true
+	})
+	pos := 0
+	req.tools.ForEach(func(_, tool gjson.Result) bool {
+		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
+		pos++
+		return true
+	})
+}
+
+// anthropicResponse records the answer: its model, the output message with
+// its stop reason, the token counts, and what the instrumentor keeps in
+// metadata.
+func anthropicResponse(a *Attrs, msg gjson.Result) {
+	var model, role, stopReason, content, usage gjson.Result
+	msg.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			model = v
+		case "role":
+			role = v
+		case "stop_reason":
+			stopReason = v
+		case "content":
+			content = v
+		case "usage":
+			usage = v
+		}
+		return true
+	})
+	if model.Type == gjson.String && model.Str != "" {
+		a.String(KeyLLMModelName, model.Str)
+		a.String(KeyLLMResponseModelName, model.Str)
+	}
+	a.stringIf(indexed(KeyLLMOutputMessages, 0, SuffixMessageRole), role)
+	if stopReason.Type == gjson.String && stopReason.Str != "" {
+		a.String(KeyLLMFinishReason, stopReason.Str)
+	}
+	anthropicBlocksAttrs(a, KeyLLMOutputMessages+".0", content, nil)
+	anthropicUsageAttrs(a, usage)
+	if m := anthropicMetadata(msg, content, usage); m != "" {
+		a.String(KeyMetadata, m)
+	}
+}
+
+// anthropicBlocksAttrs records the content blocks of the message at prefix
+// (llm.output_messages.0), content index j for block j. keep, when set,
+// picks the blocks recorded; the others keep their index.
+func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep func(gjson.Result) bool) {
+	j, tools := 0, 0
+	blocks.ForEach(func(_, block gjson.Result) bool {
+		if keep == nil || keep(block) {
+			anthropicBlockAttrs(a, prefix, j, &tools, block)
+		}
+		j++
+		return true
+	})
+}
+
+// anthropicBlockAttrs records block j of the message at prefix. A tool call
+// is recorded twice, as the instrumentor does: as the message's tool call
+// number *tools (then counted) and as content part j.
+func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson.Result) {
+	part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
+	typ := block.Get("type").Str
+	switch {
+	case typ == "text":
+		a.String(part+SuffixContentType, "text")
+		a.stringIf(part+SuffixContentText, block.Get("text"))
+	case typ == "thinking":
+		a.String(part+SuffixContentType, "reasoning")
+		a.stringIf(part+SuffixContentText, block.Get("thinking"))
+		if sig := block.Get("signature"); sig.Str != "" {
+			a.String(part+SuffixContentSignature, sig.Str)
+		}
+	case typ == "redacted_thinking":
+		a.String(part+SuffixContentType, "reasoning")
+		a.stringIf(part+SuffixContentData, block.Get("data"))
+	case anthropicToolCallBlocks[typ]:
+		id, name, args := block.Get("id").Str, block.Get("name").Str, block.Get("input").Raw
+		if args == "" {
+			args = "null"
+		}
+		call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(*tools) + "."
+		a.String(call+SuffixToolCallID, id)
+		a.String(call+SuffixToolCallName, name)
+		a.String(call+SuffixToolCallArguments, args)
+		a.String(part+SuffixContentType, "tool_use")
+		a.String(part+SuffixToolCallID, id)
+		a.String(part+SuffixToolCallName, name)
+		a.String(part+SuffixToolCallArguments, args)
+		*tools++
+	case typ == "tool_result":
+		a.stringIf(prefix+"."+SuffixMessageToolCallID, block.Get("tool_use_id"))
+		switch c := block.Get("content"); {
+		case c.Type == gjson.String:
+			a.String(prefix+"."+SuffixMessageContent, c.Str)
+		case c.Exists() && c.Type != gjson.Null:
+			a.String(prefix+"."+SuffixMessageContent, c.Raw)
+		}
+	case typ == "image" && block.Get("source.type").Str != "file":
+		source := block.Get("source")
+		url := source.Get("url").Str
+		if source.Get("type").Str == "base64" {
+			url = "data:" + source.Get("media_type").Str + ";base64," + source.Get("data").Str
+		}
+		a.String(part+SuffixContentType, "image")
+		a.String(part+SuffixContentImageURL, url)
+	default:
+		// Any other block (server tool results, documents, files) as its
+		// type and its JSON.
+		if typ == "" {
+			typ = "unknown"
+		}
+		a.String(part+SuffixContentType, typ)
+		a.String(part+SuffixContentText, block.Raw)
+	}
+}
+
+// anthropicUsageAttrs records the token counts as the instrumentor
+// computes them: the prompt counts the cache reads and writes, which
+// Anthropic's input_tokens leaves out; the total is prompt plus completion;
+// cache and thinking counts only when not zero.
+func anthropicUsageAttrs(a *Attrs, usage gjson.Result) {
+	if !usage.IsObject() {
+		return
+	}
+	input, output := usage.Get("input_tokens").Int(), usage.Get("output_tokens").Int()
+	cacheRead, cacheWrite := usage.Get("cache_read_input_tokens").Int(), usage.Get("cache_creation_input_tokens").Int()
+	prompt := input + cacheRead + cacheWrite
+	a.Int(KeyTokenPrompt, prompt)
+	a.Int(KeyTokenCompletion, output)
+	if cacheRead != 0 {
+		a.Int(KeyTokenPromptCacheRead, cacheRead)
+	}
+	if cacheWrite != 0 {
+		a.Int(KeyTokenPromptCacheWrite, cacheWrite)
+	}
+	if thinking := usage.Get("output_tokens_details.thinking_tokens").Int(); thinking != 0 {
+		a.Int(KeyTokenCompletionReasoning, thinking)
+	}
+	a.Int(KeyTokenTotal, prompt+output)
+}
+
+// anthropicMetadata is the JSON of what the instrumentor records of an
+// answer in metadata, for data with no convention of its own: the stop
+// details, the container, server tool use counts (when any is not zero),
+// the citations of each text block by its index, the MCP server of each
+// MCP tool call. "" when there is none.
+func anthropicMetadata(msg, content, usage gjson.Result) string {
+	out := []byte{'{'}
+	add := func(key string, raw string) {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, key...)
+		out = append(out, `":`...)
+		out = append(out, raw...)
+	}
+	if d := msg.Get("stop_details"); d.IsObject() && len(d.Raw) > 2 {
+		add("stop_details", d.Raw)
+	}
+	if reason := msg.Get("diagnostics.cache_miss_reason"); reason.Exists() && reason.Type != gjson.Null && reason.Raw != `""` {
+		add("cache_miss_reason", reason.Raw)
+	}
+	if id := msg.Get("container.id"); id.Type == gjson.String && id.Str != "" {
+		add("container_id", id.Raw)
+	}
+	if tools := usage.Get("server_tool_use"); tools.IsObject() {
+		any := false
+		tools.ForEach(func(_, v gjson.Result) bool {
+			any = any || (v.Type == gjson.Number && v.Num != 0)
+			return !any
+		})
+		if any {
+			add("server_tool_use", tools.Raw)
+		}
+	}
+	citations, servers := []byte{'{'}, []byte{'{'}
+	j := 0
+	content.ForEach(func(_, block gjson.Result) bool {
+		switch block.Get("type").Str {
+		case "text":
+			if c := block.Get("citations"); c.IsArray() && len(c.Raw) > 2 {
+				if len(citations) > 1 {
+					citations = append(citations, ',')
+				}
+				citations = append(citations, `"`+strconv.Itoa(j)+`":`...)
+				citations = append(citations, c.Raw...)
+			}
+		case "mcp_tool_use":
+			if len(servers) > 1 {
+				servers = append(servers, ',')
+			}
+			servers = append(servers, block.Get("id").Raw...)
+			servers = append(servers, ':')
+			servers = append(servers, block.Get("server_name").Raw...)
+		}
+		j++
+		return true
+	})
+	if len(citations) > 1 {
+		add("citations", string(append(citations, '}')))
+	}
+	if len(servers) > 1 {
+		add("mcp_server_names", string(append(servers, '}')))
+	}
+	if len(out) == 1 {
+		return ""
+	}
+	return string(append(out, '}'))
+}
