@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRelay$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzResponsesAccumulator$$' $(FUZZFLAGS) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound

@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -45,6 +46,9 @@ var forwardNames = map[string]string{
 // their own; other paths get a generic span, named as the instrumentor
 // names it or else by method and path.
 func forwardOp(method, path, fullPath string) (spans.Operation, func() stream.Accumulator) {
+	if method == http.MethodPost && path == "/messages/count_tokens" {
+		return spans.AnthropicCountTokens, nil
+	}
 	if rest, ok := strings.CutPrefix(path, "/responses/"); ok {
 		id, sub, _ := strings.Cut(rest, "/")
 		switch {
@@ -72,7 +76,7 @@ func forwardOp(method, path, fullPath string) (spans.Operation, func() stream.Ac
 func (h *Handler) newForwarder() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			p := h.providers.Default()
+			p := h.forwardProvider(pr.In.URL.Path)
 			target, err := url.Parse(p.URL(apiPath(pr.In.URL.Path), "", pr.In.URL.RawQuery))
 			if err != nil {
 				return // unreachable: the base URL was checked at start-up
@@ -87,9 +91,22 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 			if c := callFrom(r); c != nil {
 				c.Fail(kind, cause)
 			}
+			if h.forwardProvider(r.URL.Path).Anthropic() {
+				anthropic.WriteError(w, status, upstreamError(status, cause).Message)
+				return
+			}
 			upstreamError(status, cause).Write(w)
 		},
 	}
+}
+
+// forwardProvider is the upstream of a forwarded path: Anthropic for the
+// Messages API's routes, else the default (OpenAI's base URL).
+func (h *Handler) forwardProvider(path string) *openai.Provider {
+	if strings.HasPrefix(apiPath(path), "/messages/") && h.providers.Anthropic() != nil {
+		return h.providers.Anthropic()
+	}
+	return h.providers.Default()
 }
 
 // apiPath is a request path without its /v1 prefix: the provider's base URL
@@ -140,7 +157,7 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 	}
 	traced := requestJSON(r.Header.Get("Content-Type"), in, len(in) < maxTracedForward)
 
-	p := h.providers.Default()
+	p := h.forwardProvider(r.URL.Path)
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,

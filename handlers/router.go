@@ -85,6 +85,7 @@ func New(opts Options) *Handler {
 		e.POST(prefix+"/responses", h.model(&responsesEndpoint))
 		e.Any(prefix+"/responses/*rest", h.forward) // retrieve, delete, cancel, input_items, input_tokens
 		e.POST(prefix+"/messages", h.model(&messagesEndpoint))
+		e.POST(prefix+"/messages/count_tokens", h.forward)
 		e.GET(prefix+"/models", h.forward)
 	}
 	// LiteLLM's health routes, without auth.

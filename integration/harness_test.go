@@ -51,6 +51,7 @@ type harnessOptions struct {
 	maxBodyBytes      int64
 	upstream          http.Handler // replaces the fake provider when set
 	openAIBase        string       // replaces the upstream's URL for OpenAI when set
+	anthropicBase     string       // likewise for Anthropic
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -85,6 +86,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	env.AzureAPIBase = up.URL
 	env.AnthropicAPIBase = up.URL
+	if o.anthropicBase != "" {
+		env.AnthropicAPIBase = o.anthropicBase
+	}
 	providers, err := openai.NewProviders(env)
 	if err != nil {
 		t.Fatal(err)

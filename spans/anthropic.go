@@ -20,6 +20,18 @@ var AnthropicMessages = Operation{
 	Response:  anthropicResponse,
 }
 
+// AnthropicCountTokens is POST /v1/messages/count_tokens: its request is a
+// Messages request and is recorded as one; the count it answers is its
+// output, not tokens used (nothing is generated or billed).
+var AnthropicCountTokens = Operation{
+	Name:      "messages.count_tokens",
+	Kind:      KindLLM,
+	ParamsKey: KeyLLMInvocationParameters,
+	Drop:      AnthropicMessages.Drop,
+	Request:   anthropicRequest,
+	Response:  func(*Attrs, gjson.Result) {},
+}
+
 // anthropicToolCallBlocks are the block types recorded as tool calls.
 var anthropicToolCallBlocks = map[string]bool{"tool_use": true, "server_tool_use": true, "mcp_tool_use": true}
 
