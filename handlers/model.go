@@ -33,7 +33,7 @@ type endpoint struct {
 	usageOption bool
 	// route picks the upstream for a model and names the model as it
 	// knows it; nil means routing by LiteLLM's provider prefixes.
-	route func(ps *openai.Providers, model string) (*openai.Provider, string)
+	route func(ps *openai.Providers, model string) (*openai.Provider, string, error)
 	// anthropicErrors makes the proxy's own errors Anthropic's envelope
 	// rather than OpenAI's: the caller speaks the Messages API.
 	anthropicErrors bool
@@ -50,7 +50,7 @@ func (ep *endpoint) writeError(w http.ResponseWriter, e *openai.Error) {
 }
 
 // routeModel is the upstream of a call and the model as it knows it.
-func (ep *endpoint) routeModel(ps *openai.Providers, model string) (*openai.Provider, string) {
+func (ep *endpoint) routeModel(ps *openai.Providers, model string) (*openai.Provider, string, error) {
 	if ep.route != nil {
 		return ep.route(ps, model)
 	}
@@ -59,8 +59,12 @@ func (ep *endpoint) routeModel(ps *openai.Providers, model string) (*openai.Prov
 
 // routeAnthropic sends a Messages API call to Anthropic, the model named
 // without LiteLLM's "anthropic/" prefix if it has one.
-func routeAnthropic(ps *openai.Providers, model string) (*openai.Provider, string) {
-	return ps.Anthropic(), strings.TrimPrefix(model, "anthropic/")
+func routeAnthropic(ps *openai.Providers, model string) (*openai.Provider, string, error) {
+	if ps.Anthropic() == nil {
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: "No Anthropic upstream is configured: set ANTHROPIC_API_BASE."}
+	}
+	return ps.Anthropic(), strings.TrimPrefix(model, "anthropic/"), nil
 }
 
 var (
@@ -118,10 +122,9 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		return
 	}
 
-	provider, model := ep.routeModel(h.providers, req.Model)
-	if provider == nil {
-		ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
-			Message: fmt.Sprintf("No upstream is configured for %q.", req.Model)})
+	provider, model, err := ep.routeModel(h.providers, req.Model)
+	if err != nil {
+		ep.writeError(w, err.(*openai.Error))
 		return
 	}
 	upBody := body

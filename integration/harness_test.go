@@ -85,6 +85,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		env.OpenAIAPIBase = o.openAIBase
 	}
 	env.AzureAPIBase = up.URL
+	env.GeminiAPIBase = up.URL + "/v1beta/openai"
 	env.AnthropicAPIBase = up.URL
 	if o.anthropicBase != "" {
 		env.AnthropicAPIBase = o.anthropicBase

@@ -415,3 +415,36 @@ func TestExporterHeaders(t *testing.T) {
 		t.Errorf("export metadata: %v", md)
 	}
 }
+
+// TestLiteLLMPrefixes: gemini/ goes to Gemini's OpenAI-compatible API with
+// provider google; a LiteLLM provider the proxy does not serve is refused
+// with a 400 that names it, and nothing goes upstream.
+func TestLiteLLMPrefixes(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up, env: openai.Env{GeminiAPIKey: "gemini-key"}})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gemini/gemini-2.0-flash","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 200 || body != chatAnswer {
+		t.Fatalf("gemini: got %d %q", resp.StatusCode, body)
+	}
+	last := up.last.Load()
+	if last.URL.Path != "/v1beta/openai/chat/completions" || last.Header.Get("Authorization") != "Bearer gemini-key" ||
+		!strings.Contains(string(*up.body.Load()), `"model":"gemini-2.0-flash"`) {
+		t.Errorf("upstream got %s, auth %q, body %s", last.URL.Path, last.Header.Get("Authorization"), *up.body.Load())
+	}
+	if span := h.span(t); span.Attributes["llm.provider"] != "google" {
+		t.Errorf("llm.provider = %v; want google", span.Attributes["llm.provider"])
+	}
+
+	for _, model := range []string{"bedrock/anthropic.claude-3-sonnet", "vertex_ai/gemini-pro"} {
+		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+			`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`, nil)
+		prefix, _, _ := strings.Cut(model, "/")
+		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, `"`+prefix+`"`) {
+			t.Errorf("%s: got %d %q; want 400 naming the provider", model, resp.StatusCode, msg)
+		}
+	}
+	if n := up.calls.Load(); n != 1 {
+		t.Errorf("upstream called %d times; want once (gemini)", n)
+	}
+}

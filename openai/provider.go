@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 )
 
@@ -105,6 +106,9 @@ type Env struct {
 	CerebrasAPIKey    string `envconfig:"CEREBRAS_API_KEY"`
 	OllamaAPIBase     string `envconfig:"OLLAMA_API_BASE" default:"http://localhost:11434"`
 
+	GeminiAPIBase string `envconfig:"GEMINI_API_BASE" default:"https://generativelanguage.googleapis.com/v1beta/openai"`
+	GeminiAPIKey  string `envconfig:"GEMINI_API_KEY"`
+
 	AnthropicAPIBase string `envconfig:"ANTHROPIC_API_BASE" default:"https://api.anthropic.com"`
 	AnthropicAPIKey  string `envconfig:"ANTHROPIC_API_KEY"`
 }
@@ -117,6 +121,9 @@ type Providers struct {
 	byName    map[string]*Provider
 	fallback  *Provider
 	anthropic *Provider
+	// unset names the base URL variable of each provider the proxy serves
+	// but was not configured for.
+	unset map[string]string
 }
 
 // NewProviders builds the routing table from the environment. A base URL
@@ -146,13 +153,15 @@ func NewProviders(env Env) (*Providers, error) {
 		{Provider{Name: "perplexity", System: "openai", Host: "perplexity", BaseURL: env.PerplexityAPIBase, APIKey: env.PerplexityAPIKey}, "PERPLEXITYAI_API_BASE"},
 		{Provider{Name: "cerebras", System: "openai", Host: "cerebras", BaseURL: env.CerebrasAPIBase, APIKey: env.CerebrasAPIKey}, "CEREBRAS_API_BASE"},
 		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: ollamaBase(env.OllamaAPIBase)}, "OLLAMA_API_BASE"},
+		{Provider{Name: "gemini", System: "openai", Host: "google", BaseURL: env.GeminiAPIBase, APIKey: env.GeminiAPIKey}, "GEMINI_API_BASE"},
 		{Provider{Name: "anthropic", System: "anthropic", Host: "anthropic", BaseURL: anthropicBase(env.AnthropicAPIBase), APIKey: env.AnthropicAPIKey}, "ANTHROPIC_API_BASE"},
 	}
-	ps := &Providers{byName: make(map[string]*Provider, len(entries))}
+	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{}}
 	for _, e := range entries {
 		p := e.p
 		if p.BaseURL == "" {
-			continue // not configured (Azure has no default)
+			ps.unset[p.Name] = e.env // not configured (Azure has no default)
+			continue
 		}
 		u, err := url.Parse(p.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -166,6 +175,7 @@ func NewProviders(env Env) (*Providers, error) {
 	// to it by model name.
 	ps.anthropic = ps.byName["anthropic"]
 	delete(ps.byName, "anthropic")
+	delete(ps.unset, "anthropic")
 	return ps, nil
 }
 
@@ -193,14 +203,56 @@ func ollamaBase(server string) string {
 func (ps *Providers) Default() *Provider { return ps.fallback }
 
 // Route returns the provider for a model name and the model as that
-// provider names it: "groq/llama3" routes to Groq as "llama3". Only known
-// prefixes are stripped ("openai/…" too, as LiteLLM does); any other name,
-// slashes included ("meta-llama/Llama-3"), goes to OpenAI's base as it is.
-func (ps *Providers) Route(model string) (*Provider, string) {
-	if prefix, rest, ok := strings.Cut(model, "/"); ok && rest != "" {
-		if p, known := ps.byName[prefix]; known {
-			return p, rest
-		}
+// provider names it: "groq/llama3" routes to Groq as "llama3". Only the
+// prefixes of the providers served are stripped ("openai/…" too, as LiteLLM
+// does). A name whose prefix is another of LiteLLM's providers, or a served
+// one with no base URL configured, is an error (400) that says so, rather
+// than a call sent to OpenAI for a model it does not have. Any other name,
+// slashes included ("meta-llama/Llama-3" for a vLLM behind
+// OPENAI_API_BASE), goes to the default base as it is.
+func (ps *Providers) Route(model string) (*Provider, string, error) {
+	prefix, rest, ok := strings.Cut(model, "/")
+	if !ok || rest == "" {
+		return ps.fallback, model, nil
 	}
-	return ps.fallback, model
+	if p, known := ps.byName[prefix]; known {
+		return p, rest, nil
+	}
+	if variable, served := ps.unset[prefix]; served {
+		return nil, "", &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy has no base URL for: set %s.", model, prefix, variable)}
+	}
+	if litellmProviders[prefix] {
+		return nil, "", &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy does not serve. Served prefixes: %s.", model, prefix, ps.served())}
+	}
+	return ps.fallback, model, nil
+}
+
+// served lists the prefixes routed, sorted.
+func (ps *Providers) served() string {
+	names := make([]string, 0, len(ps.byName))
+	for name := range ps.byName {
+		names = append(names, name+"/")
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// litellmProviders are LiteLLM's provider prefixes (litellm/types/utils.py,
+// LlmProviders) that the proxy does not serve: a model named with one was
+// meant for that provider, not for the default upstream.
+var litellmProviders = map[string]bool{
+	"anthropic": true, "anthropic_text": true, "bedrock": true, "bedrock_converse": true, "sagemaker": true,
+	"sagemaker_chat": true, "vertex_ai": true, "vertex_ai_beta": true, "gemini": true, "palm": true,
+	"cohere": true, "cohere_chat": true, "huggingface": true, "replicate": true, "ai21": true,
+	"ai21_chat": true, "watsonx": true, "watsonx_text": true, "databricks": true, "cloudflare": true,
+	"voyage": true, "nlp_cloud": true, "aleph_alpha": true, "baseten": true, "petals": true,
+	"predibase": true, "triton": true, "clarifai": true, "nvidia_nim": true, "anyscale": true,
+	"deepinfra": true, "friendliai": true, "github": true, "sambanova": true, "lm_studio": true,
+	"hosted_vllm": true, "text-completion-openai": true, "text-completion-codestral": true,
+	"codestral": true, "azure_ai": true, "azure_text": true, "dashscope": true, "moonshot": true,
+	"volcengine": true, "snowflake": true, "oci": true, "nscale": true, "featherless_ai": true,
+	"novita": true, "nebius": true, "jina_ai": true, "infinity": true, "ollama_chat": true,
+	"llamafile": true, "empower": true, "galadriel": true, "xinference": true, "custom_openai": true,
 }

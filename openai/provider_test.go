@@ -20,6 +20,7 @@ func testProviders(t *testing.T) *Providers {
 		GroqAPIBase:     "https://api.groq.com/openai/v1",
 		TogetherAPIBase: "https://api.together.xyz/v1",
 		OllamaAPIBase:   "http://localhost:11434/",
+		GeminiAPIBase:   "https://generativelanguage.googleapis.com/v1beta/openai",
 	})
 	if err != nil {
 		t.Fatalf("NewProviders error = %v", err)
@@ -33,27 +34,39 @@ func TestRoute(t *testing.T) {
 		model        string
 		wantProvider string
 		wantModel    string
+		wantErr      string // in the error's message; "" for none
 	}{
-		{"gpt-4o", "openai", "gpt-4o"},
-		{"openai/gpt-4o", "openai", "gpt-4o"},
-		{"azure/my-deployment", "azure", "my-deployment"},
-		{"groq/llama-3.1-8b-instant", "groq", "llama-3.1-8b-instant"},
-		{"groq/meta-llama/llama-4-scout", "groq", "meta-llama/llama-4-scout"},
-		{"together_ai/meta-llama/Llama-3-8b", "together_ai", "meta-llama/Llama-3-8b"},
-		{"ollama/llama3", "ollama", "llama3"},
-		{"meta-llama/Llama-3", "openai", "meta-llama/Llama-3"},
-		{"ft:gpt-4o:org/x", "openai", "ft:gpt-4o:org/x"},
-		{"mistral/mistral-small", "openai", "mistral/mistral-small"}, // not configured
-		{"Groq/llama3", "openai", "Groq/llama3"},                     // prefixes are lower case
-		{"openai/", "openai", "openai/"},
-		{"groq/", "openai", "groq/"},
-		{"/gpt-4o", "openai", "/gpt-4o"},
-		{"", "openai", ""},
+		{"gpt-4o", "openai", "gpt-4o", ""},
+		{"openai/gpt-4o", "openai", "gpt-4o", ""},
+		{"azure/my-deployment", "azure", "my-deployment", ""},
+		{"groq/llama-3.1-8b-instant", "groq", "llama-3.1-8b-instant", ""},
+		{"groq/meta-llama/llama-4-scout", "groq", "meta-llama/llama-4-scout", ""},
+		{"together_ai/meta-llama/Llama-3-8b", "together_ai", "meta-llama/Llama-3-8b", ""},
+		{"ollama/llama3", "ollama", "llama3", ""},
+		{"meta-llama/Llama-3", "openai", "meta-llama/Llama-3", ""},
+		{"ft:gpt-4o:org/x", "openai", "ft:gpt-4o:org/x", ""},
+		{"gemini/gemini-2.0-flash", "gemini", "gemini-2.0-flash", ""},
+		{"bedrock/anthropic.claude-v2", "", "", `provider "bedrock", which this proxy does not serve. Served prefixes: azure/, gemini/, groq/`},
+		{"vertex_ai/gemini-pro", "", "", `"vertex_ai", which this proxy does not serve`},
+		{"anthropic/claude-sonnet-4-6", "", "", `"anthropic", which this proxy does not serve`},
+		{"mistral/mistral-small", "", "", "set MISTRAL_API_BASE"}, // not configured
+		{"Groq/llama3", "openai", "Groq/llama3", ""},                     // prefixes are lower case
+		{"openai/", "openai", "openai/", ""},
+		{"groq/", "openai", "groq/", ""},
+		{"/gpt-4o", "openai", "/gpt-4o", ""},
+		{"", "openai", "", ""},
 	}
 	for _, tt := range tests {
-		p, model := ps.Route(tt.model)
-		if p == nil {
-			t.Errorf("Route(%q) provider = nil; want %q", tt.model, tt.wantProvider)
+		p, model, err := ps.Route(tt.model)
+		if tt.wantErr != "" {
+			e, ok := err.(*Error)
+			if !ok || e.Status != http.StatusBadRequest || e.Param != "model" || !strings.Contains(e.Message, tt.wantErr) {
+				t.Errorf("Route(%q) error = %v; want a 400 saying %q", tt.model, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || p == nil {
+			t.Errorf("Route(%q) = %v, %v; want %q", tt.model, p, err, tt.wantProvider)
 			continue
 		}
 		if p.Name != tt.wantProvider || model != tt.wantModel {
@@ -106,17 +119,17 @@ func TestNewProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, model := ps.Route("azure/x"); p.Name != "openai" || model != "azure/x" {
-		t.Errorf("without AZURE_API_BASE, Route(azure/x) = %q, %q; want openai, azure/x", p.Name, model)
+	if _, _, err := ps.Route("azure/x"); err == nil || !strings.Contains(err.Error(), "set AZURE_API_BASE") {
+		t.Errorf("without AZURE_API_BASE, Route(azure/x) error = %v; want one naming AZURE_API_BASE", err)
 	}
 }
 
 func TestProviderURL(t *testing.T) {
 	ps := testProviders(t)
-	openai, _ := ps.Route("gpt-4o")
-	azure, _ := ps.Route("azure/x")
-	groq, _ := ps.Route("groq/x")
-	ollama, _ := ps.Route("ollama/x")
+	openai, _, _ := ps.Route("gpt-4o")
+	azure, _, _ := ps.Route("azure/x")
+	groq, _, _ := ps.Route("groq/x")
+	ollama, _, _ := ps.Route("ollama/x")
 	noVersion := &Provider{Name: "azure", BaseURL: "https://r.openai.azure.com"}
 	tests := []struct {
 		name                  string
