@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound
+	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./anthropic
+	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./anthropic
 
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run
 e2e:

@@ -138,6 +138,22 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	if strip {
 		upBody = openai.WithIncludeUsage(upBody)
 	}
+	// An OpenAI-format call to Anthropic is translated to the Messages API
+	// and its answer back, as LiteLLM does.
+	path, translate := ep.path, provider.Anthropic() && ep != &messagesEndpoint
+	if translate {
+		if ep != &chatEndpoint {
+			ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+				Message: fmt.Sprintf("Model %q is Anthropic's: it is served on /chat/completions only.", req.Model)})
+			return
+		}
+		translated, err := anthropic.FromOpenAIChat(traced, model)
+		if err != nil {
+			ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()})
+			return
+		}
+		upBody, path, strip = translated, messagesEndpoint.path, false
+	}
 
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
@@ -156,7 +172,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	}
 
 	out, err := http.NewRequestWithContext(upCtx, http.MethodPost,
-		provider.URL(ep.path, model, r.URL.RawQuery), bytes.NewReader(upBody))
+		provider.URL(path, model, r.URL.RawQuery), bytes.NewReader(upBody))
 	if err != nil {
 		call.Fail(failUpstream, err)
 		ep.writeError(w, upstreamError(http.StatusBadGateway, err))
@@ -167,6 +183,9 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	out.Header.Del("Accept-Encoding")
 	out.Header.Del("Content-Length")
 	out.ContentLength = int64(len(upBody))
+	if translate {
+		anthropicHeaders(out.Header)
+	}
 	provider.Authorize(out.Header)
 
 	resp, err := h.transport.RoundTrip(out)
@@ -180,6 +199,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	defer resp.Body.Close()
 
 	copyHeader(w.Header(), resp.Header)
+	if translate {
+		ok = h.relayTranslated(w, r, upCtx, cancel, resp, call, req.IncludeUsage)
+		return
+	}
 	if isEventStream(resp.Header) {
 		if timer != nil {
 			timer.Stop() // from here on the idle timeout watches the stream
@@ -268,6 +291,19 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 // whether the call succeeded.
 func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx context.Context, cancel context.CancelCauseFunc,
 	resp *http.Response, call *spans.Call, ep *endpoint, strip bool) bool {
+	var acc stream.Accumulator // nil: a chat stream
+	if ep.newAcc != nil {
+		acc = ep.newAcc()
+	}
+	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken, Acc: acc}
+	return h.finishStream(w, r, upCtx, cancel, resp, call, &relay)
+}
+
+// finishStream relays an event stream through relay, the response's headers
+// already written, and traces it as it passes. It reports whether the call
+// succeeded.
+func (h *Handler) finishStream(w http.ResponseWriter, r *http.Request, upCtx context.Context, cancel context.CancelCauseFunc,
+	resp *http.Response, call *spans.Call, relay *stream.Relay) bool {
 	flush := func() {}
 	if f, ok := w.(http.Flusher); ok {
 		flush = f.Flush
@@ -279,11 +315,6 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 		defer idle.Stop()
 		src = &idleReader{r: resp.Body, timer: idle, d: h.streamIdleTimeout}
 	}
-	var acc stream.Accumulator // nil: a chat stream
-	if ep.newAcc != nil {
-		acc = ep.newAcc()
-	}
-	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken, Acc: acc}
 	err := relay.Copy(w, flush, src)
 	_ = call.Response(relay.Acc.Result()) // always an object
 

@@ -171,11 +171,10 @@ func NewProviders(env Env) (*Providers, error) {
 		ps.byName[p.Name] = &p
 	}
 	ps.fallback = ps.byName["openai"]
-	// Anthropic serves the Messages API; OpenAI-format calls do not route
-	// to it by model name.
+	// Anthropic does not speak the OpenAI API: it is kept apart, and the
+	// "anthropic/" models that Route gives it are translated.
 	ps.anthropic = ps.byName["anthropic"]
 	delete(ps.byName, "anthropic")
-	delete(ps.unset, "anthropic")
 	return ps, nil
 }
 
@@ -217,6 +216,10 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 	}
 	if p, known := ps.byName[prefix]; known {
 		return p, rest, nil
+	}
+	if prefix == "anthropic" && ps.anthropic != nil {
+		// Not an OpenAI API: the caller translates (see Provider.Anthropic).
+		return ps.anthropic, rest, nil
 	}
 	if variable, served := ps.unset[prefix]; served {
 		return nil, "", &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Param: "model",

@@ -13,14 +13,15 @@ import (
 func testProviders(t *testing.T) *Providers {
 	t.Helper()
 	ps, err := NewProviders(Env{
-		OpenAIAPIKey:    "sk-openai",
-		AzureAPIBase:    "https://res.openai.azure.com/",
-		AzureAPIKey:     "az-key",
-		AzureAPIVersion: "2024-12-01-preview",
-		GroqAPIBase:     "https://api.groq.com/openai/v1",
-		TogetherAPIBase: "https://api.together.xyz/v1",
-		OllamaAPIBase:   "http://localhost:11434/",
-		GeminiAPIBase:   "https://generativelanguage.googleapis.com/v1beta/openai",
+		OpenAIAPIKey:     "sk-openai",
+		AzureAPIBase:     "https://res.openai.azure.com/",
+		AzureAPIKey:      "az-key",
+		AzureAPIVersion:  "2024-12-01-preview",
+		GroqAPIBase:      "https://api.groq.com/openai/v1",
+		TogetherAPIBase:  "https://api.together.xyz/v1",
+		OllamaAPIBase:    "http://localhost:11434/",
+		GeminiAPIBase:    "https://generativelanguage.googleapis.com/v1beta/openai",
+		AnthropicAPIBase: "https://api.anthropic.com/",
 	})
 	if err != nil {
 		t.Fatalf("NewProviders error = %v", err)
@@ -48,9 +49,9 @@ func TestRoute(t *testing.T) {
 		{"gemini/gemini-2.0-flash", "gemini", "gemini-2.0-flash", ""},
 		{"bedrock/anthropic.claude-v2", "", "", `provider "bedrock", which this proxy does not serve. Served prefixes: azure/, gemini/, groq/`},
 		{"vertex_ai/gemini-pro", "", "", `"vertex_ai", which this proxy does not serve`},
-		{"anthropic/claude-sonnet-4-6", "", "", `"anthropic", which this proxy does not serve`},
+		{"anthropic/claude-sonnet-4-6", "anthropic", "claude-sonnet-4-6", ""},
 		{"mistral/mistral-small", "", "", "set MISTRAL_API_BASE"}, // not configured
-		{"Groq/llama3", "openai", "Groq/llama3", ""},                     // prefixes are lower case
+		{"Groq/llama3", "openai", "Groq/llama3", ""},              // prefixes are lower case
 		{"openai/", "openai", "openai/", ""},
 		{"groq/", "openai", "groq/", ""},
 		{"/gpt-4o", "openai", "/gpt-4o", ""},
@@ -119,8 +120,16 @@ func TestNewProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ps.Route("azure/x"); err == nil || !strings.Contains(err.Error(), "set AZURE_API_BASE") {
-		t.Errorf("without AZURE_API_BASE, Route(azure/x) error = %v; want one naming AZURE_API_BASE", err)
+	for prefix, variable := range map[string]string{"azure": "AZURE_API_BASE", "anthropic": "ANTHROPIC_API_BASE"} {
+		if _, _, err := ps.Route(prefix + "/x"); err == nil || !strings.Contains(err.Error(), "set "+variable) {
+			t.Errorf("without %s, Route(%s/x) error = %v; want one naming it", variable, prefix, err)
+		}
+	}
+	if p := ps.Anthropic(); p != nil {
+		t.Errorf("Anthropic() = %+v without ANTHROPIC_API_BASE; want nil", p)
+	}
+	if p := testProviders(t).Anthropic(); p == nil || p.BaseURL != "https://api.anthropic.com/v1" {
+		t.Errorf("Anthropic() = %+v; want the Messages API's root", p)
 	}
 }
 

@@ -33,6 +33,11 @@ type Relay struct {
 	// OnFirstToken, when set, is called once, when the first token has been
 	// written to the client.
 	OnFirstToken func()
+	// Translate, when set, turns each upstream event into the data of the
+	// events the client gets instead (none, one or several), each written
+	// as "data: …" and accumulated: a stream translated from another API's
+	// dialect. StripUsage is then ignored.
+	Translate func(ev Event) [][]byte
 
 	// Acc merges the events into the response: the stream's dialect. Nil
 	// means a ChatAccumulator.
@@ -91,7 +96,7 @@ func (r *Relay) Done() bool { return r.Acc != nil && r.Acc.Done() }
 func (r *Relay) Truncated() bool { return len(bytes.TrimSpace(r.parser.Pending())) > 0 }
 
 func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
-	if !r.StripUsage {
+	if r.Translate == nil && !r.StripUsage {
 		// The client gets the read as it came, before anything parses it.
 		if err := write(dst, flush, chunk); err != nil {
 			return err
@@ -99,7 +104,11 @@ func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
 		r.parser.Feed(chunk, r.observe)
 	} else {
 		r.out = r.out[:0]
-		r.parser.Feed(chunk, r.frame)
+		if r.Translate != nil {
+			r.parser.Feed(chunk, r.translate)
+		} else {
+			r.parser.Feed(chunk, r.frame)
+		}
 		if len(r.out) > 0 {
 			if err := write(dst, flush, r.out); err != nil {
 				return err
@@ -159,6 +168,20 @@ func (r *Relay) frame(ev Event) {
 	r.observe(ev)
 }
 
+// translate writes the events that stand for one upstream event and
+// interprets them.
+func (r *Relay) translate(ev Event) {
+	if !ev.HasData {
+		return
+	}
+	for _, data := range r.Translate(ev) {
+		r.out = append(r.out, "data: "...)
+		r.out = append(r.out, data...)
+		r.out = append(r.out, "\n\n"...)
+		r.observe(Event{Data: data, HasData: true})
+	}
+}
+
 // trimLF removes the LF that ends a dropped event's CRLF from the start of
 // the next event's bytes.
 func (r *Relay) trimLF(raw []byte) []byte {
@@ -172,7 +195,9 @@ func (r *Relay) trimLF(raw []byte) []byte {
 // rest is what StripUsage has yet to write at the end of the stream: a
 // truncated event. Without StripUsage every byte has been written.
 func (r *Relay) rest() []byte {
-	if !r.StripUsage {
+	if !r.StripUsage || r.Translate != nil {
+		// Without StripUsage every byte has been written; a translated
+		// stream has no use for half an event.
 		return nil
 	}
 	return r.trimLF(r.parser.Pending())

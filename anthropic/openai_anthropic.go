@@ -1,0 +1,320 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
+)
+
+// DefaultMaxTokens is the max_tokens sent when an OpenAI-format request
+// gives neither max_tokens nor max_completion_tokens: Anthropic requires
+// one, and LiteLLM sends this.
+const DefaultMaxTokens = 4096
+
+// Version is the anthropic-version header sent with translated calls.
+const Version = "2023-06-01"
+
+// thinkingBudgets are the thinking budgets LiteLLM gives OpenAI's
+// reasoning_effort levels.
+var thinkingBudgets = map[string]int{"minimal": 128, "low": 1024, "medium": 2048, "high": 4096}
+
+// block is one content block of a Messages API message, as sent.
+type block map[string]any
+
+// message is one Messages API message.
+type message struct {
+	Role    string  `json:"role"`
+	Content []block `json:"content"`
+}
+
+// request is a Messages API request, in the order Anthropic documents it.
+type request struct {
+	Model         string            `json:"model"`
+	Messages      []message         `json:"messages"`
+	System        []block           `json:"system,omitempty"`
+	MaxTokens     int64             `json:"max_tokens"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	StopSequences []string          `json:"stop_sequences,omitempty"`
+	Stream        bool              `json:"stream,omitempty"`
+	Temperature   json.RawMessage   `json:"temperature,omitempty"`
+	TopP          json.RawMessage   `json:"top_p,omitempty"`
+	TopK          json.RawMessage   `json:"top_k,omitempty"`
+	Thinking      json.RawMessage   `json:"thinking,omitempty"`
+	Tools         []block           `json:"tools,omitempty"`
+	ToolChoice    block             `json:"tool_choice,omitempty"`
+}
+
+// FromOpenAIChat translates an OpenAI chat completions request into a
+// Messages API request for model, as LiteLLM does for "anthropic/…"
+// models. It reports an error for a request it cannot translate (no
+// messages, a malformed message); the caller answers 400.
+func FromOpenAIChat(body []byte, model string) ([]byte, error) {
+	if err := jsonbound.Check(body); err != nil {
+		return nil, err
+	}
+	req := gjson.ParseBytes(body)
+	out := request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: DefaultMaxTokens}
+	if v := req.Get("max_completion_tokens"); v.Type == gjson.Number {
+		out.MaxTokens = v.Int()
+	} else if v := req.Get("max_tokens"); v.Type == gjson.Number {
+		out.MaxTokens = v.Int()
+	}
+	msgs := req.Get("messages")
+	if !msgs.IsArray() || len(msgs.Array()) == 0 {
+		return nil, fmt.Errorf("'messages' must be a non-empty list")
+	}
+	var err error
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		err = out.addMessage(m)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Messages) == 0 {
+		return nil, fmt.Errorf("the request has no user or assistant message; Anthropic needs one")
+	}
+	for _, k := range []struct {
+		name string
+		dst  *json.RawMessage
+	}{{"temperature", &out.Temperature}, {"top_p", &out.TopP}, {"top_k", &out.TopK}, {"thinking", &out.Thinking}} {
+		if v := req.Get(k.name); v.Exists() && v.Type != gjson.Null {
+			*k.dst = json.RawMessage(v.Raw)
+		}
+	}
+	if effort := req.Get("reasoning_effort").Str; effort != "" && out.Thinking == nil {
+		if budget, ok := thinkingBudgets[effort]; ok {
+			out.Thinking = json.RawMessage(fmt.Sprintf(`{"type":"enabled","budget_tokens":%d}`, budget))
+		}
+	}
+	switch stop := req.Get("stop"); {
+	case stop.Type == gjson.String && stop.Str != "":
+		out.StopSequences = []string{stop.Str}
+	case stop.IsArray():
+		stop.ForEach(func(_, s gjson.Result) bool {
+			if s.Type == gjson.String && s.Str != "" {
+				out.StopSequences = append(out.StopSequences, s.Str)
+			}
+			return true
+		})
+	}
+	if user := req.Get("user"); user.Type == gjson.String && user.Str != "" {
+		out.Metadata = map[string]string{"user_id": user.Str}
+	}
+	req.Get("tools").ForEach(func(_, t gjson.Result) bool {
+		fn := t.Get("function")
+		if t.Get("type").Str != "function" || !fn.IsObject() {
+			return true
+		}
+		tool := block{"name": fn.Get("name").Str}
+		if d := fn.Get("description"); d.Type == gjson.String {
+			tool["description"] = d.Str
+		}
+		schema := json.RawMessage(`{"type":"object","properties":{}}`)
+		if p := fn.Get("parameters"); p.IsObject() {
+			schema = json.RawMessage(p.Raw)
+		}
+		tool["input_schema"] = schema
+		out.Tools = append(out.Tools, tool)
+		return true
+	})
+	out.ToolChoice = toolChoice(req.Get("tool_choice"), req.Get("parallel_tool_calls"))
+	if rf := req.Get("response_format"); rf.IsObject() {
+		out.addResponseFormat(rf)
+	}
+	return json.Marshal(out)
+}
+
+// toolChoice maps OpenAI's tool_choice: auto, required (any), none, or one
+// named function; parallel_tool_calls false disables parallel tool use.
+func toolChoice(choice, parallel gjson.Result) block {
+	var tc block
+	switch {
+	case choice.Str == "auto":
+		tc = block{"type": "auto"}
+	case choice.Str == "required":
+		tc = block{"type": "any"}
+	case choice.Str == "none":
+		tc = block{"type": "none"}
+	case choice.IsObject() && choice.Get("function.name").Str != "":
+		tc = block{"type": "tool", "name": choice.Get("function.name").Str}
+	}
+	if parallel.Type == gjson.False {
+		if tc == nil {
+			tc = block{"type": "auto"}
+		}
+		tc["disable_parallel_tool_use"] = true
+	}
+	return tc
+}
+
+// ResponseFormatTool is the tool a JSON response_format becomes: the model
+// is made to call it, and its input is the answer (LiteLLM's
+// RESPONSE_FORMAT_TOOL_NAME).
+const ResponseFormatTool = "json_tool_call"
+
+// addResponseFormat asks for JSON output as LiteLLM does: a tool whose
+// input schema is the requested one, which the model must call.
+func (out *request) addResponseFormat(rf gjson.Result) {
+	var schema json.RawMessage
+	switch rf.Get("type").Str {
+	case "json_schema":
+		if s := rf.Get("json_schema.schema"); s.IsObject() {
+			schema = json.RawMessage(s.Raw)
+		}
+	case "json_object":
+		schema = json.RawMessage(`{"type":"object","additionalProperties":true,"properties":{}}`)
+	}
+	if schema == nil {
+		return
+	}
+	out.Tools = append(out.Tools, block{"name": ResponseFormatTool, "input_schema": schema})
+	out.ToolChoice = block{"type": "tool", "name": ResponseFormatTool}
+}
+
+// addMessage appends one OpenAI message: system and developer messages to
+// the system prompt, tool results to a user message, and each message to
+// the previous one when both have the same role (Anthropic wants the roles
+// to alternate).
+func (out *request) addMessage(m gjson.Result) error {
+	role := m.Get("role").Str
+	content := m.Get("content")
+	switch role {
+	case "system", "developer":
+		out.System = append(out.System, textBlocks(content)...)
+		return nil
+	case "user":
+		blocks, err := userBlocks(content)
+		if err != nil {
+			return err
+		}
+		out.append("user", blocks)
+	case "assistant":
+		blocks := textBlocks(content)
+		var err error
+		m.Get("tool_calls").ForEach(func(_, call gjson.Result) bool {
+			var input json.RawMessage
+			input, err = toolInput(call.Get("function.arguments").Str)
+			blocks = append(blocks, block{"type": "tool_use", "id": call.Get("id").Str,
+				"name": call.Get("function.name").Str, "input": input})
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		if fc := m.Get("function_call"); fc.IsObject() {
+			input, err := toolInput(fc.Get("arguments").Str)
+			if err != nil {
+				return err
+			}
+			blocks = append(blocks, block{"type": "tool_use", "id": "call_" + fc.Get("name").Str, "name": fc.Get("name").Str, "input": input})
+		}
+		out.append("assistant", blocks)
+	case "tool", "function":
+		id := m.Get("tool_call_id").Str
+		if role == "function" {
+			id = "call_" + m.Get("name").Str
+		}
+		result := block{"type": "tool_result", "tool_use_id": id}
+		if content.Type == gjson.String {
+			result["content"] = content.Str
+		} else if content.IsArray() {
+			result["content"] = textBlocks(content)
+		}
+		out.append("user", []block{result})
+	default:
+		return fmt.Errorf("message role %q is not one Anthropic can be sent", role)
+	}
+	return nil
+}
+
+// append adds blocks as a message of role, merged into the last message
+// when it has the same role. An empty message is left out.
+func (out *request) append(role string, blocks []block) {
+	if len(blocks) == 0 {
+		return
+	}
+	if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
+		out.Messages[n-1].Content = append(out.Messages[n-1].Content, blocks...)
+		return
+	}
+	out.Messages = append(out.Messages, message{Role: role, Content: blocks})
+}
+
+// toolInput is a tool call's arguments as the JSON object Anthropic wants.
+func toolInput(arguments string) (json.RawMessage, error) {
+	if strings.TrimSpace(arguments) == "" {
+		return json.RawMessage("{}"), nil
+	}
+	if !gjson.Valid(arguments) || !gjson.Parse(arguments).IsObject() {
+		return nil, fmt.Errorf("tool call arguments are not a JSON object: %.100q", arguments)
+	}
+	return json.RawMessage(arguments), nil
+}
+
+// textBlocks is a string or a list of text parts as text blocks; empty
+// text is left out (Anthropic refuses empty text blocks).
+func textBlocks(content gjson.Result) []block {
+	var out []block
+	switch {
+	case content.Type == gjson.String && content.Str != "":
+		out = append(out, block{"type": "text", "text": content.Str})
+	case content.IsArray():
+		content.ForEach(func(_, part gjson.Result) bool {
+			if t := part.Get("text"); part.Get("type").Str == "text" && t.Str != "" {
+				b := block{"type": "text", "text": t.Str}
+				if cc := part.Get("cache_control"); cc.IsObject() {
+					b["cache_control"] = json.RawMessage(cc.Raw)
+				}
+				out = append(out, b)
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// userBlocks is a user message's content: text, and images from URLs or
+// data URLs.
+func userBlocks(content gjson.Result) ([]block, error) {
+	if !content.IsArray() {
+		return textBlocks(content), nil
+	}
+	var out []block
+	var err error
+	content.ForEach(func(_, part gjson.Result) bool {
+		switch part.Get("type").Str {
+		case "text":
+			out = append(out, textBlocks(gjson.Parse("["+part.Raw+"]"))...)
+		case "image_url":
+			url := part.Get("image_url.url").Str
+			if url == "" {
+				url = part.Get("image_url").Str
+			}
+			var b block
+			b, err = imageBlock(url)
+			out = append(out, b)
+		}
+		return err == nil
+	})
+	return out, err
+}
+
+// imageBlock is an image from an http(s) URL or a base64 data URL.
+func imageBlock(url string) (block, error) {
+	if rest, ok := strings.CutPrefix(url, "data:"); ok {
+		mediaType, data, ok := strings.Cut(rest, ";base64,")
+		if !ok {
+			return nil, fmt.Errorf("image data URL is not base64")
+		}
+		return block{"type": "image", "source": block{"type": "base64", "media_type": mediaType, "data": data}}, nil
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("image_url must be an http(s) or data URL")
+	}
+	return block{"type": "image", "source": block{"type": "url", "url": url}}, nil
+}

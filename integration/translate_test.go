@@ -1,0 +1,282 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/anthropic"
+	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/stream"
+)
+
+// recordedAnswer is what a test expects of a recorded Anthropic answer in
+// OpenAI's terms: the text, the tool calls, the tokens.
+type recordedAnswer struct {
+	model, text            string
+	tools                  []string // names
+	prompt, completion     int64
+	cacheRead, cacheCreate int64
+}
+
+// answerOf reads a recorded Messages answer, whole or streamed.
+func answerOf(t *testing.T, c fakeprovider.Cassette) recordedAnswer {
+	t.Helper()
+	var a recordedAnswer
+	addUsage := func(u gjson.Result) {
+		if v := u.Get("input_tokens"); v.Exists() {
+			a.prompt = v.Int()
+		}
+		if v := u.Get("output_tokens"); v.Exists() {
+			a.completion = v.Int()
+		}
+		if v := u.Get("cache_read_input_tokens"); v.Exists() {
+			a.cacheRead = v.Int()
+		}
+		if v := u.Get("cache_creation_input_tokens"); v.Exists() {
+			a.cacheCreate = v.Int()
+		}
+	}
+	if !c.Response.IsStream() {
+		msg := gjson.Parse(c.Response.Body)
+		a.model = msg.Get("model").Str
+		msg.Get("content").ForEach(func(_, b gjson.Result) bool {
+			switch b.Get("type").Str {
+			case "text":
+				a.text += b.Get("text").Str
+			case "tool_use":
+				a.tools = append(a.tools, b.Get("name").Str)
+			}
+			return true
+		})
+		addUsage(msg.Get("usage"))
+		return a
+	}
+	for _, ev := range fakeprovider.Events(c.Response.Body) {
+		_, data, _ := strings.Cut(ev, "data: ")
+		d := gjson.Parse(data)
+		switch d.Get("type").Str {
+		case "message_start":
+			a.model = d.Get("message.model").Str
+			addUsage(d.Get("message.usage"))
+		case "content_block_start":
+			if d.Get("content_block.type").Str == "tool_use" {
+				a.tools = append(a.tools, d.Get("content_block.name").Str)
+			}
+		case "content_block_delta":
+			a.text += d.Get("delta.text").Str
+		case "message_delta":
+			addUsage(d.Get("usage"))
+		}
+	}
+	return a
+}
+
+// TestTranslatedAnthropicCalls drives every recorded Anthropic answer
+// through /chat/completions with an anthropic/ model, as the OpenAI SDK or
+// LiteLLM with USE_LITELLM_PROXY would: the client gets a valid OpenAI
+// answer or stream carrying the answer's text, tool calls and tokens; a
+// stream arrives chunk by chunk, each translated chunk before the next
+// Anthropic event is sent; the span is a ChatCompletion span of provider
+// anthropic with the Anthropic model and the right tokens.
+func TestTranslatedAnthropicCalls(t *testing.T) {
+	for _, c := range anthropicCassettes(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			want := answerOf(t, c)
+			model := gjson.Get(c.Request.Body, "model").Str
+			streamed := c.Response.IsStream()
+			req := fmt.Sprintf(`{"model":"anthropic/%s","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello"}],"stream":%v`, model, streamed)
+			if streamed {
+				req += `,"stream_options":{"include_usage":true}`
+			}
+			req += "}"
+
+			h := newHarness(t, harnessOptions{cassettes: []fakeprovider.Cassette{c}})
+			var received, stalled atomic.Int64
+			stalled.Store(-1)
+			if streamed {
+				// after[i] is how many chunks the client gets for the
+				// upstream's events before event i.
+				events := fakeprovider.Events(c.Response.Body)
+				after := make([]int64, len(events)+1)
+				conv := &anthropic.ChatStream{IncludeUsage: true}
+				for i, ev := range events {
+					_, data, _ := strings.Cut(ev, "data: ")
+					after[i+1] = after[i] + int64(len(conv.Event([]byte(strings.TrimSpace(data)))))
+				}
+				h.upstream.BeforeEvent = func(i int) {
+					deadline := time.Now().Add(2 * time.Second)
+					for stalled.Load() < 0 && received.Load() < after[i] {
+						if time.Now().After(deadline) {
+							stalled.CompareAndSwap(-1, int64(i))
+							return
+						}
+						time.Sleep(50 * time.Microsecond)
+					}
+				}
+			}
+			hreq, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hreq.Header.Set("Content-Type", "application/json")
+			hreq.Header.Set("Authorization", "Bearer sk-ant-client-key")
+			hreq.Header.Set(fakeprovider.AnyBodyHeader, c.Name)
+			r, err := http.DefaultClient.Do(hreq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Body.Close()
+			if r.StatusCode != 200 {
+				b, _ := io.ReadAll(r.Body)
+				t.Fatalf("status %d: %s", r.StatusCode, b)
+			}
+
+			var text string
+			var tools []string
+			var usage gjson.Result
+			finish := ""
+			if streamed {
+				var p stream.Parser
+				done := false
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := r.Body.Read(buf)
+					p.Feed(buf[:n], func(ev stream.Event) {
+						if !ev.HasData {
+							return
+						}
+						received.Add(1)
+						if string(ev.Data) == "[DONE]" {
+							done = true
+							return
+						}
+						ch := gjson.ParseBytes(ev.Data)
+						if ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data) {
+							t.Errorf("not a chat chunk: %s", ev.Data)
+						}
+						text += ch.Get("choices.0.delta.content").Str
+						ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
+							if name := tc.Get("function.name").Str; name != "" {
+								tools = append(tools, name)
+							}
+							return true
+						})
+						if f := ch.Get("choices.0.finish_reason").Str; f != "" {
+							finish = f
+						}
+						if u := ch.Get("usage"); u.IsObject() {
+							usage = u
+						}
+					})
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !done {
+					t.Errorf("no [DONE]")
+				}
+				if i := stalled.Load(); i >= 0 {
+					t.Errorf("event %d: the chunks before it had not all reached the client", i)
+				}
+			} else {
+				b, _ := io.ReadAll(r.Body)
+				resp := gjson.ParseBytes(b)
+				if resp.Get("object").Str != "chat.completion" || resp.Get("choices.0.message.role").Str != "assistant" {
+					t.Errorf("not a chat completion: %s", b)
+				}
+				text = resp.Get("choices.0.message.content").Str
+				resp.Get("choices.0.message.tool_calls").ForEach(func(_, tc gjson.Result) bool {
+					tools = append(tools, tc.Get("function.name").Str)
+					if !gjson.Valid(tc.Get("function.arguments").Str) {
+						t.Errorf("arguments are not a JSON string: %s", tc.Raw)
+					}
+					return true
+				})
+				finish = resp.Get("choices.0.finish_reason").Str
+				usage = resp.Get("usage")
+			}
+			if text != want.text {
+				t.Errorf("content %.100q; want %.100q", text, want.text)
+			}
+			if fmt.Sprint(tools) != fmt.Sprint(want.tools) {
+				t.Errorf("tool calls %v; want %v", tools, want.tools)
+			}
+			if finish == "" {
+				t.Errorf("no finish_reason")
+			}
+			prompt := want.prompt + want.cacheRead + want.cacheCreate
+			if usage.Get("prompt_tokens").Int() != prompt || usage.Get("completion_tokens").Int() != want.completion ||
+				usage.Get("total_tokens").Int() != prompt+want.completion || usage.Get("prompt_tokens_details.cached_tokens").Int() != want.cacheRead {
+				t.Errorf("usage %s; want prompt %d (cache read %d), completion %d", usage.Raw, prompt, want.cacheRead, want.completion)
+			}
+
+			sent := h.upstream.Requests()
+			if len(sent) != 1 || sent[0].Path != "/v1/messages" || sent[0].Header.Get("X-Api-Key") != "sk-ant-client-key" ||
+				sent[0].Header.Get("Authorization") != "" || sent[0].Header.Get("Anthropic-Version") == "" {
+				t.Fatalf("upstream got %+v", sent)
+			}
+			if up := gjson.ParseBytes(sent[0].Body); up.Get("model").Str != model || up.Get("system.0.text").Str != "Be brief." ||
+				up.Get("messages.0.content.0.text").Str != "Hello" || up.Get("max_tokens").Int() != anthropic.DefaultMaxTokens {
+				t.Errorf("upstream body %s", sent[0].Body)
+			}
+
+			span := h.span(t)
+			if span.Name != "ChatCompletion" || span.Attributes["llm.provider"] != "anthropic" || span.Attributes["llm.system"] != "anthropic" ||
+				span.Attributes["llm.model_name"] != want.model {
+				t.Errorf("span %s: provider %v system %v model %v; want ChatCompletion, anthropic, %s", span.Name,
+					span.Attributes["llm.provider"], span.Attributes["llm.system"], span.Attributes["llm.model_name"], want.model)
+			}
+			if span.Attributes["llm.token_count.prompt"] != prompt || span.Attributes["llm.token_count.completion"] != want.completion {
+				t.Errorf("span tokens %v / %v; want %d / %d", span.Attributes["llm.token_count.prompt"], span.Attributes["llm.token_count.completion"], prompt, want.completion)
+			}
+			if span.Attributes["llm.input_messages.0.message.content"] != "Be brief." {
+				t.Errorf("the span does not show the request as the client made it: %v", span.Attributes)
+			}
+			if s := fmt.Sprint(span.Attributes, span.Events); strings.Contains(s, "sk-ant") {
+				t.Errorf("the key is in the span")
+			}
+		})
+	}
+}
+
+// TestTranslatedAnthropicErrors: Anthropic's error answers reach an
+// OpenAI-format caller as OpenAI errors with the same status; an
+// anthropic/ model on an API Anthropic has no counterpart for is refused.
+func TestTranslatedAnthropicErrors(t *testing.T) {
+	up := answer(429, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your rate limit"}}`)
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"anthropic/claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`, nil)
+	msg, typ, code := openAIError(t, body)
+	if resp.StatusCode != 429 || typ != "rate_limit_error" || code != "429" || !strings.Contains(msg, "rate limit") {
+		t.Errorf("got %d %s", resp.StatusCode, body)
+	}
+	assertErrorSpan(t, h.span(t), "openai.RateLimitError")
+
+	for _, path := range []string{"/v1/completions", "/v1/embeddings"} {
+		resp, body := post(t, h.proxy.URL+path, "application/json", `{"model":"anthropic/claude-sonnet-4-5","prompt":"hi","input":"hi"}`, nil)
+		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, "/chat/completions only") {
+			t.Errorf("%s: got %d %q", path, resp.StatusCode, msg)
+		}
+	}
+	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"anthropic/claude-sonnet-4-5","messages":[{"role":"system","content":"only this"}]}`, nil)
+	if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, "no user or assistant message") {
+		t.Errorf("untranslatable request: got %d %q", resp.StatusCode, msg)
+	}
+	if n := up.calls.Load(); n != 1 {
+		t.Errorf("upstream called %d times; want once", n)
+	}
+}
