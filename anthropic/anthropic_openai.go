@@ -198,9 +198,11 @@ type ChatStream struct {
 
 	id, model string
 	roleSent  bool
-	// tools maps a block index to its tool call's index.
-	tools  map[int]int
-	ntools int
+	// tools maps a block index to its tool call's index; withArgs notes
+	// the tool calls that had arguments.
+	tools    map[int]int
+	withArgs map[int]bool
+	ntools   int
 	// jsonTool is the block index of the response format's tool, or -1.
 	jsonTool int
 	counts   map[string]int64
@@ -235,7 +237,7 @@ type delta struct {
 // "[DONE]" last). An error event becomes an OpenAI error chunk.
 func (s *ChatStream) Event(data []byte) [][]byte {
 	if s.tools == nil {
-		s.tools, s.counts, s.jsonTool = map[int]int{}, map[string]int64{}, -1
+		s.tools, s.withArgs, s.counts, s.jsonTool = map[int]int{}, map[int]bool{}, map[string]int64{}, -1
 	}
 	if !jsonbound.Valid(data) {
 		return nil
@@ -283,8 +285,18 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 			if !ok || frag == "" {
 				return nil
 			}
+			s.withArgs[index] = true
 			c := toolCall{Index: &n}
 			c.Function.Arguments = frag
+			return s.emit(delta{ToolCalls: []toolCall{c}}, nil)
+		}
+	case "content_block_stop":
+		// A tool called with no input still gets arguments clients can
+		// parse.
+		index := int(ev.Get("index").Int())
+		if n, ok := s.tools[index]; ok && !s.withArgs[index] {
+			c := toolCall{Index: &n}
+			c.Function.Arguments = "{}"
 			return s.emit(delta{ToolCalls: []toolCall{c}}, nil)
 		}
 	case "message_delta":

@@ -93,6 +93,7 @@ func TestChatStream(t *testing.T) {
 		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":""}}`,
 		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}}`,
 		`{"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_2","name":"now","input":{}}}`,
+		`{"type":"content_block_stop","index":3}`,
 		`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":30}}`,
 		`{"type":"message_stop"}`,
 	}
@@ -106,6 +107,7 @@ func TestChatStream(t *testing.T) {
 		nil,
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]}`},
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"toolu_2","type":"function","function":{"name":"now","arguments":""}}]},"finish_reason":null}]}`},
+		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{}"}}]},"finish_reason":null}]}`},
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`},
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[],"usage":{"prompt_tokens":15,"completion_tokens":30,"total_tokens":45,"prompt_tokens_details":{"cached_tokens":5},"cache_creation_input_tokens":0,"cache_read_input_tokens":5}}`, `[DONE]`},
 	}

@@ -20,7 +20,7 @@ const Version = "2023-06-01"
 
 // thinkingBudgets are the thinking budgets LiteLLM gives OpenAI's
 // reasoning_effort levels.
-var thinkingBudgets = map[string]int{"minimal": 128, "low": 1024, "medium": 2048, "high": 4096}
+var thinkingBudgets = map[string]int{"minimal": 128, "low": 1024, "medium": 2048, "high": 4096, "xhigh": 8192, "max": 16384}
 
 // block is one content block of a Messages API message, as sent.
 type block map[string]any
@@ -58,10 +58,13 @@ func FromOpenAIChat(body []byte, model string) ([]byte, error) {
 	}
 	req := gjson.ParseBytes(body)
 	out := request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: DefaultMaxTokens}
+	maxGiven := true
 	if v := req.Get("max_completion_tokens"); v.Type == gjson.Number {
 		out.MaxTokens = v.Int()
 	} else if v := req.Get("max_tokens"); v.Type == gjson.Number {
 		out.MaxTokens = v.Int()
+	} else {
+		maxGiven = false
 	}
 	msgs := req.Get("messages")
 	if !msgs.IsArray() || len(msgs.Array()) == 0 {
@@ -90,6 +93,10 @@ func FromOpenAIChat(body []byte, model string) ([]byte, error) {
 		if budget, ok := thinkingBudgets[effort]; ok {
 			out.Thinking = json.RawMessage(fmt.Sprintf(`{"type":"enabled","budget_tokens":%d}`, budget))
 		}
+	}
+	if budget := gjson.GetBytes(out.Thinking, "budget_tokens"); budget.Type == gjson.Number && !maxGiven {
+		// The answer must have room beyond the thinking, as LiteLLM makes it.
+		out.MaxTokens = budget.Int() + DefaultMaxTokens
 	}
 	switch stop := req.Get("stop"); {
 	case stop.Type == gjson.String && stop.Str != "":
@@ -158,20 +165,15 @@ func toolChoice(choice, parallel gjson.Result) block {
 const ResponseFormatTool = "json_tool_call"
 
 // addResponseFormat asks for JSON output as LiteLLM does: a tool whose
-// input schema is the requested one, which the model must call.
+// input schema is the requested one, which the model must call. A
+// json_object format, which has no schema, sends nothing (as LiteLLM now
+// does).
 func (out *request) addResponseFormat(rf gjson.Result) {
-	var schema json.RawMessage
-	switch rf.Get("type").Str {
-	case "json_schema":
-		if s := rf.Get("json_schema.schema"); s.IsObject() {
-			schema = json.RawMessage(s.Raw)
-		}
-	case "json_object":
-		schema = json.RawMessage(`{"type":"object","additionalProperties":true,"properties":{}}`)
-	}
-	if schema == nil {
+	s := rf.Get("json_schema.schema")
+	if rf.Get("type").Str != "json_schema" || !s.IsObject() {
 		return
 	}
+	schema := json.RawMessage(s.Raw)
 	out.Tools = append(out.Tools, block{"name": ResponseFormatTool, "input_schema": schema})
 	out.ToolChoice = block{"type": "tool", "name": ResponseFormatTool}
 }

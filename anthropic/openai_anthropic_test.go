@@ -73,14 +73,19 @@ func TestFromOpenAIChat(t *testing.T) {
 				`"tools":[{"name":"ping","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"tool","name":"ping"}}`,
 		},
 		{
-			name: "reasoning_effort becomes a thinking budget",
+			name: "reasoning_effort becomes a thinking budget, with room for the answer beyond it",
 			in:   `{"model":"m","reasoning_effort":"low","messages":[{"role":"user","content":"x"}]}`,
-			want: `{"model":"claude","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
+			want: `{"model":"claude","max_tokens":5120,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
 		},
 		{
-			name: "thinking passes through",
-			in:   `{"model":"m","thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"x"}]}`,
-			want: `{"model":"claude","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
+			name: "thinking passes through; a given max_tokens stays",
+			in:   `{"model":"m","max_tokens":3000,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"x"}]}`,
+			want: `{"model":"claude","max_tokens":3000,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
+		},
+		{
+			name: "a json_object response format, which has no schema, sends nothing",
+			in:   `{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}`,
+			want: `{"model":"claude","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
 		},
 		{
 			name: "a JSON schema response format becomes a forced tool",
