@@ -79,20 +79,25 @@ func chatCall(client *http.Client, url string) call {
 // streamShape is what the upstream streams: chunks content chunks (plus a
 // role chunk, a finish chunk and [DONE]) pace apart. usage makes the client
 // ask for include_usage itself. responses makes it a Responses API stream
-// (chunks text deltas between the typed events around them).
+// (chunks text deltas between the typed events around them); anthropic a
+// chat call for an anthropic/ model, which the proxy translates from an
+// Anthropic stream (the write times are then in the content).
 type streamShape struct {
 	chunks    int
 	pace      time.Duration
 	usage     bool
 	responses bool
+	anthropic bool
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 // streamCall posts a streaming request and times every event.
 func streamCall(client *http.Client, url string, shape streamShape) call {
-	body, url, last := streamRequest, url, []byte("data: [DONE]")
+	body, url, last, key := streamRequest, url, []byte("data: [DONE]"), stampKey
 	switch {
+	case shape.anthropic:
+		body, key = anthropicStreamRequest, contentKey
 	case shape.responses:
 		body, last = responsesStreamRequest, []byte(`data: {"type":"response.completed"`)
 		url = strings.TrimSuffix(url, "/chat/completions") + "/responses"
@@ -116,7 +121,7 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 		done := false
 		for {
 			line, err := br.ReadSlice('\n')
-			if stamp, ok := stampOf(line); ok {
+			if stamp, ok := stampOf(line, key); ok {
 				now := time.Now()
 				d := now.UnixNano() - stamp
 				if len(s.events) == 0 {
@@ -149,20 +154,24 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 	}
 }
 
-var stampKey = []byte(`"obfuscation":"`)
+var (
+	stampKey   = []byte(`"obfuscation":"`)
+	contentKey = []byte(`"content":"`)
+)
 
-// stampOf reads the upstream's write time from a chunk's data line.
-func stampOf(line []byte) (int64, bool) {
+// stampOf reads the upstream's write time from a chunk's data line, the
+// digits after key.
+func stampOf(line, key []byte) (int64, bool) {
 	if !bytes.HasPrefix(line, []byte("data: {")) {
 		return 0, false
 	}
-	i := bytes.LastIndex(line, stampKey)
+	i := bytes.LastIndex(line, key)
 	if i < 0 {
 		return 0, false
 	}
 	var n int64
 	digits := 0
-	for _, c := range line[i+len(stampKey):] {
+	for _, c := range line[i+len(key):] {
 		if c < '0' || c > '9' {
 			break
 		}

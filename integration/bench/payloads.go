@@ -1,5 +1,7 @@
 package main
 
+import "bytes"
+
 // chatRequest is a realistic chat call: a system prompt, a question, a
 // tool call and its result, a follow-up, and one tool, so the proxy
 // extracts every kind of message attribute ("full message attributes").
@@ -20,6 +22,9 @@ var chatRequest = []byte(`{"model":"gpt-4o-mini","messages":[` +
 var (
 	streamRequest      = withMembers(chatRequest, `"stream":true`)
 	streamUsageRequest = withMembers(chatRequest, `"stream":true,"stream_options":{"include_usage":true}`)
+	// anthropicStreamRequest is streamRequest for an Anthropic model, which
+	// the proxy translates to the Messages API.
+	anthropicStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"anthropic/claude-sonnet-4-5"`), 1)
 )
 
 // responsesStreamRequest is the same conversation as a streamed Responses

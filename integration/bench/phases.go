@@ -158,6 +158,7 @@ func (b *bench) streamLatency(ctx context.Context) error {
 		{streamShape{}, "stream", "client without include_usage: the proxy asks for it and strips it"},
 		{streamShape{usage: true}, "stream+usage", "client asks include_usage: nothing to strip"},
 		{streamShape{responses: true}, "stream-responses", "Responses API, typed events"},
+		{streamShape{anthropic: true}, "stream-anthropic", "anthropic/ model: the proxy translates Anthropic's stream (direct and floor get the same chat stream)"},
 	} {
 		shape, key, who := s.shape, s.key, s.who
 		shape.chunks, shape.pace = b.plan.StreamChunks, b.plan.StreamPace

@@ -59,7 +59,7 @@ func runUpstream() {
 var upstreamBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func serveUpstream(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses") {
+	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages") {
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 		return
 	}
@@ -92,11 +92,20 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pace = 5 * time.Millisecond
 	}
-	if r.URL.Path == "/v1/responses" {
+	switch {
+	case r.URL.Path == "/v1/responses":
 		serveResponsesStream(w, chunks, pace)
+		return
+	case r.URL.Path == "/v1/messages":
+		serveAnthropicStream(w, chunks, pace)
 		return
 	}
 	usage := gjson.GetBytes(body, "stream_options.include_usage").Bool()
+	// An anthropic/ model reaches the upstream as a chat call only from the
+	// direct and floor targets, which cannot translate: each content chunk
+	// then carries its write time as its text, as the Anthropic stream the
+	// proxy translates does.
+	stampText := strings.HasPrefix(gjson.GetBytes(body, "model").Str, "anthropic/")
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -127,6 +136,9 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 			ev = appendChunk(ev[:0], `[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]`, "", usage)
 		default:
 			word := streamWords[(i-1)%len(streamWords)]
+			if stampText {
+				word = strconv.FormatInt(time.Now().UnixNano(), 10)
+			}
 			ev = appendChunk(ev[:0], `[{"index":0,"delta":{"content":"`+word+`"},"logprobs":null,"finish_reason":null}]`, "", usage)
 		}
 		if _, err := w.Write(ev); err != nil {
@@ -207,6 +219,55 @@ func serveResponsesStream(w http.ResponseWriter, chunks int, pace time.Duration)
 		ev = append(ev, `,"obfuscation":"`...)
 		ev = strconv.AppendInt(ev, time.Now().UnixNano(), 10)
 		ev = append(ev, "\"}\n\n"...)
+		if _, err := w.Write(ev); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
+
+// serveAnthropicStream streams a Messages API answer as Anthropic does:
+// message_start, a text block of chunks deltas, message_delta with the
+// stop reason and usage, message_stop. Each delta's text is the time it was
+// written: it reaches the client as a chunk's content through the proxy's
+// translation, where the client reads it.
+func serveAnthropicStream(w http.ResponseWriter, chunks int, pace time.Duration) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	events := []string{
+		`message_start`, `{"type":"message_start","message":{"id":"msg_BENCH0000000000000000000001","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",` +
+			`"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":187,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`,
+		`content_block_start`, `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
+	}
+	for i := 0; i < chunks; i++ {
+		events = append(events, "content_block_delta", "")
+	}
+	events = append(events,
+		`content_block_stop`, `{"type":"content_block_stop","index":0}`,
+		`message_delta`, `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":38}}`,
+		`message_stop`, `{"type":"message_stop"}`,
+	)
+	start := time.Now()
+	ev := make([]byte, 0, 512)
+	for i := 0; i < len(events); i += 2 {
+		if i > 0 {
+			if d := time.Until(start.Add(time.Duration(i/2) * pace)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		ev = append(ev[:0], "event: "+events[i]+"\ndata: "...)
+		if data := events[i+1]; data != "" {
+			ev = append(ev, data...)
+		} else {
+			ev = append(ev, `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"`...)
+			ev = strconv.AppendInt(ev, time.Now().UnixNano(), 10)
+			ev = append(ev, `"}}`...)
+		}
+		ev = append(ev, "\n\n"...)
 		if _, err := w.Write(ev); err != nil {
 			return
 		}
