@@ -262,7 +262,7 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 		_, kind, cause := classify(r.Context(), upCtx, err)
 		cause = fmt.Errorf("after %d bytes of the answer: %w", buf.Len(), cause)
 		call.Fail(kind, cause)
-		h.logFailure(r, "", kind, cause)
+		h.logFailure(r, call.Model(), kind, cause)
 		panic(http.ErrAbortHandler) // headers are out: only aborting tells the client
 	}
 	// The answer leaves now; tracing it is no reason to hold it back.
@@ -280,7 +280,7 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 		if err := call.Response(buf.Bytes()); err != nil {
 			// Relayed as it came, but it is no answer the span can show.
 			call.Fail(failTracing, err)
-			h.logFailure(r, "", failTracing, err)
+			h.logFailure(r, call.Model(), failTracing, err)
 			return false
 		}
 	}
@@ -340,9 +340,10 @@ func (h *Handler) finishStream(w http.ResponseWriter, r *http.Request, upCtx con
 		return true
 	case errors.Is(err, stream.ErrWrite) || r.Context().Err() != nil:
 		// The client left: stop the upstream now, not at its next write.
+		// Not an error of the call: its span keeps what passed, unset.
 		cancel(errClientGone)
-		call.Fail(failClientGone, errClientGone)
-		h.logFailure(r, "", failClientGone, errClientGone)
+		call.ClientLeft()
+		h.log.Info("client left a stream", "method", r.Method, "path", r.URL.Path, "model", call.Model())
 		return false
 	}
 	_, kind, cause := classify(r.Context(), upCtx, err)
@@ -350,7 +351,7 @@ func (h *Handler) finishStream(w http.ResponseWriter, r *http.Request, upCtx con
 		kind = failStream
 	}
 	call.Fail(kind, cause)
-	h.logFailure(r, "", kind, cause)
+	h.logFailure(r, call.Model(), kind, cause)
 	panic(http.ErrAbortHandler) // the client must see the stream break, not end
 }
 

@@ -48,7 +48,7 @@ func (h *Handler) relayTranslated(w http.ResponseWriter, r *http.Request, upCtx 
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, h.maxBodyBytes)); err != nil {
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)
-		h.logFailure(r, "", kind, cause)
+		h.logFailure(r, call.Model(), kind, cause)
 		upstreamError(status, cause).Write(w)
 		return false
 	}

@@ -121,6 +121,9 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) {
 	}
 }
 
+// Model is the model the call was sent upstream for.
+func (c *Call) Model() string { return c.req.Model }
+
 // FirstToken marks the moment the first token reached the client.
 func (c *Call) FirstToken() {
 	c.span.AddEvent(EventFirstToken)
@@ -173,6 +176,14 @@ func (c *Call) UpstreamError(status int, body []byte) {
 		msg = string(b)
 	}
 	c.recordError("openai."+class, msg, class+": "+msg)
+}
+
+// ClientLeft records that the client went away while the answer was under
+// way: an event client_disconnected at that time, and no status, since the
+// call itself did not fail (an SDK's break, a user pressing stop). The
+// output that passed stays, as the instrumentor keeps it.
+func (c *Call) ClientLeft() {
+	c.span.AddEvent(EventClientDisconnected)
 }
 
 // Fail records an error that is not the provider's answer: a transport

@@ -112,11 +112,13 @@ const (
 // Event names and exception attributes (OTel semantic conventions, as the
 // instrumentor records them).
 const (
-	EventFirstToken     = "First Token Stream Event"
-	EventException      = "exception"
-	KeyExceptionType    = "exception.type"
-	KeyExceptionMessage = "exception.message"
-	KeyExceptionEscaped = "exception.escaped"
+	EventFirstToken = "First Token Stream Event"
+	// EventClientDisconnected marks a stream the client left before its end.
+	EventClientDisconnected = "client_disconnected"
+	EventException          = "exception"
+	KeyExceptionType        = "exception.type"
+	KeyExceptionMessage     = "exception.message"
+	KeyExceptionEscaped     = "exception.escaped"
 )
 
 // Span names, as openinference-instrumentation-openai names them.
