@@ -57,6 +57,11 @@ type Config struct {
 	UpstreamTimeout     time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"600s"`
 	StreamIdleTimeout   time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"300s"`
 	ShutdownTimeout     time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"30s"`
+	// Slow and hostile clients: the time to send the headers, the time to
+	// send the body, the requests served at once (503 beyond).
+	ReadHeaderTimeout time.Duration `envconfig:"READ_HEADER_TIMEOUT" default:"10s"`
+	BodyReadTimeout   time.Duration `envconfig:"BODY_READ_TIMEOUT" default:"60s"`
+	MaxInFlight       int           `envconfig:"MAX_IN_FLIGHT_REQUESTS" default:"4096"`
 	LogLevel            slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
 }
 
@@ -89,13 +94,17 @@ func LoadConfig() (Config, error) {
 		return c, fmt.Errorf("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%d: must not exceed OTEL_BSP_MAX_QUEUE_SIZE=%d",
 			c.BSPMaxExportBatch, c.BSPMaxQueueSize)
 	}
+	if c.MaxInFlight < 0 {
+		return c, fmt.Errorf("MAX_IN_FLIGHT_REQUESTS=%d: must not be negative (0: no cap)", c.MaxInFlight)
+	}
 	if c.Port < 1 || c.Port > 65535 {
 		return c, fmt.Errorf("PORT=%d: must be between 1 and 65535", c.Port)
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"UPSTREAM_TIMEOUT", c.UpstreamTimeout}, {"STREAM_IDLE_TIMEOUT", c.StreamIdleTimeout}, {"SHUTDOWN_TIMEOUT", c.ShutdownTimeout}} {
+	}{{"UPSTREAM_TIMEOUT", c.UpstreamTimeout}, {"STREAM_IDLE_TIMEOUT", c.StreamIdleTimeout}, {"SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"BODY_READ_TIMEOUT", c.BodyReadTimeout}} {
 		if d.v < 0 {
 			return c, fmt.Errorf("%s=%s: must not be negative", d.name, d.v)
 		}
@@ -173,6 +182,8 @@ func run() error {
 		UpstreamTimeout:   cfg.UpstreamTimeout,
 		StreamIdleTimeout: cfg.StreamIdleTimeout,
 		Logger:            log,
+		BodyReadTimeout:   cfg.BodyReadTimeout,
+		MaxInFlight:       cfg.MaxInFlight,
 	})
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -186,7 +197,7 @@ func run() error {
 			defer inflight.Done()
 			handler.ServeHTTP(w, r)
 		}),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       120 * time.Second, // keep-alive connections left unused
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

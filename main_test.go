@@ -63,6 +63,9 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 		{"MAX_REQUEST_BODY_BYTES", "0"},
 		{"LOG_LEVEL", "LOUD"},
 		{"OTLP_MAX_EXPORT_BYTES", "1000"},
+		{"MAX_IN_FLIGHT_REQUESTS", "-5"},
+		{"BODY_READ_TIMEOUT", "-1s"},
+		{"READ_HEADER_TIMEOUT", "-1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

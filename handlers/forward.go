@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -139,6 +140,12 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 	var in []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		head, err := io.ReadAll(io.LimitReader(r.Body, maxTracedForward))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close") // see serveModel
+			(&openai.Error{Status: http.StatusRequestTimeout, Type: openai.TypeTimeout,
+				Message: fmt.Sprintf("The request body was not received within %s.", h.bodyReadTimeout)}).Write(w)
+			return
+		}
 		if err != nil {
 			upstreamError(http.StatusBadRequest, err).Write(w)
 			return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if e := h.readBody(buf, r); e != nil {
+		// The rest of the body stays unread: net/http would read it before
+		// answering (to reuse the connection), from a client that may be
+		// sending it a byte at a time.
+		w.Header().Set("Connection", "close")
 		ep.writeError(w, e)
 		return
 	}
@@ -237,6 +242,10 @@ func (h *Handler) readBody(buf *bytes.Buffer, r *http.Request) *openai.Error {
 		buf.Grow(int(r.ContentLength))
 	}
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, h.maxBodyBytes+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &openai.Error{Status: http.StatusRequestTimeout, Type: openai.TypeTimeout,
+			Message: fmt.Sprintf("The request body was not received within %s.", h.bodyReadTimeout)}
+	}
 	if err != nil {
 		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
 			Message: fmt.Sprintf("Reading request body: %v", err)}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +34,14 @@ type Options struct {
 	StreamIdleTimeout time.Duration
 	// Logger gets one line per failed call; nil means slog.Default().
 	Logger *slog.Logger
+	// BodyReadTimeout bounds the time to read a request's whole body, from
+	// the moment the handler starts reading it: a client that sends its
+	// body a byte at a time cannot hold a connection for ever. 0 means
+	// none.
+	BodyReadTimeout time.Duration
+	// MaxInFlight caps the requests served at once (the health routes
+	// aside); beyond it a request gets 503 at once. 0 means no cap.
+	MaxInFlight int
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -46,6 +56,8 @@ type Handler struct {
 	upstreamTimeout   time.Duration
 	streamIdleTimeout time.Duration
 	log               *slog.Logger
+	bodyReadTimeout   time.Duration
+	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
 	engine            *gin.Engine
 }
@@ -61,6 +73,10 @@ func New(opts Options) *Handler {
 		upstreamTimeout:   opts.UpstreamTimeout,
 		streamIdleTimeout: opts.StreamIdleTimeout,
 		log:               opts.Logger,
+		bodyReadTimeout:   opts.BodyReadTimeout,
+	}
+	if opts.MaxInFlight > 0 {
+		h.inFlight = make(chan struct{}, opts.MaxInFlight)
 	}
 	if h.transport == nil {
 		h.transport = NewTransport()
@@ -78,6 +94,10 @@ func New(opts Options) *Handler {
 	e := gin.New()
 	e.Use(h.recover)
 	e.HandleMethodNotAllowed = false
+	// No redirects: a cleaned or slash-fixed path is answered as it came
+	// (a redirect would send a client elsewhere than it asked).
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
 	for _, prefix := range []string{"", "/v1"} {
 		e.POST(prefix+"/chat/completions", h.model(&chatEndpoint))
 		e.POST(prefix+"/completions", h.model(&completionEndpoint))
@@ -88,7 +108,7 @@ func New(opts Options) *Handler {
 		e.POST(prefix+"/messages/count_tokens", h.forward)
 		e.GET(prefix+"/models", h.forward)
 	}
-	// LiteLLM's health routes, without auth.
+	// LiteLLM's health routes, without auth or the in-flight cap.
 	e.GET("/health/liveliness", liveliness)
 	e.GET("/health/liveness", liveliness)
 	e.GET("/health/readiness", readiness)
@@ -97,14 +117,82 @@ func New(opts Options) *Handler {
 	return h
 }
 
-// ServeHTTP serves one request.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.engine.ServeHTTP(w, r) }
-
-func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
-	return func(c *gin.Context) { h.serveModel(c.Writer, c.Request, ep) }
+// ServeHTTP serves one request. A request with a body must send it whole
+// within the body read timeout: the connection's read deadline is set for
+// it, and cleared once the body has been read (the server's own reads of an
+// idle connection, and a long answer, must not be cut by it). A body left
+// unread keeps the deadline, so that what net/http reads of it after the
+// handler is bounded too.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.bodyReadTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(h.bodyReadTimeout)) == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+	}
+	h.engine.ServeHTTP(w, r)
 }
 
-func (h *Handler) forward(c *gin.Context) { h.serveForward(c.Writer, c.Request) }
+// deadlineBody clears the connection's read deadline when the body ends.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if h.admit(c.Writer, ep) {
+			defer h.release()
+			h.serveModel(c.Writer, c.Request, ep)
+		}
+	}
+}
+
+func (h *Handler) forward(c *gin.Context) {
+	if h.admit(c.Writer, nil) {
+		defer h.release()
+		h.serveForward(c.Writer, c.Request)
+	}
+}
+
+// admit takes a slot for a request, or answers 503 when every slot is
+// taken: a clear answer a client can retry beats a queue that grows
+// without bound.
+func (h *Handler) admit(w http.ResponseWriter, ep *endpoint) bool {
+	if h.inFlight == nil {
+		return true
+	}
+	select {
+	case h.inFlight <- struct{}{}:
+		return true
+	default:
+		w.Header().Set("Retry-After", "1")
+		e := &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeProxy,
+			Message: fmt.Sprintf("The proxy is serving its limit of %d requests at once; retry shortly.", cap(h.inFlight))}
+		if ep != nil {
+			ep.writeError(w, e)
+		} else {
+			e.Write(w)
+		}
+		return false
+	}
+}
+
+func (h *Handler) release() {
+	if h.inFlight != nil {
+		<-h.inFlight
+	}
+}
 
 // noRoute forwards any other /v1 path untouched, and answers 404 in the
 // OpenAI format for the rest.

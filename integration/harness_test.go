@@ -52,6 +52,8 @@ type harnessOptions struct {
 	upstream          http.Handler // replaces the fake provider when set
 	openAIBase        string       // replaces the upstream's URL for OpenAI when set
 	anthropicBase     string       // likewise for Anthropic
+	bodyReadTimeout   time.Duration
+	maxInFlight       int
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -100,6 +102,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		UpstreamTimeout:   o.upstreamTimeout,
 		StreamIdleTimeout: o.streamIdleTimeout,
 		MaxBodyBytes:      o.maxBodyBytes,
+		BodyReadTimeout:   o.bodyReadTimeout,
+		MaxInFlight:       o.maxInFlight,
 	}))
 	t.Cleanup(h.proxy.Close)
 	return h

@@ -1,9 +1,15 @@
 package integration
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Hostile input: requests and answers built to crash or exhaust the proxy.
@@ -84,4 +90,116 @@ func TestDeeplyNestedErrorAnswer(t *testing.T) {
 	}
 	span := h.span(t)
 	assertErrorSpan(t, span, "openai.InternalServerError")
+}
+
+// slowBody opens a connection and sends a request whose body comes a byte
+// at a time, one every interval, until the proxy answers or closes. It
+// returns the status line the proxy answered with ("" if none) and when.
+func slowBody(t *testing.T, addr, path string, interval time.Duration) (string, time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return "", 0
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", path)
+	answered := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		answered <- strings.TrimSpace(line)
+	}()
+	for i := 0; i < 1000; i++ {
+		select {
+		case line := <-answered:
+			return line, time.Since(start)
+		case <-time.After(interval):
+			if _, err := conn.Write([]byte("{")); err != nil {
+				return <-answered, time.Since(start)
+			}
+		}
+	}
+	return "", time.Since(start)
+}
+
+// TestSlowBodyClientsAreCut: clients that send their body a byte at a time
+// are answered 408 once the body read timeout passes, on model and
+// forwarded routes alike, and the proxy keeps serving others.
+func TestSlowBodyClientsAreCut(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up, bodyReadTimeout: 500 * time.Millisecond})
+	addr := strings.TrimPrefix(h.proxy.URL, "http://")
+	var wg sync.WaitGroup
+	const clients = 20
+	results := make(chan string, clients)
+	for i := 0; i < clients; i++ {
+		path := "/v1/chat/completions"
+		if i%2 == 1 {
+			path = "/v1/moderations"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			line, took := slowBody(t, addr, path, 100*time.Millisecond)
+			results <- fmt.Sprintf("%s after %s", line, took.Round(100*time.Millisecond))
+			if !strings.Contains(line, " 408 ") || took > 3*time.Second {
+				t.Errorf("%s: %q after %s; want 408 within the timeout", path, line, took)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := up.calls.Load(); n != 0 {
+		t.Errorf("upstream called %d times", n)
+	}
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	if resp.StatusCode != 200 || body != chatAnswer {
+		t.Errorf("after the slow clients: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestInFlightCap: beyond the cap a request gets 503 at once, in its API's
+// format, with Retry-After; the health routes stay open.
+func TestInFlightCap(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 4)
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, chatAnswer)
+	}}
+	h := newHarness(t, harnessOptions{upstream: up, maxInFlight: 2})
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, _ := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil); resp.StatusCode != 200 {
+				t.Errorf("a request within the cap got %d", resp.StatusCode)
+			}
+		}()
+	}
+	<-entered
+	<-entered
+	start := time.Now()
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil)
+	if msg, _, _ := openAIError(t, body); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(msg, "limit of 2") {
+		t.Errorf("over the cap: %d %q Retry-After %q", resp.StatusCode, msg, resp.Header.Get("Retry-After"))
+	}
+	resp, body = post(t, h.proxy.URL+"/v1/messages", "application/json", `{"model":"claude","messages":[]}`, nil)
+	if typ, _ := anthropicError(t, body); resp.StatusCode != 503 || typ != "api_error" {
+		t.Errorf("over the cap, Messages API: %d %s", resp.StatusCode, body)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("refusals took %s; want at once", d)
+	}
+	if r, err := http.Get(h.proxy.URL + "/health/readiness"); err != nil || r.StatusCode != 200 {
+		t.Errorf("health route over the cap: %v %v", r, err)
+	}
+	close(release)
+	wg.Wait()
+	if resp, _ := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`, nil); resp.StatusCode != 200 {
+		t.Errorf("after the load: %d", resp.StatusCode)
+	}
 }
