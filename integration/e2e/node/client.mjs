@@ -3,7 +3,8 @@
 // The SDK reads OPENAI_BASE_URL and OPENAI_API_KEY from the environment, as in
 // any app pointed at a LiteLLM-compatible proxy. Prints one JSON object: what
 // the caller got back, in the shape tests/cases.py summarizes Python calls:
-// model, content per choice, tool calls, finish_reason, usage, chunk count;
+// for chat, model, content per choice, tool calls, finish_reason, usage, chunk
+// count; for the Responses API, the response, its text and the event count;
 // or ok=false with the HTTP status.
 import OpenAI from 'openai';
 
@@ -67,6 +68,34 @@ const cases = {
       tool_choice: 'auto',
     });
     return summary(r);
+  },
+  // Same request as the oi-simple_input cassette (Responses API).
+  async responses() {
+    const r = await client.responses.create({
+      model: 'gpt-4.1',
+      input: 'Write a poem about a boy and his first pet dog.',
+    });
+    // output_text is the SDK's convenience, added to the object it returns;
+    // the rest is the response as sent.
+    const { output_text, ...response } = r;
+    return { response, output_text };
+  },
+  // Same request as the oi-simple_input_stream cassette.
+  async 'responses-stream'() {
+    const s = await client.responses.create({
+      model: 'gpt-4.1',
+      input: 'Write a poem about a boy and his first pet dog.',
+      stream: true,
+    });
+    let events = 0;
+    let output_text = '';
+    let response = null;
+    for await (const e of s) {
+      events++;
+      if (e.type === 'response.output_text.delta') output_text += e.delta;
+      if (e.type === 'response.completed') response = e.response;
+    }
+    return { events, output_text, response };
   },
 };
 

@@ -1,8 +1,10 @@
 """The calls the suite makes, each as an application would make it.
 
-Every case reproduces one cassette's recorded request byte-for-byte in JSON
-(the fake provider only answers a request whose body equals a recording), so
-each client is used unchanged except for its base URL and a dummy API key.
+Every model call a case makes reproduces a cassette's recorded request
+byte-for-byte in JSON (the fake provider only answers a request whose body
+equals a recording), so each client is used unchanged except for its base URL
+and a dummy API key. A case that makes several calls (a tool round trip, an
+agent run) replays the interactions of one cassette in order.
 
 The same case runs twice: through the proxy (the pytest process, never
 instrumented) and straight against the fake provider from `oracle.py`, a
@@ -45,15 +47,9 @@ class Target:
         return self.root + "/v1"
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    client: str  # openai | openai-async | litellm | node
-    cassette: str
-    run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
-    # How the oracle reproduces the call when the client cannot be
-    # instrumented in Python (node): a Python call with the same body.
-    oracle_run: Callable[[Target], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+class Recording:
+    """What a call's recording (the cassette named `self.cassette`) says
+    about the call."""
 
     @property
     def span_name(self) -> str:
@@ -71,9 +67,56 @@ class Case:
     def status(self) -> int:
         return recorded.status(self.cassette)
 
+
+@dataclass(frozen=True)
+class Case(Recording):
+    """One thing an application does. Most cases are one model call; a tool
+    round trip or an agent run makes `turns` calls, one after the other,
+    which replay interactions 0..turns-1 of `cassette`."""
+
+    id: str
+    client: str  # openai | openai-async | litellm | node | agents
+    cassette: str
+    run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
+    # How the oracle reproduces the call when the client cannot be
+    # instrumented in Python (node): a Python call with the same body.
+    oracle_run: Callable[[Target], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    turns: int = 1
+    # What run() returns when the caller gets the recorded answers, for
+    # cases whose summary is compared whole (the Responses API's).
+    expect: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
     @property
     def litellm(self) -> bool:
         return self.client == "litellm"
+
+    @property
+    def calls(self) -> list[Call]:
+        return [Call(self, k) for k in range(self.turns)]
+
+
+@dataclass(frozen=True)
+class Call(Recording):
+    """One model call of a case: one request, one span."""
+
+    case: Case
+    index: int
+
+    @property
+    def id(self) -> str:
+        return self.case.id if self.case.turns == 1 else f"{self.case.id}@{self.index}"
+
+    @property
+    def cassette(self) -> str:
+        return recorded.turn(self.case.cassette, self.index)
+
+    @property
+    def client(self) -> str:
+        return self.case.client
+
+    @property
+    def litellm(self) -> bool:
+        return self.case.litellm
 
 
 def span_name_for(cassette: str) -> str:
@@ -84,6 +127,8 @@ def span_name_for(cassette: str) -> str:
         return "Completion"
     if url.endswith("/embeddings"):
         return "CreateEmbeddings"
+    if url.endswith("/responses"):
+        return "Response"
     raise ValueError(f"{cassette}: no span name for {url}")
 
 
@@ -300,6 +345,201 @@ def openai_chat_explicit(t: Target) -> dict[str, Any]:
     return summarize(resp)
 
 
+# --- OpenAI Responses API (Python SDK) -------------------------------------------
+
+
+def _response(resp: Any) -> dict[str, Any]:
+    """A Response as the API sent it: the SDK's model without the members
+    its types add as null when the API left them out."""
+    return resp.model_dump(mode="json", exclude_unset=True)
+
+
+def summarize_response(resp: Any) -> dict[str, Any]:
+    return {"ok": True, "response": _response(resp), "output_text": resp.output_text}
+
+
+class ResponseStreamSummary:
+    """Reads Responses API stream events the way a caller would: counts them,
+    joins the text deltas, keeps the response of response.completed."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.text = ""
+        self.response: dict[str, Any] | None = None
+
+    def add(self, event: Any) -> None:
+        self.events += 1
+        if event.type == "response.output_text.delta":
+            self.text += event.delta
+        elif event.type == "response.completed":
+            self.response = _response(event.response)
+
+    def result(self) -> dict[str, Any]:
+        return {"ok": True, "events": self.events, "output_text": self.text, "response": self.response}
+
+
+def openai_responses(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """client.responses.create with the recorded body, streamed if it asks."""
+
+    def run(t: Target) -> dict[str, Any]:
+        body = recorded.request_body(cassette)
+        resp = _openai(t).responses.create(**body)
+        if not body.get("stream"):
+            return summarize_response(resp)
+        s = ResponseStreamSummary()
+        with resp as stream:
+            for event in stream:
+                s.add(event)
+        return s.result()
+
+    return guarded(run)
+
+
+@guarded
+def openai_responses_stream_helper(t: Target) -> dict[str, Any]:
+    """oi-simple_input_stream through client.responses.stream(), which sends
+    the same body; the response and text are the helper's final response's."""
+    s = ResponseStreamSummary()
+    body = recorded.request_body("oi-simple_input_stream")
+    with _openai(t).responses.stream(model=body["model"], input=body["input"]) as stream:
+        for event in stream:
+            s.add(event)
+        final = stream.get_final_response()
+    response = _response(final)
+    # The helper's ParsedResponse gives every output_text part a `parsed`
+    # member (None: no text format was asked for); the API sent none.
+    for item in response["output"]:
+        for part in item.get("content") or []:
+            del part["parsed"]
+    return s.result() | {"output_text": final.output_text, "response": response}
+
+
+# The function tool of the tool cases, answering as the recorded
+# conversations' tool did. Its docstring is the tool's description for the
+# model (the Agents SDK sends it).
+CAPITALS = {"PotatoLand": "Potato City"}
+
+
+def get_capital(country: str) -> str:
+    """Returns the capital of a country."""
+    return CAPITALS[country]
+
+
+@guarded
+def openai_responses_tool_round_trip(t: Target) -> dict[str, Any]:
+    """pa-model_simple_response_with_tool_call, both turns: the model asks for
+    get_capital, the application runs it and sends the call and its output
+    back, as pydantic-ai did when it recorded them."""
+    client = _openai(t)
+    body = recorded.request_body("pa-model_simple_response_with_tool_call")
+    first = client.responses.create(**body)
+    call = next(item for item in first.output if item.type == "function_call")
+    body["input"] += [
+        {
+            "arguments": call.arguments,
+            "call_id": call.call_id,
+            "name": call.name,
+            "status": None,
+            "type": "function_call",
+        },
+        {"call_id": call.call_id, "output": get_capital(**json.loads(call.arguments)), "type": "function_call_output"},
+    ]
+    second = client.responses.create(**body)
+    return {"ok": True, "turns": [summarize_response(first), summarize_response(second)]}
+
+
+@guarded
+def openai_responses_reasoning_async(t: Target) -> dict[str, Any]:
+    """oi-input_typed_reasoning_item, both turns, with the async client: a
+    reasoning model answers, and its reasoning item and message go back as
+    input with the next question (items as received, minus SDK nulls)."""
+
+    async def go() -> dict[str, Any]:
+        async with _async_openai(t) as client:
+            first = await client.responses.create(**recorded.request_body("oi-input_typed_reasoning_item"))
+            history = [item.model_dump(mode="json", exclude_none=True) for item in first.output]
+            second = await client.responses.create(
+                model="gpt-5-mini",
+                input=[*history, {"role": "user", "content": "Now multiply that by 10."}],
+                reasoning={"summary": "auto"},
+            )
+            return {"ok": True, "turns": [summarize_response(first), summarize_response(second)]}
+
+    return asyncio.run(go())
+
+
+def responses_result(cassette: str, turns: int = 1) -> Callable[[], dict[str, Any]]:
+    """What a Responses API case returns when every call gets its recorded
+    answer (a case of several calls: one summary per call)."""
+
+    def expect() -> dict[str, Any]:
+        if turns == 1:
+            return recorded.response_result(cassette)
+        return {"ok": True, "turns": [recorded.response_result(recorded.turn(cassette, k)) for k in range(turns)]}
+
+    return expect
+
+
+# --- OpenAI Agents SDK ----------------------------------------------------------
+
+AGENT_CASSETTE = "synthetic-agents-tool-run"  # written by cassettes/synthesize.py
+AGENT_QUESTION = "What is the capital of PotatoLand?"
+AGENT_USAGE = ("input_tokens", "output_tokens", "total_tokens")
+
+
+async def run_agent(client: Any) -> Any:
+    """Runs the agents case's agent (one function tool, model calls through
+    `client`, an AsyncOpenAI) to its final output. cassettes/synthesize.py
+    runs the same agent to capture the requests the Agents SDK sends."""
+    from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+
+    # The Agents SDK's own trace export goes to OpenAI: off (no network).
+    set_tracing_disabled(True)
+    agent = Agent(
+        name="Geographer",
+        instructions="You answer questions about geography.",
+        model=OpenAIResponsesModel(model="gpt-4o", openai_client=client),
+        tools=[function_tool(get_capital)],
+    )
+    return await Runner.run(agent, AGENT_QUESTION)
+
+
+@guarded
+def agents_tool_run(t: Target) -> dict[str, Any]:
+    """An Agents SDK run: the model asks for get_capital, the SDK runs it and
+    asks again with its output, the model answers."""
+
+    async def go() -> Any:
+        async with _async_openai(t) as client:
+            return await run_agent(client)
+
+    result = asyncio.run(go())
+    return {
+        "ok": True,
+        "final_output": result.final_output,
+        "responses": [
+            {
+                "id": r.response_id,
+                "output": [item.model_dump(mode="json", exclude_unset=True) for item in r.output],
+                "usage": {k: getattr(r.usage, k) for k in AGENT_USAGE},
+            }
+            for r in result.raw_responses
+        ],
+    }
+
+
+def agents_result() -> dict[str, Any]:
+    """What agents_tool_run returns when every model call gets its recorded answer."""
+    responses = [recorded.final_response(recorded.turn(AGENT_CASSETTE, k)) for k in range(2)]
+    return {
+        "ok": True,
+        "final_output": recorded.output_text(responses[-1]),
+        "responses": [
+            {"id": r["id"], "output": r["output"], "usage": {k: r["usage"][k] for k in AGENT_USAGE}} for r in responses
+        ],
+    }
+
+
 # --- LiteLLM -------------------------------------------------------------------
 # LiteLLM users reach an OpenAI-compatible proxy either as the OpenAI provider
 # with api_base (model="openai/<name>") or through the litellm_proxy provider
@@ -471,7 +711,65 @@ CASES: list[Case] = [
     Case("node-chat", "node", "chat-basic", node("chat"), oracle_run=openai_chat("chat-basic")),
     Case("node-stream", "node", "chat-streaming", node("stream"), oracle_run=openai_stream("chat-streaming")),
     Case("node-tools", "node", "chat-tools", node("tools"), oracle_run=openai_chat("chat-tools")),
+    # The Responses API: OpenAI Python SDK (sync and async), Node SDK, Agents SDK.
+    Case(
+        "openai-responses",
+        "openai",
+        "oi-simple_input",
+        openai_responses("oi-simple_input"),
+        expect=responses_result("oi-simple_input"),
+    ),
+    Case(
+        "openai-responses-stream",
+        "openai",
+        "oi-simple_input_stream",
+        openai_responses("oi-simple_input_stream"),
+        expect=responses_result("oi-simple_input_stream"),
+    ),
+    Case(
+        "openai-responses-stream-helper",
+        "openai",
+        "oi-simple_input_stream",
+        openai_responses_stream_helper,
+        expect=responses_result("oi-simple_input_stream"),
+    ),
+    Case(
+        "openai-responses-tool-round-trip",
+        "openai",
+        "pa-model_simple_response_with_tool_call",
+        openai_responses_tool_round_trip,
+        turns=2,
+        expect=responses_result("pa-model_simple_response_with_tool_call", 2),
+    ),
+    Case(
+        "openai-responses-reasoning-async",
+        "openai-async",
+        "oi-input_typed_reasoning_item",
+        openai_responses_reasoning_async,
+        turns=2,
+        expect=responses_result("oi-input_typed_reasoning_item", 2),
+    ),
+    Case("openai-responses-error", "openai", "pa-model_http_error", openai_responses("pa-model_http_error")),
+    Case(
+        "node-responses",
+        "node",
+        "oi-simple_input",
+        node("responses"),
+        oracle_run=openai_responses("oi-simple_input"),
+        expect=responses_result("oi-simple_input"),
+    ),
+    Case(
+        "node-responses-stream",
+        "node",
+        "oi-simple_input_stream",
+        node("responses-stream"),
+        oracle_run=openai_responses("oi-simple_input_stream"),
+        expect=responses_result("oi-simple_input_stream"),
+    ),
+    Case("agents-tool-run", "agents", AGENT_CASSETTE, agents_tool_run, turns=2, expect=agents_result),
 ]
+
+CALLS: list[Call] = [call for case in CASES for call in case.calls]
 
 BY_ID = {c.id: c for c in CASES}
 assert len(BY_ID) == len(CASES), "case ids must be unique"

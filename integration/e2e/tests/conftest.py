@@ -106,10 +106,11 @@ def start_phoenix(work: Path) -> tuple[Service, str, str]:
 
 
 def cassette_dir(work: Path) -> Path:
-    """The recorded cassettes plus the suite's synthetic ones, in one folder."""
+    """The recorded cassettes (chat, completions, embeddings; the Responses
+    API) plus the suite's synthetic ones, in one folder."""
     d = work / "cassettes"
     d.mkdir()
-    for src in (recorded.RECORDED_DIR, recorded.SYNTHETIC_DIR):
+    for src in recorded.CASSETTE_DIRS:
         for f in sorted(src.glob("*.yaml")):
             (d / f.name).symlink_to(f)
     return d
@@ -214,7 +215,7 @@ def oracle_calls(stack: Stack, proxy_calls: dict[str, Any]) -> dict[str, dict[st
 
 @pytest.fixture(scope="session")
 def proxy_spans_all(stack: Stack, proxy_calls: dict[str, Any]) -> list[dict[str, Any]]:
-    got = phoenix_api.wait_for_spans(stack.phoenix, PROXY_PROJECT, at_least=len(cases.CASES))
+    got = phoenix_api.wait_for_spans(stack.phoenix, PROXY_PROJECT, at_least=len(cases.CALLS))
     _dump("spans-proxy.json", got)
     return got
 
@@ -231,8 +232,9 @@ def oracle_spans(stack: Stack, oracle_calls: dict[str, dict[str, Any]]) -> dict[
     out = {}
     for instrumentor, calls in oracle_calls.items():
         # The litellm instrumentor does not trace every LiteLLM function
-        # (text_completion), so it is awaited by count only for openai.
-        at_least = len(calls) if instrumentor == "openai" else 1
+        # (text_completion), so it is awaited by count (a span per model
+        # call) only for openai.
+        at_least = sum(cases.BY_ID[i].turns for i in calls) if instrumentor == "openai" else 1
         got = phoenix_api.wait_for_spans(stack.phoenix, ORACLE_PROJECTS[instrumentor], at_least=at_least, settle=1.5)
         _dump(f"spans-oracle-{instrumentor}.json", got)
         out[instrumentor] = phoenix_api.by_case(got, calls)

@@ -9,9 +9,12 @@ Key: (oracle, scope, path).
             all        any case
             stream     streaming cases only
             error      cases whose provider answer is an HTTP error
-            case:<id>  that case only
+            responses  Responses API calls only (Response spans)
+            case:<id>  that case only (every model call of it)
             extra      only where the proxy records something the
                        instrumentor does not (never a missing or unequal value)
+            null       only where, inside a JSON value, the instrumentor has a
+                       member as null and the proxy has no such member
   path    what differs, as an fnmatch glob. A span attribute is its name
           (llm.token_count.prompt); inside an attribute holding JSON, the path
           continues after '#' with dotted keys and list indexes
@@ -55,6 +58,12 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "The call does not set encoding_format, so the Python SDK asks for base64 and decodes it "
         "before the instrumentor sees the response (floats); the proxy records the wire response "
         "(base64 strings). The decoded vectors are compared in embedding.embeddings.*.vector."
+    ),
+    ("openai", "responses null", "llm.tools.*.tool.json_schema"): (
+        "The instrumentor writes its SDK's dump of each tool of the response, which adds as null "
+        "every member the SDK's types know and the API did not send (allowed_callers, async_, "
+        "defer_loading, output_schema with openai 3.57); the proxy writes the tool as the API sent "
+        "it. Every member the API sent is compared (integration/golden_test.go: nullAsAbsent)."
     ),
     # --- against openinference-instrumentation-litellm -----------------------
     # Only what LiteLLM's span records is compared (never the proxy's extras).

@@ -20,21 +20,51 @@ REPO = E2E.parents[1]
 # The recorded traffic: the repository's own, or the tree FIXTURES_DIR names.
 FIXTURES = Path(os.environ.get("FIXTURES_DIR") or (REPO / "integration" / "testdata")).resolve()
 RECORDED_DIR = FIXTURES / "openai" / "cassettes"
+RESPONSES_DIR = FIXTURES / "responses" / "cassettes"
 SYNTHETIC_DIR = E2E / "cassettes"
+CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR)
 
 
 def cassette_path(name: str) -> Path:
-    for d in (SYNTHETIC_DIR, RECORDED_DIR):
+    for d in CASSETTE_DIRS:
         p = d / f"{name}.yaml"
         if p.exists():
             return p
-    raise FileNotFoundError(f"no cassette {name}.yaml in {SYNTHETIC_DIR} or {RECORDED_DIR}")
+    raise FileNotFoundError(f"no cassette {name}.yaml in {', '.join(map(str, CASSETTE_DIRS))}")
+
+
+def turn(name: str, k: int) -> str:
+    """The name the fake provider gives interaction k of cassette `name`:
+    the first is NAME, a later one NAME@K."""
+    return name if k == 0 else f"{name}@{k}"
 
 
 @functools.lru_cache(maxsize=None)
 def interaction(name: str) -> dict[str, Any]:
-    with open(cassette_path(name)) as f:
-        return yaml.safe_load(f)["interactions"][0]
+    """Interaction NAME (the first) or NAME@K of a cassette, in go-vcr's
+    shape whichever dialect it was recorded in."""
+    file, _, k = name.partition("@")
+    with open(cassette_path(file)) as f:
+        return _go_vcr(yaml.safe_load(f)["interactions"][int(k or 0)])
+
+
+def _go_vcr(it: dict[str, Any]) -> dict[str, Any]:
+    """A vcrpy interaction (request.uri, body or parsed_body; response.status.code,
+    body.string or parsed_body) read as the fake provider reads it
+    (fakeprovider.LoadAll): a parsed body is sent as its JSON, and a response
+    without a Content-Type gets the one its body shows."""
+    req, resp = it["request"], it["response"]
+    if "code" in resp:
+        return it  # go-vcr already
+    body = json.dumps(req["parsed_body"]) if "parsed_body" in req else req.get("body") or ""
+    rbody = json.dumps(resp["parsed_body"]) if "parsed_body" in resp else resp["body"]["string"]
+    ct = next((v[0] for k, v in (resp.get("headers") or {}).items() if k.lower() == "content-type"), None)
+    if ct is None:
+        ct = "text/event-stream" if rbody.startswith(("event:", "data:")) else "application/json"
+    return {
+        "request": {"method": req["method"], "url": req["uri"], "body": body},
+        "response": {"code": resp["status"]["code"], "body": rbody, "headers": {"Content-Type": [ct]}},
+    }
 
 
 def request_body(name: str) -> dict[str, Any]:
@@ -138,3 +168,37 @@ def _expected_stream(name: str) -> Expected:
     e.texts = [texts[i] for i in sorted(texts)]
     e.tool_calls = [calls[i] for i in sorted(calls)]
     return e
+
+
+# --- the Responses API ----------------------------------------------------------
+
+
+def final_response(name: str) -> dict[str, Any]:
+    """The Response object a recorded call ends with: the JSON body, or the
+    response of a stream's response.completed event."""
+    if not is_stream(name):
+        return json.loads(interaction(name)["response"]["body"])
+    return next(c["response"] for c in reversed(sse_chunks(name)) if c.get("type") == "response.completed")
+
+
+def output_text(response: dict[str, Any]) -> str:
+    """What the SDKs' Response.output_text gives: the text of every
+    output_text part of every message item, joined."""
+    return "".join(
+        part["text"]
+        for item in response["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+        if part["type"] == "output_text"
+    )
+
+
+def response_result(name: str) -> dict[str, Any]:
+    """The summary cases.py makes of a Responses API call whose caller got
+    the recorded answer: the final response as sent, its text, and for a
+    stream the number of events."""
+    final = final_response(name)
+    out: dict[str, Any] = {"ok": True, "response": final, "output_text": output_text(final)}
+    if is_stream(name):
+        out["events"] = len(sse_chunks(name))
+    return out

@@ -18,10 +18,10 @@ def test_readiness(stack):
 
 
 def test_one_span_per_call_in_the_project(proxy_spans_all, proxy_spans):
-    per_case = {case_id: len(s) for case_id, s in proxy_spans.items() if len(s) != 1}
-    assert not per_case, f"cases without exactly one span: {per_case}"
-    assert len(proxy_spans_all) == len(cases.CASES), (
-        f"{PROXY_PROJECT} holds {len(proxy_spans_all)} spans for {len(cases.CASES)} calls"
+    per_case = {case_id: len(s) for case_id, s in proxy_spans.items() if len(s) != cases.BY_ID[case_id].turns}
+    assert not per_case, f"cases without exactly one span per model call: {per_case}"
+    assert len(proxy_spans_all) == len(cases.CALLS), (
+        f"{PROXY_PROJECT} holds {len(proxy_spans_all)} spans for {len(cases.CALLS)} model calls"
     )
 
 

@@ -20,24 +20,26 @@ from differences import DIFFERENCES
 _report: dict[str, Any] = {}
 
 
-def scope_holds(scope: str, case: cases.Case, kind: str) -> bool:
+def scope_holds(scope: str, call: cases.Call, kind: str) -> bool:
     for word in scope.split():
         if word == "all":
             continue
-        if word == "stream" and not case.stream:
+        if word == "stream" and not call.stream:
             return False
-        if word == "error" and case.status < 400:
+        if word == "error" and call.status < 400:
             return False
-        if word.startswith("case:") and word[len("case:") :] != case.id:
+        if word == "responses" and call.span_name != "Response":
             return False
-        if word == "extra" and kind != "extra":
+        if word.startswith("case:") and word[len("case:") :] != call.case.id:
+            return False
+        if word in ("extra", "null") and kind != word:
             return False
     return True
 
 
-def listed(oracle: str, case: cases.Case, path: str, kind: str) -> bool:
+def listed(oracle: str, call: cases.Call, path: str, kind: str) -> bool:
     for (o, scope, pattern), _reason in DIFFERENCES.items():
-        if o != oracle or not scope_holds(scope, case, kind):
+        if o != oracle or not scope_holds(scope, call, kind):
             continue
         if fnmatch.fnmatchcase(path, pattern) or any(
             path.startswith(prefix) and fnmatch.fnmatchcase(path[: len(prefix) - 1], pattern)
@@ -66,13 +68,15 @@ def normalize(v: Any) -> Any:
 
 
 def diff(path: str, mine: Any, theirs: Any, sep: str = ".") -> list[tuple[str, str, Any, Any]]:
-    """(path, kind, proxy value, instrumentor value) for every difference."""
+    """(path, kind, proxy value, instrumentor value) for every difference.
+    kind: missing, extra, differs, or null (a member the instrumentor's JSON
+    has as null and the proxy's lacks)."""
     if isinstance(mine, dict) and isinstance(theirs, dict):
         out = []
         for k in sorted(set(mine) | set(theirs), key=str):
             p = f"{path}{sep}{k}"
             if k not in mine:
-                out.append((p, "missing", None, theirs[k]))
+                out.append((p, "null" if theirs[k] is None else "missing", None, theirs[k]))
             elif k not in theirs:
                 out.append((p, "extra", mine[k], None))
             else:
@@ -113,7 +117,7 @@ def short(v: Any, n: int = 300) -> str:
     return s if len(s) <= n else s[:n] + f"... ({len(s)} chars)"
 
 
-def compare(oracle: str, case: cases.Case, mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
+def compare(oracle: str, call: cases.Call, mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
     a, b = fields(mine), fields(theirs)
     problems = []
     for k in sorted(set(a) | set(b)):
@@ -127,19 +131,19 @@ def compare(oracle: str, case: cases.Case, mine: dict[str, Any], theirs: dict[st
         for path, kind, proxy_value, their_value in found:
             if oracle == "litellm" and kind == "extra":
                 continue  # only what LiteLLM records is compared
-            if listed(oracle, case, path, kind):
+            if listed(oracle, call, path, kind):
                 continue
             p = {"field": path, "problem": kind}
             if kind != "extra":
                 p["instrumentor"] = their_value
-            if kind != "missing":
+            if kind not in ("missing", "null"):
                 p["proxy"] = proxy_value
             problems.append(p)
     return problems
 
 
-def explain(case: cases.Case, oracle: str, problems: list[dict[str, Any]]) -> str:
-    lines = [f"{case.id} ({case.client}, cassette {case.cassette}) vs the {oracle} instrumentor:"]
+def explain(call: cases.Call, oracle: str, problems: list[dict[str, Any]]) -> str:
+    lines = [f"{call.id} ({call.client}, cassette {call.cassette}) vs the {oracle} instrumentor:"]
     for p in problems:
         lines.append(f"  {p['field']}: {p['problem']}" + (" (not listed in differences.py)" if p["problem"] == "extra" else ""))
         if "instrumentor" in p:
@@ -149,31 +153,32 @@ def explain(case: cases.Case, oracle: str, problems: list[dict[str, Any]]) -> st
     return "\n".join(lines)
 
 
-def one(spans: list[dict[str, Any]], who: str, case: cases.Case) -> dict[str, Any]:
-    if len(spans) != 1:
-        pytest.fail(f"{case.id}: expected one {who} span in the call's window, found {len(spans)}")
-    return spans[0]
+def one(spans: dict[str, list[dict[str, Any]]], who: str, call: cases.Call) -> dict[str, Any]:
+    """The span of one model call among its case's spans (one per call, in order)."""
+    got, want = spans[call.case.id], call.case.turns
+    if len(got) != want:
+        pytest.fail(f"{call.case.id}: expected {want} {who} span(s) in the case's window, found {len(got)}")
+    return got[call.index]
 
 
-@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.id)
-def test_matches_openai_instrumentor(case, proxy_spans, oracle_spans):
-    mine = one(proxy_spans[case.id], "proxy", case)
-    theirs = one(oracle_spans["openai"][case.id], "OpenAI-instrumentor", case)
-    problems = compare("openai", case, mine, theirs)
-    _report[f"openai/{case.id}"] = problems
-    assert not problems, explain(case, "openai", problems)
+@pytest.mark.parametrize("call", cases.CALLS, ids=lambda c: c.id)
+def test_matches_openai_instrumentor(call, proxy_spans, oracle_spans):
+    mine = one(proxy_spans, "proxy", call)
+    theirs = one(oracle_spans["openai"], "OpenAI-instrumentor", call)
+    problems = compare("openai", call, mine, theirs)
+    _report[f"openai/{call.id}"] = problems
+    assert not problems, explain(call, "openai", problems)
 
 
-@pytest.mark.parametrize("case", [c for c in cases.CASES if c.litellm], ids=lambda c: c.id)
-def test_matches_litellm_instrumentor(case, proxy_spans, oracle_spans):
-    theirs_all = oracle_spans["litellm"][case.id]
-    if not theirs_all:
-        pytest.skip(f"openinference-instrumentation-litellm records no span for {case.id} (nothing to compare)")
-    mine = one(proxy_spans[case.id], "proxy", case)
-    theirs = one(theirs_all, "LiteLLM-instrumentor", case)
-    problems = compare("litellm", case, mine, theirs)
-    _report[f"litellm/{case.id}"] = problems
-    assert not problems, explain(case, "litellm", problems)
+@pytest.mark.parametrize("call", [c for c in cases.CALLS if c.litellm], ids=lambda c: c.id)
+def test_matches_litellm_instrumentor(call, proxy_spans, oracle_spans):
+    if not oracle_spans["litellm"][call.case.id]:
+        pytest.skip(f"openinference-instrumentation-litellm records no span for {call.id} (nothing to compare)")
+    mine = one(proxy_spans, "proxy", call)
+    theirs = one(oracle_spans["litellm"], "LiteLLM-instrumentor", call)
+    problems = compare("litellm", call, mine, theirs)
+    _report[f"litellm/{call.id}"] = problems
+    assert not problems, explain(call, "litellm", problems)
 
 
 def teardown_module() -> None:

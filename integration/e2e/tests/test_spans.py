@@ -16,13 +16,16 @@ import phoenix_api
 import recorded
 
 
-def the_span(proxy_spans: dict[str, list[dict[str, Any]]], case: cases.Case) -> dict[str, Any]:
-    got = proxy_spans[case.id]
-    assert len(got) == 1, (
-        f"{case.id}: want exactly one proxy span in the call's time window, found {len(got)}: "
-        f"{[(s['name'], s['start_time']) for s in got]}"
+def the_span(proxy_spans: dict[str, list[dict[str, Any]]], call: cases.Call) -> dict[str, Any]:
+    """The proxy's span of one model call: the case's spans, one per call, in
+    the order the calls were made."""
+    got = proxy_spans[call.case.id]
+    want = call.case.turns
+    assert len(got) == want, (
+        f"{call.case.id}: want {want} proxy span(s) in the case's time window, one per model call, "
+        f"found {len(got)}: {[(s['name'], s['start_time']) for s in got]}"
     )
-    return got[0]
+    return got[call.index]
 
 
 def attr(span: dict[str, Any], key: str) -> Any:
@@ -35,49 +38,51 @@ def parsed(v: Any) -> Any:
     return json.loads(v) if isinstance(v, str) else v
 
 
-CASES = cases.CASES
-OK_CASES = [c for c in CASES if c.status < 400]
-ERROR_CASES = [c for c in CASES if c.status >= 400]
-LLM_OK = [c for c in OK_CASES if c.span_kind == "LLM"]
+CALLS = cases.CALLS
+OK_CALLS = [c for c in CALLS if c.status < 400]
+ERROR_CALLS = [c for c in CALLS if c.status >= 400]
+# Chat and legacy completions; the Responses API's spans have their own
+# tests (test_responses.py).
+LLM_OK = [c for c in OK_CALLS if c.span_name in ("ChatCompletion", "Completion")]
 CHAT_OK = [c for c in LLM_OK if c.span_name == "ChatCompletion"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_one_span_named_and_kinded(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    assert s["name"] == case.span_name
-    assert s["span_kind"] == case.span_kind
-    assert s["status_code"] == ("ERROR" if case.status >= 400 else "OK"), s["status_message"]
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: c.id)
+def test_one_span_named_and_kinded(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    assert s["name"] == call.span_name
+    assert s["span_kind"] == call.span_kind
+    assert s["status_code"] == ("ERROR" if call.status >= 400 else "OK"), s["status_message"]
     assert s["parent_id"] is None, "a proxy span is the root of its trace (no traceparent was sent)"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_input_is_the_request(case, proxy_spans):
-    s = the_span(proxy_spans, case)
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: c.id)
+def test_input_is_the_request(call, proxy_spans):
+    s = the_span(proxy_spans, call)
     assert attr(s, "input.mime_type") == "application/json"
-    assert parsed(attr(s, "input.value")) == recorded.request_body(case.cassette), (
+    assert parsed(attr(s, "input.value")) == recorded.request_body(call.cassette), (
         "input.value must be the request the client sent"
     )
 
 
-@pytest.mark.parametrize("case", LLM_OK, ids=lambda c: c.id)
-def test_llm_model_and_provider(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    exp = recorded.expected(case.cassette)
+@pytest.mark.parametrize("call", LLM_OK, ids=lambda c: c.id)
+def test_llm_model_and_provider(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    exp = recorded.expected(call.cassette)
     assert attr(s, "llm.model_name") == exp.model, "llm.model_name is the model that answered"
     assert attr(s, "llm.system") == "openai"
     assert attr(s, "llm.provider") == "openai"
     params = parsed(attr(s, "llm.invocation_parameters"))
-    body = recorded.request_body(case.cassette)
+    body = recorded.request_body(call.cassette)
     for k, v in body.items():
         if k not in ("messages", "tools", "functions", "prompt"):
             assert params.get(k) == v, f"llm.invocation_parameters.{k}: got {params.get(k)!r}; want {v!r}"
 
 
-@pytest.mark.parametrize("case", CHAT_OK, ids=lambda c: c.id)
-def test_chat_messages(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    body = recorded.request_body(case.cassette)
+@pytest.mark.parametrize("call", CHAT_OK, ids=lambda c: c.id)
+def test_chat_messages(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    body = recorded.request_body(call.cassette)
     for i, m in enumerate(body["messages"]):
         p = f"llm.input_messages.{i}.message"
         assert attr(s, f"{p}.role") == m["role"]
@@ -89,7 +94,7 @@ def test_chat_messages(case, proxy_spans):
                 assert attr(s, f"{q}.type") == ("image" if part["type"] == "image_url" else part["type"])
                 if part["type"] == "text":
                     assert attr(s, f"{q}.text") == part["text"]
-    exp = recorded.expected(case.cassette)
+    exp = recorded.expected(call.cassette)
     assert attr(s, "llm.output_messages.0.message.role") == "assistant"
     if exp.content and exp.content[0]:
         assert attr(s, "llm.output_messages.0.message.content") == exp.content[0]
@@ -105,21 +110,21 @@ def test_chat_messages(case, proxy_spans):
     assert attr(s, "output.mime_type") == "application/json"
 
 
-@pytest.mark.parametrize("case", [c for c in LLM_OK if c.span_name == "Completion"], ids=lambda c: c.id)
-def test_legacy_completion_prompts_and_choices(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    prompt = recorded.request_body(case.cassette)["prompt"]
+@pytest.mark.parametrize("call", [c for c in LLM_OK if c.span_name == "Completion"], ids=lambda c: c.id)
+def test_legacy_completion_prompts_and_choices(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    prompt = recorded.request_body(call.cassette)["prompt"]
     prompts = [prompt] if isinstance(prompt, str) else prompt
     for i, p in enumerate(prompts):
         assert attr(s, f"llm.prompts.{i}.prompt.text") == p
-    for i, text in enumerate(recorded.expected(case.cassette).texts):
+    for i, text in enumerate(recorded.expected(call.cassette).texts):
         assert attr(s, f"llm.choices.{i}.completion.text") == text
 
 
-@pytest.mark.parametrize("case", [c for c in LLM_OK if recorded.expected(c.cassette).usage], ids=lambda c: c.id)
-def test_token_counts(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    usage = recorded.expected(case.cassette).usage
+@pytest.mark.parametrize("call", [c for c in LLM_OK if recorded.expected(c.cassette).usage], ids=lambda c: c.id)
+def test_token_counts(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    usage = recorded.expected(call.cassette).usage
     assert attr(s, "llm.token_count.prompt") == usage["prompt_tokens"]
     assert attr(s, "llm.token_count.completion") == usage["completion_tokens"]
     assert attr(s, "llm.token_count.total") == usage["total_tokens"]
@@ -131,22 +136,22 @@ def test_token_counts(case, proxy_spans):
         assert attr(s, "llm.token_count.prompt_details.cache_read") == cached
 
 
-@pytest.mark.parametrize("case", [c for c in OK_CASES if c.stream], ids=lambda c: c.id)
-def test_stream_first_token_event(case, proxy_spans):
-    s = the_span(proxy_spans, case)
+@pytest.mark.parametrize("call", [c for c in OK_CALLS if c.stream], ids=lambda c: c.id)
+def test_stream_first_token_event(call, proxy_spans):
+    s = the_span(proxy_spans, call)
     events = [e for e in s["events"] if e["name"] == "First Token Stream Event"]
     assert len(events) == 1, f"want one First Token Stream Event, got {[e['name'] for e in s['events']]}"
     t = phoenix_api.ts(events[0]["timestamp"])
     assert phoenix_api.ts(s["start_time"]) <= t <= phoenix_api.ts(s["end_time"]), "the event lies within the span"
 
 
-@pytest.mark.parametrize("case", [c for c in OK_CASES if c.span_kind == "EMBEDDING"], ids=lambda c: c.id)
-def test_embeddings(case, proxy_spans):
-    s = the_span(proxy_spans, case)
-    body = recorded.request_body(case.cassette)
-    assert attr(s, "embedding.model_name") == recorded.expected(case.cassette).model
+@pytest.mark.parametrize("call", [c for c in OK_CALLS if c.span_kind == "EMBEDDING"], ids=lambda c: c.id)
+def test_embeddings(call, proxy_spans):
+    s = the_span(proxy_spans, call)
+    body = recorded.request_body(call.cassette)
+    assert attr(s, "embedding.model_name") == recorded.expected(call.cassette).model
     inputs = [body["input"]] if isinstance(body["input"], str) else body["input"]
-    vectors = recorded.expected(case.cassette).vectors
+    vectors = recorded.expected(call.cassette).vectors
     for i, text in enumerate(inputs):
         if isinstance(text, str):
             assert attr(s, f"embedding.embeddings.{i}.embedding.text") == text
@@ -158,13 +163,13 @@ def test_embeddings(case, proxy_spans):
         )
 
 
-@pytest.mark.parametrize("case", ERROR_CASES, ids=lambda c: c.id)
-def test_errors_are_marked(case, proxy_spans):
-    s = the_span(proxy_spans, case)
+@pytest.mark.parametrize("call", ERROR_CALLS, ids=lambda c: c.id)
+def test_errors_are_marked(call, proxy_spans):
+    s = the_span(proxy_spans, call)
     assert s["status_code"] == "ERROR"
     exc = [e for e in s["events"] if e["name"] == "exception"]
     assert len(exc) == 1, f"want one exception event, got {[e['name'] for e in s['events']]}"
-    message = recorded.expected(case.cassette).error["message"]
+    message = recorded.expected(call.cassette).error["message"]
     assert message in exc[0]["attributes"].get("exception.message", ""), (
         f"exception.message should carry the provider's message {message!r}"
     )
