@@ -101,6 +101,17 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 	}
 }
 
+// cleanPath reports whether a (decoded) path has no ".", ".." or empty
+// segment after its leading slash.
+func cleanPath(p string) bool {
+	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if seg == "." || seg == ".." || seg == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // forwardProvider is the upstream of a forwarded path: Anthropic for the
 // Messages API's routes, else the default (OpenAI's base URL).
 func (h *Handler) forwardProvider(path string) *openai.Provider {
@@ -134,6 +145,13 @@ func callFrom(r *http.Request) *spans.Call {
 // serveForward forwards a call the proxy does not model and traces it with
 // a generic span: JSON or form fields in, JSON out.
 func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
+	if !cleanPath(r.URL.Path) {
+		// The upstream URL is the configured base plus this path: a path
+		// that climbs out of it is refused, encoded or not.
+		(&openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: "The request path has '.' or '..' segments or empty ones."}).Write(w)
+		return
+	}
 	op, newAcc := forwardOp(r.Method, apiPath(r.URL.Path), r.URL.Path)
 
 	// Keep the start of the body to trace it; the whole body still streams.

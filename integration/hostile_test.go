@@ -203,3 +203,42 @@ func TestInFlightCap(t *testing.T) {
 		t.Errorf("after the load: %d", resp.StatusCode)
 	}
 }
+
+// TestPathEscapes: neither a model name nor a forwarded path can make the
+// upstream URL leave the configured base; nothing reaches the upstream.
+func TestPathEscapes(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	for _, model := range []string{"azure/..", "azure/../../admin", "azure/a/b", "azure/%2e%2e", "azure/."} {
+		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"`+model+`","messages":[]}`, nil)
+		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, "deployment") {
+			t.Errorf("model %q: %d %q", model, resp.StatusCode, msg)
+		}
+	}
+	for _, path := range []string{"/v1/../../admin", "/v1/models/..%2fadmin", "/v1/responses/%2e%2e/%2e%2e/admin", "/v1//admin", "/v1/files/./x"} {
+		req, err := http.NewRequest(http.MethodGet, h.proxy.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("GET %s: %d %s; want 400", path, resp.StatusCode, b)
+		}
+	}
+	if n := up.calls.Load(); n != 0 {
+		t.Errorf("upstream called %d times; want none (last: %s)", n, up.last.Load().URL)
+	}
+	// A deployment with dots and dashes is fine.
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"azure/gpt-4o.mini-2024_07","messages":[]}`, nil)
+	if resp.StatusCode != 200 || body != chatAnswer {
+		t.Errorf("a valid deployment: %d %q", resp.StatusCode, body)
+	}
+	if p := up.last.Load().URL.Path; p != "/openai/deployments/gpt-4o.mini-2024_07/chat/completions" {
+		t.Errorf("upstream path %s", p)
+	}
+}

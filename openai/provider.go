@@ -215,6 +215,12 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 		return ps.fallback, model, nil
 	}
 	if p, known := ps.byName[prefix]; known {
+		if p.Azure() && !validDeployment(rest) {
+			// The deployment goes in the upstream URL's path: a name that
+			// could leave the configured base is refused.
+			return nil, "", &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Param: "model",
+				Message: fmt.Sprintf("Model %q: an Azure deployment name has only letters, digits, '.', '_' and '-'.", model)}
+		}
 		return p, rest, nil
 	}
 	if prefix == "anthropic" && ps.anthropic != nil {
@@ -230,6 +236,21 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy does not serve. Served prefixes: %s.", model, prefix, ps.served())}
 	}
 	return ps.fallback, model, nil
+}
+
+// validDeployment reports whether an Azure deployment name is one path
+// segment that stays where it is put: letters, digits, '.', '_', '-', and
+// not "." or "..".
+func validDeployment(name string) bool {
+	if name == "" || strings.Trim(name, ".") == "" {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // served lists the prefixes routed, sorted.
