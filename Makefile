@@ -41,6 +41,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' $(FUZZFLAGS) ./openai
+	$(GO) test -run '^$$' -fuzz '^FuzzWithoutLiteLLMFields$$' $(FUZZFLAGS) ./openai
+	$(GO) test -run '^$$' -fuzz '^FuzzWithoutSecrets$$' $(FUZZFLAGS) ./spans
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound
 	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./anthropic
 	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./anthropic

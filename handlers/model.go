@@ -132,9 +132,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		ep.writeError(w, err.(*openai.Error))
 		return
 	}
-	upBody := body
+	// LiteLLM's own members (per-call keys and endpoints) go no further.
+	upBody := openai.WithoutLiteLLMFields(body)
 	if model != req.Model {
-		upBody = openai.SetModel(body, model)
+		upBody = openai.SetModel(upBody, model)
 	}
 	traced := upBody
 	// Ask for usage on the client's behalf so every stream has token

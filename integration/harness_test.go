@@ -1,11 +1,15 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +39,25 @@ func fixturesDir(t testing.TB, api string) string {
 	return d
 }
 
+// syncBuffer is a bytes.Buffer safe for the proxy's goroutines to write
+// while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // harness is one proxy between a fake provider and an OTLP receiver.
 type harness struct {
 	upstream *fakeprovider.Server
@@ -54,6 +77,7 @@ type harnessOptions struct {
 	anthropicBase     string       // likewise for Anthropic
 	bodyReadTimeout   time.Duration
 	maxInFlight       int
+	logOutput         io.Writer // the proxy's log lines, when set
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -96,6 +120,10 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var logger *slog.Logger
+	if o.logOutput != nil {
+		logger = slog.New(slog.NewTextHandler(o.logOutput, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
 		Providers:         providers,
 		Recorder:          spans.NewRecorder(tp),
@@ -104,6 +132,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		MaxBodyBytes:      o.maxBodyBytes,
 		BodyReadTimeout:   o.bodyReadTimeout,
 		MaxInFlight:       o.maxInFlight,
+		Logger:            logger,
 	}))
 	t.Cleanup(h.proxy.Close)
 	return h

@@ -242,3 +242,41 @@ func TestPathEscapes(t *testing.T) {
 		t.Errorf("upstream path %s", p)
 	}
 }
+
+// TestSecretsInBodies: credentials a client puts in a request body reach
+// neither the span nor a log line; LiteLLM's own members (api_key,
+// api_base, …) are not forwarded, other members are, unchanged.
+func TestSecretsInBodies(t *testing.T) {
+	up := answer(200, chatAnswer)
+	logs := &syncBuffer{}
+	h := newHarness(t, harnessOptions{upstream: up, logOutput: logs})
+	body := `{"model":"gpt-4o","api_key":"sk-body-secret-1","api_base":"https://internal.example","aws_secret_access_key":"aws-secret-2",` +
+		`"messages":[{"role":"user","content":"hi"}],"metadata":{"authorization":"Bearer meta-secret-3","team":"search"},` +
+		`"extra_body":{"apiKey":"camel-secret-4"}}`
+	resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, nil)
+	if resp.StatusCode != 200 || got != chatAnswer {
+		t.Fatalf("got %d %q", resp.StatusCode, got)
+	}
+	sent := string(*up.body.Load())
+	for _, gone := range []string{"sk-body-secret-1", "internal.example", "aws-secret-2"} {
+		if strings.Contains(sent, gone) {
+			t.Errorf("forwarded upstream: %q in %s", gone, sent)
+		}
+	}
+	if !strings.Contains(sent, `"metadata":{"authorization":"Bearer meta-secret-3","team":"search"}`) || !strings.Contains(sent, `"extra_body"`) {
+		t.Errorf("the provider's members must pass unchanged: %s", sent)
+	}
+	span := h.span(t)
+	all := fmt.Sprint(span.Attributes, span.Events) + logs.String()
+	for _, secret := range []string{"sk-body-secret-1", "internal.example", "aws-secret-2", "meta-secret-3", "camel-secret-4"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q reached the span or a log", secret)
+		}
+	}
+	if span.Attributes["metadata"] == nil || !strings.Contains(fmt.Sprint(span.Attributes["metadata"]), `"team":"search"`) {
+		t.Errorf("metadata lost its other members: %v", span.Attributes["metadata"])
+	}
+	if !strings.Contains(fmt.Sprint(span.Attributes["input.value"]), "__REDACTED__") {
+		t.Errorf("input.value does not show where a secret was: %v", span.Attributes["input.value"])
+	}
+}

@@ -88,7 +88,8 @@ func (c *Call) requestAttrs() []attribute.KeyValue {
 	req := c.req
 	a := Attrs{kv: make([]attribute.KeyValue, 0, 32)}
 	// One copy of the body: the attribute and the parsed values share it.
-	raw := string(req.Body)
+	// Credentials a client put in the body never reach the span.
+	raw := withoutSecrets(string(req.Body))
 	if obj := gjson.Parse(raw); obj.IsObject() {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)

@@ -1,0 +1,127 @@
+package spans
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Redacted stands in for a value the span must not hold, as OpenInference's
+// own redaction writes it.
+const Redacted = "__REDACTED__"
+
+// credentialKeys are the names of members that hold credentials (or, for
+// api_base, where LiteLLM was told to send one), lower case, without '-'
+// and '_': api_key, api-key, apiKey, x-api-key, Authorization, LiteLLM's
+// per-call cloud credentials, OAuth tokens, passwords.
+var credentialKeys = map[string]bool{
+	"apikey": true, "xapikey": true, "apitoken": true, "apibase": true,
+	"authorization": true, "proxyauthorization": true, "bearertoken": true,
+	"awsaccesskeyid": true, "awssecretaccesskey": true, "awssessiontoken": true,
+	"vertexcredentials": true, "azureadtoken": true,
+	"accesstoken": true, "refreshtoken": true, "idtoken": true,
+	"clientsecret": true, "secret": true, "secretkey": true, "privatekey": true, "password": true,
+}
+
+// isCredentialKey reports whether a member name names a credential.
+func isCredentialKey(key string) bool {
+	if len(key) > 32 {
+		return false
+	}
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '-' || c == '_':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	return credentialKeys[string(b[:n])]
+}
+
+// withoutSecrets returns a JSON text with the string value of every
+// credential member, at any depth, replaced by Redacted. Text that has
+// none is returned as it is, after a scan of its member names that costs
+// no allocation; only a text with one is rebuilt.
+func withoutSecrets(raw string) string {
+	if !mayHoldSecret(raw) {
+		return raw
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	redactValue(&b, gjson.Parse(raw))
+	return b.String()
+}
+
+// mayHoldSecret reports whether a member name before any ':' in raw is a
+// credential's, or is escaped (and so cannot be read without decoding).
+// It looks at more places than there are members (a ':' inside a string
+// counts too): a false alarm costs a rebuild, a miss would cost a secret.
+func mayHoldSecret(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != ':' {
+			continue
+		}
+		j := i - 1
+		for j >= 0 && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j--
+		}
+		if j < 1 || raw[j] != '"' {
+			continue
+		}
+		k := strings.LastIndexByte(raw[:j], '"')
+		if k < 0 {
+			continue
+		}
+		key := raw[k+1 : j]
+		if strings.IndexByte(key, '\\') >= 0 || (k > 0 && raw[k-1] == '\\') || isCredentialKey(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactValue writes v with its credential members' string values
+// replaced. Nesting is bounded (jsonbound checked every body), so the
+// recursion is too.
+func redactValue(b *strings.Builder, v gjson.Result) {
+	switch {
+	case v.IsObject():
+		b.WriteByte('{')
+		first := true
+		v.ForEach(func(k, val gjson.Result) bool {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString(k.Raw)
+			b.WriteByte(':')
+			if val.Type == gjson.String && isCredentialKey(k.Str) {
+				b.WriteString(`"` + Redacted + `"`)
+			} else {
+				redactValue(b, val)
+			}
+			return true
+		})
+		b.WriteByte('}')
+	case v.IsArray():
+		b.WriteByte('[')
+		first := true
+		v.ForEach(func(_, val gjson.Result) bool {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			redactValue(b, val)
+			return true
+		})
+		b.WriteByte(']')
+	default:
+		b.WriteString(v.Raw)
+	}
+}

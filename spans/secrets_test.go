@@ -1,0 +1,70 @@
+package spans
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestWithoutSecrets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"model":"m","messages":[{"role":"user","content":"my api_key: is here"}]}`, ""}, // unchanged
+		{`{"model":"m","api_key":"sk-live-1"}`, `{"model":"m","api_key":"__REDACTED__"}`},
+		{`{"model":"m","apiKey":"k","Authorization":"Bearer x","x-api-key":"y"}`,
+			`{"model":"m","apiKey":"__REDACTED__","Authorization":"__REDACTED__","x-api-key":"__REDACTED__"}`},
+		{`{"extra_headers":{"Api-Key":"k","X-Trace":"t"},"aws_secret_access_key":"s","api_base":"https://internal"}`,
+			`{"extra_headers":{"Api-Key":"__REDACTED__","X-Trace":"t"},"aws_secret_access_key":"__REDACTED__","api_base":"__REDACTED__"}`},
+		// A JSON schema with a property named api_key is no credential.
+		{`{"tools":[{"parameters":{"properties":{"api_key":{"type":"string"}}}}]}`,
+			`{"tools":[{"parameters":{"properties":{"api_key":{"type":"string"}}}}]}`},
+		{`{"api\u005fkey":"sk-escaped"}`, `{"api\u005fkey":"__REDACTED__"}`},
+		{`{"metadata" : {"password" : "hunter2"}}`, `{"metadata":{"password":"__REDACTED__"}}`},
+	}
+	for _, tt := range tests {
+		want := tt.want
+		if want == "" {
+			want = tt.in
+		}
+		got := withoutSecrets(tt.in)
+		if got != want {
+			t.Errorf("withoutSecrets(%s)\n got  %s\n want %s", tt.in, got, want)
+		}
+		for _, secret := range []string{"sk-live-1", "Bearer x", "hunter2", "sk-escaped", "https://internal"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q still in %s", secret, got)
+			}
+		}
+	}
+}
+
+func FuzzWithoutSecrets(f *testing.F) {
+	f.Add(`{"a":{"API_KEY":"s"},"b":[{"token":"t"}],"c":"d"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return
+		}
+		got := withoutSecrets(in)
+		if !json.Valid([]byte(got)) {
+			t.Fatalf("withoutSecrets(%q) = %q: not JSON", in, got)
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					if s, ok := e.(string); ok && isCredentialKey(k) && s != Redacted {
+						t.Fatalf("withoutSecrets(%q) = %q keeps %s", in, got, k)
+					}
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		var v any
+		_ = json.Unmarshal([]byte(got), &v)
+		walk(v)
+	})
+}
