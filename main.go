@@ -22,7 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/kelseyhightower/envconfig"
+	"go.opentelemetry.io/otel"
 
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/openai"
@@ -52,6 +54,11 @@ type Config struct {
 	// MaxExportBytes bounds one OTLP export request (Phoenix refuses one
 	// over gRPC's 4 MiB default, with all its spans).
 	MaxExportBytes int `envconfig:"OTLP_MAX_EXPORT_BYTES" default:"4194304"`
+	// SpanBufferBytes is the memory the spans may take while the collector
+	// does not take them (down, hung, not yet started); the oldest go
+	// beyond it. ExportAttemptTimeout cuts one export attempt.
+	SpanBufferBytes      int           `envconfig:"SPAN_BUFFER_BYTES" default:"67108864"`
+	ExportAttemptTimeout time.Duration `envconfig:"OTLP_EXPORT_ATTEMPT_TIMEOUT" default:"10s"`
 
 	MaxRequestBodyBytes int64         `envconfig:"MAX_REQUEST_BODY_BYTES" default:"33554432"`
 	UpstreamTimeout     time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"600s"`
@@ -81,6 +88,8 @@ func LoadConfig() (Config, error) {
 		{"OTEL_BSP_MAX_QUEUE_SIZE", int64(c.BSPMaxQueueSize)},
 		{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", int64(c.BSPMaxExportBatch)},
 		{"MAX_REQUEST_BODY_BYTES", c.MaxRequestBodyBytes},
+		{"SPAN_BUFFER_BYTES", int64(c.SpanBufferBytes)},
+		{"OTLP_EXPORT_ATTEMPT_TIMEOUT", int64(c.ExportAttemptTimeout)},
 	}
 	if c.MaxExportBytes < 64<<10 {
 		return c, fmt.Errorf("OTLP_MAX_EXPORT_BYTES=%d: must be at least 65536", c.MaxExportBytes)
@@ -131,8 +140,40 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 		MaxQueueSize:       c.BSPMaxQueueSize,
 		MaxExportBatchSize: c.BSPMaxExportBatch,
 		MaxExportBytes:     c.MaxExportBytes,
+		BufferBytes:        c.SpanBufferBytes,
+		AttemptTimeout:     c.ExportAttemptTimeout,
 		Disabled:           c.TracingDisabled,
 	}, nil
+}
+
+// rateLimitedErrors logs the OpenTelemetry SDK's errors, at most one line
+// per interval, saying how many it held back.
+type rateLimitedErrors struct {
+	log      *slog.Logger
+	interval time.Duration
+	mu       sync.Mutex
+	last     time.Time
+	held     int
+}
+
+func newRateLimitedErrors(log *slog.Logger, interval time.Duration) *rateLimitedErrors {
+	return &rateLimitedErrors{log: log, interval: interval}
+}
+
+// Handle logs err, or counts it if a line went out less than an interval
+// ago.
+func (r *rateLimitedErrors) Handle(err error) {
+	r.mu.Lock()
+	now := time.Now()
+	if now.Sub(r.last) < r.interval {
+		r.held++
+		r.mu.Unlock()
+		return
+	}
+	held := r.held
+	r.last, r.held = now, 0
+	r.mu.Unlock()
+	r.log.Warn("tracing", "err", err, "similar_errors_not_logged", held)
 }
 
 // waitFor waits for wg, at most d.
@@ -158,6 +199,10 @@ func run() error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// The OpenTelemetry SDK's and exporter's errors go through the same
+	// logger, at most one line a second (an outage repeats them per batch).
+	otel.SetErrorHandler(newRateLimitedErrors(log, time.Second))
+	otel.SetLogger(logr.FromSlogHandler(log.Handler()))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

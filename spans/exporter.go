@@ -13,6 +13,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // ExporterConfig says where spans go and how they are batched. The zero value
@@ -38,6 +40,12 @@ type ExporterConfig struct {
 	// DefaultMaxExportBytes, Phoenix's limit.
 	MaxExportBytes int
 
+	// BufferBytes is the memory budget of the spans kept while the
+	// collector does not take them; 0 means DefaultBufferBytes.
+	BufferBytes int
+	// AttemptTimeout cuts one export attempt (then retried); 0 means 10 s.
+	AttemptTimeout time.Duration
+
 	// Disabled turns tracing off (OTEL_SDK_DISABLED): a no-op tracer.
 	Disabled bool
 }
@@ -48,15 +56,28 @@ type Provider struct {
 	trace.TracerProvider
 	shutdown   func(context.Context) error
 	forceFlush func(context.Context) error
+	buffer     *spanBuffer
 }
 
-// ForceFlush exports every span that has ended, blocking until done or
-// until ctx ends.
+// ForceFlush exports every span that has ended, blocking until the
+// collector has them or ctx ends.
 func (p *Provider) ForceFlush(ctx context.Context) error {
 	if p.forceFlush == nil {
 		return nil
 	}
-	return p.forceFlush(ctx)
+	if err := p.forceFlush(ctx); err != nil {
+		return err
+	}
+	return p.buffer.Flush(ctx)
+}
+
+// BufferStats are the counts of the spans sent, dropped and held; zero when
+// tracing is off.
+func (p *Provider) BufferStats() BufferStats {
+	if p.buffer == nil {
+		return BufferStats{}
+	}
+	return p.buffer.Stats()
 }
 
 // Shutdown flushes queued spans and stops the exporter. It blocks until done
@@ -68,11 +89,12 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	return p.shutdown(ctx)
 }
 
-// NewProvider builds the TracerProvider: a BatchSpanProcessor over an OTLP
-// gRPC exporter, with no limit on the number of attributes per span (the
-// SDK's default of 128 cuts long conversations short). It does not wait for
-// the collector: gRPC connects lazily, and a dead collector only makes the
-// processor drop spans once its queue is full, never slows a request.
+// NewProvider builds the TracerProvider: the SDK's BatchSpanProcessor, then
+// the export guard (size and encoding), the span buffer (which keeps spans
+// through a collector outage, see spanBuffer), and the OTLP gRPC exporter,
+// with no limit on the number of attributes per span (the SDK's default of
+// 128 cuts long conversations short). It does not wait for the collector:
+// gRPC connects lazily, and a dead collector never slows a request.
 func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	if cfg.Disabled {
 		return &Provider{TracerProvider: noop.NewTracerProvider()}, nil
@@ -81,12 +103,25 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpointURL(endpoint)}
+	attempt := cfg.AttemptTimeout
+	if attempt <= 0 {
+		attempt = 10 * time.Second
+	}
+	opts := []otlptracegrpc.Option{
+		otlptracegrpc.WithEndpointURL(endpoint),
+		otlptracegrpc.WithTimeout(attempt),
+		// The span buffer retries, in order and without end; the
+		// exporter's own retry would hold a batch for up to a minute.
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
+		// gRPC's reconnect backoff grows to two minutes by default: a
+		// collector back (or started late) must be found within a second.
+		otlptracegrpc.WithDialOption(grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		})),
+	}
 	if len(cfg.Headers) > 0 {
 		opts = append(opts, otlptracegrpc.WithHeaders(cfg.Headers))
-	}
-	if cfg.ExportTimeout > 0 {
-		opts = append(opts, otlptracegrpc.WithTimeout(cfg.ExportTimeout))
 	}
 	exporter, err := otlptracegrpc.New(ctx, opts...)
 	if err != nil {
@@ -111,14 +146,19 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxExportBytes
 	}
-	guarded := &guardedExporter{SpanExporter: exporter, maxBytes: maxBytes}
+	budget := cfg.BufferBytes
+	if budget <= 0 {
+		budget = DefaultBufferBytes
+	}
+	buffer := newSpanBuffer(exporter, budget, attempt)
+	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
 
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
 		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))),
 		sdktrace.WithRawSpanLimits(Limits()),
 	)
-	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush}, nil
+	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer}, nil
 }
 
 // NewResource is the resource every span carries: the service name and the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ type Receiver struct {
 	Addr string // host:port
 
 	srv     *grpc.Server
+	hung    atomic.Bool
 	mu      sync.Mutex
 	spans   []Span
 	headers []metadata.MD
@@ -54,9 +56,13 @@ type Receiver struct {
 }
 
 // Start starts a receiver on a loopback port; it stops when the test ends.
-func Start(t testing.TB) *Receiver {
+func Start(t testing.TB) *Receiver { return StartAt(t, "127.0.0.1:0") }
+
+// StartAt starts a receiver on addr (a collector coming back where it
+// was); it stops when the test ends, or at Stop.
+func StartAt(t testing.TB, addr string) *Receiver {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("otlptest: %v", err)
 	}
@@ -67,11 +73,26 @@ func Start(t testing.TB) *Receiver {
 	return r
 }
 
+// Stop stops the receiver at once, its connections closed: a collector
+// that dies.
+func (r *Receiver) Stop() { r.srv.Stop() }
+
+// Hang makes every export, from now until Hang(false), wait without an
+// answer until its caller gives up: a collector that accepts and hangs.
+func (r *Receiver) Hang(on bool) { r.hung.Store(on) }
+
 // Endpoint is the receiver's URL for an OTLP exporter.
 func (r *Receiver) Endpoint() string { return "http://" + r.Addr }
 
 // Export implements the OTLP trace service.
 func (r *Receiver) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	for r.hung.Load() {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	var got []Span
 	for _, rs := range req.GetResourceSpans() {
