@@ -69,7 +69,7 @@ type Config struct {
 	ReadHeaderTimeout time.Duration `envconfig:"READ_HEADER_TIMEOUT" default:"10s"`
 	BodyReadTimeout   time.Duration `envconfig:"BODY_READ_TIMEOUT" default:"60s"`
 	MaxInFlight       int           `envconfig:"MAX_IN_FLIGHT_REQUESTS" default:"4096"`
-	LogLevel            slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
+	LogLevel          slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
 }
 
 // LoadConfig reads and checks the configuration. Every error names the
