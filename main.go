@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -70,6 +73,62 @@ type Config struct {
 	BodyReadTimeout   time.Duration `envconfig:"BODY_READ_TIMEOUT" default:"60s"`
 	MaxInFlight       int           `envconfig:"MAX_IN_FLIGHT_REQUESTS" default:"4096"`
 	LogLevel          slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
+
+	Redaction RedactionConfig
+}
+
+// RedactionConfig is OpenInference's trace configuration, in its own
+// variables (spec/configuration.md), and masking by pattern.
+type RedactionConfig struct {
+	HideInputs                  bool `envconfig:"OPENINFERENCE_HIDE_INPUTS"`
+	HideOutputs                 bool `envconfig:"OPENINFERENCE_HIDE_OUTPUTS"`
+	HideInputMessages           bool `envconfig:"OPENINFERENCE_HIDE_INPUT_MESSAGES"`
+	HideOutputMessages          bool `envconfig:"OPENINFERENCE_HIDE_OUTPUT_MESSAGES"`
+	HideInputImages             bool `envconfig:"OPENINFERENCE_HIDE_INPUT_IMAGES"`
+	HideInputText               bool `envconfig:"OPENINFERENCE_HIDE_INPUT_TEXT"`
+	HideOutputText              bool `envconfig:"OPENINFERENCE_HIDE_OUTPUT_TEXT"`
+	HideEmbeddingsVectors       bool `envconfig:"OPENINFERENCE_HIDE_EMBEDDINGS_VECTORS"`
+	HideEmbeddingVectors        bool `envconfig:"OPENINFERENCE_HIDE_EMBEDDING_VECTORS"` // the older name
+	HideEmbeddingsText          bool `envconfig:"OPENINFERENCE_HIDE_EMBEDDINGS_TEXT"`
+	HideLLMInvocationParameters bool `envconfig:"OPENINFERENCE_HIDE_LLM_INVOCATION_PARAMETERS"`
+	HideLLMTools                bool `envconfig:"OPENINFERENCE_HIDE_LLM_TOOLS"`
+	HidePrompts                 bool `envconfig:"OPENINFERENCE_HIDE_PROMPTS"`
+	HideChoices                 bool `envconfig:"OPENINFERENCE_HIDE_CHOICES"`
+	Base64ImageMaxLength        int  `envconfig:"OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH" default:"32000"`
+	// Patterns is a JSON list of regular expressions (Go's RE2 syntax)
+	// whose matches in any recorded string become __REDACTED__.
+	Patterns string `envconfig:"REDACT_PATTERNS"`
+}
+
+// redaction is the spans' Redaction; a pattern that does not compile is
+// an error naming it.
+func (c RedactionConfig) redaction() (*spans.Redaction, error) {
+	r := &spans.Redaction{
+		HideInputs: c.HideInputs, HideOutputs: c.HideOutputs,
+		HideInputMessages: c.HideInputMessages, HideOutputMessages: c.HideOutputMessages,
+		HideInputImages: c.HideInputImages, HideInputText: c.HideInputText, HideOutputText: c.HideOutputText,
+		HideEmbeddingsVectors: c.HideEmbeddingsVectors || c.HideEmbeddingVectors, HideEmbeddingsText: c.HideEmbeddingsText,
+		HideLLMInvocationParameters: c.HideLLMInvocationParameters, HideLLMTools: c.HideLLMTools,
+		HidePrompts: c.HidePrompts, HideChoices: c.HideChoices,
+		Base64ImageMaxLength: c.Base64ImageMaxLength,
+	}
+	if strings.TrimSpace(c.Patterns) == "" {
+		return r, nil
+	}
+	var patterns []string
+	if err := json.Unmarshal([]byte(c.Patterns), &patterns); err != nil {
+		return nil, fmt.Errorf("REDACT_PATTERNS: want a JSON list of regular expressions: %w", err)
+	}
+	// Each pattern on its own: one alternation of them measured slower
+	// (go test -bench Recorder ./spans), as RE2 then runs its general engine.
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("REDACT_PATTERNS: %q: %w", p, err)
+		}
+		r.Patterns = append(r.Patterns, re)
+	}
+	return r, nil
 }
 
 // LoadConfig reads and checks the configuration. Every error names the
@@ -102,6 +161,12 @@ func LoadConfig() (Config, error) {
 	if c.BSPMaxExportBatch > c.BSPMaxQueueSize {
 		return c, fmt.Errorf("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%d: must not exceed OTEL_BSP_MAX_QUEUE_SIZE=%d",
 			c.BSPMaxExportBatch, c.BSPMaxQueueSize)
+	}
+	if _, err := c.Redaction.redaction(); err != nil {
+		return c, err
+	}
+	if c.Redaction.Base64ImageMaxLength <= 0 {
+		return c, fmt.Errorf("OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH=%d: must be greater than 0", c.Redaction.Base64ImageMaxLength)
 	}
 	if c.MaxInFlight < 0 {
 		return c, fmt.Errorf("MAX_IN_FLIGHT_REQUESTS=%d: must not be negative (0: no cap)", c.MaxInFlight)
@@ -215,6 +280,10 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	redaction, err := cfg.Redaction.redaction()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	tp, err := spans.NewProvider(ctx, expCfg)
 	if err != nil {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
@@ -222,7 +291,7 @@ func run() error {
 
 	handler := handlers.New(handlers.Options{
 		Providers:         providers,
-		Recorder:          spans.NewRecorder(tp),
+		Recorder:          spans.NewRedactingRecorder(tp, redaction),
 		MaxBodyBytes:      cfg.MaxRequestBodyBytes,
 		UpstreamTimeout:   cfg.UpstreamTimeout,
 		StreamIdleTimeout: cfg.StreamIdleTimeout,

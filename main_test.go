@@ -66,6 +66,10 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 		{"MAX_IN_FLIGHT_REQUESTS", "-5"},
 		{"BODY_READ_TIMEOUT", "-1s"},
 		{"READ_HEADER_TIMEOUT", "-1s"},
+		{"REDACT_PATTERNS", `["sk-[a-z"]`},
+		{"REDACT_PATTERNS", `sk-.*`},
+		{"OPENINFERENCE_HIDE_INPUTS", "perhaps"},
+		{"OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

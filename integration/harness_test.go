@@ -78,6 +78,7 @@ type harnessOptions struct {
 	bodyReadTimeout   time.Duration
 	maxInFlight       int
 	logOutput         io.Writer // the proxy's log lines, when set
+	redaction         *spans.Redaction
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -120,13 +121,17 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	redaction := o.redaction
+	if redaction == nil {
+		redaction = &spans.Redaction{}
+	}
 	var logger *slog.Logger
 	if o.logOutput != nil {
 		logger = slog.New(slog.NewTextHandler(o.logOutput, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
 		Providers:         providers,
-		Recorder:          spans.NewRecorder(tp),
+		Recorder:          spans.NewRedactingRecorder(tp, redaction),
 		UpstreamTimeout:   o.upstreamTimeout,
 		StreamIdleTimeout: o.streamIdleTimeout,
 		MaxBodyBytes:      o.maxBodyBytes,

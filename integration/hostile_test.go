@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/phoenixproxy/llmproxy/spans"
 )
 
 // Hostile input: requests and answers built to crash or exhaust the proxy.
@@ -278,5 +281,28 @@ func TestSecretsInBodies(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(span.Attributes["input.value"]), "__REDACTED__") {
 		t.Errorf("input.value does not show where a secret was: %v", span.Attributes["input.value"])
+	}
+}
+
+// TestRedactionReachesTheCollector: with OPENINFERENCE_HIDE_INPUTS and a
+// pattern, the span that reaches the collector holds neither the input nor
+// the pattern's matches, while the client's answer is untouched.
+func TestRedactionReachesTheCollector(t *testing.T) {
+	const answerWithSecret = `{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"your key is sk-abcdefghijkl"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
+	h := newHarness(t, harnessOptions{upstream: answer(200, answerWithSecret), redaction: &spans.Redaction{
+		HideInputs: true, Patterns: []*regexp.Regexp{regexp.MustCompile(`sk-[a-z]{8,}`)}}})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","messages":[{"role":"user","content":"private question"}]}`, nil)
+	if resp.StatusCode != 200 || body != answerWithSecret {
+		t.Fatalf("the client's answer changed: %d %s", resp.StatusCode, body)
+	}
+	span := h.span(t)
+	all := fmt.Sprint(span.Attributes)
+	if strings.Contains(all, "private question") || strings.Contains(all, "sk-abcdefghijkl") {
+		t.Errorf("hidden data reached the collector: %s", all)
+	}
+	if span.Attributes["input.value"] != "__REDACTED__" || span.Attributes["llm.output_messages.0.message.content"] != "your key is __REDACTED__" ||
+		span.Attributes["llm.token_count.total"] != int64(5) {
+		t.Errorf("span: %v", span.Attributes)
 	}
 }

@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"net"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,6 +90,20 @@ func BenchmarkRecorder(b *testing.B) {
 			}
 		})
 	}
+	// The same call with masking by pattern on (REDACT_PATTERNS): every
+	// recorded string is searched for each pattern.
+	masked := NewRedactingRecorder(sdktrace.NewTracerProvider(sdktrace.WithRawSpanLimits(Limits())), &Redaction{
+		Patterns: []*regexp.Regexp{regexp.MustCompile(`sk-[A-Za-z0-9_-]{20,}`), regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`)},
+	})
+	b.Run("sdk+2patterns/call", func(b *testing.B) {
+		req := benchRequest()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, call := masked.Start(ctx, req)
+			call.Response(resp)
+			call.End(true)
+		}
+	})
 }
 
 // benchSink is an OTLP gRPC trace service that only counts spans.

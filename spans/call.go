@@ -21,12 +21,20 @@ const tracerName = "github.com/phoenixproxy/llmproxy/spans"
 // Recorder starts one span per proxied call. It holds no per-call state and
 // is safe for concurrent use.
 type Recorder struct {
-	tracer trace.Tracer
+	tracer    trace.Tracer
+	redaction *Redaction
 }
 
-// NewRecorder returns a Recorder whose spans go to tp.
+// NewRecorder returns a Recorder whose spans go to tp, with OpenInference's
+// default redaction (base64 images over 32,000 characters).
 func NewRecorder(tp trace.TracerProvider) *Recorder {
-	return &Recorder{tracer: tp.Tracer(tracerName)}
+	return NewRedactingRecorder(tp, &Redaction{})
+}
+
+// NewRedactingRecorder returns a Recorder whose spans go to tp with what
+// red hides hidden.
+func NewRedactingRecorder(tp trace.TracerProvider, red *Redaction) *Recorder {
+	return &Recorder{tracer: tp.Tracer(tracerName), redaction: red}
 }
 
 // Request is what is known of a call when it starts.
@@ -49,8 +57,9 @@ type Request struct {
 // Call is the span of one proxied call. Its methods must be called from one
 // goroutine at a time; End must be called exactly once.
 type Call struct {
-	span trace.Span
-	req  Request
+	span      trace.Span
+	req       Request
+	redaction *Redaction
 	// resp holds the response's attributes until End sets them after the
 	// request's, so that where both name a key (the tools of a Responses
 	// call) the response's wins, as in the instrumentor.
@@ -79,14 +88,14 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		}
 		span.SetAttributes(a.KeyValues()...)
 	}
-	return ctx, &Call{span: span, req: req}
+	return ctx, &Call{span: span, req: req, redaction: r.redaction}
 }
 
 // requestAttrs are the attributes read from the body of the request that
-// started the call.
-func (c *Call) requestAttrs() []attribute.KeyValue {
+// started the call, in a slice with room for as many more.
+func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 	req := c.req
-	a := Attrs{kv: make([]attribute.KeyValue, 0, 32)}
+	a := Attrs{kv: make([]attribute.KeyValue, 0, 32+room)}
 	// One copy of the body: the attribute and the parsed values share it.
 	// Credentials a client put in the body never reach the span.
 	raw := withoutSecrets(string(req.Body))
@@ -196,6 +205,7 @@ func (c *Call) Fail(kind string, err error) {
 }
 
 func (c *Call) recordError(typ, msg, description string) {
+	msg, description = c.redaction.MaskString(msg), c.redaction.MaskString(description)
 	c.span.AddEvent(EventException, trace.WithAttributes(
 		attribute.String(KeyExceptionType, typ),
 		attribute.String(KeyExceptionMessage, msg),
@@ -207,8 +217,10 @@ func (c *Call) recordError(typ, msg, description string) {
 // End ends the span; ok marks a call that succeeded.
 func (c *Call) End(ok bool) {
 	if c.span.IsRecording() {
-		c.span.SetAttributes(c.requestAttrs()...)
-		c.span.SetAttributes(c.resp...)
+		// The request's first, so that where both name a key the
+		// response's wins; then what the configuration hides goes.
+		kvs := append(c.requestAttrs(len(c.resp)), c.resp...)
+		c.span.SetAttributes(c.redaction.apply(kvs)...)
 	}
 	if ok {
 		c.span.SetStatus(codes.Ok, "")

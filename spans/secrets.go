@@ -71,7 +71,9 @@ func mayHoldSecret(raw string) bool {
 		for j >= 0 && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
 			j--
 		}
-		if j < 1 || raw[j] != '"' {
+		if j < 1 || raw[j] != '"' || escaped(raw, j) {
+			// Not the end of a member name: an escaped quote is inside a
+			// string (JSON text in a tool call's arguments, say).
 			continue
 		}
 		k := strings.LastIndexByte(raw[:j], '"')
@@ -79,11 +81,21 @@ func mayHoldSecret(raw string) bool {
 			continue
 		}
 		key := raw[k+1 : j]
-		if strings.IndexByte(key, '\\') >= 0 || (k > 0 && raw[k-1] == '\\') || isCredentialKey(key) {
+		if strings.IndexByte(key, '\\') >= 0 || escaped(raw, k) || isCredentialKey(key) {
 			return true
 		}
 	}
 	return false
+}
+
+// escaped reports whether the quote at i is escaped: an odd number of
+// backslashes before it.
+func escaped(s string, i int) bool {
+	n := 0
+	for i--; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // redactValue writes v with its credential members' string values
