@@ -284,6 +284,7 @@ func (rec *recorder) WriteHeader(status int) {
 		rec.json = isJSON(rec.Header().Get("Content-Type"))
 		if rec.newAcc != nil && status < 400 && isEventStream(rec.Header()) {
 			rec.acc = rec.newAcc()
+			rec.parser.MaxEvent = maxTracedEvent
 		}
 	}
 	rec.ResponseWriter.WriteHeader(status)

@@ -88,6 +88,11 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // buffer a request would otherwise be allocated and zeroed each time.
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
+// maxTracedEvent is the largest stream event traced: a larger one is
+// relayed as it comes and held nowhere (an export could not carry it
+// anyway: Phoenix takes at most 4 MiB a request).
+const maxTracedEvent = 4 << 20
+
 // maxPooledBody keeps huge buffers out of the pool, so one 30 MiB upload
 // does not pin 30 MiB for the life of the process.
 const maxPooledBody = 1 << 20
@@ -305,7 +310,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 	if ep.newAcc != nil {
 		acc = ep.newAcc()
 	}
-	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken, Acc: acc}
+	relay := stream.Relay{StripUsage: strip, OnFirstToken: call.FirstToken, Acc: acc, MaxEvent: maxTracedEvent}
 	return h.finishStream(w, r, upCtx, cancel, resp, call, &relay)
 }
 
@@ -327,6 +332,9 @@ func (h *Handler) finishStream(w http.ResponseWriter, r *http.Request, upCtx con
 	}
 	err := relay.Copy(w, flush, src)
 	_ = call.Response(relay.Acc.Result()) // always an object
+	if relay.CutEvents > 0 {
+		call.TracingCut(fmt.Sprintf("%d stream events over %d bytes (%d bytes in all) were relayed but not traced", relay.CutEvents, maxTracedEvent, relay.CutBytes))
+	}
 
 	switch {
 	case err == nil && resp.StatusCode >= 400:

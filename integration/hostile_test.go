@@ -2,15 +2,19 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -304,5 +308,63 @@ func TestRedactionReachesTheCollector(t *testing.T) {
 	if span.Attributes["input.value"] != "__REDACTED__" || span.Attributes["llm.output_messages.0.message.content"] != "your key is __REDACTED__" ||
 		span.Attributes["llm.token_count.total"] != int64(5) {
 		t.Errorf("span: %v", span.Attributes)
+	}
+}
+
+// TestHugeStreamEvent: one SSE event of 64 MB reaches the client whole, in
+// both relay modes, while the proxy holds none of it (the span says the
+// event was not traced). Before, the event was held some five times over.
+func TestHugeStreamEvent(t *testing.T) {
+	const size = 64 << 20
+	huge := []byte(`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"` +
+		strings.Repeat("x", size) + `"},"finish_reason":null}]}` + "\n\n")
+	tail := []byte(`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}]}` + "\n\n" +
+		`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}` + "\n\n" +
+		"data: [DONE]\n\n")
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for rest := huge; len(rest) > 0; {
+			n := min(len(rest), 1<<20)
+			w.Write(rest[:n])
+			rest = rest[n:]
+		}
+		w.Write(tail)
+	}}
+	for _, clientAsks := range []bool{true, false} {
+		t.Run(fmt.Sprintf("client-asks-usage=%v", clientAsks), func(t *testing.T) {
+			h := newHarness(t, harnessOptions{upstream: up})
+			body := `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+			if clientAsks {
+				body = `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`
+			}
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			resp := open(t, context.Background(), h.proxy.URL+"/v1/chat/completions", body)
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			runtime.ReadMemStats(&after)
+			if err != nil || n < int64(len(huge)) {
+				t.Fatalf("client got %d bytes (%v); want the whole event", n, err)
+			}
+			// Allocated by this process (proxy, fake upstream and client
+			// together) while the event passed: less than the event (the
+			// proxy holds at most the first 4 MiB of it, to learn it is too
+			// large to trace).
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size*3/4 {
+				t.Errorf("%d MB allocated for a %d MB event", alloc>>20, size>>20)
+			}
+			span := h.span(t)
+			cut := false
+			for _, e := range span.Events {
+				cut = cut || e.Name == "llmproxy.tracing_cut"
+			}
+			if !cut || span.StatusCode == tracepb.Status_STATUS_CODE_ERROR {
+				t.Errorf("span events %v, status %v; want a tracing_cut event and no error", span.Events, span.StatusCode)
+			}
+			if span.Attributes["llm.token_count.total"] != int64(3) {
+				t.Errorf("the events after the huge one were not traced: %v", span.Attributes["llm.token_count.total"])
+			}
+		})
 	}
 }

@@ -196,6 +196,12 @@ func (c *Call) ClientLeft() {
 	c.span.AddEvent(EventClientDisconnected)
 }
 
+// TracingCut records that part of the answer reached the client but not
+// the span (why: how much), as an event; the call's status is untouched.
+func (c *Call) TracingCut(why string) {
+	c.span.AddEvent(EventTracingCut, trace.WithAttributes(attribute.String(KeyTracingCutReason, why)))
+}
+
 // Fail records an error that is not the provider's answer: a transport
 // failure, a timeout, a client that went away, a broken stream. kind names
 // it in the exception event (e.g. "UpstreamTimeout").

@@ -115,10 +115,13 @@ const (
 	EventFirstToken = "First Token Stream Event"
 	// EventClientDisconnected marks a stream the client left before its end.
 	EventClientDisconnected = "client_disconnected"
-	EventException          = "exception"
-	KeyExceptionType        = "exception.type"
-	KeyExceptionMessage     = "exception.message"
-	KeyExceptionEscaped     = "exception.escaped"
+	// EventTracingCut marks an answer the span holds only part of.
+	EventTracingCut     = "llmproxy.tracing_cut"
+	KeyTracingCutReason = "llmproxy.tracing_cut.reason"
+	EventException      = "exception"
+	KeyExceptionType    = "exception.type"
+	KeyExceptionMessage = "exception.message"
+	KeyExceptionEscaped = "exception.escaped"
 )
 
 // Span names, as openinference-instrumentation-openai names them.

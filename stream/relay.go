@@ -38,6 +38,14 @@ type Relay struct {
 	// as "data: …" and accumulated: a stream translated from another API's
 	// dialect. StripUsage is then ignored.
 	Translate func(ev Event) [][]byte
+	// MaxEvent, when above 0, bounds the memory one event may take: a larger
+	// one is relayed as it comes but not traced (CutEvents counts it). With
+	// StripUsage, such an event ends stripping: the rest of the stream is
+	// relayed as it comes. A translated stream needs every event whole and
+	// is not bounded.
+	MaxEvent int
+	// CutEvents and CutBytes count the events too large to trace.
+	CutEvents, CutBytes int
 
 	// Acc merges the events into the response: the stream's dialect. Nil
 	// means a ChatAccumulator.
@@ -93,9 +101,23 @@ func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 func (r *Relay) Done() bool { return r.Acc != nil && r.Acc.Done() }
 
 // Truncated reports whether the stream ended inside an event.
-func (r *Relay) Truncated() bool { return len(bytes.TrimSpace(r.parser.Pending())) > 0 }
+func (r *Relay) Truncated() bool { return r.parser.InEvent() }
 
 func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
+	if r.Translate == nil && r.MaxEvent > 0 {
+		r.parser.MaxEvent = r.MaxEvent
+		if r.StripUsage && len(r.parser.Pending())+len(chunk) > r.MaxEvent {
+			// An event too large to hold for rewriting: what the parser
+			// holds of it goes out, and from here on the stream as it comes.
+			if err := write(dst, flush, append(r.trimLF(r.parser.Pending()), chunk...)); err != nil {
+				return err
+			}
+			r.StripUsage = false
+			r.parser.Cut()
+			r.parser.Feed(chunk, r.observe)
+			return nil
+		}
+	}
 	if r.Translate == nil && !r.StripUsage {
 		// The client gets the read as it came, before anything parses it.
 		if err := write(dst, flush, chunk); err != nil {
@@ -134,6 +156,11 @@ func write(dst io.Writer, flush func(), b []byte) error {
 
 // observe interprets one event's data.
 func (r *Relay) observe(ev Event) {
+	if ev.Cut {
+		r.CutEvents++
+		r.CutBytes += ev.Size
+		return
+	}
 	if !ev.HasData {
 		return
 	}

@@ -16,6 +16,11 @@ type Event struct {
 	// HasData is false for a block of comments or empty lines: bytes to pass
 	// on, but no event to interpret.
 	HasData bool
+	// Cut is set for an event larger than the parser's MaxEvent: its bytes
+	// were dropped as they came (Data and Raw are empty).
+	Cut bool
+	// Size is the event's size in bytes, as it came.
+	Size int
 }
 
 // Parser splits a byte stream into server-sent events, leniently, as the
@@ -24,6 +29,14 @@ type Event struct {
 // a space; multi-line data; comments and unknown fields ignored. Lines have no
 // length limit. The zero value is ready to use.
 type Parser struct {
+	// MaxEvent, when above 0, bounds the bytes one event may hold: past it
+	// the event is cut (see Cut), so that a huge event costs no memory.
+	MaxEvent int
+
+	cut      bool // the current event is cut: its bytes are dropped
+	lineSeen bool // cut: the current line had bytes
+	size     int  // the current event's bytes so far
+
 	line    []byte // the current, incomplete line
 	data    []byte // data lines of the current event
 	event   string
@@ -48,18 +61,27 @@ func (p *Parser) Feed(b []byte, emit func(Event)) {
 		if p.skipLF {
 			p.skipLF = false
 			if b[0] == '\n' {
-				p.raw = append(p.raw, '\n')
+				p.size++
+				if !p.cut {
+					p.raw = append(p.raw, '\n')
+				}
 				b = b[1:]
 				continue
 			}
 		}
 		i := bytes.IndexAny(b, "\r\n")
+		if n := len(b); p.MaxEvent > 0 && !p.cut {
+			if i >= 0 {
+				n = i
+			}
+			if len(p.raw)+n > p.MaxEvent {
+				p.Cut()
+			}
+		}
 		if i < 0 {
-			p.line = append(p.line, b...)
-			p.raw = append(p.raw, b...)
+			p.keep(b, b)
 			return
 		}
-		p.line = append(p.line, b[:i]...)
 		end := i + 1
 		if b[i] == '\r' {
 			switch {
@@ -71,18 +93,50 @@ func (p *Parser) Feed(b []byte, emit func(Event)) {
 				p.skipLF = true
 			}
 		}
-		p.raw = append(p.raw, b[:end]...)
+		p.keep(b[:i], b[:end])
 		b = b[end:]
 		p.endLine(emit)
 	}
 }
 
+// keep adds line bytes and raw bytes to the current event, or, for a cut
+// event, only counts them.
+func (p *Parser) keep(line, raw []byte) {
+	p.size += len(raw)
+	if p.cut {
+		p.lineSeen = p.lineSeen || len(line) > 0
+		return
+	}
+	p.line = append(p.line, line...)
+	p.raw = append(p.raw, raw...)
+}
+
+// Cut drops what the current event holds and the bytes of it still to
+// come: it ends, at its blank line, as an Event with Cut set. A relay that
+// has already written those bytes loses nothing; tracing loses the event.
+func (p *Parser) Cut() {
+	p.cut = true
+	p.lineSeen = len(p.line) > 0
+	p.line, p.data, p.raw = nil, nil, nil
+}
+
 // Pending reports the bytes of an event that has started but not ended: at
-// the end of a stream, a truncated event.
+// the end of a stream, a truncated event. A cut event holds none.
 func (p *Parser) Pending() []byte { return p.raw }
+
+// InEvent reports whether an event has started and not ended (white space
+// aside).
+func (p *Parser) InEvent() bool { return p.cut || len(bytes.TrimSpace(p.raw)) > 0 }
 
 // endLine interprets one complete line.
 func (p *Parser) endLine(emit func(Event)) {
+	if p.cut {
+		if !p.lineSeen {
+			p.dispatch(emit) // the blank line that ends it
+		}
+		p.lineSeen = false
+		return
+	}
 	line := p.line
 	p.line = p.line[:0]
 	if !p.sawLine {
@@ -119,11 +173,15 @@ func (p *Parser) endLine(emit func(Event)) {
 // before it dispatches nothing, as in the spec, but its bytes still count as
 // the event's (so a relay that re-frames by events keeps them).
 func (p *Parser) dispatch(emit func(Event)) {
-	if p.hasData || len(p.raw) > 0 {
-		emit(Event{Type: p.event, Data: p.data, Raw: p.raw, HasData: p.hasData})
+	switch {
+	case p.cut:
+		emit(Event{Type: p.event, Cut: true, Size: p.size})
+	case p.hasData || len(p.raw) > 0:
+		emit(Event{Type: p.event, Data: p.data, Raw: p.raw, HasData: p.hasData, Size: p.size})
 	}
 	p.data = p.data[:0]
 	p.raw = p.raw[:0]
 	p.event = ""
 	p.hasData = false
+	p.cut, p.lineSeen, p.size = false, false, 0
 }

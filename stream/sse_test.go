@@ -534,3 +534,38 @@ func readTestdata(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// TestParserCutsLargeEvents: an event over MaxEvent comes out cut, with its
+// size and no bytes held; the events around it come out whole, however the
+// reads split them.
+func TestParserCutsLargeEvents(t *testing.T) {
+	big := "data: " + strings.Repeat("x", 1000) + "\r\ndata: more\r\n\r\n"
+	in := "data: a\n\n" + big + ": comment\ndata: b\n\n"
+	for _, step := range []int{1, 7, 64, len(in)} {
+		p := Parser{MaxEvent: 100}
+		var got []string
+		for i := 0; i < len(in); i += step {
+			p.Feed([]byte(in[i:min(i+step, len(in))]), func(ev Event) {
+				if !ev.Cut {
+					got = append(got, string(ev.Data))
+					return
+				}
+				got = append(got, "cut")
+				if len(ev.Data) != 0 || len(ev.Raw) != 0 {
+					t.Errorf("a cut event holds bytes")
+				}
+				// The LF of a CRLF split between reads counts with the
+				// next event, as it does in Raw.
+				if ev.Size != len(big) && ev.Size != len(big)-1 {
+					t.Errorf("reads of %d: cut event of %d bytes; want %d", step, ev.Size, len(big))
+				}
+			})
+		}
+		if want := []string{"a", "cut", "b"}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("reads of %d: got %q; want %q", step, got, want)
+		}
+		if p.InEvent() {
+			t.Errorf("reads of %d: still in an event", step)
+		}
+	}
+}
