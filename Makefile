@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 # on this machine; a bounded count of tries keeps it fuzzing.
 FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
-.PHONY: run build test lint unit e2e bench fuzz clean
+.PHONY: run build test lint unit e2e bench fuzz soak clean
 
 ## run: start the proxy on :4000 (configure with environment variables, see README)
 run:
@@ -50,6 +50,11 @@ fuzz:
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run
 e2e:
 	$(MAKE) -C integration/e2e test
+
+## soak: 100,000 mixed calls (plain, streamed, upstream errors, clients that leave) through one
+## proxy; goroutines, open files and live heap must end where they began (SOAK_CALLS=N to change)
+soak:
+	SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v ./integration
 
 ## bench: speed and memory against a direct call and a bare httputil.ReverseProxy
 bench:
