@@ -37,7 +37,12 @@ import (
 // Config is the whole configuration, read from the environment.
 type Config struct {
 	Port int    `envconfig:"PORT" default:"4000"`
-	Host string `envconfig:"HOST" default:"0.0.0.0"`
+	// Host is loopback unless set: a proxy holding provider keys is not
+	// offered to the network by default (the container image sets 0.0.0.0).
+	Host string `envconfig:"HOST" default:"127.0.0.1"`
+	// MasterKey, as LiteLLM's LITELLM_MASTER_KEY: every caller must
+	// present it.
+	MasterKey string `envconfig:"LITELLM_MASTER_KEY"`
 
 	openai.Env
 
@@ -211,6 +216,28 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 	}, nil
 }
 
+// holdsProviderKeys reports whether the proxy was given any provider key.
+func (c Config) holdsProviderKeys() bool {
+	e := c.Env
+	for _, k := range []string{e.OpenAIAPIKey, e.AzureAPIKey, e.GroqAPIKey, e.TogetherAPIKey, e.FireworksAPIKey, e.DeepSeekAPIKey,
+		e.XAIAPIKey, e.MistralAPIKey, e.OpenRouterAPIKey, e.PerplexityAPIKey, e.CerebrasAPIKey, e.GeminiAPIKey, e.AnthropicAPIKey} {
+		if k != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopback reports whether a listening host is reachable from this
+// machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // rateLimitedErrors logs the OpenTelemetry SDK's errors, at most one line
 // per interval, saying how many it held back.
 type rateLimitedErrors struct {
@@ -298,6 +325,7 @@ func run() error {
 		Logger:            log,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		MaxInFlight:       cfg.MaxInFlight,
+		MasterKey:         cfg.MasterKey,
 	})
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -314,6 +342,10 @@ func run() error {
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       120 * time.Second, // keep-alive connections left unused
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.MasterKey == "" && cfg.holdsProviderKeys() && !isLoopback(cfg.Host) {
+		log.Warn("no LITELLM_MASTER_KEY: anyone who reaches this address can spend the provider keys the proxy holds",
+			"addr", ln.Addr().String())
 	}
 	log.Info("llmproxy listening", "addr", ln.Addr().String(), "upstream", providers.Default().BaseURL,
 		"collector", cfg.CollectorEndpoint, "project", cfg.ProjectName, "tracing", !cfg.TracingDisabled)

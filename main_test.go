@@ -11,7 +11,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 4000 || c.Host != "0.0.0.0" || c.CollectorEndpoint != "http://localhost:4317" ||
+	if c.Port != 4000 || c.Host != "127.0.0.1" || c.CollectorEndpoint != "http://localhost:4317" ||
 		c.ProjectName != "default" || c.BSPMaxQueueSize != 2048 || c.BSPMaxExportBatch != 512 ||
 		c.MaxRequestBodyBytes != 32<<20 || c.TracingDisabled {
 		t.Errorf("defaults: %+v", c)
@@ -96,5 +96,14 @@ func TestInvalidURLsNameTheVariable(t *testing.T) {
 	t.Setenv("PHOENIX_COLLECTOR_ENDPOINT", "ftp://collector:4317")
 	if err := run(); err == nil || !strings.Contains(err.Error(), "PHOENIX_COLLECTOR_ENDPOINT") {
 		t.Errorf("got %v; want an error naming PHOENIX_COLLECTOR_ENDPOINT", err)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"127.0.0.1": true, "::1": true, "localhost": true, "127.0.0.2": true,
+		"0.0.0.0": false, "": false, "10.0.0.5": false, "::": false, "example.com": false} {
+		if got := isLoopback(host); got != want {
+			t.Errorf("isLoopback(%q) = %v; want %v", host, got, want)
+		}
 	}
 }

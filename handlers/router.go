@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,6 +44,11 @@ type Options struct {
 	// MaxInFlight caps the requests served at once (the health routes
 	// aside); beyond it a request gets 503 at once. 0 means no cap.
 	MaxInFlight int
+	// MasterKey, when set, is the key every caller must present (as
+	// LiteLLM's proxy master key): "Authorization: Bearer <key>", an
+	// api-key header, or x-api-key. It is never sent upstream. The health
+	// routes stay open.
+	MasterKey string
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -57,6 +64,7 @@ type Handler struct {
 	streamIdleTimeout time.Duration
 	log               *slog.Logger
 	bodyReadTimeout   time.Duration
+	masterKey         []byte
 	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
 	engine            *gin.Engine
@@ -74,6 +82,9 @@ func New(opts Options) *Handler {
 		streamIdleTimeout: opts.StreamIdleTimeout,
 		log:               opts.Logger,
 		bodyReadTimeout:   opts.BodyReadTimeout,
+	}
+	if opts.MasterKey != "" {
+		h.masterKey = []byte(opts.MasterKey)
 	}
 	if opts.MaxInFlight > 0 {
 		h.inFlight = make(chan struct{}, opts.MaxInFlight)
@@ -151,7 +162,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 
 func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if h.admit(c.Writer, ep) {
+		if h.authorized(c.Writer, c.Request) && h.admit(c.Writer, ep) {
 			defer h.release()
 			h.serveModel(c.Writer, c.Request, ep)
 		}
@@ -159,10 +170,38 @@ func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
 }
 
 func (h *Handler) forward(c *gin.Context) {
-	if h.admit(c.Writer, nil) {
+	if h.authorized(c.Writer, c.Request) && h.admit(c.Writer, nil) {
 		defer h.release()
 		h.serveForward(c.Writer, c.Request)
 	}
+}
+
+// authorized checks the caller's key against the master key, when there is
+// one, in constant time, and takes the caller's credentials off the request
+// so that they go no further (the provider key comes from the proxy's
+// configuration). A missing or wrong key gets 401 in LiteLLM's format.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if h.masterKey == nil {
+		return true
+	}
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	for _, alt := range []string{"Api-Key", "X-Api-Key"} {
+		if key == "" {
+			key = r.Header.Get(alt)
+		}
+	}
+	if subtle.ConstantTimeCompare([]byte(key), h.masterKey) != 1 {
+		msg := "Authentication Error, invalid proxy server token passed."
+		if key == "" {
+			msg = "Authentication Error, no api key passed in."
+		}
+		(&openai.Error{Status: http.StatusUnauthorized, Type: "auth_error", Param: "None", Message: msg}).Write(w)
+		return false
+	}
+	for _, hdr := range []string{"Authorization", "Api-Key", "X-Api-Key"} {
+		r.Header.Del(hdr)
+	}
+	return true
 }
 
 // admit takes a slot for a request, or answers 503 when every slot is
@@ -198,7 +237,7 @@ func (h *Handler) release() {
 // OpenAI format for the rest.
 func (h *Handler) noRoute(c *gin.Context) {
 	if p := c.Request.URL.Path; len(p) >= 4 && p[:4] == "/v1/" {
-		h.serveForward(c.Writer, c.Request)
+		h.forward(c)
 		return
 	}
 	(&openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound,

@@ -79,6 +79,7 @@ type harnessOptions struct {
 	maxInFlight       int
 	logOutput         io.Writer // the proxy's log lines, when set
 	redaction         *spans.Redaction
+	masterKey         string
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -138,6 +139,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		BodyReadTimeout:   o.bodyReadTimeout,
 		MaxInFlight:       o.maxInFlight,
 		Logger:            logger,
+		MasterKey:         o.masterKey,
 	}))
 	t.Cleanup(h.proxy.Close)
 	return h

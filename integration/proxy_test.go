@@ -448,3 +448,52 @@ func TestLiteLLMPrefixes(t *testing.T) {
 		t.Errorf("upstream called %d times; want once (gemini)", n)
 	}
 }
+
+// TestMasterKey: with a master key, a caller without it (or with a wrong
+// one) gets 401 in LiteLLM's format and nothing is forwarded; the right key,
+// in any of the headers LiteLLM takes, passes, and never goes upstream,
+// where the proxy's provider key is used; the health routes stay open.
+func TestMasterKey(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up, masterKey: "sk-master-1234", env: openai.Env{OpenAIAPIKey: "sk-provider"}})
+	const body = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	for name, hdr := range map[string]map[string]string{
+		"none":  nil,
+		"wrong": {"Authorization": "Bearer sk-master-1235"},
+		"short": {"Authorization": "Bearer sk-master"},
+		"other": {"X-Api-Key": "sk-provider"},
+	} {
+		resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, hdr)
+		msg, typ, code := openAIError(t, got)
+		if resp.StatusCode != 401 || typ != "auth_error" || code != "401" || !strings.HasPrefix(msg, "Authentication Error") {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, got)
+		}
+	}
+	for _, path := range []string{"/v1/models", "/v1/messages", "/v1/responses/resp_1"} {
+		req, _ := http.NewRequest(http.MethodGet, h.proxy.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 && resp.StatusCode != 404 {
+			t.Errorf("GET %s without the key: %d", path, resp.StatusCode)
+		}
+	}
+	if n := up.calls.Load(); n != 0 {
+		t.Fatalf("%d calls forwarded without the master key", n)
+	}
+	for _, hdr := range []map[string]string{{"Authorization": "Bearer sk-master-1234"}, {"Api-Key": "sk-master-1234"}, {"X-Api-Key": "sk-master-1234"}} {
+		resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, hdr)
+		if resp.StatusCode != 200 || got != chatAnswer {
+			t.Errorf("with %v: %d %s", hdr, resp.StatusCode, got)
+		}
+		last := up.last.Load()
+		if a := last.Header.Get("Authorization"); a != "Bearer sk-provider" || last.Header.Get("Api-Key") != "" || last.Header.Get("X-Api-Key") != "" {
+			t.Errorf("upstream got Authorization %q, api-key %q, x-api-key %q", a, last.Header.Get("Api-Key"), last.Header.Get("X-Api-Key"))
+		}
+	}
+	if r, err := http.Get(h.proxy.URL + "/health/liveliness"); err != nil || r.StatusCode != 200 {
+		t.Errorf("health route with a master key: %v %v", r, err)
+	}
+}
