@@ -16,8 +16,10 @@ FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 run:
 	$(GO) run .
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/llmproxy .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/llmproxy .
 
 ## test: everything CI runs: formatting, vet, staticcheck, Go tests with -race (fuzz corpora included), the end-to-end suite
 test: lint unit e2e

@@ -278,7 +278,16 @@ func waitFor(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// version is the build's version, set with -ldflags "-X main.version=…"
+// (make build, the Dockerfile).
+var version = "dev"
+
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "version") {
+		fmt.Println("llmproxy", version)
+		return
+	}
+	handlers.Version = version
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "llmproxy:", err)
 		os.Exit(1)

@@ -186,7 +186,8 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,
-		SessionID: r.Header.Get("X-Session-Id"), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
 	})
 	rec := &recorder{ResponseWriter: w, newAcc: newAcc, call: call}
 	ok := false

@@ -1,9 +1,16 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/spans"
 )
 
 // hopHeaders are the hop-by-hop headers (RFC 9110 7.6.1) that a proxy must
@@ -63,15 +70,55 @@ func isJSON(contentType string) bool {
 
 // tags reads the x-tags header: a comma-separated list.
 func tags(h http.Header) []string {
-	v := h.Get("X-Tags")
-	if v == "" {
-		return nil
-	}
 	var out []string
-	for _, t := range strings.Split(v, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
+	for _, name := range []string{"X-Tags", "X-Litellm-Tags"} {
+		for _, t := range strings.Split(h.Get(name), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
+}
+
+// sessionID is the x-session-id header, or LiteLLM's x-litellm-session-id.
+func sessionID(h http.Header) string {
+	if s := h.Get("X-Session-Id"); s != "" {
+		return s
+	}
+	return h.Get("X-Litellm-Session-Id")
+}
+
+// Version is the proxy's version, sent as x-litellm-version; main sets it
+// from the build.
+var Version = "dev"
+
+// litellmHeaders adds the response headers LiteLLM's proxy sends, which
+// clients and dashboards read, and a W3C traceresponse naming the call's
+// span, so that any answer leads to its trace in Phoenix. The call id is on
+// the span too (litellm.call_id). start is when the request came, sent when
+// it went upstream.
+func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, p *openai.Provider, start, sent time.Time) {
+	id := newCallID()
+	call.SetCallID(id)
+	hdr.Set("X-Litellm-Call-Id", id)
+	if tr := call.TraceResponse(); tr != "" {
+		hdr.Set("Traceresponse", tr)
+	}
+	hdr.Set("X-Litellm-Model-Api-Base", p.BaseURL)
+	hdr.Set("X-Litellm-Response-Duration-Ms", strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64))
+	hdr.Set("X-Litellm-Overhead-Duration-Ms", strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64))
+	hdr.Set("X-Litellm-Attempted-Retries", "0")
+	hdr.Set("X-Litellm-Attempted-Fallbacks", "0")
+	hdr.Set("X-Litellm-Version", Version)
+}
+
+// newCallID is a random (version 4) UUID, as LiteLLM's call ids are.
+func newCallID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	x := hex.EncodeToString(b[:])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }

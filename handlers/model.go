@@ -110,6 +110,7 @@ func putBuffer(b *bytes.Buffer) {
 // and check the body, route the model, start the span, forward, then relay
 // the answer (a stream event by event) and finish the span from it.
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoint) {
+	start := time.Now()
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
 			Message: fmt.Sprintf("Content-Type must be application/json, not %q.", ct)})
@@ -137,12 +138,14 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		ep.writeError(w, err.(*openai.Error))
 		return
 	}
-	// LiteLLM's own members (per-call keys and endpoints) go no further.
-	upBody := openai.WithoutLiteLLMFields(body)
+	// The span records the call as the client made it (its credentials
+	// masked); LiteLLM's own members (per-call keys and endpoints, tracing
+	// metadata) go no further.
+	traced := body
 	if model != req.Model {
-		upBody = openai.SetModel(upBody, model)
+		traced = openai.SetModel(body, model)
 	}
-	traced := upBody
+	upBody := openai.WithoutLiteLLMFields(traced)
 	// Ask for usage on the client's behalf so every stream has token
 	// counts; the relay takes out again what the client did not ask for.
 	strip := ep.usageOption && req.Stream && !req.IncludeUsage
@@ -169,7 +172,8 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: ep.op, System: provider.System, Provider: provider.Host, Model: model, Body: traced,
-		SessionID: r.Header.Get("X-Session-Id"), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
+		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
 	})
 	ok := false
 	defer func() { call.End(ok) }()
@@ -199,6 +203,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	}
 	provider.Authorize(out.Header)
 
+	sent := time.Now()
 	resp, err := h.transport.RoundTrip(out)
 	if err != nil {
 		status, kind, cause := classify(r.Context(), upCtx, err)
@@ -210,6 +215,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	defer resp.Body.Close()
 
 	copyHeader(w.Header(), resp.Header)
+	h.litellmHeaders(w.Header(), call, provider, start, sent)
 	if translate {
 		ok = h.relayTranslated(w, r, upCtx, cancel, resp, call, req.IncludeUsage)
 		return

@@ -31,6 +31,7 @@ var (
 		"llm.finish_reason": "OpenInference llm.finish_reason from choice 0; this instrumentor version did not record it",
 		"llm.model_name":    "the request's model on spans without a response (errors), so a failed call still shows its model",
 		"llm.system":        "the API family on embedding spans too",
+		"litellm.call_id":   "the id the client got in LiteLLM's x-litellm-call-id header, so an answer leads to its span",
 	}
 	// addedPrefixes are key families the proxy records on streams: it asks
 	// the upstream for usage on the client's behalf (stream_options).

@@ -497,3 +497,56 @@ func TestMasterKey(t *testing.T) {
 		t.Errorf("health route with a master key: %v %v", r, err)
 	}
 }
+
+// TestLiteLLMHeadersAndMetadata: the answer carries LiteLLM's headers and a
+// traceresponse naming the span, whose litellm.call_id is the header's; the
+// request's LiteLLM metadata and headers land in session.id, user.id,
+// tag.tags and metadata; litellm_metadata is not forwarded.
+func TestLiteLLMHeadersAndMetadata(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, _ := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"metadata":{"session_id":"sess-1","trace_user_id":"user-7","tags":["prod","search"],"team":"growth"}}`,
+		map[string]string{"X-Litellm-Tags": "from-header"})
+	callID := resp.Header.Get("X-Litellm-Call-Id")
+	for _, name := range []string{"X-Litellm-Call-Id", "X-Litellm-Model-Api-Base", "X-Litellm-Response-Duration-Ms",
+		"X-Litellm-Overhead-Duration-Ms", "X-Litellm-Attempted-Retries", "X-Litellm-Attempted-Fallbacks", "X-Litellm-Version", "Traceresponse"} {
+		if resp.Header.Get(name) == "" {
+			t.Errorf("no %s header", name)
+		}
+	}
+	span := h.span(t)
+	if span.Attributes["litellm.call_id"] != callID {
+		t.Errorf("litellm.call_id = %v; want the header's %q", span.Attributes["litellm.call_id"], callID)
+	}
+	var traceID, spanID string
+	if _, err := fmt.Sscanf(strings.ReplaceAll(resp.Header.Get("Traceresponse"), "-", " "), "00 %s %s", &traceID, &spanID); err != nil ||
+		traceID != span.TraceID || spanID != span.SpanID {
+		t.Errorf("traceresponse %q; want trace %s span %s", resp.Header.Get("Traceresponse"), span.TraceID, span.SpanID)
+	}
+	want := map[string]any{"session.id": "sess-1", "user.id": "user-7", "metadata": `{"team":"growth"}`}
+	for k, v := range want {
+		if span.Attributes[k] != v {
+			t.Errorf("%s = %v; want %v", k, span.Attributes[k], v)
+		}
+	}
+	if tags := fmt.Sprint(span.Attributes["tag.tags"]); tags != "[from-header prod search]" {
+		t.Errorf("tag.tags = %s", tags)
+	}
+
+	// On the Responses API, LiteLLM's metadata is litellm_metadata; the
+	// API's own metadata is the provider's and goes upstream.
+	up2 := answer(200, `{"id":"resp_1","object":"response","model":"gpt-4o","output":[],"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}`)
+	h2 := newHarness(t, harnessOptions{upstream: up2})
+	post(t, h2.proxy.URL+"/v1/responses", "application/json",
+		`{"model":"gpt-4o","input":"hi","metadata":{"order":"42"},"litellm_metadata":{"session_id":"sess-2","tags":["t"]}}`,
+		map[string]string{"X-Litellm-Session-Id": "sess-header"})
+	sent := string(*up2.body.Load())
+	if strings.Contains(sent, "litellm_metadata") || !strings.Contains(sent, `"metadata":{"order":"42"}`) {
+		t.Errorf("upstream got %s", sent)
+	}
+	span = h2.span(t)
+	if span.Attributes["session.id"] != "sess-header" || fmt.Sprint(span.Attributes["tag.tags"]) != "[t]" {
+		t.Errorf("session %v, tags %v", span.Attributes["session.id"], span.Attributes["tag.tags"])
+	}
+}

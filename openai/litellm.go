@@ -15,6 +15,8 @@ var litellmFields = map[string]bool{
 	"aws_region_name": true, "aws_profile_name": true,
 	"vertex_project": true, "vertex_location": true, "vertex_credentials": true,
 	"azure_ad_token": true,
+	// LiteLLM's tracing metadata on the APIs with a metadata of their own.
+	"litellm_metadata": true,
 }
 
 // WithoutLiteLLMFields returns body without the top-level members that are

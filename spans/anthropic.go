@@ -18,6 +18,8 @@ var AnthropicMessages = Operation{
 	Drop:      []string{"model", "messages", "system", "tools", "extra_headers", "output_format"},
 	Request:   anthropicRequest,
 	Response:  anthropicResponse,
+
+	LiteLLMMetadata: true,
 }
 
 // AnthropicCountTokens is POST /v1/messages/count_tokens: its request is a

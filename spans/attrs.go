@@ -89,6 +89,7 @@ type requestBody struct {
 	// other members' raw bytes copied as they came.
 	params                                                                      string
 	model, messages, tools, prompt, input, instructions, system, user, metadata gjson.Result
+	litellmMetadata                                                             gjson.Result
 }
 
 // readRequest reads a request object's top-level members.
@@ -116,6 +117,11 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 			r.user = v
 		case "metadata":
 			r.metadata = v
+		case "litellm_metadata":
+			r.litellmMetadata = v
+		}
+		if k.Str == "litellm_metadata" {
+			return true // LiteLLM's, recorded as context, not a parameter
 		}
 		for _, d := range drop {
 			if k.Str == d {

@@ -49,9 +49,12 @@ type Request struct {
 	// proxy adds for itself (stream_options it asked for).
 	Body []byte
 	// SessionID, UserID and Tags come from the x-session-id, x-user-id and
-	// x-tags headers; empty when absent.
+	// x-tags headers (or LiteLLM's x-litellm-session-id, x-litellm-tags);
+	// empty when absent. HeaderMetadata is LiteLLM's
+	// x-litellm-spend-logs-metadata header, a JSON object.
 	SessionID, UserID string
 	Tags              []string
+	HeaderMetadata    string
 }
 
 // Call is the span of one proxied call. Its methods must be called from one
@@ -110,25 +113,101 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 	return a.KeyValues()
 }
 
-// contextAttrs records who made the call: the OpenAI user field or the
-// x-user-id header, the session and tags headers, and request metadata.
+// contextAttrs records who made the call and in what context, as LiteLLM
+// reads it: the headers (x-session-id or x-litellm-session-id, x-user-id,
+// x-tags or x-litellm-tags, x-litellm-spend-logs-metadata) first, then
+// the request's metadata (LiteLLM's litellm_metadata on the APIs that have
+// a metadata of their own): session_id → session.id, trace_user_id →
+// user.id, tags → tag.tags, the rest → metadata; the OpenAI user field
+// last.
 func contextAttrs(a *Attrs, body *requestBody, req Request) {
+	md := body.metadata
+	if req.Op.LiteLLMMetadata {
+		md = body.litellmMetadata
+	}
+	if !md.IsObject() {
+		md = gjson.Result{}
+	}
 	userID := req.UserID
+	if userID == "" {
+		userID = md.Get("trace_user_id").Str
+	}
 	if userID == "" {
 		userID = body.user.Str
 	}
 	if userID != "" {
 		a.String(KeyUserID, userID)
 	}
-	if req.SessionID != "" {
-		a.String(KeySessionID, req.SessionID)
+	session := req.SessionID
+	if session == "" {
+		session = md.Get("session_id").Str
 	}
-	if len(req.Tags) > 0 {
-		a.kv = append(a.kv, attribute.StringSlice(KeyTagTags, req.Tags))
+	if session != "" {
+		a.String(KeySessionID, session)
 	}
-	if body.metadata.IsObject() {
-		a.String(KeyMetadata, body.metadata.Raw)
+	tags := req.Tags
+	md.Get("tags").ForEach(func(_, t gjson.Result) bool {
+		if t.Type == gjson.String && t.Str != "" {
+			tags = append(tags, t.Str)
+		}
+		return true
+	})
+	if len(tags) > 0 {
+		a.kv = append(a.kv, attribute.StringSlice(KeyTagTags, tags))
 	}
+	if rest := withoutMembers(md, "session_id", "trace_user_id", "tags"); rest != "" {
+		a.String(KeyMetadata, rest)
+	} else if h := req.HeaderMetadata; h != "" && gjson.Valid(h) && gjson.Parse(h).IsObject() {
+		a.String(KeyMetadata, withoutSecrets(h))
+	}
+}
+
+// withoutMembers is an object's JSON without the named members ("" when
+// nothing else is left, or obj is no object); unchanged when it has none of
+// them.
+func withoutMembers(obj gjson.Result, names ...string) string {
+	if !obj.IsObject() {
+		return ""
+	}
+	out := []byte{'{'}
+	dropped := false
+	obj.ForEach(func(k, v gjson.Result) bool {
+		for _, n := range names {
+			if k.Str == n {
+				dropped = true
+				return true
+			}
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, k.Raw...)
+		out = append(out, ':')
+		out = append(out, v.Raw...)
+		return true
+	})
+	switch {
+	case !dropped:
+		return obj.Raw
+	case len(out) == 1:
+		return ""
+	}
+	return string(append(out, '}'))
+}
+
+// SetCallID records the id the client got in x-litellm-call-id.
+func (c *Call) SetCallID(id string) {
+	c.span.SetAttributes(attribute.String(KeyCallID, id))
+}
+
+// TraceResponse is the W3C traceresponse header naming the call's span, or
+// "" when it has none (tracing off).
+func (c *Call) TraceResponse() string {
+	sc := c.span.SpanContext()
+	if !sc.IsValid() {
+		return ""
+	}
+	return "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String()
 }
 
 // Model is the model the call was sent upstream for.

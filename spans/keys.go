@@ -17,6 +17,8 @@ const (
 	KeyUserID         = "user.id"
 	KeyMetadata       = "metadata"
 	KeyTagTags        = "tag.tags"
+	// KeyCallID is the id the client got in LiteLLM's x-litellm-call-id.
+	KeyCallID = "litellm.call_id"
 	// KeyOutputImages is a list: output.images.N.image.url.
 	KeyOutputImages = "output.images"
 )

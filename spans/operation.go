@@ -17,6 +17,10 @@ type Operation struct {
 	Drop      []string
 	Request   func(a *Attrs, req *requestBody)
 	Response  func(a *Attrs, resp gjson.Result)
+	// LiteLLMMetadata: the API has a metadata member of its own (the
+	// Responses API, Anthropic's Messages), so LiteLLM's tracing metadata
+	// comes in litellm_metadata.
+	LiteLLMMetadata bool
 }
 
 // Generic returns the operation for an OpenAI endpoint the proxy does not

@@ -18,6 +18,8 @@ var Responses = Operation{
 	Drop:      []string{"input", "instructions", "tools"},
 	Request:   responsesRequest,
 	Response:  responsesResponse,
+
+	LiteLLMMetadata: true,
 }
 
 // responsesRequest records the instructions as input message 0 (role
