@@ -36,7 +36,7 @@ import (
 
 // Config is the whole configuration, read from the environment.
 type Config struct {
-	Port int    `envconfig:"PORT" default:"4000"`
+	Port int `envconfig:"PORT" default:"4000"`
 	// Host is loopback unless set: a proxy holding provider keys is not
 	// offered to the network by default (the container image sets 0.0.0.0).
 	Host string `envconfig:"HOST" default:"127.0.0.1"`
