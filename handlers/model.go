@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/phoenixproxy/llmproxy/anthropic"
@@ -204,7 +205,14 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	provider.Authorize(out.Header)
 
 	sent := time.Now()
-	resp, err := h.transport.RoundTrip(out)
+	transport := h.transport
+	if mock := gjson.GetBytes(body, "mock_response"); mock.Type == gjson.String && ep == &chatEndpoint {
+		// LiteLLM's mock_response: the proxy answers itself, traced like
+		// any call (examples and tests run with no provider).
+		transport = mockTransport{text: mock.Str, model: model}
+		call.SetMocked()
+	}
+	resp, err := transport.RoundTrip(out)
 	if err != nil {
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)

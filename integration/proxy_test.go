@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/stream"
 )
 
 const chatAnswer = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
@@ -548,5 +549,69 @@ func TestLiteLLMHeadersAndMetadata(t *testing.T) {
 	span = h2.span(t)
 	if span.Attributes["session.id"] != "sess-header" || fmt.Sprint(span.Attributes["tag.tags"]) != "[t]" {
 		t.Errorf("session %v, tags %v", span.Attributes["session.id"], span.Attributes["tag.tags"])
+	}
+}
+
+// TestMockResponse: LiteLLM's mock_response is answered by the proxy, plain
+// and streamed, with nothing sent upstream, and traced like any call,
+// marked as mocked.
+func TestMockResponse(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock_response":"Hello from the proxy!"}`, nil)
+	var got struct {
+		Object  string `json:"object"`
+		Model   string `json:"model"`
+		Choices []struct {
+			Message struct{ Role, Content string } `json:"message"`
+		} `json:"choices"`
+		Usage struct {
+			TotalTokens int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 200 || got.Object != "chat.completion" ||
+		got.Model != "gpt-4o-mini" || got.Choices[0].Message.Content != "Hello from the proxy!" || got.Usage.TotalTokens != 30 {
+		t.Fatalf("got %d %s (%v)", resp.StatusCode, body, err)
+	}
+	span := h.span(t)
+	if span.Attributes["litellm.mock_response"] != true || span.Attributes["llm.output_messages.0.message.content"] != "Hello from the proxy!" ||
+		span.Attributes["llm.token_count.total"] != int64(30) {
+		t.Errorf("span: %v", span.Attributes)
+	}
+
+	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}],"mock_response":"Hello from the proxy!"}`, nil)
+	var text string
+	var p stream.Parser
+	done := false
+	p.Feed([]byte(body), func(ev stream.Event) {
+		if string(ev.Data) == "[DONE]" {
+			done = true
+			return
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal(ev.Data, &c); err != nil {
+			t.Errorf("chunk %s: %v", ev.Data, err)
+		}
+		if len(c.Choices) == 0 {
+			t.Errorf("a usage chunk the client did not ask for: %s", ev.Data)
+			return
+		}
+		text += c.Choices[0].Delta.Content
+	})
+	if resp.StatusCode != 200 || text != "Hello from the proxy!" || !done || strings.Contains(body, `"usage"`) {
+		t.Errorf("stream: %d %q done=%v\n%s", resp.StatusCode, text, done, body)
+	}
+	span = h.span(t)
+	if span.Attributes["litellm.mock_response"] != true || span.Attributes["llm.token_count.total"] != int64(30) {
+		t.Errorf("stream span: %v", span.Attributes)
+	}
+	if n := up.calls.Load(); n != 0 {
+		t.Errorf("upstream called %d times", n)
 	}
 }

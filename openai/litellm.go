@@ -17,6 +17,7 @@ var litellmFields = map[string]bool{
 	"azure_ad_token": true,
 	// LiteLLM's tracing metadata on the APIs with a metadata of their own.
 	"litellm_metadata": true,
+	"mock_response":    true,
 }
 
 // WithoutLiteLLMFields returns body without the top-level members that are

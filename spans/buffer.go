@@ -46,6 +46,9 @@ type spanBuffer struct {
 	ctx     context.Context // ends the sender at shutdown
 	cancel  context.CancelFunc
 	stopped chan struct{}
+	// failingSince is when the attempts began to fail (zero while they
+	// succeed): at shutdown, a collector that keeps failing is given up on.
+	failingSince atomic.Int64
 
 	sent, dropped atomic.Int64
 }
@@ -120,6 +123,11 @@ func (b *spanBuffer) send() {
 		ctx, cancel := context.WithTimeout(b.ctx, b.attemptTimeout)
 		err := b.next.ExportSpans(ctx, head.spans)
 		cancel()
+		if err != nil {
+			b.failingSince.CompareAndSwap(0, time.Now().UnixNano())
+		} else {
+			b.failingSince.Store(0)
+		}
 		if err == nil {
 			b.mu.Lock()
 			if len(b.queue) > 0 && b.queue[0].seq == head.seq {
@@ -159,17 +167,38 @@ func (b *spanBuffer) Flush(ctx context.Context) error {
 	}
 }
 
-// Shutdown sends what is held until ctx ends, then stops; the spans it
-// could not send by then are counted as dropped.
+// giveUpAfter is how long, at shutdown, a collector may keep failing every
+// attempt before the spans held are given up on: a collector that is down
+// must not hold the proxy's exit for the whole shutdown timeout.
+const giveUpAfter = 3 * time.Second
+
+// Shutdown sends what is held until ctx ends, or until the collector has
+// failed every attempt for giveUpAfter, then stops; the spans it could not
+// send are counted as dropped.
 func (b *spanBuffer) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	b.closing = true
 	b.cond.Broadcast()
 	b.mu.Unlock()
+	start := time.Now()
+	giveUp := func() bool {
+		since := b.failingSince.Load()
+		return since != 0 && time.Since(time.Unix(0, max(since, start.UnixNano()))) > giveUpAfter
+	}
 	var err error
+	for done := false; !done; {
+		select {
+		case <-b.stopped:
+			done = true
+		case <-ctx.Done():
+			done = true
+		case <-time.After(50 * time.Millisecond):
+			done = giveUp()
+		}
+	}
 	select {
 	case <-b.stopped:
-	case <-ctx.Done():
+	default:
 		b.cancel()
 		<-b.stopped
 		b.mu.Lock()
@@ -180,7 +209,11 @@ func (b *spanBuffer) Shutdown(ctx context.Context) error {
 		b.queue, b.bytes = nil, 0
 		b.mu.Unlock()
 		b.dropped.Add(int64(lost))
-		err = fmt.Errorf("shutting down with %d spans not sent: %w", lost, ctx.Err())
+		cause := ctx.Err()
+		if cause == nil {
+			cause = fmt.Errorf("the collector failed every attempt for %s", giveUpAfter)
+		}
+		err = fmt.Errorf("shutting down with %d spans not sent: %w", lost, cause)
 	}
 	b.cancel()
 	return errors.Join(err, b.next.Shutdown(ctx))

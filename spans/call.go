@@ -195,6 +195,12 @@ func withoutMembers(obj gjson.Result, names ...string) string {
 	return string(append(out, '}'))
 }
 
+// SetMocked marks a call the proxy answered itself (LiteLLM's
+// mock_response).
+func (c *Call) SetMocked() {
+	c.span.SetAttributes(attribute.Bool(KeyMocked, true))
+}
+
 // SetCallID records the id the client got in x-litellm-call-id.
 func (c *Call) SetCallID(id string) {
 	c.span.SetAttributes(attribute.String(KeyCallID, id))

@@ -19,6 +19,8 @@ const (
 	KeyTagTags        = "tag.tags"
 	// KeyCallID is the id the client got in LiteLLM's x-litellm-call-id.
 	KeyCallID = "litellm.call_id"
+	// KeyMocked marks a call answered with LiteLLM's mock_response.
+	KeyMocked = "litellm.mock_response"
 	// KeyOutputImages is a list: output.images.N.image.url.
 	KeyOutputImages = "output.images"
 )
