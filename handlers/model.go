@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/phoenixproxy/llmproxy/anthropic"
@@ -146,7 +145,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	if model != req.Model {
 		traced = openai.SetModel(body, model)
 	}
-	upBody := openai.WithoutLiteLLMFields(traced)
+	upBody := traced
+	if req.LiteLLMFields {
+		upBody = openai.WithoutLiteLLMFields(traced)
+	}
 	// Ask for usage on the client's behalf so every stream has token
 	// counts; the relay takes out again what the client did not ask for.
 	strip := ep.usageOption && req.Stream && !req.IncludeUsage
@@ -206,10 +208,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 
 	sent := time.Now()
 	transport := h.transport
-	if mock := gjson.GetBytes(body, "mock_response"); mock.Type == gjson.String && ep == &chatEndpoint {
+	if req.MockResponse != nil && ep == &chatEndpoint {
 		// LiteLLM's mock_response: the proxy answers itself, traced like
 		// any call (examples and tests run with no provider).
-		transport = mockTransport{text: mock.Str, model: model}
+		transport = mockTransport{text: *req.MockResponse, model: model}
 		call.SetMocked()
 	}
 	resp, err := transport.RoundTrip(out)

@@ -19,6 +19,12 @@ type Request struct {
 	// IncludeUsage is true when the client asked for a usage chunk at the end
 	// of the stream (stream_options.include_usage).
 	IncludeUsage bool
+	// MockResponse is LiteLLM's mock_response, when the body has one as a
+	// string: the proxy answers with it itself.
+	MockResponse *string
+	// LiteLLMFields is set when the body has members that are LiteLLM's,
+	// not the provider's (see WithoutLiteLLMFields).
+	LiteLLMFields bool
 }
 
 // Inspect validates a JSON request body for a model endpoint and reads what
@@ -40,11 +46,19 @@ func Inspect(body []byte) (Request, error) {
 			Message: "Request body must be a JSON object."}
 	}
 	var model gjson.Result
+	var out Request
 	models := 0
-	root.ForEach(func(k, v gjson.Result) bool {
-		if k.Str == "model" {
+	root.ForEach(func(k, v gjson.Result) bool { // one pass over the members
+		switch {
+		case k.Str == "model":
 			model = v
 			models++
+		case k.Str == "mock_response" && v.Type == gjson.String:
+			s := v.Str
+			out.MockResponse = &s
+		}
+		if litellmFields[k.Str] {
+			out.LiteLLMFields = true
 		}
 		return true
 	})
@@ -58,11 +72,10 @@ func Inspect(body []byte) (Request, error) {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
 			Message: "The 'model' parameter is given more than once."}
 	}
-	return Request{
-		Model:        model.Str,
-		Stream:       root.Get("stream").Type == gjson.True,
-		IncludeUsage: root.Get("stream_options.include_usage").Type == gjson.True,
-	}, nil
+	out.Model = model.Str
+	out.Stream = root.Get("stream").Type == gjson.True
+	out.IncludeUsage = root.Get("stream_options.include_usage").Type == gjson.True
+	return out, nil
 }
 
 // SetModel returns body with its top-level model field replaced by model.

@@ -62,6 +62,16 @@ func TestInspect(t *testing.T) {
 			want: Request{Model: `café "x"`},
 		},
 		{
+			name: "LiteLLM's members",
+			body: `{"model":"m","mock_response":"hi","api_key":"k"}`,
+			want: Request{Model: "m", MockResponse: ptr("hi"), LiteLLMFields: true},
+		},
+		{
+			name: "a mock_response that is no string is not one",
+			body: `{"model":"m","mock_response":{"a":1}}`,
+			want: Request{Model: "m", LiteLLMFields: true},
+		},
+		{
 			name:    "empty body",
 			body:    ``,
 			wantErr: &Error{Status: 400, Type: TypeInvalidRequest, Message: "Request body is not valid JSON."},
@@ -443,3 +453,5 @@ func TestInspectRejectsDuplicateModel(t *testing.T) {
 		t.Errorf("got %v; want a 400 naming the model parameter", err)
 	}
 }
+
+func ptr(s string) *string { return &s }
