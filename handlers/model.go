@@ -208,10 +208,10 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 
 	sent := time.Now()
 	transport := h.transport
-	if req.MockResponse != nil && ep == &chatEndpoint {
+	if req.Mock && ep == &chatEndpoint {
 		// LiteLLM's mock_response: the proxy answers itself, traced like
 		// any call (examples and tests run with no provider).
-		transport = mockTransport{text: *req.MockResponse, model: model}
+		transport = mockTransport{text: req.MockResponse, model: model}
 		call.SetMocked()
 	}
 	resp, err := transport.RoundTrip(out)

@@ -19,9 +19,10 @@ type Request struct {
 	// IncludeUsage is true when the client asked for a usage chunk at the end
 	// of the stream (stream_options.include_usage).
 	IncludeUsage bool
-	// MockResponse is LiteLLM's mock_response, when the body has one as a
-	// string: the proxy answers with it itself.
-	MockResponse *string
+	// Mock is set when the body has LiteLLM's mock_response as a string,
+	// MockResponse: the proxy answers with it itself.
+	Mock         bool
+	MockResponse string
 	// LiteLLMFields is set when the body has members that are LiteLLM's,
 	// not the provider's (see WithoutLiteLLMFields).
 	LiteLLMFields bool
@@ -54,8 +55,7 @@ func Inspect(body []byte) (Request, error) {
 			model = v
 			models++
 		case k.Str == "mock_response" && v.Type == gjson.String:
-			s := v.Str
-			out.MockResponse = &s
+			out.Mock, out.MockResponse = true, v.Str
 		}
 		if litellmFields[k.Str] {
 			out.LiteLLMFields = true

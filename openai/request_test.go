@@ -64,7 +64,7 @@ func TestInspect(t *testing.T) {
 		{
 			name: "LiteLLM's members",
 			body: `{"model":"m","mock_response":"hi","api_key":"k"}`,
-			want: Request{Model: "m", MockResponse: ptr("hi"), LiteLLMFields: true},
+			want: Request{Model: "m", Mock: true, MockResponse: "hi", LiteLLMFields: true},
 		},
 		{
 			name: "a mock_response that is no string is not one",
@@ -453,5 +453,3 @@ func TestInspectRejectsDuplicateModel(t *testing.T) {
 		t.Errorf("got %v; want a 400 naming the model parameter", err)
 	}
 }
-
-func ptr(s string) *string { return &s }
