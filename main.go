@@ -78,6 +78,7 @@ type Config struct {
 	BodyReadTimeout   time.Duration `envconfig:"BODY_READ_TIMEOUT" default:"60s"`
 	MaxInFlight       int           `envconfig:"MAX_IN_FLIGHT_REQUESTS" default:"4096"`
 	LogLevel          slog.Level    `envconfig:"LOG_LEVEL" default:"INFO"`
+	LogFormat         string        `envconfig:"LOG_FORMAT" default:"text"`
 
 	Redaction RedactionConfig
 }
@@ -172,6 +173,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.Redaction.Base64ImageMaxLength <= 0 {
 		return c, fmt.Errorf("OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH=%d: must be greater than 0", c.Redaction.Base64ImageMaxLength)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT=%q: must be text or json", c.LogFormat)
 	}
 	if c.MaxInFlight < 0 {
 		return c, fmt.Errorf("MAX_IN_FLIGHT_REQUESTS=%d: must not be negative (0: no cap)", c.MaxInFlight)
@@ -299,7 +303,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	var logHandler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	if cfg.LogFormat == "json" {
+		logHandler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	}
+	log := slog.New(logHandler)
 	// The OpenTelemetry SDK's and exporter's errors go through the same
 	// logger, at most one line a second (an outage repeats them per batch).
 	otel.SetErrorHandler(newRateLimitedErrors(log, time.Second))

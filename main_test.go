@@ -64,6 +64,7 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "LOUD"},
 		{"OTLP_MAX_EXPORT_BYTES", "1000"},
 		{"MAX_IN_FLIGHT_REQUESTS", "-5"},
+		{"LOG_FORMAT", "xml"},
 		{"BODY_READ_TIMEOUT", "-1s"},
 		{"READ_HEADER_TIMEOUT", "-1s"},
 		{"REDACT_PATTERNS", `["sk-[a-z"]`},

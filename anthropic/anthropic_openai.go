@@ -311,9 +311,7 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 	case "message_stop":
 		var out [][]byte
 		if s.IncludeUsage {
-			b, _ := json.Marshal(chunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
-				Choices: []chunkChoice{}, Usage: openAIUsage(s.counts)})
-			out = append(out, b)
+			out = append(out, s.UsageChunk())
 		}
 		return append(out, []byte("[DONE]"))
 	case "error":
@@ -324,6 +322,15 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 		return [][]byte{ErrorToOpenAI(status, data)}
 	}
 	return nil
+}
+
+// UsageChunk is the usage chunk of the stream so far (choices empty, the
+// usage in OpenAI's terms): what a client that asked for usage gets before
+// [DONE], and what the span is given when the client did not ask.
+func (s *ChatStream) UsageChunk() []byte {
+	b, _ := json.Marshal(chunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
+		Choices: []chunkChoice{}, Usage: openAIUsage(s.counts)})
+	return b
 }
 
 // emit is the chunk of one delta; the first chunk also carries the role.

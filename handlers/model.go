@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -172,14 +173,21 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		upBody, path, strip = translated, messagesEndpoint.path, false
 	}
 
+	op := ep.op
+	if ep == &messagesEndpoint && r.Header.Get("X-Stainless-Helper-Method") == "stream" {
+		op = &spans.AnthropicMessagesStream
+	}
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
-		Op: ep.op, System: provider.System, Provider: provider.Host, Model: model, Body: traced,
+		Op: op, System: provider.System, Provider: provider.Host, Model: model, Body: traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
 	})
 	ok := false
-	defer func() { call.End(ok) }()
+	defer func() {
+		call.End(ok)
+		h.logCall(w, r, call, provider, start)
+	}()
 
 	upCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -243,6 +251,29 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	}
 	w.WriteHeader(resp.StatusCode)
 	ok = h.relayBody(w, r, upCtx, resp, call)
+}
+
+// logCall writes the one line a call gets: its id, route, model,
+// provider, status, duration, time to first token and tokens; never a body,
+// a header or a key.
+func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Call, p *openai.Provider, start time.Time) {
+	if !h.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	status := 0
+	if s, ok := w.(interface{ Status() int }); ok {
+		status = s.Status()
+	}
+	sum := call.Summary()
+	attrs := []any{"call_id", sum.CallID, "method", r.Method, "path", r.URL.Path, "model", call.Model(),
+		"provider", p.Host, "status", status, "duration_ms", time.Since(start).Milliseconds()}
+	if sum.FirstToken > 0 {
+		attrs = append(attrs, "ttft_ms", sum.FirstToken.Milliseconds())
+	}
+	if sum.PromptTokens > 0 || sum.CompletionTokens > 0 {
+		attrs = append(attrs, "prompt_tokens", sum.PromptTokens, "completion_tokens", sum.CompletionTokens)
+	}
+	h.log.Info("call", attrs...)
 }
 
 // logFailure logs a call that got no complete answer: never headers or

@@ -38,7 +38,15 @@ func (h *Handler) relayTranslated(w http.ResponseWriter, r *http.Request, upCtx 
 	w.Header().Del("Content-Encoding")
 	if isEventStream(resp.Header) && resp.StatusCode < 400 {
 		conv := &anthropic.ChatStream{IncludeUsage: includeUsage, Created: time.Now().Unix()}
-		relay := stream.Relay{OnFirstToken: call.FirstToken, Translate: func(ev stream.Event) [][]byte { return conv.Event(ev.Data) }}
+		acc := &stream.ChatAccumulator{}
+		relay := stream.Relay{OnFirstToken: call.FirstToken, Acc: acc, Translate: func(ev stream.Event) [][]byte { return conv.Event(ev.Data) }}
+		// Anthropic always sends the usage: the span gets it even when the
+		// client did not ask for the usage chunk.
+		relay.OnEnd = func() {
+			if !includeUsage {
+				_, _ = acc.Add(conv.UsageChunk())
+			}
+		}
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 		w.WriteHeader(resp.StatusCode)
 		return h.finishStream(w, r, upCtx, cancel, resp, call, &relay)

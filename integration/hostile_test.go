@@ -286,6 +286,17 @@ func TestSecretsInBodies(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(span.Attributes["input.value"]), "__REDACTED__") {
 		t.Errorf("input.value does not show where a secret was: %v", span.Attributes["input.value"])
 	}
+	// The call's log line: who, what, how it went; no body.
+	line := logs.String()
+	for _, field := range []string{"msg=call", "call_id=" + fmt.Sprint(span.Attributes["litellm.call_id"]), "model=gpt-4o", "provider=openai",
+		"status=200", "prompt_tokens=3", "completion_tokens=2", "path=/v1/chat/completions"} {
+		if !strings.Contains(line, field) {
+			t.Errorf("log line lacks %q: %s", field, line)
+		}
+	}
+	if strings.Contains(line, "hi") && strings.Contains(line, "messages") {
+		t.Errorf("a body reached the log: %s", line)
+	}
 }
 
 // TestRedactionReachesTheCollector: with OPENINFERENCE_HIDE_INPUTS and a

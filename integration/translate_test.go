@@ -280,3 +280,44 @@ func TestTranslatedAnthropicErrors(t *testing.T) {
 		t.Errorf("upstream called %d times; want once", n)
 	}
 }
+
+// TestTranslatedStreamWithoutUsageStillHasTokens: a client that does not
+// ask for usage gets no usage chunk, and the span has the tokens Anthropic
+// sent anyway.
+func TestTranslatedStreamWithoutUsageStillHasTokens(t *testing.T) {
+	var c fakeprovider.Cassette
+	for _, x := range anthropicCassettes(t) {
+		if x.Name == "oi-messages_streaming" {
+			c = x
+		}
+	}
+	want := answerOf(t, c)
+	h := newHarness(t, harnessOptions{cassettes: []fakeprovider.Cassette{c}})
+	_, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"anthropic/claude-sonnet-4-6","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+		map[string]string{fakeprovider.AnyBodyHeader: c.Name})
+	if strings.Contains(body, `"usage"`) {
+		t.Errorf("a usage chunk the client did not ask for: %s", body)
+	}
+	span := h.span(t)
+	if span.Attributes["llm.token_count.prompt"] != want.prompt || span.Attributes["llm.token_count.completion"] != want.completion {
+		t.Errorf("span tokens %v / %v; want %d / %d", span.Attributes["llm.token_count.prompt"], span.Attributes["llm.token_count.completion"], want.prompt, want.completion)
+	}
+}
+
+// TestAnthropicStreamHelperSpanName: the SDK's messages.stream() helper
+// says so in a header; its span is named messages.stream, as the
+// instrumentor names it.
+func TestAnthropicStreamHelperSpanName(t *testing.T) {
+	up := answer(200, `{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`)
+	h := newHarness(t, harnessOptions{upstream: up})
+	post(t, h.proxy.URL+"/v1/messages", "application/json", `{"model":"claude","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+		map[string]string{"X-Stainless-Helper-Method": "stream"})
+	if name := h.span(t).Name; name != "messages.stream" {
+		t.Errorf("span name %q; want messages.stream", name)
+	}
+	post(t, h.proxy.URL+"/v1/messages", "application/json", `{"model":"claude","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if name := h.span(t).Name; name != "messages.create" {
+		t.Errorf("span name %q; want messages.create", name)
+	}
+}

@@ -34,6 +34,15 @@ var AnthropicCountTokens = Operation{
 	Response:  func(*Attrs, gjson.Result) {},
 }
 
+// AnthropicMessagesStream is AnthropicMessages for a call made by the
+// Anthropic SDK's stream helper (messages.stream), which the instrumentor
+// names apart; the SDK says so in its x-stainless-helper-method header.
+var AnthropicMessagesStream = func() Operation {
+	op := AnthropicMessages
+	op.Name = NameMessagesStream
+	return op
+}()
+
 // anthropicToolCallBlocks are the block types recorded as tool calls.
 var anthropicToolCallBlocks = map[string]bool{"tool_use": true, "server_tool_use": true, "mcp_tool_use": true}
 

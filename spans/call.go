@@ -63,6 +63,9 @@ type Call struct {
 	span      trace.Span
 	req       Request
 	redaction *Redaction
+	started   time.Time
+	firstAt   time.Time // when the first token reached the client
+	callID    string
 	// resp holds the response's attributes until End sets them after the
 	// request's, so that where both name a key (the tools of a Responses
 	// call) the response's wins, as in the instrumentor.
@@ -91,7 +94,7 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		}
 		span.SetAttributes(a.KeyValues()...)
 	}
-	return ctx, &Call{span: span, req: req, redaction: r.redaction}
+	return ctx, &Call{span: span, req: req, redaction: r.redaction, started: time.Now()}
 }
 
 // requestAttrs are the attributes read from the body of the request that
@@ -203,6 +206,7 @@ func (c *Call) SetMocked() {
 
 // SetCallID records the id the client got in x-litellm-call-id.
 func (c *Call) SetCallID(id string) {
+	c.callID = id
 	c.span.SetAttributes(attribute.String(KeyCallID, id))
 }
 
@@ -221,7 +225,32 @@ func (c *Call) Model() string { return c.req.Model }
 
 // FirstToken marks the moment the first token reached the client.
 func (c *Call) FirstToken() {
-	c.span.AddEvent(EventFirstToken)
+	c.firstAt = time.Now()
+	c.span.AddEvent(EventFirstToken, trace.WithTimestamp(c.firstAt))
+}
+
+// Summary is what a log line says of a call, once it has ended.
+type Summary struct {
+	CallID                         string
+	FirstToken                     time.Duration // 0 when no token came
+	PromptTokens, CompletionTokens int64
+}
+
+// Summary reads the call's summary from what it recorded.
+func (c *Call) Summary() Summary {
+	s := Summary{CallID: c.callID}
+	if !c.firstAt.IsZero() {
+		s.FirstToken = c.firstAt.Sub(c.started)
+	}
+	for _, kv := range c.resp {
+		switch kv.Key {
+		case KeyTokenPrompt:
+			s.PromptTokens = kv.Value.AsInt64()
+		case KeyTokenCompletion:
+			s.CompletionTokens = kv.Value.AsInt64()
+		}
+	}
+	return s
 }
 
 // ErrUnreadableAnswer is returned by Response for an answer that is not a

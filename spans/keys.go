@@ -136,4 +136,5 @@ const (
 	NameResponse         = "Response" // the Responses API
 	// As openinference-instrumentation-anthropic names Messages API calls.
 	NameMessagesCreate = "messages.create"
+	NameMessagesStream = "messages.stream"
 )

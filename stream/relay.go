@@ -38,6 +38,9 @@ type Relay struct {
 	// as "data: …" and accumulated: a stream translated from another API's
 	// dialect. StripUsage is then ignored.
 	Translate func(ev Event) [][]byte
+	// OnEnd, when set, is called once the upstream's stream has ended or
+	// broken, before the result is read.
+	OnEnd func()
 	// MaxEvent, when above 0, bounds the memory one event may take: a larger
 	// one is relayed as it comes but not traced (CutEvents counts it). With
 	// StripUsage, such an event ends stripping: the rest of the stream is
@@ -71,6 +74,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 	if r.Acc == nil {
 		r.Acc = &ChatAccumulator{}
+	}
+	if r.OnEnd != nil {
+		defer r.OnEnd()
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
