@@ -13,9 +13,19 @@ cassette pairs the requests of the suite's agent run, captured from the
 pinned Agents SDK, with the recorded replies of the same conversation
 (pa-model_simple_response_with_tool_call in integration/testdata/responses).
 
+Calls the proxy translates (an anthropic/ model on /chat/completions) reach
+Anthropic as requests the proxy writes, and gemini/ calls reach Gemini's
+OpenAI-compatible API with the model renamed, so no recording holds them
+either. For each such case of the suite, the request is captured by running
+the case's client through the proxy (the built binary) against a local server
+that logs what the proxy sends and answers with a recorded answer to the same
+question: for Anthropic an answer from integration/testdata/anthropic, as
+recorded; for Gemini a recorded OpenAI chat answer given Gemini's model name
+and shape.
+
 They are synthetic, not recorded traffic: the README beside this file says so.
 Run from the repo root to regenerate (output is deterministic; nothing leaves
-the machine):
+the machine; the proxy must be built, as `make -C integration/e2e build` does):
 
     integration/e2e/.venv/bin/python integration/e2e/cassettes/synthesize.py
 """
@@ -24,12 +34,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import yaml
 
@@ -67,6 +82,7 @@ def indent(text: str, spaces: int) -> str:
 
 def interaction(k: int, request_body: dict[str, Any], url: str, response_body: str, content_type: str) -> str:
     req = json.dumps(request_body, indent=2, sort_keys=True, ensure_ascii=False)
+    host = url.split("/")[2]
     if content_type.startswith("text/event-stream"):
         # `|+` keeps trailing newlines: the body's final "\n\n" is the line
         # break after [DONE] plus one blank line.
@@ -81,7 +97,7 @@ def interaction(k: int, request_body: dict[str, Any], url: str, response_body: s
         "        proto_major: 1\n"
         "        proto_minor: 1\n"
         f"        content_length: {len(req.encode())}\n"
-        "        host: api.openai.com\n"
+        f"        host: {host}\n"
         "        body: |-\n"
         f"{indent(req, 12)}\n"
         "        headers:\n"
@@ -266,10 +282,153 @@ def agents_tool_run() -> str:
     )
 
 
+# --- calls the proxy rewrites: anthropic/ (translated) and gemini/ models -----
+
+ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
+GEMINI_URL = "https://generativelanguage.googleapis.com" + cases.GEMINI_PATH + "/chat/completions"
+# Per suite case: the recorded answer its synthetic cassette gives (the
+# case's question is that recording's; see cases.translated_bodies and
+# cases.gemini_bodies).
+TRANSLATED_ANSWERS = {
+    "openai-anthropic-chat": "oi-messages",
+    "openai-anthropic-stream": "oi-messages_streaming",
+    "openai-anthropic-tools": "oi-multiple_tool_calling",
+    "litellm-proxy-anthropic-image": "pa-test_image_url_input",
+    "litellm-proxy-anthropic-stream": "oi-async_stream_message",
+}
+GEMINI_ANSWERS = {"openai-gemini": "chat-basic", "litellm-proxy-gemini": "chat-multiturn"}
+GEMINI_MODEL_NAME = cases.GEMINI_MODEL.removeprefix("gemini/")
+
+
+def gemini_answer(source: str) -> str:
+    """A recorded OpenAI chat answer in the shape Gemini's OpenAI-compatible
+    API answers: its model name, no OpenAI-only members (service_tier,
+    system_fingerprint, refusal, annotations, token details), an id of its
+    own. Content, finish reason and token counts are the recording's."""
+    body = json.loads(recorded.interaction(source)["response"]["body"])
+    choices = [
+        {
+            "finish_reason": c["finish_reason"],
+            "index": c["index"],
+            "message": {"content": c["message"]["content"], "role": c["message"]["role"]},
+        }
+        for c in body["choices"]
+    ]
+    usage = {k: body["usage"][k] for k in ("completion_tokens", "prompt_tokens", "total_tokens")}
+    return compact(
+        {
+            "choices": choices,
+            "created": body["created"],
+            "id": f"synthetic-gemini-{source}",
+            "model": GEMINI_MODEL_NAME,
+            "object": "chat.completion",
+            "usage": usage,
+        }
+    )
+
+
+def answer(case_id: str) -> tuple[str, str, str]:
+    """(url, body, content type) of the answer a rewritten case gets."""
+    if case_id in GEMINI_ANSWERS:
+        return GEMINI_URL, gemini_answer(GEMINI_ANSWERS[case_id]), "application/json"
+    source = recorded.interaction(TRANSLATED_ANSWERS[case_id])
+    body = source["response"]["body"]
+    if recorded.is_stream(TRANSLATED_ANSWERS[case_id]):
+        return ANTHROPIC_URL, body, "text/event-stream; charset=utf-8"
+    return ANTHROPIC_URL, compact(json.loads(body)), "application/json"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def capture_rewritten() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Runs each rewritten case's client through the proxy, whose Anthropic
+    and Gemini bases point at a local server that logs each request and
+    answers with answer(case); returns per case (path, request body)."""
+    seen: list[tuple[str, bytes]] = []
+    reply: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            body = reply["body"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", reply["content_type"])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    upstream = f"http://127.0.0.1:{server.server_address[1]}"
+    binary = Path(os.environ.get("E2E_BIN") or HERE.parent / ".bin") / "proxy"
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"{binary} is missing: build it first (make -C integration/e2e build)")
+    port = _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "OPENAI_API_BASE": upstream + "/v1",
+        "ANTHROPIC_API_BASE": upstream,
+        "GEMINI_API_BASE": upstream + cases.GEMINI_PATH,
+        "OTEL_SDK_DISABLED": "true",
+    }
+    proxy = subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(root + "/health/readiness", timeout=1, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        out = {}
+        target = cases.Target(root=root, api_key="sk-synthesize", via_proxy=True)
+        for case_id in [*TRANSLATED_ANSWERS, *GEMINI_ANSWERS]:
+            _, reply["body"], reply["content_type"] = answer(case_id)
+            seen.clear()
+            result = cases.BY_ID[case_id].run(target)
+            assert result["ok"], (case_id, result)
+            assert len(seen) == 1, (case_id, seen)
+            out[case_id] = (seen[0][0], json.loads(seen[0][1]))
+        return out
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+        server.shutdown()
+
+
+def rewritten() -> dict[str, str]:
+    """Per synthetic cassette name, its text: the request the proxy sends for
+    the case (captured twice, which must agree), the answer(case)."""
+    captured = capture_rewritten()
+    assert captured == capture_rewritten(), "the proxy's rewritten requests differ between two runs"
+    files = {}
+    for case_id, (path, request) in captured.items():
+        url, body, content_type = answer(case_id)
+        assert url.endswith(path), (case_id, path, url)
+        source = GEMINI_ANSWERS.get(case_id) or TRANSLATED_ANSWERS[case_id]
+        files[cases.BY_ID[case_id].cassette] = cassette(source, [interaction(0, request, url, body, content_type)])
+    return files
+
+
 def main() -> int:
+    # Loopback only, whatever the shell's proxy settings.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     (HERE / "synthetic-chat-streaming-usage.yaml").write_text(streaming_usage())
     (HERE / "synthetic-chat-streaming-tools.yaml").write_text(streaming_tools())
     (HERE / f"{cases.AGENT_CASSETTE}.yaml").write_text(agents_tool_run())
+    for name, text in rewritten().items():
+        (HERE / f"{name}.yaml").write_text(text)
     # Round-trip check: the files parse and their bodies are what we built.
     for name in ("synthetic-chat-streaming-usage", "synthetic-chat-streaming-tools"):
         with open(HERE / f"{name}.yaml") as f:

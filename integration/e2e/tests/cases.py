@@ -4,7 +4,10 @@ Every model call a case makes reproduces a cassette's recorded request
 byte-for-byte in JSON (the fake provider only answers a request whose body
 equals a recording), so each client is used unchanged except for its base URL
 and a dummy API key. A case that makes several calls (a tool round trip, an
-agent run) replays the interactions of one cassette in order.
+agent run) replays the interactions of one cassette in order. Where the proxy
+rewrites the request (an anthropic/ model it translates, a gemini/ prefix it
+strips), the cassette is a synthetic one holding the request the proxy sends
+(cassettes/synthesize.py), and the case says what the client sends (`sent`).
 
 The same case runs twice: through the proxy (the pytest process, never
 instrumented) and straight against the fake provider from `oracle.py`, a
@@ -18,6 +21,7 @@ calls must stay uninstrumented.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -48,11 +52,18 @@ class Target:
 
 
 class Recording:
-    """What a call's recording (the cassette named `self.cassette`) says
-    about the call."""
+    """What a call's recording (the cassette named `self.cassette`) and the
+    API its client speaks (`self.api`) say about the call."""
 
     @property
     def span_name(self) -> str:
+        if self.api == "anthropic":
+            # The SDK's messages.stream() helper marks its requests
+            # (x-stainless-helper-method: stream); the proxy names their
+            # spans messages.stream, as the instrumentor does.
+            return "messages.stream" if "stream-helper" in getattr(self, "id", "") else "messages.create"
+        if self.api == "translated":
+            return "ChatCompletion"  # the call as the client made it
         return span_name_for(self.cassette)
 
     @property
@@ -75,7 +86,7 @@ class Case(Recording):
     which replay interactions 0..turns-1 of `cassette`."""
 
     id: str
-    client: str  # openai | openai-async | litellm | node | agents
+    client: str  # openai | openai-async | litellm | node | agents | anthropic | anthropic-async
     cassette: str
     run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
     # How the oracle reproduces the call when the client cannot be
@@ -83,12 +94,39 @@ class Case(Recording):
     oracle_run: Callable[[Target], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
     turns: int = 1
     # What run() returns when the caller gets the recorded answers, for
-    # cases whose summary is compared whole (the Responses API's).
+    # cases whose summary is compared whole (the Responses API's, the
+    # Anthropic SDK's).
     expect: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    # The API the client speaks, and the fake provider answers in:
+    #   openai      OpenAI's (chat, completions, embeddings, Responses)
+    #   anthropic   Anthropic's Messages API (the Anthropic SDK)
+    #   translated  the client speaks OpenAI's chat API for an anthropic/
+    #               model; the proxy translates to the Messages API and back
+    api: str = "openai"
+    # The body the client sends the proxy when it is not the cassette's
+    # recorded request: a provider-prefixed model the proxy strips
+    # (gemini/...), a call the proxy translates.
+    sent: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    # The llm.provider the proxy's span names.
+    provider: str = "openai"
+    # The official instrumentors whose span of the same call, made straight
+    # to the fake provider, the proxy's span is compared with. None: by
+    # client (see `oracles`); () for a call with no direct equivalent.
+    oracle: tuple[str, ...] | None = None
 
     @property
     def litellm(self) -> bool:
         return self.client == "litellm"
+
+    @property
+    def oracles(self) -> tuple[str, ...]:
+        if self.oracle is not None:
+            return self.oracle
+        if self.client.startswith("anthropic"):
+            return ("anthropic",)
+        if self.litellm:
+            return ("openai", "litellm")  # LiteLLM calls the OpenAI SDK
+        return ("openai",)
 
     @property
     def calls(self) -> list[Call]:
@@ -117,6 +155,26 @@ class Call(Recording):
     @property
     def litellm(self) -> bool:
         return self.case.litellm
+
+    @property
+    def api(self) -> str:
+        return self.case.api
+
+    def request_body(self) -> dict[str, Any]:
+        """The body the client sends the proxy for this call."""
+        if self.case.sent is not None:
+            return self.case.sent()
+        return recorded.request_body(self.cassette)
+
+    def traced_body(self) -> dict[str, Any]:
+        """The body the proxy's span records (input.value): the client's,
+        with the model named as its provider names it (the proxy routes by
+        LiteLLM's prefix, strips it, and records the model Phoenix prices)."""
+        body = self.request_body()
+        prefix, _, rest = body["model"].partition("/")
+        if prefix in ("anthropic", "gemini") and rest:
+            body["model"] = rest
+        return body
 
 
 def span_name_for(cassette: str) -> str:
@@ -656,6 +714,376 @@ def node(script_case: str) -> Callable[[Target], dict[str, Any]]:
     return run
 
 
+# --- Anthropic Python SDK (the Messages API) -------------------------------------
+# The SDK's base URL is the server root (it appends /v1/messages): the proxy's
+# root through the proxy, the fake provider's for the oracle.
+
+ANTHROPIC_USAGE = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+# What each kind of content block shows the caller, beyond its type.
+ANTHROPIC_BLOCK_FIELDS = {
+    "text": ("text",),
+    "thinking": ("thinking", "signature"),
+    "redacted_thinking": ("data",),
+    "tool_use": ("id", "name", "input"),
+}
+
+
+def _anthropic(t: Target) -> Any:
+    import anthropic
+
+    return anthropic.Anthropic(base_url=t.root, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT)
+
+
+def _async_anthropic(t: Target) -> Any:
+    import anthropic
+
+    return anthropic.AsyncAnthropic(base_url=t.root, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT)
+
+
+def message_summary(m: Any) -> dict[str, Any]:
+    """What the caller reads of a Message (an SDK object or the API's JSON):
+    id, model, stop reason, each content block, the token counts."""
+    d = m if isinstance(m, dict) else m.model_dump(mode="json")
+    usage = d.get("usage") or {}
+    return {
+        "id": d.get("id"),
+        "model": d.get("model"),
+        "role": d.get("role"),
+        "stop_reason": d.get("stop_reason"),
+        "stop_sequence": d.get("stop_sequence"),
+        "content": [
+            {"type": b["type"], **{k: b.get(k) for k in ANTHROPIC_BLOCK_FIELDS.get(b["type"], ())}}
+            for b in d.get("content") or []
+        ],
+        "usage": {k: usage.get(k) for k in ANTHROPIC_USAGE},
+    }
+
+
+def anthropic_create(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """client.messages.create with the recorded body (sync)."""
+
+    def run(t: Target) -> dict[str, Any]:
+        return {"ok": True, "message": message_summary(_anthropic(t).messages.create(**recorded.request_body(cassette)))}
+
+    return guarded(run)
+
+
+def anthropic_create_async(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """AsyncAnthropic messages.create with the recorded body; with
+    "stream": true in it, the raw events are read as they come."""
+
+    def run(t: Target) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            body = recorded.request_body(cassette)
+            async with _async_anthropic(t) as client:
+                resp = await client.messages.create(**body)
+                if not body.get("stream"):
+                    return {"ok": True, "message": message_summary(resp)}
+                acc, events = recorded.MessageAccumulator(), 0
+                async for event in resp:
+                    events += 1
+                    acc.add(event.model_dump(mode="json"))
+                return {"ok": True, "events": events, "text": acc.text, "message": message_summary(acc.message)}
+
+        return asyncio.run(go())
+
+    return guarded(run)
+
+
+def _stream_kwargs(cassette: str) -> dict[str, Any]:
+    body = recorded.request_body(cassette)
+    del body["stream"]  # the helper sets it
+    return body
+
+
+def anthropic_stream_helper(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """client.messages.stream(): the text as the helper's text_stream gives
+    it, and its final message."""
+
+    def run(t: Target) -> dict[str, Any]:
+        with _anthropic(t).messages.stream(**_stream_kwargs(cassette)) as stream:
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+        return {"ok": True, "text": text, "message": message_summary(final)}
+
+    return guarded(run)
+
+
+def anthropic_stream_helper_async(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            async with _async_anthropic(t) as client:
+                async with client.messages.stream(**_stream_kwargs(cassette)) as stream:
+                    text = "".join([piece async for piece in stream.text_stream])
+                    final = await stream.get_final_message()
+            return {"ok": True, "text": text, "message": message_summary(final)}
+
+        return asyncio.run(go())
+
+    return guarded(run)
+
+
+def _assistant_turn(message: Any) -> dict[str, Any]:
+    """An answer sent back as the next request's assistant message, its
+    blocks as pydantic-ai sent them when it recorded the conversations."""
+    blocks = []
+    for b in message.content:
+        if b.type == "thinking":
+            blocks.append({"signature": b.signature, "thinking": b.thinking, "type": "thinking"})
+        elif b.type == "text":
+            blocks.append({"text": b.text, "type": "text"})
+        elif b.type == "tool_use":
+            blocks.append({"id": b.id, "input": b.input, "name": b.name, "type": "tool_use"})
+    return {"content": blocks, "role": "assistant"}
+
+
+@guarded
+def anthropic_thinking_round_trip(t: Target) -> dict[str, Any]:
+    """pa-test_anthropic_model_thinking_part, both turns: extended thinking
+    on; the answer (thinking block with its signature, then text) goes back
+    with a follow-up question."""
+    client = _anthropic(t)
+    body = recorded.request_body("pa-test_anthropic_model_thinking_part")
+    first = client.messages.create(**body)
+    body["messages"] += [
+        _assistant_turn(first),
+        {
+            "content": [
+                {"text": "Considering the way to cross the street, analogously, how do I cross the river?", "type": "text"}
+            ],
+            "role": "user",
+        },
+    ]
+    second = client.messages.create(**body)
+    return {"ok": True, "turns": [message_summary(first), message_summary(second)]}
+
+
+# The tool of the parallel tool-call conversation, answering as it did when
+# the conversation was recorded.
+FAMILY = {
+    "Alice": "alice is bob's wife",
+    "Bob": "bob is alice's husband",
+    "Charlie": "charlie is alice's son",
+    "Daisy": "daisy is bob's daughter and charlie's younger sister",
+}
+
+
+@guarded
+def anthropic_tool_round_trip(t: Target) -> dict[str, Any]:
+    """pa-test_multiple_parallel_tool_calls, both turns: the model calls
+    retrieve_entity_info four times at once, the application answers each
+    call with a tool_result, the model answers."""
+    client = _anthropic(t)
+    body = recorded.request_body("pa-test_multiple_parallel_tool_calls")
+    first = client.messages.create(**body)
+    results = [
+        {"content": FAMILY[b.input["name"]], "is_error": False, "tool_use_id": b.id, "type": "tool_result"}
+        for b in first.content
+        if b.type == "tool_use"
+    ]
+    body["messages"] += [_assistant_turn(first), {"content": results, "role": "user"}]
+    second = client.messages.create(**body)
+    return {"ok": True, "turns": [message_summary(first), message_summary(second)]}
+
+
+def anthropic_result(cassette: str, how: str = "create", turns: int = 1) -> Callable[[], dict[str, Any]]:
+    """What an Anthropic SDK case returns when every call gets its recorded
+    answer. how: create (a message), events (a raw stream read event by
+    event; pings are not given to the caller), helper (messages.stream())."""
+
+    def expect() -> dict[str, Any]:
+        if turns > 1:
+            return {
+                "ok": True,
+                "turns": [message_summary(recorded.anthropic_message(recorded.turn(cassette, k))) for k in range(turns)],
+            }
+        out: dict[str, Any] = {"ok": True, "message": message_summary(recorded.anthropic_message(cassette))}
+        if how in ("events", "helper"):
+            acc = recorded.MessageAccumulator()
+            for event in recorded.sse_chunks(cassette):
+                acc.add(event)
+            out["text"] = acc.text
+        if how == "events":
+            out["events"] = sum(1 for e in recorded.sse_chunks(cassette) if e.get("type") != "ping")
+        return out
+
+    return expect
+
+
+# --- anthropic/ models in OpenAI's format (the proxy translates) ----------------
+# The OpenAI SDK and LiteLLM call /chat/completions for an anthropic/ model;
+# the proxy sends Anthropic a Messages API request and answers in OpenAI's
+# format. Those requests are the proxy's, so no recording holds them: each
+# case has a synthetic cassette (cassettes/synthesize.py) pairing the request
+# the proxy sends with a recorded Anthropic answer to the same question.
+
+ANTHROPIC_MODEL = "anthropic/claude-sonnet-4-6"
+
+
+def weather_tools() -> list[dict[str, Any]]:
+    """oi-multiple_tool_calling's two tools, as OpenAI function tools."""
+    return [
+        {"type": "function", "function": {"name": x["name"], "description": x["description"], "parameters": x["input_schema"]}}
+        for x in recorded.request_body("oi-multiple_tool_calling")["tools"]
+    ]
+
+
+def translated_bodies() -> dict[str, dict[str, Any]]:
+    """Per case, the chat request its client makes (the question of the
+    recorded answer its synthetic cassette gives)."""
+    image = recorded.request_body("pa-test_image_url_input")["messages"][0]["content"]
+    return {
+        # oi-messages' question and answer.
+        "openai-anthropic-chat": {
+            "model": ANTHROPIC_MODEL,
+            "max_tokens": 1024,
+            "messages": [{"role": "user", "content": "What's the capital of France?"}],
+        },
+        # oi-messages_streaming's.
+        "openai-anthropic-stream": {
+            "model": ANTHROPIC_MODEL,
+            "max_tokens": 1024,
+            "messages": [{"role": "user", "content": "Why is the sky blue? Answer in 5 words or less"}],
+            "stream": True,
+        },
+        # oi-multiple_tool_calling's: two tools, both called at once.
+        "openai-anthropic-tools": {
+            "model": ANTHROPIC_MODEL,
+            "max_tokens": 1024,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": "What is the weather like right now in New York? Also what time is it there? "
+                    "Use necessary tools simultaneously.",
+                }
+            ],
+            "tools": weather_tools(),
+        },
+        # pa-test_image_url_input's: text and an image by URL; no max_tokens.
+        "litellm-proxy-anthropic-image": {
+            "model": "anthropic/claude-haiku-4-5",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": image[0]["text"]},
+                        {"type": "image_url", "image_url": {"url": image[1]["source"]["url"]}},
+                    ],
+                }
+            ],
+        },
+        # oi-async_stream_message's, streamed, with usage asked for (the
+        # usage chunk OpenAI streams end with).
+        "litellm-proxy-anthropic-stream": {
+            "model": ANTHROPIC_MODEL,
+            "messages": [{"role": "user", "content": "What's the capital of France?"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    }
+
+
+def sent_body(case_id: str) -> Callable[[], dict[str, Any]]:
+    return lambda: translated_bodies()[case_id]
+
+
+def openai_typed(case_id: str) -> Callable[[Target], dict[str, Any]]:
+    """The OpenAI SDK's chat call for the case; every answer (each chunk of a
+    stream) must validate against the SDK's own types, and the summary keeps
+    the ids the caller saw."""
+
+    def run(t: Target) -> dict[str, Any]:
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+        body = translated_bodies()[case_id]
+        client = _openai(t)
+        if not body.get("stream"):
+            resp = client.chat.completions.create(**body)
+            ChatCompletion.model_validate(resp.to_dict())
+            return summarize(resp) | {"id": resp.id}
+        s, ids = StreamSummary(), []
+        with client.chat.completions.create(**body) as stream:
+            for chunk in stream:
+                ChatCompletionChunk.model_validate(chunk.to_dict())
+                s.add(chunk)
+                if chunk.id not in ids:
+                    ids.append(chunk.id)
+        return s.result() | {"ids": ids}
+
+    return guarded(run)
+
+
+@contextlib.contextmanager
+def litellm_proxy_env(t: Target) -> Any:
+    """USE_LITELLM_PROXY=True: LiteLLM sends every call, whatever its
+    provider prefix, to LITELLM_PROXY_API_BASE (here the proxy's root)."""
+    keys = ("USE_LITELLM_PROXY", "LITELLM_PROXY_API_BASE", "LITELLM_PROXY_API_KEY")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(USE_LITELLM_PROXY="True", LITELLM_PROXY_API_BASE=t.root, LITELLM_PROXY_API_KEY=t.api_key)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def litellm_use_proxy(body: Callable[[], dict[str, Any]]) -> Callable[[Target], dict[str, Any]]:
+    """litellm.completion with the model named as for the provider itself
+    (anthropic/..., gemini/...) and USE_LITELLM_PROXY on."""
+
+    def run(t: Target) -> dict[str, Any]:
+        kw = body()
+        with litellm_proxy_env(t):
+            resp = _litellm().completion(max_retries=0, timeout=CALL_TIMEOUT, **kw)
+            if not kw.get("stream"):
+                return summarize(resp) | {"id": resp.id}
+            s = StreamSummary()
+            for chunk in resp:
+                s.add(chunk)
+            return s.result()
+
+    return guarded(run)
+
+
+# --- gemini/ models (Gemini's OpenAI-compatible API) ------------------------------
+# The proxy strips the prefix and calls GEMINI_API_BASE/chat/completions; the
+# suite points GEMINI_API_BASE at the fake provider's GEMINI_PATH. Directly
+# (the oracle), the same OpenAI SDK call goes to that base with Gemini's own
+# model name, which is the request the proxy sends.
+
+GEMINI_PATH = "/v1beta/openai"
+GEMINI_MODEL = "gemini/gemini-2.5-flash"
+
+
+def gemini_bodies() -> dict[str, dict[str, Any]]:
+    """Per case, the chat request (the questions of chat-basic and
+    chat-multiturn, whose answers the synthetic cassettes give as Gemini's;
+    chat-multiturn's developer message as a system message, which is what
+    LiteLLM would send for it)."""
+    multiturn = recorded.request_body("chat-multiturn")
+    messages = [m | {"role": "system"} if m["role"] == "developer" else m for m in multiturn["messages"]]
+    return {
+        "openai-gemini": {"model": GEMINI_MODEL, "messages": [{"role": "user", "content": "Hello!"}]},
+        "litellm-proxy-gemini": {"model": GEMINI_MODEL, "messages": messages, "temperature": multiturn["temperature"]},
+    }
+
+
+@guarded
+def openai_gemini(t: Target) -> dict[str, Any]:
+    import openai
+
+    body = gemini_bodies()["openai-gemini"]
+    if t.via_proxy:
+        client = _openai(t)
+    else:
+        body["model"] = body["model"].removeprefix("gemini/")
+        client = openai.OpenAI(base_url=t.root + GEMINI_PATH, api_key=t.api_key, max_retries=0, timeout=CALL_TIMEOUT)
+    return summarize(client.chat.completions.create(**body))
+
+
 # --- the list --------------------------------------------------------------------
 
 CASES: list[Case] = [
@@ -767,6 +1195,130 @@ CASES: list[Case] = [
         expect=responses_result("oi-simple_input_stream"),
     ),
     Case("agents-tool-run", "agents", AGENT_CASSETTE, agents_tool_run, turns=2, expect=agents_result),
+    # Anthropic's Messages API through the proxy with the Anthropic SDK (sync
+    # and async), compared with openinference-instrumentation-anthropic. Where
+    # two recordings hold the same request (oi-messages and oi-async_messages,
+    # oi-messages_streaming and oi-async_messages_streaming, oi-stream_message
+    # and oi-async_stream_message), the fake provider answers with the first by
+    # name, the async test's; the cases name that one.
+    Case(
+        "anthropic-messages",
+        "anthropic",
+        "pa-test_anthropic_model_instructions",
+        anthropic_create("pa-test_anthropic_model_instructions"),
+        expect=anthropic_result("pa-test_anthropic_model_instructions"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-messages-async",
+        "anthropic-async",
+        "oi-async_messages",
+        anthropic_create_async("oi-async_messages"),
+        expect=anthropic_result("oi-async_messages"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-stream-async",
+        "anthropic-async",
+        "oi-async_messages_streaming",
+        anthropic_create_async("oi-async_messages_streaming"),
+        expect=anthropic_result("oi-async_messages_streaming", "events"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-stream-helper",
+        "anthropic",
+        "pa-test_anthropic_model_thinking_part_stream",
+        anthropic_stream_helper("pa-test_anthropic_model_thinking_part_stream"),
+        expect=anthropic_result("pa-test_anthropic_model_thinking_part_stream", "helper"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-stream-helper-async",
+        "anthropic-async",
+        "oi-async_stream_message",
+        anthropic_stream_helper_async("oi-async_stream_message"),
+        expect=anthropic_result("oi-async_stream_message", "helper"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-tools",
+        "anthropic",
+        "oi-multiple_tool_calling",
+        anthropic_create("oi-multiple_tool_calling"),
+        expect=anthropic_result("oi-multiple_tool_calling"),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-tool-round-trip",
+        "anthropic",
+        "pa-test_multiple_parallel_tool_calls",
+        anthropic_tool_round_trip,
+        turns=2,
+        expect=anthropic_result("pa-test_multiple_parallel_tool_calls", turns=2),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    Case(
+        "anthropic-thinking",
+        "anthropic",
+        "pa-test_anthropic_model_thinking_part",
+        anthropic_thinking_round_trip,
+        turns=2,
+        expect=anthropic_result("pa-test_anthropic_model_thinking_part", turns=2),
+        api="anthropic",
+        provider="anthropic",
+    ),
+    # anthropic/ models through /chat/completions, translated by the proxy:
+    # the OpenAI SDK, and LiteLLM with USE_LITELLM_PROXY. No direct call is
+    # the same (the proxy is the translator), so no oracle: test_anthropic.py
+    # checks the answers and spans against the recorded Anthropic answers.
+    *[
+        Case(
+            case_id,
+            client,
+            cassette,
+            openai_typed(case_id) if client == "openai" else litellm_use_proxy(sent_body(case_id)),
+            api="translated",
+            sent=sent_body(case_id),
+            provider="anthropic",
+            oracle=(),
+        )
+        for case_id, client, cassette in [
+            ("openai-anthropic-chat", "openai", "synthetic-anthropic-chat"),
+            ("openai-anthropic-stream", "openai", "synthetic-anthropic-chat-stream"),
+            ("openai-anthropic-tools", "openai", "synthetic-anthropic-chat-tools"),
+            ("litellm-proxy-anthropic-image", "litellm", "synthetic-anthropic-litellm-image"),
+            ("litellm-proxy-anthropic-stream", "litellm", "synthetic-anthropic-litellm-stream"),
+        ]
+    ],
+    # gemini/ models: the proxy strips the prefix and calls Gemini's
+    # OpenAI-compatible API. The OpenAI SDK's call is compared with the same
+    # call made to that API directly; LiteLLM's (USE_LITELLM_PROXY) has no
+    # direct equivalent in OpenAI's format.
+    Case(
+        "openai-gemini",
+        "openai",
+        "synthetic-gemini-chat",
+        openai_gemini,
+        sent=lambda: gemini_bodies()["openai-gemini"],
+        provider="google",
+    ),
+    Case(
+        "litellm-proxy-gemini",
+        "litellm",
+        "synthetic-gemini-litellm-multiturn",
+        litellm_use_proxy(lambda: gemini_bodies()["litellm-proxy-gemini"]),
+        sent=lambda: gemini_bodies()["litellm-proxy-gemini"],
+        provider="google",
+        oracle=(),
+    ),
 ]
 
 CALLS: list[Call] = [call for case in CASES for call in case.calls]

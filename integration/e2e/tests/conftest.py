@@ -31,7 +31,7 @@ for _k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"
     os.environ[_k] = "http://127.0.0.1:9"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 for _k in list(os.environ):
-    if _k.startswith(("OPENAI_", "OTEL_", "PHOENIX_")):
+    if _k.startswith(("OPENAI_", "OTEL_", "PHOENIX_", "ANTHROPIC_", "GEMINI_", "LITELLM_PROXY_", "USE_LITELLM_PROXY")):
         del os.environ[_k]
 
 import cases  # noqa: E402
@@ -48,14 +48,14 @@ ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS") or E2E / ".artifacts")
 # only have come from this run's requests.
 API_KEY = "sk-e2e-dummy-" + secrets.token_hex(12)
 PROXY_PROJECT = "e2e-proxy"
-ORACLE_PROJECTS = {"openai": "oracle-openai", "litellm": "oracle-litellm"}
+ORACLE_PROJECTS = {"openai": "oracle-openai", "litellm": "oracle-litellm", "anthropic": "oracle-anthropic"}
 
 
 @dataclass
 class Stack:
     phoenix: str  # http://127.0.0.1:PORT (UI, REST)
     grpc: str  # http://127.0.0.1:PORT (OTLP gRPC)
-    fake: str  # http://127.0.0.1:PORT (serves /v1/...)
+    fake: str  # http://127.0.0.1:PORT (serves /v1/..., Anthropic's /v1/messages, Gemini's /v1beta/openai/...)
     proxy: str  # http://127.0.0.1:PORT
     proxy_service: Service
     work: Path  # scratch directory, removed at the end
@@ -107,7 +107,8 @@ def start_phoenix(work: Path) -> tuple[Service, str, str]:
 
 def cassette_dir(work: Path) -> Path:
     """The recorded cassettes (chat, completions, embeddings; the Responses
-    API) plus the suite's synthetic ones, in one folder."""
+    API; Anthropic's Messages API) plus the suite's synthetic ones, in one
+    folder."""
     d = work / "cassettes"
     d.mkdir()
     for src in recorded.CASSETTE_DIRS:
@@ -133,6 +134,10 @@ def start_proxy(name: str, fake: str, grpc: str, project: str, **extra: str) -> 
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "OPENAI_API_BASE": f"{fake}/v1",
+        # Anthropic's server root (the proxy adds /v1/messages) and Gemini's
+        # OpenAI-compatible base (it adds /chat/completions): the fake too.
+        "ANTHROPIC_API_BASE": fake,
+        "GEMINI_API_BASE": fake + cases.GEMINI_PATH,
         "PHOENIX_COLLECTOR_ENDPOINT": grpc,
         "PHOENIX_PROJECT_NAME": project,
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans reach Phoenix quickly
@@ -206,10 +211,11 @@ def _run_oracle(stack: Stack, instrumentor: str, ids: list[str]) -> dict[str, An
 @pytest.fixture(scope="session")
 def oracle_calls(stack: Stack, proxy_calls: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The same calls straight to the fake provider, instrumented by the
-    official instrumentors (after the proxy calls, so windows never overlap)."""
+    official instrumentors (after the proxy calls, so windows never overlap):
+    each case by the instrumentors its `oracles` name."""
     return {
-        "openai": _run_oracle(stack, "openai", [c.id for c in cases.CASES]),
-        "litellm": _run_oracle(stack, "litellm", [c.id for c in cases.CASES if c.litellm]),
+        instrumentor: _run_oracle(stack, instrumentor, [c.id for c in cases.CASES if instrumentor in c.oracles])
+        for instrumentor in ORACLE_PROJECTS
     }
 
 
@@ -233,8 +239,8 @@ def oracle_spans(stack: Stack, oracle_calls: dict[str, dict[str, Any]]) -> dict[
     for instrumentor, calls in oracle_calls.items():
         # The litellm instrumentor does not trace every LiteLLM function
         # (text_completion), so it is awaited by count (a span per model
-        # call) only for openai.
-        at_least = sum(cases.BY_ID[i].turns for i in calls) if instrumentor == "openai" else 1
+        # call) only for openai and anthropic.
+        at_least = sum(cases.BY_ID[i].turns for i in calls) if instrumentor != "litellm" else 1
         got = phoenix_api.wait_for_spans(stack.phoenix, ORACLE_PROJECTS[instrumentor], at_least=at_least, settle=1.5)
         _dump(f"spans-oracle-{instrumentor}.json", got)
         out[instrumentor] = phoenix_api.by_case(got, calls)

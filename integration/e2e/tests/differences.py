@@ -3,8 +3,9 @@ instrumentors' spans of the same calls, each with its reason. test_oracle.py
 compares everything else and fails on any difference not listed here.
 
 Key: (oracle, scope, path).
-  oracle  "openai" (openinference-instrumentation-openai) or "litellm"
-          (openinference-instrumentation-litellm).
+  oracle  "openai" (openinference-instrumentation-openai), "litellm"
+          (openinference-instrumentation-litellm) or "anthropic"
+          (openinference-instrumentation-anthropic).
   scope   space-separated words, all of which must hold:
             all        any case
             stream     streaming cases only
@@ -31,6 +32,11 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
     ("openai", "extra", "llm.provider"): (
         "The proxy knows who hosts the model (its provider routing) and records it; the OpenAI "
         "instrumentor only sets llm.system. OPENINFERENCE.md lists llm.provider."
+    ),
+    ("openai", "extra", "litellm.call_id"): (
+        "The proxy answers every call with LiteLLM's x-litellm-call-id header, as a LiteLLM proxy "
+        "does, and records the same id on the call's span, so a caller can find the span of a "
+        "call; a client-side instrumentor has no such id."
     ),
     ("openai", "stream extra", "llm.token_count.*"): (
         "The proxy asks the provider for stream usage (stream_options.include_usage) when the "
@@ -65,6 +71,25 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "defer_loading, output_schema with openai 3.57); the proxy writes the tool as the API sent "
         "it. Every member the API sent is compared (integration/golden_test.go: nullAsAbsent)."
     ),
+    # --- against openinference-instrumentation-anthropic ---------------------
+    ("anthropic", "null", "output.value"): (
+        "The instrumentor writes its SDK's dump of the Message, which adds as null every member "
+        "the SDK's types know and the API did not send (container, diagnostics, stop_details, "
+        "content[].citations, tool_use caller and toolset_name, usage.speed, "
+        "usage.server_tool_use, ... with anthropic 1.17); the proxy writes the message as the "
+        "API sent it (a stream's, assembled from its events). Every member the API sent is "
+        "compared (integration/golden_test.go: nullAsAbsent)."
+    ),
+    ("anthropic", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("anthropic", "stream", "events"): (
+        "The Anthropic instrumentor records no First Token Stream Event; the proxy records one "
+        "on every stream, when the first token reaches the client (test_spans checks it)."
+    ),
+    ("anthropic", "case:anthropic-stream-helper", "input.value#stream"): (
+        "The instrumentor records the helper's arguments, which have no stream (the helper "
+        "adds it to the request); the proxy records the request body, which has \"stream\": true."
+    ),
+    ("anthropic", "case:anthropic-stream-helper-async", "input.value#stream"): "As for anthropic-stream-helper.",
     # --- against openinference-instrumentation-litellm -----------------------
     # Only what LiteLLM's span records is compared (never the proxy's extras).
     # LiteLLM's span describes its *function call*; the proxy's, like the OpenAI

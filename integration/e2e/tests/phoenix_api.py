@@ -79,3 +79,37 @@ def by_case(all_spans: list[dict[str, Any]], calls: dict[str, Any]) -> dict[str,
                 out[case_id].append(s)
                 break
     return out
+
+
+# Phoenix prices LLM spans itself (model name and token counts against its
+# model cost table) and stores the cost apart from the span: its REST span
+# read-back (above) has no cost field and no llm.cost.* attributes. The UI
+# reads it through Phoenix's GraphQL API, as Span.costSummary, by the span's
+# global id (the REST span's "id"); so does this.
+_COST_QUERY = """
+query SpanCost($id: ID!) {
+  node(id: $id) {
+    ... on Span {
+      costSummary { prompt { tokens cost } completion { tokens cost } total { tokens cost } }
+    }
+  }
+}
+"""
+
+
+def span_cost(base: str, span: dict[str, Any], timeout: float = 10.0) -> dict[str, Any] | None:
+    """The cost summary Phoenix shows for a span ({prompt, completion,
+    total: {tokens, cost}}), or None if it has none after `timeout`
+    (costs are computed as spans are inserted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = httpx.post(
+            f"{base}/graphql", json={"query": _COST_QUERY, "variables": {"id": span["id"]}}, timeout=30, trust_env=False
+        )
+        r.raise_for_status()
+        body = r.json()
+        assert not body.get("errors"), body["errors"]
+        summary = (body["data"]["node"] or {}).get("costSummary")
+        if summary is not None or time.monotonic() > deadline:
+            return summary
+        time.sleep(0.25)

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -21,8 +22,9 @@ REPO = E2E.parents[1]
 FIXTURES = Path(os.environ.get("FIXTURES_DIR") or (REPO / "integration" / "testdata")).resolve()
 RECORDED_DIR = FIXTURES / "openai" / "cassettes"
 RESPONSES_DIR = FIXTURES / "responses" / "cassettes"
+ANTHROPIC_DIR = FIXTURES / "anthropic" / "cassettes"
 SYNTHETIC_DIR = E2E / "cassettes"
-CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR)
+CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR, ANTHROPIC_DIR)
 
 
 def cassette_path(name: str) -> Path:
@@ -202,3 +204,58 @@ def response_result(name: str) -> dict[str, Any]:
     if is_stream(name):
         out["events"] = len(sse_chunks(name))
     return out
+
+
+# --- Anthropic's Messages API ---------------------------------------------------
+
+
+def is_messages_api(name: str) -> bool:
+    """Whether the recorded call went to Anthropic's Messages API."""
+    return urlsplit(interaction(name)["request"]["url"]).path.endswith("/v1/messages")
+
+
+def anthropic_message(name: str) -> dict[str, Any]:
+    """The Message a recorded Messages API call answered: the JSON body, or
+    the message a stream's events build (message_start, content blocks and
+    their deltas, message_delta), as the SDKs accumulate it."""
+    if not is_stream(name):
+        return json.loads(interaction(name)["response"]["body"])
+    acc = MessageAccumulator()
+    for event in sse_chunks(name):
+        acc.add(event)
+    return acc.message
+
+
+class MessageAccumulator:
+    """Builds a Message from Messages API stream events (dicts)."""
+
+    def __init__(self) -> None:
+        self.message: dict[str, Any] = {}
+        self.text = ""  # every text delta, joined (the SDK helper's text_stream)
+        self._json: dict[int, str] = {}
+
+    def add(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "message_start":
+            self.message = json.loads(json.dumps(event["message"]))
+        elif kind == "content_block_start":
+            self.message["content"].append(json.loads(json.dumps(event["content_block"])))
+        elif kind == "content_block_delta":
+            block, delta = self.message["content"][event["index"]], event["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+                self.text += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] = delta["signature"]
+            elif delta["type"] == "input_json_delta":
+                self._json[event["index"]] = self._json.get(event["index"], "") + delta["partial_json"]
+            elif delta["type"] == "citations_delta":
+                block.setdefault("citations", []).append(delta["citation"])
+        elif kind == "content_block_stop":
+            if event["index"] in self._json:
+                self.message["content"][event["index"]]["input"] = json.loads(self._json[event["index"]] or "{}")
+        elif kind == "message_delta":
+            self.message.update({k: v for k, v in event["delta"].items() if k in ("stop_reason", "stop_sequence")})
+            self.message["usage"].update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
