@@ -78,7 +78,7 @@ func TestRedaction(t *testing.T) {
 				case reflect.DeepEqual(v, kv.Value):
 					have = k
 				default:
-					have = "changed to " + v.Emit()
+					have = "changed to " + v.String()
 				}
 				if have != tt.want[i] {
 					t.Errorf("%s (%s): %s; want %s", names[i], kv.Key, have, tt.want[i])
