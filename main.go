@@ -220,6 +220,24 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 	}, nil
 }
 
+// healthcheck asks the proxy on this machine (PORT) whether it is ready.
+func healthcheck() error {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "4000"
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:" + port + "/health/readiness")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readiness answered %s", resp.Status)
+	}
+	return nil
+}
+
 // holdsProviderKeys reports whether the proxy was given any provider key.
 func (c Config) holdsProviderKeys() bool {
 	e := c.Env
@@ -287,9 +305,19 @@ func waitFor(wg *sync.WaitGroup, d time.Duration) {
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "version") {
-		fmt.Println("llmproxy", version)
-		return
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "--version", "version":
+			fmt.Println("llmproxy", version)
+			return
+		case "healthcheck":
+			// For a container's HEALTHCHECK: distroless has no shell or curl.
+			if err := healthcheck(); err != nil {
+				fmt.Fprintln(os.Stderr, "llmproxy healthcheck:", err)
+				os.Exit(1)
+			}
+			return
+		}
 	}
 	handlers.Version = version
 	if err := run(); err != nil {
