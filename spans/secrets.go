@@ -64,9 +64,11 @@ func withoutSecrets(raw string) string {
 // counts too): a false alarm costs a rebuild, a miss would cost a secret.
 func mayHoldSecret(raw string) bool {
 	for i := 0; i < len(raw); i++ {
-		if raw[i] != ':' {
-			continue
+		next := strings.IndexByte(raw[i:], ':')
+		if next < 0 {
+			return false
 		}
+		i += next
 		j := i - 1
 		for j >= 0 && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
 			j--
