@@ -1,8 +1,9 @@
 package handlers
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strconv"
@@ -99,24 +100,33 @@ var Version = "dev"
 // the span too (litellm.call_id). start is when the request came, sent when
 // it went upstream.
 func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, p *openai.Provider, start, sent time.Time) {
+	// The keys are written as http.CanonicalHeaderKey would make them:
+	// Set would canonicalize each on every call.
 	id := newCallID()
 	call.SetCallID(id)
-	hdr.Set("X-Litellm-Call-Id", id)
+	hdr["X-Litellm-Call-Id"] = []string{id}
 	if tr := call.TraceResponse(); tr != "" {
-		hdr.Set("Traceresponse", tr)
+		hdr["Traceresponse"] = []string{tr}
 	}
-	hdr.Set("X-Litellm-Model-Api-Base", p.BaseURL)
-	hdr.Set("X-Litellm-Response-Duration-Ms", strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64))
-	hdr.Set("X-Litellm-Overhead-Duration-Ms", strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64))
-	hdr.Set("X-Litellm-Attempted-Retries", "0")
-	hdr.Set("X-Litellm-Attempted-Fallbacks", "0")
-	hdr.Set("X-Litellm-Version", Version)
+	hdr["X-Litellm-Model-Api-Base"] = []string{p.BaseURL}
+	hdr["X-Litellm-Response-Duration-Ms"] = []string{strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)}
+	hdr["X-Litellm-Overhead-Duration-Ms"] = []string{strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64)}
+	hdr["X-Litellm-Attempted-Retries"] = zero
+	hdr["X-Litellm-Attempted-Fallbacks"] = zero
+	hdr["X-Litellm-Version"] = []string{Version}
 }
 
-// newCallID is a random (version 4) UUID, as LiteLLM's call ids are.
+// zero is a header value shared by every answer (header values are not
+// written to after they are set).
+var zero = []string{"0"}
+
+// newCallID is a random (version 4) UUID, as LiteLLM's call ids are. It
+// names a call, it guards nothing: the runtime's fast generator serves
+// (crypto/rand costs a system call a request here).
 func newCallID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	x := hex.EncodeToString(b[:])

@@ -265,15 +265,18 @@ func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Ca
 		status = s.Status()
 	}
 	sum := call.Summary()
-	attrs := []any{"call_id", sum.CallID, "method", r.Method, "path", r.URL.Path, "model", call.Model(),
-		"provider", p.Host, "status", status, "duration_ms", time.Since(start).Milliseconds()}
+	// Typed attributes, in an array on the stack: no boxing per call.
+	var buf [11]slog.Attr
+	attrs := append(buf[:0], slog.String("call_id", sum.CallID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("model", call.Model()), slog.String("provider", p.Host), slog.Int("status", status),
+		slog.Int64("duration_ms", time.Since(start).Milliseconds()))
 	if sum.FirstToken > 0 {
-		attrs = append(attrs, "ttft_ms", sum.FirstToken.Milliseconds())
+		attrs = append(attrs, slog.Int64("ttft_ms", sum.FirstToken.Milliseconds()))
 	}
 	if sum.PromptTokens > 0 || sum.CompletionTokens > 0 {
-		attrs = append(attrs, "prompt_tokens", sum.PromptTokens, "completion_tokens", sum.CompletionTokens)
+		attrs = append(attrs, slog.Int64("prompt_tokens", sum.PromptTokens), slog.Int64("completion_tokens", sum.CompletionTokens))
 	}
-	h.log.Info("call", attrs...)
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "call", attrs...)
 }
 
 // logFailure logs a call that got no complete answer: never headers or

@@ -262,14 +262,14 @@ var ErrUnreadableAnswer = errors.New("the answer is not a JSON object")
 // object (or nests too deep to read safely) is kept as output.value text and
 // reported as ErrUnreadableAnswer.
 func (c *Call) Response(body []byte) error {
+	if !c.span.IsRecording() {
+		return nil // tracing is off: nothing to read the answer for
+	}
 	if !jsonbound.Valid(body) || !gjson.ParseBytes(body).IsObject() {
-		if len(body) > 0 && c.span.IsRecording() {
+		if len(body) > 0 {
 			c.resp = []attribute.KeyValue{attribute.String(KeyOutputValue, string(body))}
 		}
 		return ErrUnreadableAnswer
-	}
-	if !c.span.IsRecording() {
-		return nil
 	}
 	raw := string(body)
 	resp := gjson.Parse(raw)
