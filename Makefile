@@ -54,9 +54,10 @@ e2e:
 	$(MAKE) -C integration/e2e test
 
 ## soak: 100,000 mixed calls (plain, streamed, upstream errors, clients that leave) through one
-## proxy; goroutines, open files and live heap must end where they began (SOAK_CALLS=N to change)
+## proxy; goroutines, open files and live heap must end where they began (SOAK_CALLS=N to change);
+## and a 20 s collector outage under load, after which every span must arrive
 soak:
-	SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v ./integration
+	SOAK=1 $(GO) test -count=1 -run '^(TestSoak|TestCollectorLongOutage)$$' -v ./integration
 
 ## bench: speed and memory against a direct call and a bare httputil.ReverseProxy
 bench:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -231,4 +232,31 @@ func TestShutdownSendsTheBacklog(t *testing.T) {
 	}()
 	wg.Wait()
 	waitMarkers(t, markers, time.Second, r)
+}
+
+// TestCollectorLongOutage: a 20 s outage under load, then the collector
+// back: every span of the outage arrives, and so does one made after it.
+// Long, so it runs with `make soak`, not in `make test`.
+func TestCollectorLongOutage(t *testing.T) {
+	if os.Getenv("SOAK") == "" {
+		t.Skip("set SOAK=1 (make soak) to run")
+	}
+	addr := freeAddr(t)
+	first := otlptest.StartAt(t, addr)
+	_, proxyURL := outageProxy(t, addr, 0)
+	stop := make(chan struct{})
+	got := load(t, proxyURL, 50*time.Millisecond, stop)
+	time.Sleep(time.Second)
+	first.Stop()
+	time.Sleep(20 * time.Second)
+	second := otlptest.StartAt(t, addr)
+	time.Sleep(time.Second)
+	close(stop)
+	markers := <-got
+	resp, _ := post(t, proxyURL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"after"}]}`, nil)
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	waitMarkers(t, append(markers, "after"), 5*time.Second, first, second)
+	t.Logf("%d calls over a 20 s outage; every span arrived", len(markers)+1)
 }
