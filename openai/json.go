@@ -1,6 +1,10 @@
 package openai
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -46,4 +50,37 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// AppendWithMember appends to dst the JSON object obj with key set to the
+// raw JSON value: obj's other members as they were, in their order, then
+// key. An obj that is no object gives {"key":value}.
+func AppendWithMember(dst []byte, obj, key string, value []byte) []byte {
+	dst = append(dst, '{')
+	first := true
+	gjson.Parse(obj).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			return true
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, k.Raw...)
+		dst = append(dst, ':')
+		dst = append(dst, v.Raw...)
+		return true
+	})
+	if !first {
+		dst = append(dst, ',')
+	}
+	dst = AppendJSONString(dst, key)
+	dst = append(dst, ':')
+	dst = append(dst, value...)
+	return append(dst, '}')
+}
+
+// WithMember is AppendWithMember into a new slice.
+func WithMember(obj, key string, value []byte) []byte {
+	return AppendWithMember(make([]byte, 0, len(obj)+len(value)+len(key)+4), obj, key, value)
 }

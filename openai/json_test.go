@@ -105,3 +105,18 @@ func FuzzAppendJSONString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkJSONString(t, s) })
 }
+
+func TestWithMember(t *testing.T) {
+	tests := []struct{ obj, key, value, want string }{
+		{`{"a":1,"b":[2]}`, "c", `true`, `{"a":1,"b":[2],"c":true}`},
+		{`{"a":1,"b":2}`, "a", `"x"`, `{"b":2,"a":"x"}`},
+		{`{}`, "k", `{}`, `{"k":{}}`},
+		{``, "k", `1`, `{"k":1}`},
+		{`{"a":1}`, `q"uote`, `2`, `{"a":1,"q\"uote":2}`},
+	}
+	for _, tt := range tests {
+		if got := string(WithMember(tt.obj, tt.key, []byte(tt.value))); got != tt.want {
+			t.Errorf("WithMember(%s, %q, %s) = %s; want %s", tt.obj, tt.key, tt.value, got, tt.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package openai
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 
@@ -102,7 +101,7 @@ func WithIncludeUsage(body []byte) []byte {
 		// Replace the value, keeping the other options.
 		opts := `{"include_usage":true}`
 		if v.IsObject() {
-			opts = withMember(v, "include_usage", "true")
+			opts = string(WithMember(v.Raw, "include_usage", []byte("true")))
 		}
 		out := make([]byte, 0, len(body)+len(opts))
 		out = append(out, body[:v.Index]...)
@@ -124,25 +123,6 @@ func WithIncludeUsage(body []byte) []byte {
 	}
 	out = append(out, member...)
 	return append(out, body[end:]...)
-}
-
-// withMember re-assembles a JSON object with key set to raw.
-func withMember(obj gjson.Result, key, raw string) string {
-	out := []byte{'{'}
-	obj.ForEach(func(k, v gjson.Result) bool {
-		if k.Str == key {
-			return true
-		}
-		out = append(out, k.Raw...)
-		out = append(out, ':')
-		out = append(out, v.Raw...)
-		out = append(out, ',')
-		return true
-	})
-	out = append(out, strconv.Quote(key)...)
-	out = append(out, ':')
-	out = append(out, raw...)
-	return string(append(out, '}'))
 }
 
 // emptyObjectBefore reports whether only white space stands between the

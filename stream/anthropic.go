@@ -144,9 +144,9 @@ func (a *AnthropicAccumulator) Result() []byte {
 		}
 		content = append(content, b.json()...)
 	}
-	out := withMember(msg, "content", append(content, ']'))
+	out := openai.WithMember(msg, "content", append(content, ']'))
 	for _, f := range a.delta {
-		out = withMember(string(out), f.key, []byte(f.raw))
+		out = openai.WithMember(string(out), f.key, []byte(f.raw))
 	}
 	if len(a.usage) > 0 {
 		usage := []byte{'{'}
@@ -158,7 +158,7 @@ func (a *AnthropicAccumulator) Result() []byte {
 			usage = append(usage, ':')
 			usage = append(usage, f.raw...)
 		}
-		out = withMember(string(out), "usage", append(usage, '}'))
+		out = openai.WithMember(string(out), "usage", append(usage, '}'))
 	}
 	return out
 }
@@ -168,7 +168,7 @@ func (a *AnthropicAccumulator) Result() []byte {
 // fragments as a string, so the result stays JSON.
 func (b *anthropicBlock) json() []byte {
 	out := []byte(b.raw)
-	set := func(key string, value []byte) { out = withMember(string(out), key, value) }
+	set := func(key string, value []byte) { out = openai.WithMember(string(out), key, value) }
 	if b.hasText {
 		set("text", openai.AppendJSONString(nil, string(b.text)))
 	}

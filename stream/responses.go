@@ -172,7 +172,7 @@ func (a *ResponsesAccumulator) Result() []byte {
 	if response == "" {
 		response = "{}"
 	}
-	return withMember(response, "output", out)
+	return openai.WithMember(response, "output", out)
 }
 
 func (a *ResponsesAccumulator) item(index int) *outputItem {
@@ -212,7 +212,7 @@ func (it *outputItem) appendJSON(b []byte) []byte {
 	}
 	raw := it.raw
 	if it.hasArgs {
-		raw = string(withMember(raw, "arguments", openai.AppendJSONString(nil, string(it.arguments))))
+		raw = string(openai.WithMember(raw, "arguments", openai.AppendJSONString(nil, string(it.arguments))))
 	}
 	if len(it.parts) > 0 {
 		list := "content"
@@ -225,44 +225,12 @@ func (it *outputItem) appendJSON(b []byte) []byte {
 				parts = append(parts, ',')
 			}
 			if p.hasText {
-				parts = withMemberAppend(parts, p.raw, p.key, openai.AppendJSONString(nil, string(p.text)))
+				parts = openai.AppendWithMember(parts, p.raw, p.key, openai.AppendJSONString(nil, string(p.text)))
 			} else {
 				parts = append(parts, p.raw...)
 			}
 		}
-		raw = string(withMember(raw, list, append(parts, ']')))
+		raw = string(openai.WithMember(raw, list, append(parts, ']')))
 	}
 	return append(b, raw...)
-}
-
-// withMember returns a JSON object with key set to the raw value, its other
-// members kept as they were.
-func withMember(obj, key string, value []byte) []byte {
-	return withMemberAppend(make([]byte, 0, len(obj)+len(value)+len(key)+4), obj, key, value)
-}
-
-// withMemberAppend appends to dst the object obj with key set to value.
-func withMemberAppend(dst []byte, obj, key string, value []byte) []byte {
-	dst = append(dst, '{')
-	first := true
-	gjson.Parse(obj).ForEach(func(k, v gjson.Result) bool {
-		if k.Str == key {
-			return true
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, k.Raw...)
-		dst = append(dst, ':')
-		dst = append(dst, v.Raw...)
-		return true
-	})
-	if !first {
-		dst = append(dst, ',')
-	}
-	dst = openai.AppendJSONString(dst, key)
-	dst = append(dst, ':')
-	dst = append(dst, value...)
-	return append(dst, '}')
 }
