@@ -47,10 +47,13 @@ type Config struct {
 	openai.Env
 
 	CollectorEndpoint string `envconfig:"PHOENIX_COLLECTOR_ENDPOINT" default:"http://localhost:4317"`
-	ProjectName       string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
-	PhoenixAPIKey     string `envconfig:"PHOENIX_API_KEY"`
-	ClientHeaders     string `envconfig:"PHOENIX_CLIENT_HEADERS"`
-	ServiceName       string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
+	// OTLPProtocol overrides the transport the endpoint implies: grpc or
+	// http/protobuf.
+	OTLPProtocol  string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL"`
+	ProjectName   string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
+	PhoenixAPIKey string `envconfig:"PHOENIX_API_KEY"`
+	ClientHeaders string `envconfig:"PHOENIX_CLIENT_HEADERS"`
+	ServiceName   string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
 
 	// The BatchSpanProcessor's settings, in the OpenTelemetry SDK's
 	// variables (milliseconds for durations).
@@ -206,6 +209,7 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 	}
 	return spans.ExporterConfig{
 		Endpoint:           c.CollectorEndpoint,
+		Protocol:           c.OTLPProtocol,
 		ProjectName:        c.ProjectName,
 		ServiceName:        c.ServiceName,
 		Headers:            headers,

@@ -98,3 +98,36 @@ func TestLargeSpansAreExportedWithinTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestPhoenixCloudOverHTTP: an endpoint with a path (Phoenix Cloud's
+// https://app.phoenix.arize.com/s/<space>/v1/traces) is exported to over
+// OTLP/HTTP, at that path, with the API key; gRPC could not address it.
+func TestPhoenixCloudOverHTTP(t *testing.T) {
+	receiver := otlptest.StartHTTP(t, "/s/my-space/v1/traces")
+	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+		Endpoint:     receiver.Endpoint(),
+		ProjectName:  "cloud",
+		Headers:      map[string]string{"authorization": "Bearer phoenix-cloud-key"},
+		BatchTimeout: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Shutdown(context.Background())
+	up := httptest.NewServer(answer(200, chatAnswer))
+	defer up.Close()
+	providers, _ := openai.NewProviders(openai.Env{OpenAIAPIBase: up.URL + "/v1"})
+	proxy := httptest.NewServer(handlers.New(handlers.Options{Providers: providers, Recorder: spans.NewRecorder(tp)}))
+	defer proxy.Close()
+	post(t, proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"to the cloud"}]}`, nil)
+	if err := tp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := receiver.WaitFor(t, 1, 5*time.Second)
+	if got[0].Attributes["llm.input_messages.0.message.content"] != "to the cloud" || got[0].Resource["openinference.project.name"] != "cloud" {
+		t.Errorf("span: %v, resource %v", got[0].Attributes, got[0].Resource)
+	}
+	if h := receiver.Headers(); len(h) == 0 || strings.Join(h[0]["authorization"], "") != "Bearer phoenix-cloud-key" {
+		t.Errorf("export headers %v; want the API key", h)
+	}
+}

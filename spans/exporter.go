@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -20,9 +21,14 @@ import (
 // ExporterConfig says where spans go and how they are batched. The zero value
 // of a duration or size means the OpenTelemetry SDK's default.
 type ExporterConfig struct {
-	// Endpoint is the OTLP gRPC collector, e.g. http://localhost:4317
-	// (http means plaintext, https means TLS).
+	// Endpoint is the collector: OTLP gRPC (http://localhost:4317; http
+	// means plaintext, https TLS) or OTLP/HTTP (a URL ending in /v1/traces,
+	// such as Phoenix Cloud's https://app.phoenix.arize.com/s/<space>/v1/traces),
+	// told apart as phoenix.otel.register tells them (see collectorTarget).
 	Endpoint string
+	// Protocol, when set, overrides that choice: "grpc" or "http/protobuf"
+	// (OTEL_EXPORTER_OTLP_PROTOCOL).
+	Protocol string
 	// ProjectName is the Phoenix project (resource openinference.project.name).
 	ProjectName string
 	// ServiceName is the resource service.name.
@@ -99,7 +105,7 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	if cfg.Disabled {
 		return &Provider{TracerProvider: noop.NewTracerProvider()}, nil
 	}
-	endpoint, err := normalizeEndpoint(cfg.Endpoint)
+	target, err := collectorTarget(cfg.Endpoint, cfg.Protocol)
 	if err != nil {
 		return nil, err
 	}
@@ -107,25 +113,9 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	if attempt <= 0 {
 		attempt = 10 * time.Second
 	}
-	opts := []otlptracegrpc.Option{
-		otlptracegrpc.WithEndpointURL(endpoint),
-		otlptracegrpc.WithTimeout(attempt),
-		// The span buffer retries, in order and without end; the
-		// exporter's own retry would hold a batch for up to a minute.
-		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
-		// gRPC's reconnect backoff grows to two minutes by default: a
-		// collector back (or started late) must be found within a second.
-		otlptracegrpc.WithDialOption(grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-			MinConnectTimeout: time.Second,
-		})),
-	}
-	if len(cfg.Headers) > 0 {
-		opts = append(opts, otlptracegrpc.WithHeaders(cfg.Headers))
-	}
-	exporter, err := otlptracegrpc.New(ctx, opts...)
+	exporter, err := newExporter(ctx, target, cfg.Headers, attempt)
 	if err != nil {
-		return nil, fmt.Errorf("creating OTLP gRPC exporter for %s: %w", endpoint, err)
+		return nil, err
 	}
 
 	var bspOpts []sdktrace.BatchSpanProcessorOption
@@ -161,6 +151,47 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer}, nil
 }
 
+// newExporter is the OTLP exporter for the target, over gRPC or HTTP, with
+// the same headers, attempt timeout and no retry of its own (the span
+// buffer retries, in order and without end; the exporters' own retry would
+// hold a batch for up to a minute).
+func newExporter(ctx context.Context, target collector, headers map[string]string, attempt time.Duration) (sdktrace.SpanExporter, error) {
+	if target.http {
+		opts := []otlptracehttp.Option{
+			otlptracehttp.WithEndpointURL(target.url),
+			otlptracehttp.WithTimeout(attempt),
+			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}),
+		}
+		if len(headers) > 0 {
+			opts = append(opts, otlptracehttp.WithHeaders(headers))
+		}
+		exporter, err := otlptracehttp.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("creating OTLP/HTTP exporter for %s: %w", target.url, err)
+		}
+		return exporter, nil
+	}
+	opts := []otlptracegrpc.Option{
+		otlptracegrpc.WithEndpointURL(target.url),
+		otlptracegrpc.WithTimeout(attempt),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
+		// gRPC's reconnect backoff grows to two minutes by default: a
+		// collector back (or started late) must be found within a second.
+		otlptracegrpc.WithDialOption(grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		})),
+	}
+	if len(headers) > 0 {
+		opts = append(opts, otlptracegrpc.WithHeaders(headers))
+	}
+	exporter, err := otlptracegrpc.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating OTLP gRPC exporter for %s: %w", target.url, err)
+	}
+	return exporter, nil
+}
+
 // NewResource is the resource every span carries: the service name and the
 // Phoenix project.
 func NewResource(serviceName, projectName string) *resource.Resource {
@@ -180,26 +211,66 @@ func Limits() sdktrace.SpanLimits {
 	return l
 }
 
-// normalizeEndpoint accepts what Phoenix users write: a URL with scheme
-// (http://host:4317) or a bare host:port, which means plaintext.
-func normalizeEndpoint(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("collector endpoint is empty")
+// collector is where spans go, and how.
+type collector struct {
+	url  string // for the exporter: http(s)://host:port for gRPC, the full URL for HTTP
+	http bool   // OTLP/HTTP (protobuf), else gRPC
+}
+
+// collectorTarget reads what Phoenix users write, and chooses the transport
+// as phoenix.otel.register does: a protocol given wins; grpc:// or port
+// 4317 means gRPC; a path, port 6006 (Phoenix's HTTP port) or no port at
+// all (a hosted Phoenix, as Phoenix Cloud) means OTLP/HTTP, at /v1/traces
+// under the path given. A bare host:port means plaintext. gRPC cannot
+// address a path: Phoenix Cloud's spaces (…/s/<space>/v1/traces) need HTTP.
+func collectorTarget(endpoint, protocol string) (collector, error) {
+	if endpoint == "" {
+		return collector{}, fmt.Errorf("collector endpoint is empty")
 	}
+	s := endpoint
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("collector endpoint %q: %w", s, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("collector endpoint %q: scheme must be http or https", s)
+		return collector{}, fmt.Errorf("collector endpoint %q: %w", endpoint, err)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("collector endpoint %q has no host", s)
+		return collector{}, fmt.Errorf("collector endpoint %q has no host", endpoint)
 	}
-	return s, nil
+	grpcScheme := u.Scheme == "grpc" || u.Scheme == "grpcs"
+	switch u.Scheme {
+	case "http", "https":
+	case "grpc":
+		u.Scheme = "http"
+	case "grpcs":
+		u.Scheme = "https"
+	default:
+		return collector{}, fmt.Errorf("collector endpoint %q: scheme must be http, https, grpc or grpcs", endpoint)
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	var useHTTP bool
+	switch protocol {
+	case "grpc":
+		useHTTP = false
+	case "http/protobuf":
+		useHTTP = true
+	case "":
+		useHTTP = !grpcScheme && u.Port() != "4317" && (path != "" || u.Port() == "6006" || u.Port() == "")
+	default:
+		return collector{}, fmt.Errorf("OTLP protocol %q: want grpc or http/protobuf", protocol)
+	}
+	if !useHTTP {
+		if path != "" {
+			return collector{}, fmt.Errorf("collector endpoint %q: gRPC cannot address a path (use OTLP/HTTP, a URL ending in /v1/traces)", endpoint)
+		}
+		return collector{url: u.Scheme + "://" + u.Host}, nil
+	}
+	if !strings.HasSuffix(path, "/v1/traces") {
+		path += "/v1/traces"
+	}
+	u.Path, u.RawPath = path, ""
+	return collector{url: u.String(), http: true}, nil
 }
 
 // ParseHeaders reads PHOENIX_CLIENT_HEADERS: "k=v,k2=v2", values URL-encoded

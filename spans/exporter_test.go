@@ -48,33 +48,46 @@ func TestParseHeaders(t *testing.T) {
 	}
 }
 
-func TestNormalizeEndpoint(t *testing.T) {
+func TestCollectorTarget(t *testing.T) {
+	const grpcT, httpT = false, true
 	tests := []struct {
-		in, want string
-		wantErr  bool
+		in, protocol string
+		want         string
+		http         bool
+		wantErr      bool
 	}{
-		{in: "http://localhost:4317", want: "http://localhost:4317"},
-		{in: "https://app.phoenix.arize.com", want: "https://app.phoenix.arize.com"},
-		{in: "localhost:4317", want: "http://localhost:4317"},
-		{in: "phoenix:4317", want: "http://phoenix:4317"},
-		{in: "127.0.0.1:4317", want: "http://127.0.0.1:4317"},
-		{in: "[::1]:4317", want: "http://[::1]:4317"},
+		{in: "http://localhost:4317", want: "http://localhost:4317", http: grpcT},
+		{in: "localhost:4317", want: "http://localhost:4317", http: grpcT},
+		{in: "phoenix:4317", want: "http://phoenix:4317", http: grpcT},
+		{in: "[::1]:4317", want: "http://[::1]:4317", http: grpcT},
+		{in: "grpc://collector:9000", want: "http://collector:9000", http: grpcT},
+		{in: "grpcs://collector.example", want: "https://collector.example", http: grpcT},
+		{in: "https://app.phoenix.arize.com", want: "https://app.phoenix.arize.com/v1/traces", http: httpT},
+		{in: "https://app.phoenix.arize.com/s/my-space/v1/traces", want: "https://app.phoenix.arize.com/s/my-space/v1/traces", http: httpT},
+		{in: "https://app.phoenix.arize.com/s/my-space", want: "https://app.phoenix.arize.com/s/my-space/v1/traces", http: httpT},
+		{in: "http://localhost:6006", want: "http://localhost:6006/v1/traces", http: httpT},
+		{in: "http://localhost:6006/v1/traces", want: "http://localhost:6006/v1/traces", http: httpT},
+		{in: "http://localhost:4318/v1/traces", want: "http://localhost:4318/v1/traces", http: httpT},
+		{in: "http://localhost:4317", protocol: "http/protobuf", want: "http://localhost:4317/v1/traces", http: httpT},
+		{in: "http://localhost:6006", protocol: "grpc", want: "http://localhost:6006", http: grpcT},
+		{in: "http://localhost:6006/v1/traces", protocol: "grpc", wantErr: true},
+		{in: "http://localhost:4317", protocol: "thrift", wantErr: true},
 		{in: "", wantErr: true},
-		{in: "grpc://localhost:4317", wantErr: true},
+		{in: "ftp://localhost:4317", wantErr: true},
 		{in: "http://", wantErr: true},
 		{in: "://localhost", wantErr: true},
 		{in: "http://local host:4317", wantErr: true},
 	}
 	for _, tt := range tests {
-		got, err := normalizeEndpoint(tt.in)
+		got, err := collectorTarget(tt.in, tt.protocol)
 		if tt.wantErr {
 			if err == nil {
-				t.Errorf("normalizeEndpoint(%q) = %q; want an error", tt.in, got)
+				t.Errorf("collectorTarget(%q, %q) = %+v; want an error", tt.in, tt.protocol, got)
 			}
 			continue
 		}
-		if err != nil || got != tt.want {
-			t.Errorf("normalizeEndpoint(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		if err != nil || got.url != tt.want || got.http != tt.http {
+			t.Errorf("collectorTarget(%q, %q) = %+v, %v; want %q, http %v", tt.in, tt.protocol, got, err, tt.want, tt.http)
 		}
 	}
 }

@@ -7,7 +7,11 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +22,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 )
 
 // Span is a received span, flattened for assertions.
@@ -47,12 +52,13 @@ type Receiver struct {
 	collectortrace.UnimplementedTraceServiceServer
 	Addr string // host:port
 
-	srv     *grpc.Server
-	hung    atomic.Bool
-	mu      sync.Mutex
-	spans   []Span
-	headers []metadata.MD
-	arrived chan struct{}
+	srv      *grpc.Server
+	httpPath string // an OTLP/HTTP receiver's path; "" for gRPC
+	hung     atomic.Bool
+	mu       sync.Mutex
+	spans    []Span
+	headers  []metadata.MD
+	arrived  chan struct{}
 }
 
 // Start starts a receiver on a loopback port; it stops when the test ends.
@@ -73,6 +79,40 @@ func StartAt(t testing.TB, addr string) *Receiver {
 	return r
 }
 
+// StartHTTP starts an OTLP/HTTP receiver (protobuf) on a loopback port,
+// taking exports at path only, as Phoenix Cloud takes them under a space's
+// path. Endpoint is then its full URL. It stops when the test ends.
+func StartHTTP(t testing.TB, path string) *Receiver {
+	t.Helper()
+	r := &Receiver{arrived: make(chan struct{}, 1), srv: grpc.NewServer()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var in collectortrace.ExportTraceServiceRequest
+		if err := proto.Unmarshal(body, &in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		md := metadata.MD{}
+		for k, v := range req.Header {
+			md[strings.ToLower(k)] = v
+		}
+		out, _ := r.Export(metadata.NewIncomingContext(req.Context(), md), &in)
+		b, _ := proto.Marshal(out)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(b)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	r.Addr = strings.TrimPrefix(srv.URL, "http://")
+	r.httpPath = path
+	return r
+}
+
 // Stop stops the receiver at once, its connections closed: a collector
 // that dies.
 func (r *Receiver) Stop() { r.srv.Stop() }
@@ -82,7 +122,7 @@ func (r *Receiver) Stop() { r.srv.Stop() }
 func (r *Receiver) Hang(on bool) { r.hung.Store(on) }
 
 // Endpoint is the receiver's URL for an OTLP exporter.
-func (r *Receiver) Endpoint() string { return "http://" + r.Addr }
+func (r *Receiver) Endpoint() string { return "http://" + r.Addr + r.httpPath }
 
 // Export implements the OTLP trace service.
 func (r *Receiver) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
