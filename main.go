@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/phoenixproxy/llmproxy/handlers"
+	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -365,7 +366,12 @@ func run() error {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
 	}
 
+	m := metrics.New(func() metrics.SpanCounts {
+		s := tp.BufferStats()
+		return metrics.SpanCounts{Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes}
+	})
 	handler := handlers.New(handlers.Options{
+		Metrics:           m,
 		Providers:         providers,
 		Recorder:          spans.NewRedactingRecorder(tp, redaction),
 		MaxBodyBytes:      cfg.MaxRequestBodyBytes,

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/phoenixproxy/llmproxy/anthropic"
+	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
@@ -186,7 +187,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	ok := false
 	defer func() {
 		call.End(ok)
-		h.logCall(w, r, call, provider, start)
+		h.logCall(w, r, call, provider, start, ep.path)
 	}()
 
 	upCtx, cancel := context.WithCancelCause(ctx)
@@ -227,6 +228,9 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)
 		h.logFailure(r, model, kind, cause)
+		// The error carries the call id and traceresponse too: a failed
+		// call is the one most worth finding in Phoenix.
+		h.litellmHeaders(w.Header(), call, provider, start, sent)
 		ep.writeError(w, upstreamError(status, cause))
 		return
 	}
@@ -253,18 +257,20 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	ok = h.relayBody(w, r, upCtx, resp, call)
 }
 
-// logCall writes the one line a call gets: its id, route, model,
+// logCall counts the call in the metrics and writes the one line a call gets: its id, route, model,
 // provider, status, duration, time to first token and tokens; never a body,
 // a header or a key.
-func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Call, p *openai.Provider, start time.Time) {
-	if !h.log.Enabled(r.Context(), slog.LevelInfo) {
-		return
-	}
+func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Call, p *openai.Provider, start time.Time, route string) {
 	status := 0
 	if s, ok := w.(interface{ Status() int }); ok {
 		status = s.Status()
 	}
 	sum := call.Summary()
+	h.metrics.Observe(metrics.Call{Route: route, Model: call.Model(), Provider: p.Host, Status: status,
+		Duration: time.Since(start), FirstToken: sum.FirstToken, PromptTokens: sum.PromptTokens, CompletionToks: sum.CompletionTokens})
+	if !h.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
 	// Typed attributes, in an array on the stack: no boxing per call.
 	var buf [11]slog.Attr
 	attrs := append(buf[:0], slog.String("call_id", sum.CallID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -282,6 +288,7 @@ func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Ca
 // logFailure logs a call that got no complete answer: never headers or
 // bodies, which may hold credentials and user data.
 func (h *Handler) logFailure(r *http.Request, model, kind string, err error) {
+	h.metrics.UpstreamError(kind)
 	h.log.Warn("call failed", "method", r.Method, "path", r.URL.Path, "model", model, "kind", kind, "err", err)
 }
 
@@ -369,6 +376,8 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, upCtx cont
 // succeeded.
 func (h *Handler) finishStream(w http.ResponseWriter, r *http.Request, upCtx context.Context, cancel context.CancelCauseFunc,
 	resp *http.Response, call *spans.Call, relay *stream.Relay) bool {
+	h.metrics.StreamStarted()
+	defer h.metrics.StreamEnded()
 	flush := func() {}
 	if f, ok := w.(http.Flusher); ok {
 		flush = f.Flush

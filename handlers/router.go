@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -44,6 +45,8 @@ type Options struct {
 	// MaxInFlight caps the requests served at once (the health routes
 	// aside); beyond it a request gets 503 at once. 0 means no cap.
 	MaxInFlight int
+	// Metrics, when set, counts the calls and is served at /metrics.
+	Metrics *metrics.Metrics
 	// MasterKey, when set, is the key every caller must present (as
 	// LiteLLM's proxy master key): "Authorization: Bearer <key>", an
 	// api-key header, or x-api-key. It is never sent upstream. The health
@@ -65,6 +68,7 @@ type Handler struct {
 	log               *slog.Logger
 	bodyReadTimeout   time.Duration
 	masterKey         []byte
+	metrics           *metrics.Metrics
 	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
 	engine            *gin.Engine
@@ -82,6 +86,7 @@ func New(opts Options) *Handler {
 		streamIdleTimeout: opts.StreamIdleTimeout,
 		log:               opts.Logger,
 		bodyReadTimeout:   opts.BodyReadTimeout,
+		metrics:           opts.Metrics,
 	}
 	if opts.MasterKey != "" {
 		h.masterKey = []byte(opts.MasterKey)
@@ -123,6 +128,9 @@ func New(opts Options) *Handler {
 	e.GET("/health/liveliness", liveliness)
 	e.GET("/health/liveness", liveliness)
 	e.GET("/health/readiness", readiness)
+	if h.metrics != nil {
+		e.GET("/metrics", gin.WrapH(h.metrics.Handler()))
+	}
 	e.NoRoute(h.noRoute)
 	h.engine = e
 	return h

@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
+	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -80,6 +81,7 @@ type harnessOptions struct {
 	logOutput         io.Writer // the proxy's log lines, when set
 	redaction         *spans.Redaction
 	masterKey         string
+	metrics           *metrics.Metrics
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -140,6 +142,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		MaxInFlight:       o.maxInFlight,
 		Logger:            logger,
 		MasterKey:         o.masterKey,
+		Metrics:           o.metrics,
 	}))
 	t.Cleanup(h.proxy.Close)
 	return h

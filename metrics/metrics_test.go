@@ -1,0 +1,46 @@
+package metrics
+
+import (
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestModelLabelsCapped: clients choose model names, so after maxModels
+// distinct names the rest share the label "other" instead of each making
+// new series for the life of the process.
+func TestModelLabelsCapped(t *testing.T) {
+	m := New(nil)
+	for i := 0; i < maxModels+50; i++ {
+		m.Observe(Call{Route: "/chat/completions", Model: fmt.Sprintf("m%d", i), Provider: "openai", Status: 200, Duration: time.Millisecond})
+	}
+	m.Observe(Call{Route: "/chat/completions", Model: "m0", Provider: "openai", Status: 200, Duration: time.Millisecond})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	text := string(body)
+	for _, want := range []string{
+		`llmproxy_requests_total{model="m0",provider="openai",route="/chat/completions",status="200"} 2`,
+		fmt.Sprintf(`llmproxy_requests_total{model="m%d",provider="openai",route="/chat/completions",status="200"} 1`, maxModels-1),
+		`llmproxy_requests_total{model="other",provider="openai",route="/chat/completions",status="200"} 50`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(text, fmt.Sprintf(`model="m%d"`, maxModels)) {
+		t.Errorf("model m%d has its own series past the cap", maxModels)
+	}
+}
+
+// TestNilMetrics: a proxy run without metrics calls the same methods.
+func TestNilMetrics(t *testing.T) {
+	var m *Metrics
+	m.Observe(Call{Model: "x"})
+	m.UpstreamError("UpstreamTimeout")
+	m.StreamStarted()
+	m.StreamEnded()
+}
