@@ -12,9 +12,11 @@ FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
 .PHONY: run build test lint unit e2e bench fuzz soak clean
 
-## run: start the proxy on :4000 (configure with environment variables, see README)
-run:
-	$(GO) run .
+## run: start the proxy on :4000 and, unless PHOENIX_COLLECTOR_ENDPOINT answers, a local Phoenix (UI on :6006);
+## Ctrl-C stops both (configure with environment variables, see README)
+run: build
+	@$(MAKE) -s -C integration/e2e pydeps
+	@deploy/local/run.sh
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
