@@ -31,6 +31,10 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	models map[string]bool
+
+	// statuses are the status labels, made once: strconv.Itoa would
+	// allocate for each call's status.
+	statuses [600]string
 }
 
 // SpanCounts are the span export's counts, read when metrics are scraped.
@@ -42,6 +46,9 @@ type SpanCounts struct {
 // New makes the metrics; spans, when set, is read at each scrape.
 func New(spans func() SpanCounts) *Metrics {
 	m := &Metrics{registry: prometheus.NewRegistry(), models: map[string]bool{}}
+	for i := range m.statuses {
+		m.statuses[i] = strconv.Itoa(i)
+	}
 	labels := []string{"route", "model", "provider"}
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "llmproxy_requests_total", Help: "Calls proxied, by route, model, provider and HTTP status.",
@@ -98,7 +105,11 @@ func (m *Metrics) Observe(c Call) {
 		return
 	}
 	model := m.model(c.Model)
-	m.calls.WithLabelValues(c.Route, model, c.Provider, strconv.Itoa(c.Status)).Inc()
+	status := "other"
+	if c.Status >= 0 && c.Status < len(m.statuses) {
+		status = m.statuses[c.Status]
+	}
+	m.calls.WithLabelValues(c.Route, model, c.Provider, status).Inc()
 	m.latency.WithLabelValues(c.Route, model, c.Provider).Observe(c.Duration.Seconds())
 	if c.FirstToken > 0 {
 		m.ttft.WithLabelValues(c.Route, model, c.Provider).Observe(c.FirstToken.Seconds())
