@@ -37,16 +37,7 @@ func TestAnthropicAccumulatorRecordedStreams(t *testing.T) {
 	for _, name := range []string{"anthropic-text-stream", "anthropic-thinking-stream", "anthropic-web-search-stream"} {
 		t.Run(name, func(t *testing.T) {
 			var a AnthropicAccumulator
-			firsts := 0
-			for i, c := range streamChunks(t, readTestdata(t, name+".sse")) {
-				first, err := a.Add(c)
-				if err != nil {
-					t.Fatalf("Add(chunk %d) error = %v", i, err)
-				}
-				if first {
-					firsts++
-				}
-			}
+			firsts := addAll(t, &a, streamChunks(t, readTestdata(t, name+".sse")))
 			if firsts != 1 || !a.Done() || a.Err() != "" {
 				t.Errorf("first token %d times, Done %v, Err %q; want 1, true, none", firsts, a.Done(), a.Err())
 			}
@@ -125,25 +116,6 @@ func FuzzAnthropicAccumulator(f *testing.F) {
 		`{"type":"content_block_delta","index":9,"delta":{"type":"signature_delta","signature":"s"}}` + "\n" +
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":null}}` + "\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var a AnthropicAccumulator
-		firsts := 0
-		for _, chunk := range bytes.Split(in, []byte("\n")) {
-			first, err := a.Add(chunk)
-			if err == nil && !json.Valid(chunk) {
-				t.Fatalf("Add(%q) accepted invalid JSON", chunk)
-			}
-			if first {
-				firsts++
-			}
-			if r := a.Result(); !json.Valid(r) || !gjson.ParseBytes(r).IsObject() {
-				t.Fatalf("after Add(%q), Result() = %q is not a JSON object", chunk, r)
-			}
-		}
-		if firsts > 1 {
-			t.Errorf("first token reported %d times", firsts)
-		}
-		if e := a.Err(); e != "" && !json.Valid([]byte(e)) {
-			t.Errorf("Err() = %q is not JSON", e)
-		}
+		fuzzAccumulator(t, &AnthropicAccumulator{}, in)
 	})
 }

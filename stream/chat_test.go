@@ -397,16 +397,7 @@ func TestAccumulatorRecordedStreams(t *testing.T) {
 	for _, name := range []string{"chat-streaming", "completion-streaming", "chat-streaming-web-search"} {
 		t.Run(name, func(t *testing.T) {
 			var a ChatAccumulator
-			firsts := 0
-			for i, c := range streamChunks(t, readTestdata(t, name+".sse")) {
-				first, err := a.Add(c)
-				if err != nil {
-					t.Fatalf("Add(chunk %d) error = %v", i, err)
-				}
-				if first {
-					firsts++
-				}
-			}
+			firsts := addAll(t, &a, streamChunks(t, readTestdata(t, name+".sse")))
 			if firsts != 1 {
 				t.Errorf("first token reported %d times; want once", firsts)
 			}
@@ -427,26 +418,9 @@ func FuzzAccumulator(f *testing.F) {
 		`{"error":{"message":"m"}}` + "\n" + `{"choices":[],"usage":{"total_tokens":1}}` + "\n{\"id\":tru}\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var a ChatAccumulator
-		firsts := 0
-		for _, chunk := range bytes.Split(in, []byte("\n")) {
-			first, err := a.Add(chunk)
-			if err == nil && !json.Valid(chunk) {
-				t.Fatalf("Add(%q) accepted invalid JSON", chunk)
-			}
-			if first {
-				firsts++
-			}
-			if r := a.Result(); !json.Valid(r) {
-				t.Fatalf("after Add(%q), Result() = %q is not valid JSON", chunk, r)
-			}
-		}
-		if firsts > 1 {
-			t.Errorf("first token reported %d times; want at most once", firsts)
-		}
-		for name, s := range map[string]string{"Usage": a.Usage(), "Err": a.Err()} {
-			if s != "" && !json.Valid([]byte(s)) {
-				t.Errorf("%s() = %q is not valid JSON", name, s)
-			}
+		fuzzAccumulator(t, &a, in)
+		if u := a.Usage(); u != "" && !json.Valid([]byte(u)) {
+			t.Errorf("Usage() = %q is not valid JSON", u)
 		}
 		// A map, not a struct: encoding/json matches struct fields without
 		// regard to case, and a chunk may well have a "ChoICes" member.
