@@ -52,26 +52,30 @@ func AppendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// AppendMember appends the member k:v, both as they were, to the JSON
+// object being written at the end of dst: after a comma unless it is the
+// object's first (dst ends in its '{'; a member's value never ends in one).
+func AppendMember(dst []byte, k, v gjson.Result) []byte {
+	if n := len(dst); n > 0 && dst[n-1] != '{' {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, k.Raw...)
+	dst = append(dst, ':')
+	return append(dst, v.Raw...)
+}
+
 // AppendWithMember appends to dst the JSON object obj with key set to the
 // raw JSON value: obj's other members as they were, in their order, then
 // key. An obj that is no object gives {"key":value}.
 func AppendWithMember(dst []byte, obj, key string, value []byte) []byte {
 	dst = append(dst, '{')
-	first := true
 	gjson.Parse(obj).ForEach(func(k, v gjson.Result) bool {
-		if k.Str == key {
-			return true
+		if k.Str != key {
+			dst = AppendMember(dst, k, v)
 		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, k.Raw...)
-		dst = append(dst, ':')
-		dst = append(dst, v.Raw...)
 		return true
 	})
-	if !first {
+	if dst[len(dst)-1] != '{' {
 		dst = append(dst, ',')
 	}
 	dst = AppendJSONString(dst, key)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 var jsonStrings = []string{
@@ -118,5 +120,20 @@ func TestWithMember(t *testing.T) {
 		if got := string(WithMember(tt.obj, tt.key, []byte(tt.value))); got != tt.want {
 			t.Errorf("WithMember(%s, %q, %s) = %s; want %s", tt.obj, tt.key, tt.value, got, tt.want)
 		}
+	}
+}
+
+// TestAppendMember: members copied as they were, commas only between them,
+// whatever the values end in.
+func TestAppendMember(t *testing.T) {
+	obj := gjson.Parse(`{ "a" : {} , "b":[1, {}], "c":"{", "d":null}`)
+	out := []byte("{")
+	obj.ForEach(func(k, v gjson.Result) bool {
+		out = AppendMember(out, k, v)
+		return true
+	})
+	out = append(out, '}')
+	if want := `{"a":{},"b":[1, {}],"c":"{","d":null}`; string(out) != want {
+		t.Errorf("got %s, want %s", out, want)
 	}
 }

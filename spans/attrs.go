@@ -1,10 +1,13 @@
 package spans
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/phoenixproxy/llmproxy/openai"
 )
 
 // Attrs collects the attributes of one span before they are set in one call.
@@ -123,17 +126,10 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 		if k.Str == "litellm_metadata" {
 			return true // LiteLLM's, recorded as context, not a parameter
 		}
-		for _, d := range drop {
-			if k.Str == d {
-				return true
-			}
+		if slices.Contains(drop, k.Str) {
+			return true
 		}
-		if len(buf) > 1 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, k.Raw...)
-		buf = append(buf, ':')
-		buf = append(buf, v.Raw...)
+		buf = openai.AppendMember(buf, k, v)
 		return true
 	})
 	r.params = string(append(buf, '}'))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
+	"github.com/phoenixproxy/llmproxy/openai"
 )
 
 // tracerName is the instrumentation scope of every span the proxy makes.
@@ -175,18 +177,11 @@ func withoutMembers(obj gjson.Result, names ...string) string {
 	out := []byte{'{'}
 	dropped := false
 	obj.ForEach(func(k, v gjson.Result) bool {
-		for _, n := range names {
-			if k.Str == n {
-				dropped = true
-				return true
-			}
+		if slices.Contains(names, k.Str) {
+			dropped = true
+			return true
 		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, k.Raw...)
-		out = append(out, ':')
-		out = append(out, v.Raw...)
+		out = openai.AppendMember(out, k, v)
 		return true
 	})
 	switch {
