@@ -243,18 +243,6 @@ func healthcheck() error {
 	return nil
 }
 
-// holdsProviderKeys reports whether the proxy was given any provider key.
-func (c Config) holdsProviderKeys() bool {
-	e := c.Env
-	for _, k := range []string{e.OpenAIAPIKey, e.AzureAPIKey, e.GroqAPIKey, e.TogetherAPIKey, e.FireworksAPIKey, e.DeepSeekAPIKey,
-		e.XAIAPIKey, e.MistralAPIKey, e.OpenRouterAPIKey, e.PerplexityAPIKey, e.CerebrasAPIKey, e.GeminiAPIKey, e.AnthropicAPIKey} {
-		if k != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // isLoopback reports whether a listening host is reachable from this
 // machine only.
 func isLoopback(host string) bool {
@@ -398,7 +386,7 @@ func run() error {
 		IdleTimeout:       120 * time.Second, // keep-alive connections left unused
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	if cfg.MasterKey == "" && cfg.holdsProviderKeys() && !isLoopback(cfg.Host) {
+	if cfg.MasterKey == "" && providers.HoldKeys() && !isLoopback(cfg.Host) {
 		log.Warn("no LITELLM_MASTER_KEY: anyone who reaches this address can spend the provider keys the proxy holds",
 			"addr", ln.Addr().String())
 	}

@@ -187,6 +187,20 @@ func anthropicBase(server string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(server, "/"), "/v1") + "/v1"
 }
 
+// HoldKeys reports whether the proxy holds a key of its own for any
+// provider it serves: a key it may spend on a caller's behalf.
+func (ps *Providers) HoldKeys() bool {
+	if ps.anthropic != nil && ps.anthropic.APIKey != "" {
+		return true
+	}
+	for _, p := range ps.byName {
+		if p.APIKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Anthropic is the provider of the Messages API, or nil when unset.
 func (ps *Providers) Anthropic() *Provider { return ps.anthropic }
 

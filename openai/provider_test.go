@@ -224,3 +224,30 @@ func TestAuthorize(t *testing.T) {
 		})
 	}
 }
+
+// TestHoldKeys: a key counts when the proxy can spend it, on the default
+// upstream, a prefixed provider or Anthropic; a key for a provider with no
+// base URL is never sent, so it does not. (Env's defaults come from
+// envconfig: a literal Env has only the bases it names.)
+func TestHoldKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  Env
+		want bool
+	}{
+		{"none", Env{}, false},
+		{"openai", Env{OpenAIAPIKey: "sk-1"}, true},
+		{"groq", Env{GroqAPIKey: "gsk-1", GroqAPIBase: "https://api.groq.com/openai/v1"}, true},
+		{"anthropic", Env{AnthropicAPIKey: "sk-ant-1", AnthropicAPIBase: "https://api.anthropic.com"}, true},
+		{"azure without a base", Env{AzureAPIKey: "az-1"}, false},
+		{"azure", Env{AzureAPIKey: "az-1", AzureAPIBase: "https://x.openai.azure.com"}, true},
+	} {
+		ps, err := NewProviders(tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ps.HoldKeys(); got != tc.want {
+			t.Errorf("%s: HoldKeys() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
