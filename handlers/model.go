@@ -349,12 +349,18 @@ func (h *Handler) relayBody(w http.ResponseWriter, r *http.Request, upCtx contex
 		return false
 	}
 	if readable {
-		if err := call.Response(buf.Bytes()); err != nil {
-			// Relayed as it came, but it is no answer the span can show.
-			call.Fail(failTracing, err)
-			h.logFailure(r, call.Model(), failTracing, err)
-			return false
-		}
+		return h.traceResponse(r, call, buf.Bytes())
+	}
+	return true
+}
+
+// traceResponse records a whole answer on the span. An answer the span
+// cannot show (relayed as it came all the same) fails the call's tracing.
+func (h *Handler) traceResponse(r *http.Request, call *spans.Call, body []byte) bool {
+	if err := call.Response(body); err != nil {
+		call.Fail(failTracing, err)
+		h.logFailure(r, call.Model(), failTracing, err)
+		return false
 	}
 	return true
 }

@@ -68,6 +68,7 @@ func (h *Handler) relayTranslated(w http.ResponseWriter, r *http.Request, upCtx 
 		if body, err = anthropic.ToOpenAIChat(buf.Bytes(), time.Now().Unix()); err != nil {
 			cause := fmt.Errorf("translating Anthropic's answer: %w", err)
 			call.Fail(failTracing, cause)
+			h.logFailure(r, call.Model(), failTracing, cause)
 			upstreamError(http.StatusBadGateway, cause).Write(w)
 			return false
 		}
@@ -80,5 +81,5 @@ func (h *Handler) relayTranslated(w http.ResponseWriter, r *http.Request, upCtx 
 		call.UpstreamError(resp.StatusCode, body)
 		return false
 	}
-	return call.Response(body) == nil
+	return h.traceResponse(r, call, body)
 }
