@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
 
@@ -99,7 +99,7 @@ var Version = "dev"
 // span, so that any answer leads to its trace in Phoenix. The call id is on
 // the span too (litellm.call_id). start is when the request came, sent when
 // it went upstream.
-func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, p *openai.Provider, start, sent time.Time) {
+func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, t router.Target, plan *router.Plan, start, sent time.Time) {
 	// The keys are written as http.CanonicalHeaderKey would make them:
 	// Set would canonicalize each on every call.
 	id := newCallID()
@@ -108,17 +108,28 @@ func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, p *openai.Pr
 	if tr := call.TraceResponse(); tr != "" {
 		hdr["Traceresponse"] = []string{tr}
 	}
-	hdr["X-Litellm-Model-Api-Base"] = []string{p.BaseURL}
+	hdr["X-Litellm-Model-Api-Base"] = []string{t.Provider.BaseURL}
+	if t.ID != "" {
+		hdr["X-Litellm-Model-Id"] = []string{t.ID}
+	}
 	hdr["X-Litellm-Response-Duration-Ms"] = []string{strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)}
 	hdr["X-Litellm-Overhead-Duration-Ms"] = []string{strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64)}
-	hdr["X-Litellm-Attempted-Retries"] = zero
-	hdr["X-Litellm-Attempted-Fallbacks"] = zero
+	hdr["X-Litellm-Attempted-Retries"] = count(plan.Retries)
+	hdr["X-Litellm-Attempted-Fallbacks"] = count(plan.Fallbacks)
 	hdr["X-Litellm-Version"] = []string{Version}
 }
 
 // zero is a header value shared by every answer (header values are not
 // written to after they are set).
 var zero = []string{"0"}
+
+// count is a header value for n, shared when n is 0.
+func count(n int) []string {
+	if n == 0 {
+		return zero
+	}
+	return []string{strconv.Itoa(n)}
+}
 
 // newCallID is a random (version 4) UUID, as LiteLLM's call ids are. It
 // names a call, it guards nothing: the runtime's fast generator serves

@@ -34,8 +34,9 @@ type endpoint struct {
 	// when asked (stream_options.include_usage): the proxy asks on the
 	// client's behalf.
 	usageOption bool
-	// route picks the upstream for a model and names the model as it
-	// knows it; nil means routing by LiteLLM's provider prefixes.
+	// route picks the upstream for a model that is no model_name of the
+	// config file and names the model as it knows it; nil means the
+	// router's own routing (LiteLLM's provider prefixes without a file).
 	route func(ps *openai.Providers, model string) (*openai.Provider, string, error)
 	// anthropicErrors makes the proxy's own errors Anthropic's envelope
 	// rather than OpenAI's: the caller speaks the Messages API.
@@ -50,14 +51,6 @@ func (ep *endpoint) writeError(w http.ResponseWriter, e *openai.Error) {
 		return
 	}
 	e.Write(w)
-}
-
-// routeModel is the upstream of a call and the model as it knows it.
-func (ep *endpoint) routeModel(ps *openai.Providers, model string) (*openai.Provider, string, error) {
-	if ep.route != nil {
-		return ep.route(ps, model)
-	}
-	return ps.Route(model)
 }
 
 // routeAnthropic sends a Messages API call to Anthropic, the model named
@@ -135,43 +128,20 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		return
 	}
 
-	provider, model, err := ep.routeModel(h.providers, req.Model)
+	plan, err := h.plan(ep, req.Model)
 	if err != nil {
-		ep.writeError(w, err.(*openai.Error))
+		ep.writeError(w, routeError(err))
 		return
 	}
-	// The span records the call as the client made it (its credentials
-	// masked); LiteLLM's own members (per-call keys and endpoints, tracing
-	// metadata) go no further.
-	traced := body
-	if model != req.Model {
-		traced = openai.SetModel(body, model)
+	t, _, err := plan.Next()
+	if err != nil {
+		ep.writeError(w, routeError(err))
+		return
 	}
-	upBody := traced
-	if req.LiteLLMFields {
-		upBody = openai.WithoutLiteLLMFields(traced)
-	}
-	// Ask for usage on the client's behalf so every stream has token
-	// counts; the relay takes out again what the client did not ask for.
-	strip := ep.usageOption && req.Stream && !req.IncludeUsage
-	if strip {
-		upBody = openai.WithIncludeUsage(upBody)
-	}
-	// An OpenAI-format call to Anthropic is translated to the Messages API
-	// and its answer back, as LiteLLM does.
-	path, translate := ep.path, provider.Anthropic() && ep != &messagesEndpoint
-	if translate {
-		if ep != &chatEndpoint {
-			ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
-				Message: fmt.Sprintf("Model %q is Anthropic's: it is served on /chat/completions only.", req.Model)})
-			return
-		}
-		translated, err := anthropic.FromOpenAIChat(traced, model)
-		if err != nil {
-			ep.writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()})
-			return
-		}
-		upBody, path, strip = translated, messagesEndpoint.path, false
+	prep, e := prepare(ep, &req, body, t)
+	if e != nil {
+		ep.writeError(w, e)
+		return
 	}
 
 	op := ep.op
@@ -180,64 +150,96 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	}
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
-		Op: op, System: provider.System, Provider: provider.Host, Model: model, Body: traced,
+		Op: op, System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: prep.traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
 	})
 	ok := false
 	defer func() {
 		call.End(ok)
-		h.logCall(w, r, call, provider, start, ep.path)
+		h.logCall(w, r, call, t.Provider, start, ep.path)
 	}()
-
-	upCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var timer *time.Timer
-	if h.upstreamTimeout > 0 {
-		timer = time.AfterFunc(h.upstreamTimeout, func() { cancel(errUpstreamTimeout) })
-		defer timer.Stop()
-	}
-
-	out, err := http.NewRequestWithContext(upCtx, http.MethodPost,
-		provider.URL(path, model, r.URL.RawQuery), bytes.NewReader(upBody))
-	if err != nil {
-		call.Fail(failUpstream, err)
-		ep.writeError(w, upstreamError(http.StatusBadGateway, err))
-		return
-	}
-	copyHeader(out.Header, r.Header)
-	// The proxy reads the answer to trace it, so it asks for it unencoded.
-	out.Header.Del("Accept-Encoding")
-	out.Header.Del("Content-Length")
-	out.ContentLength = int64(len(upBody))
-	if translate {
-		anthropicHeaders(out.Header)
-	}
-	provider.Authorize(out.Header)
-
-	sent := time.Now()
-	transport := h.transport
-	if req.Mock && ep == &chatEndpoint {
-		// LiteLLM's mock_response: the proxy answers itself, traced like
-		// any call (examples and tests run with no provider).
-		transport = mockTransport{text: req.MockResponse, model: model}
+	mocked := req.Mock && ep == &chatEndpoint
+	if mocked {
 		call.SetMocked()
 	}
-	resp, err := transport.RoundTrip(out)
+
+	// Each attempt has its own context and timeout; the one that answers
+	// keeps its own for the relay.
+	var (
+		upCtx  context.Context
+		cancel context.CancelCauseFunc = func(error) {}
+		timer  *time.Timer
+		resp   *http.Response
+		sent   time.Time
+	)
+	defer func() { cancel(nil) }()
+	for attempt := 1; ; attempt++ {
+		var c context.CancelCauseFunc
+		upCtx, c = context.WithCancelCause(ctx)
+		cancel, timer = c, nil
+		if d := h.router.Timeout(t, req.Stream, h.upstreamTimeout); d > 0 {
+			stop := cancel
+			timer = time.AfterFunc(d, func() { stop(errUpstreamTimeout) })
+		}
+		sent = time.Now()
+		resp, err = h.roundTrip(upCtx, r, t, &prep, mocked, req.MockResponse)
+		failure, final := attemptFailure(r.Context(), resp, err)
+		if final {
+			break
+		}
+		plan.Failed(t, failure)
+		next, wait, nextErr := plan.Next()
+		if nextErr != nil {
+			break // nothing left to try: the client gets this answer
+		}
+		// This attempt is dropped: recorded on the span, its answer
+		// discarded, and the next made before anything reached the client.
+		msg := ""
+		if resp != nil {
+			head, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+			msg = string(head)
+		} else {
+			_, _, cause := classify(r.Context(), upCtx, err)
+			msg = cause.Error()
+		}
+		call.AttemptFailed(attempt, deployment(t), t.Model, failure.Status, msg)
+		h.metrics.UpstreamError("RetriedAttempt")
+		stopTimer(timer)
+		cancel(errRetried)
+		if wait > 0 && !sleep(r.Context(), wait) {
+			call.ClientLeft()
+			return
+		}
+		t = next
+		if prep, e = prepare(ep, &req, body, t); e != nil {
+			ep.writeError(w, e)
+			call.Fail(failUpstream, errors.New(e.Message))
+			return
+		}
+		call.Retarget(t.Provider.System, t.Provider.Host, t.Model, t.BaseModel, prep.traced)
+	}
+	if timer != nil {
+		defer timer.Stop()
+	}
+	if h.router.Configured() {
+		call.SetDeployment(deployment(t), plan.Retries, plan.Fallbacks)
+	}
 	if err != nil {
 		status, kind, cause := classify(r.Context(), upCtx, err)
 		call.Fail(kind, cause)
-		h.logFailure(r, model, kind, cause)
+		h.logFailure(r, t.Model, kind, cause)
 		// The error carries the call id and traceresponse too: a failed
 		// call is the one most worth finding in Phoenix.
-		h.litellmHeaders(w.Header(), call, provider, start, sent)
+		h.litellmHeaders(w.Header(), call, t, plan, start, sent)
 		ep.writeError(w, upstreamError(status, cause))
 		return
 	}
 	defer resp.Body.Close()
-
+	translate, strip := prep.translate, prep.strip
 	copyHeader(w.Header(), resp.Header)
-	h.litellmHeaders(w.Header(), call, provider, start, sent)
+	h.litellmHeaders(w.Header(), call, t, plan, start, sent)
 	if translate {
 		ok = h.relayTranslated(w, r, upCtx, cancel, resp, call, req.IncludeUsage)
 		return

@@ -15,13 +15,17 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
 
 // Options configure the proxy's HTTP side.
 type Options struct {
-	// Providers routes model names to upstreams. Required.
+	// Providers are the upstreams the environment configures. Required.
 	Providers *openai.Providers
+	// Router routes model names to deployments: a config file's; nil
+	// means router.FromEnvironment(Providers).
+	Router *router.Router
 	// Recorder makes the spans. Required.
 	Recorder *spans.Recorder
 	// Transport carries upstream requests; nil means NewTransport().
@@ -60,6 +64,7 @@ const DefaultMaxBodyBytes = 32 << 20
 // Handler is the proxy's HTTP handler.
 type Handler struct {
 	providers         *openai.Providers
+	router            *router.Router
 	recorder          *spans.Recorder
 	transport         http.RoundTripper
 	maxBodyBytes      int64
@@ -79,6 +84,7 @@ type Handler struct {
 func New(opts Options) *Handler {
 	h := &Handler{
 		providers:         opts.Providers,
+		router:            opts.Router,
 		recorder:          opts.Recorder,
 		transport:         opts.Transport,
 		maxBodyBytes:      opts.MaxBodyBytes,
@@ -93,6 +99,9 @@ func New(opts Options) *Handler {
 	}
 	if opts.MaxInFlight > 0 {
 		h.inFlight = make(chan struct{}, opts.MaxInFlight)
+	}
+	if h.router == nil {
+		h.router = router.FromEnvironment(h.providers)
 	}
 	if h.transport == nil {
 		h.transport = NewTransport()
@@ -122,7 +131,8 @@ func New(opts Options) *Handler {
 		e.Any(prefix+"/responses/*rest", h.forward) // retrieve, delete, cancel, input_items, input_tokens
 		e.POST(prefix+"/messages", h.model(&messagesEndpoint))
 		e.POST(prefix+"/messages/count_tokens", h.forward)
-		e.GET(prefix+"/models", h.forward)
+		e.GET(prefix+"/models", h.models)
+		e.GET(prefix+"/model/info", h.modelInfo)
 	}
 	// LiteLLM's health routes, without auth or the in-flight cap.
 	e.GET("/health/liveliness", liveliness)

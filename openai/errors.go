@@ -12,6 +12,7 @@ const (
 	TypeNotFound       = "not_found_error"
 	TypeProxy          = "proxy_error"
 	TypeTimeout        = "timeout_error"
+	TypeRateLimit      = "rate_limit_error"
 )
 
 // Error is an error the proxy answers itself, in the OpenAI format:

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,7 +119,11 @@ const DefaultOpenAIBase = "https://api.openai.com/v1"
 
 // Providers routes model names to providers. It is read-only once built.
 type Providers struct {
-	byName    map[string]*Provider
+	byName map[string]*Provider
+	// templates holds every provider served, configured or not (Azure
+	// without AZURE_API_BASE too): a config file's deployment names one
+	// and gives the base URL itself.
+	templates map[string]Provider
 	fallback  *Provider
 	anthropic *Provider
 	// unset names the base URL variable of each provider the proxy serves
@@ -156,9 +161,11 @@ func NewProviders(env Env) (*Providers, error) {
 		{Provider{Name: "gemini", System: "openai", Host: "google", BaseURL: env.GeminiAPIBase, APIKey: env.GeminiAPIKey}, "GEMINI_API_BASE"},
 		{Provider{Name: "anthropic", System: "anthropic", Host: "anthropic", BaseURL: anthropicBase(env.AnthropicAPIBase), APIKey: env.AnthropicAPIKey}, "ANTHROPIC_API_BASE"},
 	}
-	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{}}
+	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{},
+		templates: make(map[string]Provider, len(entries))}
 	for _, e := range entries {
 		p := e.p
+		ps.templates[p.Name] = p
 		if p.BaseURL == "" {
 			ps.unset[p.Name] = e.env // not configured (Azure has no default)
 			continue
@@ -168,6 +175,7 @@ func NewProviders(env Env) (*Providers, error) {
 			return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
 		}
 		p.BaseURL = strings.TrimSuffix(p.BaseURL, "/")
+		ps.templates[p.Name] = p
 		ps.byName[p.Name] = &p
 	}
 	ps.fallback = ps.byName["openai"]
@@ -250,6 +258,82 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy does not serve. Served prefixes: %s.", model, prefix, ps.served())}
 	}
 	return ps.fallback, model, nil
+}
+
+// ErrNotServed marks a deployment of a LiteLLM provider this proxy does not
+// serve (Bedrock, Vertex AI, ...).
+var ErrNotServed = errors.New("not served by this proxy")
+
+// openAICompatible are LiteLLM's prefixes for servers that speak the
+// OpenAI API at a base URL of their own (vLLM, LM Studio, ...): a config
+// entry with one of them and an api_base is served as OpenAI's API.
+var openAICompatible = map[string]string{
+	"hosted_vllm": "vllm", "openai_like": "openai", "custom_openai": "openai", "lm_studio": "lm_studio",
+	"llamafile": "llamafile", "xinference": "xinference",
+}
+
+// Deployment is the provider of one deployment of a config file: model is
+// litellm_params.model with LiteLLM's provider prefix ("azure/prod-gpt4o",
+// "anthropic/claude-sonnet-4-5"; none means OpenAI), apiBase, apiKey and
+// apiVersion override the environment's where set. It returns the model as
+// the provider names it. An unset override shares the environment's
+// provider; a set one gets a copy.
+func (ps *Providers) Deployment(model, apiBase, apiKey, apiVersion string) (*Provider, string, error) {
+	prefix, rest, ok := strings.Cut(model, "/")
+	if !ok || rest == "" {
+		prefix, rest = "openai", model
+	}
+	tmpl, known := ps.templates[prefix]
+	if !known {
+		host, compatible := openAICompatible[prefix]
+		switch {
+		case compatible && apiBase != "":
+			tmpl = Provider{Name: prefix, System: "openai", Host: host}
+		case compatible:
+			return nil, "", fmt.Errorf("model %q: LiteLLM's provider %q needs an api_base", model, prefix)
+		case litellmProviders[prefix]:
+			return nil, "", fmt.Errorf("model %q: LiteLLM's provider %q is %w (served: %s, and OpenAI-compatible servers with an api_base)", model, prefix, ErrNotServed, ps.served())
+		default:
+			// No provider prefix: OpenAI's model of that name, as LiteLLM
+			// infers it ("meta-llama/Llama-3" at an api_base too).
+			tmpl, rest = ps.templates["openai"], model
+		}
+	}
+	if tmpl.Azure() && !validDeployment(rest) {
+		return nil, "", fmt.Errorf("model %q: an Azure deployment name has only letters, digits, '.', '_' and '-'", model)
+	}
+	if apiBase == "" && apiKey == "" && apiVersion == "" {
+		if p := ps.byName[tmpl.Name]; p != nil {
+			return p, rest, nil
+		}
+		if tmpl.Anthropic() && ps.anthropic != nil {
+			return ps.anthropic, rest, nil
+		}
+	}
+	p := tmpl
+	if apiBase != "" {
+		u, err := url.Parse(apiBase)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, "", fmt.Errorf("api_base %q: want an absolute http(s) URL", apiBase)
+		}
+		switch p.Name {
+		case "anthropic":
+			apiBase = anthropicBase(apiBase)
+		case "ollama":
+			apiBase = ollamaBase(apiBase)
+		}
+		p.BaseURL = strings.TrimSuffix(apiBase, "/")
+	}
+	if p.BaseURL == "" {
+		return nil, "", fmt.Errorf("model %q: provider %q has no base URL: set api_base, or %s", model, prefix, ps.unset[prefix])
+	}
+	if apiKey != "" {
+		p.APIKey = apiKey
+	}
+	if apiVersion != "" {
+		p.APIVersion = apiVersion
+	}
+	return &p, rest, nil
 }
 
 // validDeployment reports whether an Azure deployment name is one path

@@ -57,6 +57,10 @@ type Request struct {
 	SessionID, UserID string
 	Tags              []string
 	HeaderMetadata    string
+	// BaseModel, when set, is llm.model_name whatever the answer names: the
+	// model a config file's model_info.base_model says a deployment serves,
+	// which Phoenix prices.
+	BaseModel string
 }
 
 // Call is the span of one proxied call. Its methods must be called from one
@@ -90,13 +94,83 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		if req.Provider != "" {
 			a.String(KeyLLMProvider, req.Provider)
 		}
-		if req.Model != "" && req.Op.Kind == KindLLM {
+		if m := req.spanModel(); m != "" && req.Op.Kind == KindLLM {
 			// The response's model replaces it when there is one.
-			a.String(KeyLLMModelName, req.Model)
+			a.String(KeyLLMModelName, m)
 		}
 		span.SetAttributes(a.KeyValues()...)
 	}
 	return ctx, &Call{span: span, req: req, redaction: r.redaction, started: time.Now()}
+}
+
+func (req *Request) spanModel() string {
+	if req.BaseModel != "" {
+		return req.BaseModel
+	}
+	return req.Model
+}
+
+// Deployment names the config file's deployment an attempt goes to.
+type Deployment struct {
+	Group, ID, APIBase string
+}
+
+// Retarget moves the call to another upstream before any answer reached
+// the client (a fallback to another provider or model): the span records
+// the call as it was made to the attempt that answers.
+func (c *Call) Retarget(system, provider, model, baseModel string, body []byte) {
+	c.req.System, c.req.Provider, c.req.Model, c.req.BaseModel, c.req.Body = system, provider, model, baseModel, body
+	a := Attrs{kv: make([]attribute.KeyValue, 0, 3)}
+	a.String(KeyLLMSystem, system)
+	a.String(KeyLLMProvider, provider)
+	if m := c.req.spanModel(); m != "" && c.req.Op.Kind == KindLLM {
+		a.String(KeyLLMModelName, m)
+	}
+	c.span.SetAttributes(a.KeyValues()...)
+}
+
+// SetDeployment records the deployment that answered, and the attempts
+// made before it.
+func (c *Call) SetDeployment(d Deployment, retries, fallbacks int) {
+	if !c.span.IsRecording() {
+		return
+	}
+	kv := make([]attribute.KeyValue, 0, 5)
+	if d.Group != "" {
+		kv = append(kv, attribute.String(KeyModelGroup, d.Group))
+	}
+	if d.ID != "" {
+		kv = append(kv, attribute.String(KeyModelID, d.ID))
+	}
+	if d.APIBase != "" {
+		kv = append(kv, attribute.String(KeyAPIBase, d.APIBase))
+	}
+	if retries > 0 || fallbacks > 0 {
+		kv = append(kv, attribute.Int(KeyAttemptedRetries, retries), attribute.Int(KeyAttemptedFallbacks, fallbacks))
+	}
+	c.span.SetAttributes(kv...)
+}
+
+// AttemptFailed records an attempt that failed before another was made: an
+// event with the attempt's number, deployment, model, status (0: no
+// answer) and error.
+func (c *Call) AttemptFailed(n int, d Deployment, model string, status int, msg string) {
+	if !c.span.IsRecording() {
+		return
+	}
+	const maxMsg = 2048
+	if len(msg) > maxMsg {
+		msg = msg[:maxMsg]
+	}
+	c.span.AddEvent(EventAttemptFailed, trace.WithAttributes(
+		attribute.Int(KeyAttemptNumber, n),
+		attribute.String(KeyModelGroup, d.Group),
+		attribute.String(KeyModelID, d.ID),
+		attribute.String(KeyAPIBase, d.APIBase),
+		attribute.String(KeyLLMModelName, model),
+		attribute.Int(KeyAttemptStatus, status),
+		attribute.String(KeyAttemptError, c.redaction.MaskString(withoutSecrets(msg))),
+	))
 }
 
 // requestAttrs are the attributes read from the body of the request that
@@ -334,7 +408,12 @@ func (c *Call) End(ok bool) {
 	if c.span.IsRecording() {
 		// The request's first, so that where both name a key the
 		// response's wins; then what the configuration hides goes.
-		kvs := append(c.requestAttrs(len(c.resp)), c.resp...)
+		kvs := append(c.requestAttrs(len(c.resp)+1), c.resp...)
+		if c.req.BaseModel != "" && c.req.Op.Kind == KindLLM {
+			// The configured base model wins over the answer's name for
+			// the deployment.
+			kvs = append(kvs, attribute.String(KeyLLMModelName, c.req.BaseModel))
+		}
 		c.span.SetAttributes(c.redaction.apply(kvs)...)
 	}
 	if ok {

@@ -21,6 +21,14 @@ const (
 	KeyCallID = "litellm.call_id"
 	// KeyMocked marks a call answered with LiteLLM's mock_response.
 	KeyMocked = "litellm.mock_response"
+	// The config file's deployment that answered: its model_name (the
+	// client's, or a fallback's), model_info.id, and API base.
+	KeyModelGroup = "litellm.model_group"
+	KeyModelID    = "litellm.model_id"
+	KeyAPIBase    = "litellm.api_base"
+	// The attempts made after the first: LiteLLM's x-litellm-attempted-*.
+	KeyAttemptedRetries   = "litellm.attempted_retries"
+	KeyAttemptedFallbacks = "litellm.attempted_fallbacks"
 	// KeyOutputImages is a list: output.images.N.image.url.
 	KeyOutputImages = "output.images"
 )
@@ -120,7 +128,13 @@ const (
 	// EventClientDisconnected marks a stream the client left before its end.
 	EventClientDisconnected = "client_disconnected"
 	// EventTracingCut marks an answer the span holds only part of.
-	EventTracingCut     = "llmproxy.tracing_cut"
+	EventTracingCut = "llmproxy.tracing_cut"
+	// EventAttemptFailed is an attempt that failed and was followed by a
+	// retry or a fallback: which deployment, with what status and error.
+	EventAttemptFailed  = "llmproxy.attempt_failed"
+	KeyAttemptNumber    = "llmproxy.attempt"
+	KeyAttemptStatus    = "http.response.status_code"
+	KeyAttemptError     = "error.message"
 	KeyTracingCutReason = "llmproxy.tracing_cut.reason"
 	EventException      = "exception"
 	KeyExceptionType    = "exception.type"
