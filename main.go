@@ -5,13 +5,15 @@
 // and change nothing else: each call is forwarded to the provider, its
 // answer comes back as the provider sent it, streams included, and its span
 // is exported over OTLP gRPC in the background. Configuration is by
-// environment variable only; see README.md.
+// environment variable, and optionally by LiteLLM's config file
+// (--config PATH or CONFIG_FILE_PATH); see README.md.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,8 +32,10 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/phoenixproxy/llmproxy/handlers"
+	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
 
@@ -313,16 +317,41 @@ func main() {
 		}
 	}
 	handlers.Version = version
-	if err := run(); err != nil {
+	flags := flag.NewFlagSet("llmproxy", flag.ContinueOnError)
+	configPath := flags.String("config", "", "LiteLLM `config.yaml` to read (or CONFIG_FILE_PATH)")
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	if *configPath == "" {
+		*configPath = os.Getenv("CONFIG_FILE_PATH")
+	}
+	if err := run(*configPath); err != nil {
 		fmt.Fprintln(os.Stderr, "llmproxy:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(configPath string) error {
+	// The config file first: its environment_variables are set before the
+	// environment is read, as LiteLLM sets them.
+	var file *litellmconfig.File
+	if configPath != "" {
+		var err error
+		if file, err = litellmconfig.Load(configPath, os.LookupEnv); err != nil {
+			return err
+		}
+		for k, v := range file.Environment {
+			if err := os.Setenv(k, v); err != nil {
+				return fmt.Errorf("config file %s: environment_variables.%s: %w", configPath, k, err)
+			}
+		}
+	}
 	cfg, err := LoadConfig()
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
+	}
+	if file != nil && file.MasterKey != "" {
+		cfg.MasterKey = file.MasterKey // general_settings.master_key, as LiteLLM takes it first
 	}
 	var logHandler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	if cfg.LogFormat == "json" {
@@ -340,6 +369,15 @@ func run() error {
 	providers, err := openai.NewProviders(cfg.Env)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
+	}
+	rt := router.FromEnvironment(providers)
+	if file != nil {
+		if rt, err = router.New(file, providers); err != nil {
+			return err
+		}
+		if ignored := append(file.Ignored, rt.Unserved...); len(ignored) > 0 {
+			log.Warn("config file: settings LiteLLM has that this proxy does not act on", "file", file.Path, "settings", strings.Join(ignored, "; "))
+		}
 	}
 	expCfg, err := cfg.exporterConfig()
 	if err != nil {
@@ -361,6 +399,7 @@ func run() error {
 	handler := handlers.New(handlers.Options{
 		Metrics:           m,
 		Providers:         providers,
+		Router:            rt,
 		Recorder:          spans.NewRedactingRecorder(tp, redaction),
 		MaxBodyBytes:      cfg.MaxRequestBodyBytes,
 		UpstreamTimeout:   cfg.UpstreamTimeout,
@@ -386,11 +425,11 @@ func run() error {
 		IdleTimeout:       120 * time.Second, // keep-alive connections left unused
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	if cfg.MasterKey == "" && providers.HoldKeys() && !isLoopback(cfg.Host) {
+	if cfg.MasterKey == "" && rt.HoldKeys() && !isLoopback(cfg.Host) {
 		log.Warn("no LITELLM_MASTER_KEY: anyone who reaches this address can spend the provider keys the proxy holds",
 			"addr", ln.Addr().String())
 	}
-	log.Info("llmproxy listening", "addr", ln.Addr().String(), "upstream", providers.Default().BaseURL,
+	log.Info("llmproxy listening", "addr", ln.Addr().String(), "upstream", providers.Default().BaseURL, "config", configPath, "model_names", len(rt.Names()),
 		"collector", cfg.CollectorEndpoint, "project", cfg.ProjectName, "tracing", !cfg.TracingDisabled)
 
 	serveErr := make(chan error, 1)

@@ -85,17 +85,17 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 
 func TestInvalidURLsNameTheVariable(t *testing.T) {
 	t.Setenv("OPENAI_API_BASE", "api.openai.com/v1")
-	if err := run(); err == nil || !strings.Contains(err.Error(), "OPENAI_API_BASE") {
+	if err := run(""); err == nil || !strings.Contains(err.Error(), "OPENAI_API_BASE") {
 		t.Errorf("got %v; want an error naming OPENAI_API_BASE", err)
 	}
 	t.Setenv("OPENAI_API_BASE", "")
 	t.Setenv("PHOENIX_CLIENT_HEADERS", "novalue")
-	if err := run(); err == nil || !strings.Contains(err.Error(), "PHOENIX_CLIENT_HEADERS") {
+	if err := run(""); err == nil || !strings.Contains(err.Error(), "PHOENIX_CLIENT_HEADERS") {
 		t.Errorf("got %v; want an error naming PHOENIX_CLIENT_HEADERS", err)
 	}
 	t.Setenv("PHOENIX_CLIENT_HEADERS", "")
 	t.Setenv("PHOENIX_COLLECTOR_ENDPOINT", "ftp://collector:4317")
-	if err := run(); err == nil || !strings.Contains(err.Error(), "PHOENIX_COLLECTOR_ENDPOINT") {
+	if err := run(""); err == nil || !strings.Contains(err.Error(), "PHOENIX_COLLECTOR_ENDPOINT") {
 		t.Errorf("got %v; want an error naming PHOENIX_COLLECTOR_ENDPOINT", err)
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/metrics"
+	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
 
@@ -82,6 +84,11 @@ type harnessOptions struct {
 	redaction         *spans.Redaction
 	masterKey         string
 	metrics           *metrics.Metrics
+	// config is a LiteLLM config file's text; lookup resolves its
+	// os.environ/ references.
+	config    string
+	lookup    map[string]string
+	transport http.RoundTripper
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -124,6 +131,23 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt := router.FromEnvironment(providers)
+	masterKey := o.masterKey
+	if o.config != "" {
+		file, err := litellmconfig.Parse([]byte(o.config), func(name string) (string, bool) {
+			v, ok := o.lookup[name]
+			return v, ok
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rt, err = router.New(file, providers); err != nil {
+			t.Fatal(err)
+		}
+		if file.MasterKey != "" {
+			masterKey = file.MasterKey
+		}
+	}
 	redaction := o.redaction
 	if redaction == nil {
 		redaction = &spans.Redaction{}
@@ -134,6 +158,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
 		Providers:         providers,
+		Router:            rt,
+		Transport:         o.transport,
 		Recorder:          spans.NewRedactingRecorder(tp, redaction),
 		UpstreamTimeout:   o.upstreamTimeout,
 		StreamIdleTimeout: o.streamIdleTimeout,
@@ -141,7 +167,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		BodyReadTimeout:   o.bodyReadTimeout,
 		MaxInFlight:       o.maxInFlight,
 		Logger:            logger,
-		MasterKey:         o.masterKey,
+		MasterKey:         masterKey,
 		Metrics:           o.metrics,
 	}))
 	t.Cleanup(h.proxy.Close)

@@ -574,6 +574,9 @@ func (p *parser) checkFallbacks() error {
 	names := map[string]bool{}
 	for _, m := range p.file.Models {
 		names[m.Name] = true
+		if m.ID != "" {
+			names[m.ID] = true // LiteLLM falls back to a deployment by its id too
+		}
 	}
 	keys := make([]string, 0, len(p.file.Router.Fallbacks))
 	for k := range p.file.Router.Fallbacks {
@@ -583,7 +586,7 @@ func (p *parser) checkFallbacks() error {
 	for _, from := range keys {
 		for _, to := range p.file.Router.Fallbacks[from] {
 			if !names[to] && !MatchesWildcard(p.file.Models, to) {
-				return fmt.Errorf("fallbacks: %q falls back to %q, which is no model_name of model_list", from, to)
+				return fmt.Errorf("fallbacks: %q falls back to %q, which is no model_name or model_info.id of model_list", from, to)
 			}
 		}
 	}

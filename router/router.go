@@ -82,6 +82,7 @@ type Target struct {
 // Router routes calls to deployments. It is safe for concurrent use.
 type Router struct {
 	groups    map[string][]*Deployment
+	ids       map[string]*Deployment // by model_info.id, for fallbacks that name one
 	names     []string // model_names in the file's order (no wildcards)
 	wildcards []*Deployment
 	fallbacks map[string][]string
@@ -112,7 +113,7 @@ func FromEnvironment(ps *openai.Providers) *Router {
 
 func newRouter(ps *openai.Providers) *Router {
 	return &Router{
-		groups: map[string][]*Deployment{}, fallbacks: map[string][]string{},
+		groups: map[string][]*Deployment{}, ids: map[string]*Deployment{}, fallbacks: map[string][]string{},
 		allowedFails: DefaultAllowedFails, cooldown: DefaultCooldown,
 		providers: ps, now: time.Now, float: rand.Float64,
 	}
@@ -146,6 +147,9 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 			r.Unserved = append(r.Unserved, fmt.Sprintf("model_list[%d] (model_name %q): %v", i, m.Name, err))
 		case err != nil:
 			return nil, fmt.Errorf("config file %s: model_list[%d] (model_name %q): litellm_params.model: %w", f.Path, i, m.Name, err)
+		}
+		if m.ID != "" {
+			r.ids[m.ID] = d
 		}
 		if d.wildcard != "" || m.Name == "*" {
 			r.wildcards = append(r.wildcards, d)
@@ -326,6 +330,9 @@ func (r *Router) unknownModel(model string) error {
 func (r *Router) candidates(model string) []*Deployment {
 	if ds := r.groups[model]; len(ds) > 0 {
 		return ds
+	}
+	if d := r.ids[model]; d != nil {
+		return []*Deployment{d}
 	}
 	for _, d := range r.wildcards {
 		if strings.HasPrefix(model, d.wildcard) {

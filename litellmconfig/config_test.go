@@ -1,0 +1,179 @@
+package litellmconfig
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+func load(t *testing.T, name string, vars map[string]string) *File {
+	t.Helper()
+	f, err := Load(filepath.Join("testdata", name), env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The Quick Start config of LiteLLM's docs is read as it is: its keys from
+// the environment, its master key, and every setting the proxy does not
+// act on named for the warning.
+func TestDocsQuickStart(t *testing.T) {
+	f := load(t, "docs-configs-quick-start.yaml", map[string]string{"AZURE_API_KEY_EU": "key-eu", "AZURE_API_KEY_CA": "key-ca"})
+	var names, keys []string
+	for _, m := range f.Models {
+		names = append(names, m.Name)
+		keys = append(keys, m.APIKey)
+	}
+	if want := []string{"gpt-4o", "bedrock-claude-v1", "gpt-4o", "anthropic-claude", "vllm-models", "*"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("model names %q, want %q", names, want)
+	}
+	if want := []string{"key-eu", "", "key-ca", "", "none", ""}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %q, want %q", keys, want)
+	}
+	if m := f.Models[0]; m.Model != "azure/gpt-4o-eu" || m.APIBase != "https://my-endpoint-europe-berri-992.openai.azure.com/" || m.RPM != 6 {
+		t.Errorf("first entry %+v", m)
+	}
+	if f.MasterKey != "sk-1234" {
+		t.Errorf("master key %q", f.MasterKey)
+	}
+	if v := f.Models[4].Info["version"]; v != uint64(2) {
+		t.Errorf("model_info.version = %#v, want 2", v)
+	}
+	want := []string{
+		"general_settings.alerting",
+		`litellm_settings.drop_params`,
+		`litellm_settings.success_callback`,
+		`model_list[3] (model_name "anthropic-claude").litellm_params.aws_region_name`,
+	}
+	if !reflect.DeepEqual(f.Ignored, want) {
+		t.Errorf("ignored:\n%q\nwant\n%q", f.Ignored, want)
+	}
+}
+
+// router_settings wins over litellm_settings where both set a field, as
+// LiteLLM's router takes its own settings first.
+func TestDocsLoadBalancing(t *testing.T) {
+	f := load(t, "docs-configs-load-balancing.yaml", nil)
+	rs := f.Router
+	if rs.NumRetries != 2 || rs.Timeout != 30*time.Second || rs.AllowedFails != 3 || rs.RoutingStrategy != "simple-shuffle" {
+		t.Errorf("router settings %+v", rs)
+	}
+	if want := map[string][]string{"zephyr-beta": {"gpt-4o"}}; !reflect.DeepEqual(rs.Fallbacks, want) {
+		t.Errorf("fallbacks %v, want %v", rs.Fallbacks, want)
+	}
+	if m := f.Models[0]; m.RPM != 60 || m.TPM != 1000 {
+		t.Errorf("rpm/tpm %v/%v", m.RPM, m.TPM)
+	}
+	for _, s := range []string{"litellm_settings.context_window_fallbacks", "router_settings.model_group_alias", "router_settings.redis_host"} {
+		if !contains(f.Ignored, s) {
+			t.Errorf("%s not in the warning: %q", s, f.Ignored)
+		}
+	}
+}
+
+func TestDocsFallbackToModelID(t *testing.T) {
+	f := load(t, "docs-reliability-model-id.yaml", map[string]string{"AZURE_API_BASE": "https://x.openai.azure.com", "AZURE_API_KEY": "k", "ANTHROPIC_API_KEY": "a"})
+	if f.Models[0].ID != "my-specific-model-id" || f.Models[1].APIBase != "https://x.openai.azure.com" {
+		t.Errorf("models %+v", f.Models)
+	}
+	// The doc's step 2, with it: a fallback may name a model id.
+	text, _ := os.ReadFile(filepath.Join("testdata", "docs-reliability-model-id.yaml"))
+	text = append(text, "litellm_settings:\n  fallbacks: [{\"gpt-4\": [\"my-specific-model-id\"]}]\n"...)
+	if _, err := Parse(text, env(map[string]string{"AZURE_API_BASE": "b", "AZURE_API_KEY": "k", "ANTHROPIC_API_KEY": "a"})); err != nil {
+		t.Error(err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// A config that cannot be served as meant stops start-up with an error
+// naming the entry and the field.
+func TestErrorsNameEntryAndField(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unset variable", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_key: os.environ/NOPE}\n",
+			[]string{`model_list[0] (model_name "a").litellm_params.api_key`, "NOPE", "not set"}},
+		{"not YAML", "model_list: [\n", []string{"not valid YAML"}},
+		{"list expected", "model_list: {a: 1}\n", []string{"model_list", "want a list"}},
+		{"no model_name", "model_list:\n- litellm_params: {model: gpt-4o}\n", []string{"model_list[0]", "model_name is missing"}},
+		{"no model", "model_list:\n- model_name: a\n  litellm_params: {api_base: http://x}\n", []string{`model_list[0] (model_name "a")`, "litellm_params.model is missing"}},
+		{"bad timeout", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, timeout: soon}\n", []string{`litellm_params.timeout`, `"soon"`}},
+		{"negative retries", "router_settings: {num_retries: -1}\n", []string{"router_settings.num_retries"}},
+		{"fallback to nothing", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o}\nrouter_settings: {fallbacks: [{a: [b]}]}\n", []string{`"a" falls back to "b"`}},
+		{"fallbacks not a list", "litellm_settings: {fallbacks: {a: b}}\n", []string{"litellm_settings.fallbacks", "want a list"}},
+		{"top not a mapping", "- a\n", []string{"want a mapping"}},
+		{"headers not a mapping", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, extra_headers: [x]}\n", []string{"litellm_params.extra_headers"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), env(nil))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// environment_variables are seen by os.environ/ references, and Load
+// names the file in its errors.
+func TestEnvironmentVariables(t *testing.T) {
+	f, err := Parse([]byte("environment_variables: {MY_KEY: from-file}\nmodel_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY, timeout: 2.5, max_retries: 1, extra_headers: {X-Team: t1}}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.Models[0]
+	if m.APIKey != "from-file" || m.Timeout != 2500*time.Millisecond || m.MaxRetries != 1 || m.ExtraHeaders["X-Team"] != "t1" {
+		t.Errorf("model %+v", m)
+	}
+	if f.Environment["MY_KEY"] != "from-file" {
+		t.Errorf("environment %v", f.Environment)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("model_list: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, env(nil)); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %v does not name the file", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"docs-configs-quick-start.yaml", "docs-configs-load-balancing.yaml", "docs-reliability-model-id.yaml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := Parse(data, env(map[string]string{"AZURE_API_KEY_EU": "k"}))
+		if err == nil && file == nil {
+			t.Fatal("nil file without an error")
+		}
+	})
+}

@@ -1,0 +1,215 @@
+package router
+
+import (
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixproxy/llmproxy/litellmconfig"
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+func newTestRouter(t *testing.T, yaml string) *Router {
+	t.Helper()
+	f, err := litellmconfig.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := openai.NewProviders(openai.Env{AnthropicAPIBase: "https://api.anthropic.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(f, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+const twoDeployments = `
+model_list:
+- model_name: gpt
+  litellm_params: {model: openai/gpt-4o, api_base: "http://a.test/v1", weight: 3}
+- model_name: gpt
+  litellm_params: {model: openai/gpt-4o, api_base: "http://b.test/v1", weight: 1}
+- model_name: backup
+  litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "http://c.test"}
+  model_info: {id: backup-1, base_model: claude-sonnet-4-5}
+router_settings:
+  num_retries: 1
+  fallbacks: [{gpt: [backup]}]
+`
+
+// simple-shuffle picks by weight among the deployments not cooling down.
+func TestShuffleWeights(t *testing.T) {
+	r := newTestRouter(t, twoDeployments)
+	counts := map[string]int{}
+	for i := range 400 {
+		x := float64(i) / 400
+		r.float = func() float64 { return x }
+		p, err := r.Plan("gpt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, _, err := p.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[tg.Provider.BaseURL]++
+	}
+	if counts["http://a.test/v1"] != 300 || counts["http://b.test/v1"] != 100 {
+		t.Errorf("picks %v, want 300 and 100 (weights 3 and 1)", counts)
+	}
+}
+
+// A failure is retried on the same model_name, then falls back; a 429
+// cools the deployment down so the retry goes to the other one.
+func TestPlanRetriesThenFallsBack(t *testing.T) {
+	r := newTestRouter(t, twoDeployments)
+	now := time.Unix(1000, 0)
+	r.now = func() time.Time { return now }
+	r.float = func() float64 { return 0 } // a first, while it is healthy
+
+	p, _ := r.Plan("gpt")
+	first, wait, err := p.Next()
+	if err != nil || first.Provider.BaseURL != "http://a.test/v1" || wait != 0 {
+		t.Fatalf("first attempt %v %v %v", first.Provider, wait, err)
+	}
+	p.Failed(first, Failure{Status: http.StatusTooManyRequests})
+	second, wait, err := p.Next()
+	if err != nil || second.Provider.BaseURL != "http://b.test/v1" || wait != 0 {
+		t.Fatalf("retry went to %v (wait %v, err %v); want b, at once", second.Provider, wait, err)
+	}
+	p.Failed(second, Failure{Status: http.StatusInternalServerError})
+	third, _, err := p.Next()
+	if err != nil || third.Group != "backup" || third.Model != "claude-sonnet-4-5" || !third.Provider.Anthropic() {
+		t.Fatalf("fallback %+v %v", third, err)
+	}
+	if p.Retries != 1 || p.Fallbacks != 1 {
+		t.Errorf("retries %d fallbacks %d, want 1 and 1", p.Retries, p.Fallbacks)
+	}
+	p.Failed(third, Failure{Status: http.StatusInternalServerError})
+	// backup has one deployment: its retry waits.
+	fourth, wait, err := p.Next()
+	if err != nil || fourth.Group != "backup" || wait < 500*time.Millisecond {
+		t.Fatalf("backup retry %+v wait %v err %v", fourth, wait, err)
+	}
+	p.Failed(fourth, Failure{Status: http.StatusInternalServerError})
+	if _, _, err := p.Next(); !errors.Is(err, ErrExhausted) {
+		t.Errorf("after every attempt: %v, want ErrExhausted", err)
+	}
+
+	// a is cooling down (the 429): the next call goes to b whatever the
+	// shuffle draws, until the cooldown ends.
+	p, _ = r.Plan("gpt")
+	if tg, _, _ := p.Next(); tg.Provider.BaseURL != "http://b.test/v1" {
+		t.Errorf("during a's cooldown the call went to %s", tg.Provider.BaseURL)
+	}
+	now = now.Add(DefaultCooldown + time.Second)
+	p, _ = r.Plan("gpt")
+	if tg, _, _ := p.Next(); tg.Provider.BaseURL != "http://a.test/v1" {
+		t.Errorf("after a's cooldown the call went to %s", tg.Provider.BaseURL)
+	}
+}
+
+// A request's own 4xx is not retried: it goes to the fallback at once.
+func TestClientErrorsSkipRetries(t *testing.T) {
+	r := newTestRouter(t, twoDeployments)
+	p, _ := r.Plan("gpt")
+	first, _, _ := p.Next()
+	p.Failed(first, Failure{Status: http.StatusBadRequest})
+	next, _, err := p.Next()
+	if err != nil || next.Group != "backup" || p.Retries != 0 {
+		t.Errorf("after a 400: %+v retries %d err %v; want the fallback", next, p.Retries, err)
+	}
+}
+
+// Every deployment cooling down: a 429 in LiteLLM's words before any
+// attempt.
+func TestAllCoolingDown(t *testing.T) {
+	r := newTestRouter(t, strings.Replace(twoDeployments, "fallbacks: [{gpt: [backup]}]", "allowed_fails: 0", 1))
+	for _, d := range r.groups["gpt"] {
+		d.failed(time.Now(), 500, 0, time.Minute)
+	}
+	p, _ := r.Plan("gpt")
+	_, _, err := p.Next()
+	var e *openai.Error
+	if !errors.As(err, &e) || e.Status != 429 || !strings.Contains(e.Message, "No deployments available for selected model") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestUnknownAndUnservedModels(t *testing.T) {
+	path := filepath.Join("..", "litellmconfig", "testdata", "docs-configs-quick-start.yaml")
+	f, err := litellmconfig.Load(path, func(string) (string, bool) { return "k", true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := openai.NewProviders(openai.Env{})
+	r, err := New(f, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Unserved) != 2 || !strings.Contains(r.Unserved[0], "bedrock") {
+		t.Errorf("unserved %q", r.Unserved)
+	}
+	p, _ := r.Plan("bedrock-claude-v1")
+	_, _, err = p.Next()
+	var e *openai.Error
+	if !errors.As(err, &e) || e.Status != 400 || !strings.Contains(e.Message, "bedrock") {
+		t.Errorf("bedrock entry: %v", err)
+	}
+	// The "*" entry serves any other name, by the environment's routing.
+	p, err = r.Plan("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg, _, err := p.Next(); err != nil || tg.Provider.Name != "openai" || tg.Model != "gpt-4o-mini" {
+		t.Errorf("wildcard: %+v %v", tg, err)
+	}
+	if got := r.Names(); strings.Join(got, ",") != "gpt-4o,bedrock-claude-v1,anthropic-claude,vllm-models" {
+		t.Errorf("names %q", got)
+	}
+
+	r = newTestRouter(t, "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o}\n")
+	if _, err := r.Plan("b"); err == nil || !strings.Contains(err.Error(), "Invalid model name passed in model=b") {
+		t.Errorf("unknown model: %v", err)
+	}
+}
+
+// "anthropic/*" serves every Anthropic model with the entry's key; the
+// longest wildcard wins over "*".
+func TestWildcards(t *testing.T) {
+	r := newTestRouter(t, `
+model_list:
+- model_name: "*"
+  litellm_params: {model: "openai/*", api_key: sk-openai}
+- model_name: "anthropic/*"
+  litellm_params: {model: "anthropic/*", api_key: sk-ant}
+`)
+	for model, want := range map[string]string{"anthropic/claude-haiku-4-5": "sk-ant", "gpt-4o": "sk-openai"} {
+		p, err := r.Plan(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, _, err := p.Next()
+		if err != nil || tg.Provider.APIKey != want {
+			t.Errorf("%s: key %q (%v), want %q", model, tg.Provider.APIKey, err, want)
+		}
+		if model == "anthropic/claude-haiku-4-5" && tg.Model != "claude-haiku-4-5" {
+			t.Errorf("model %q", tg.Model)
+		}
+	}
+}
+
+func TestDeploymentErrors(t *testing.T) {
+	f, _ := litellmconfig.Parse([]byte("model_list:\n- model_name: a\n  litellm_params: {model: azure/x, api_key: k}\n"), func(string) (string, bool) { return "", false })
+	ps, _ := openai.NewProviders(openai.Env{})
+	_, err := New(f, ps)
+	if err == nil || !strings.Contains(err.Error(), `model_list[0] (model_name "a")`) || !strings.Contains(err.Error(), "api_base") {
+		t.Errorf("azure without a base: %v", err)
+	}
+}
