@@ -83,7 +83,7 @@ type Target struct {
 type Router struct {
 	groups    map[string][]*Deployment
 	ids       map[string]*Deployment // by model_info.id, for fallbacks that name one
-	names     []string // model_names in the file's order (no wildcards)
+	names     []string               // model_names in the file's order (no wildcards)
 	wildcards []*Deployment
 	fallbacks map[string][]string
 
