@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,30 @@ func TestIsLoopback(t *testing.T) {
 		"0.0.0.0": false, "": false, "10.0.0.5": false, "::": false, "example.com": false} {
 		if got := isLoopback(host); got != want {
 			t.Errorf("isLoopback(%q) = %v; want %v", host, got, want)
+		}
+	}
+}
+
+// A config file that cannot be served as written stops start-up with a
+// message naming the file, the entry and the field.
+func TestConfigFileErrorsStopStartup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ yaml, want string }{
+		{"model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_key: os.environ/LLMPROXY_TEST_UNSET}\n",
+			`model_list[0] (model_name "a").litellm_params.api_key: references environment variable LLMPROXY_TEST_UNSET, which is not set`},
+		{"model_list:\n- model_name: a\n  litellm_params: {model: azure/x}\n", `model_list[0] (model_name "a"): litellm_params: model "azure/x"`},
+		{"model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_base: not-a-url}\n", `api_base "not-a-url"`},
+	}
+	for _, tt := range tests {
+		write(tt.yaml)
+		err := run(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run: %v\nwant the file and %q", err, tt.want)
 		}
 	}
 }

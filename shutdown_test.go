@@ -68,7 +68,7 @@ func TestShutdownFlushesEverySpan(t *testing.T) {
 	defer upstream.Close()
 
 	port := freePort(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0]) // TestMain runs main() before any test flag is read
 	cmd.Env = append(os.Environ(),
 		"LLMPROXY_RUN_MAIN=1", "HOST=127.0.0.1", "PORT="+port,
 		"OPENAI_API_BASE="+upstream.URL+"/v1",

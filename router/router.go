@@ -146,7 +146,7 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 			d.unserved = err
 			r.Unserved = append(r.Unserved, fmt.Sprintf("model_list[%d] (model_name %q): %v", i, m.Name, err))
 		case err != nil:
-			return nil, fmt.Errorf("config file %s: model_list[%d] (model_name %q): litellm_params.model: %w", f.Path, i, m.Name, err)
+			return nil, fmt.Errorf("config file %s: model_list[%d] (model_name %q): litellm_params: %w", f.Path, i, m.Name, err)
 		}
 		if m.ID != "" {
 			r.ids[m.ID] = d

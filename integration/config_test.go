@@ -1,0 +1,385 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/integration/otlptest"
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+// deployment is a fake upstream deployment: it fails with each status of
+// its script in turn, then answers with a recorded answer, byte for byte.
+type deployment struct {
+	*httptest.Server
+	mu     sync.Mutex
+	script []int
+	answer fakeprovider.Response
+	seen   []seenRequest
+}
+
+type seenRequest struct {
+	Host, Path string
+	Header     http.Header
+	Body       string
+}
+
+func newDeployment(t *testing.T, answer fakeprovider.Response, script ...int) *deployment {
+	d := &deployment{script: script, answer: answer}
+	d.Server = httptest.NewServer(d)
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (d *deployment) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	d.mu.Lock()
+	host := r.Host
+	if orig := r.Header.Get("X-Test-Original-Host"); orig != "" {
+		host = orig
+	}
+	d.seen = append(d.seen, seenRequest{Host: host, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: string(body)})
+	status := 0
+	if len(d.script) > 0 {
+		status, d.script = d.script[0], d.script[1:]
+	}
+	d.mu.Unlock()
+	if status != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "0.05")
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error":{"message":"scripted failure %d","type":"server_error","param":null,"code":null}}`, status)
+		return
+	}
+	w.Header().Set("Content-Type", d.answer.ContentType())
+	w.WriteHeader(d.answer.Code)
+	if f, ok := w.(http.Flusher); ok && d.answer.IsStream() {
+		for _, ev := range fakeprovider.Events(d.answer.Body) {
+			io.WriteString(w, ev)
+			f.Flush()
+		}
+		return
+	}
+	io.WriteString(w, d.answer.Body)
+}
+
+func (d *deployment) requests() []seenRequest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.seen)
+}
+
+// redirect sends every upstream request to one fake deployment, whatever
+// host the config names, and tells it which host that was.
+type redirect struct{ to *url.URL }
+
+func (rd redirect) RoundTrip(r *http.Request) (*http.Response, error) {
+	out := r.Clone(r.Context())
+	out.Header.Set("X-Test-Original-Host", r.URL.Host)
+	out.URL.Scheme, out.URL.Host, out.Host = rd.to.Scheme, rd.to.Host, ""
+	return http.DefaultTransport.RoundTrip(out)
+}
+
+func docsConfig(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "litellmconfig", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+const chatBody = `{"model":%q,"messages":[{"role":"user","content":"Hello!"}]}`
+
+// The Quick Start config of LiteLLM's docs, unchanged: its master key
+// keeps out callers without it, its two Azure deployments of gpt-4o share
+// the calls with their own keys, the bedrock entry answers a clear 400,
+// /models and /model/info list the config, and every answer's call id and
+// model id lead to its span.
+func TestConfigFromLiteLLMDocs(t *testing.T) {
+	answer := loadCassette(t, "chat-basic").Response
+	fake := newDeployment(t, answer)
+	to, _ := url.Parse(fake.URL)
+	h := newHarness(t, harnessOptions{
+		config:    docsConfig(t, "docs-configs-quick-start.yaml"),
+		lookup:    map[string]string{"AZURE_API_KEY_EU": "key-eu", "AZURE_API_KEY_CA": "key-ca"},
+		transport: redirect{to: to},
+		env:       openai.Env{AzureAPIVersion: "2024-12-01-preview"}, // envconfig's default in main
+	})
+	auth := map[string]string{"Authorization": "Bearer sk-1234"}
+
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", fmt.Sprintf(chatBody, "gpt-4o"), nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Authentication Error") {
+		t.Fatalf("without the master key: %d %s", resp.StatusCode, body)
+	}
+	if n := len(fake.requests()); n != 0 {
+		t.Fatalf("a refused call reached the upstream %d times", n)
+	}
+
+	models := get(t, h.proxy.URL+"/v1/models", auth)
+	var list struct {
+		Data []struct {
+			ID, Object string
+		}
+		Object string
+	}
+	if err := json.Unmarshal([]byte(models), &list); err != nil || list.Object != "list" {
+		t.Fatalf("/v1/models: %v %s", err, models)
+	}
+	var ids []string
+	for _, m := range list.Data {
+		ids = append(ids, m.ID)
+	}
+	if want := []string{"gpt-4o", "bedrock-claude-v1", "anthropic-claude", "vllm-models"}; !slices.Equal(ids, want) {
+		t.Errorf("/v1/models lists %q, want %q", ids, want)
+	}
+
+	info := get(t, h.proxy.URL+"/model/info", auth)
+	if strings.Contains(info, "key-eu") || strings.Contains(info, "api_key") {
+		t.Errorf("/model/info shows a key: %s", info)
+	}
+	var infos struct {
+		Data []struct {
+			ModelName     string         `json:"model_name"`
+			LiteLLMParams map[string]any `json:"litellm_params"`
+			ModelInfo     map[string]any `json:"model_info"`
+		}
+	}
+	if err := json.Unmarshal([]byte(info), &infos); err != nil || len(infos.Data) != 6 {
+		t.Fatalf("/model/info: %v %s", err, info)
+	}
+	idOf := map[string]string{} // api_base → model id
+	for _, d := range infos.Data {
+		if base, ok := d.LiteLLMParams["api_base"].(string); ok {
+			idOf[base] = d.ModelInfo["id"].(string)
+		}
+	}
+
+	hosts := map[string]int{}
+	for range 16 {
+		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", fmt.Sprintf(chatBody, "gpt-4o"), auth)
+		if resp.StatusCode != http.StatusOK || body != answer.Body {
+			t.Fatalf("status %d, body differs from the recording: %s", resp.StatusCode, body)
+		}
+		seen := fake.requests()
+		last := seen[len(seen)-1]
+		hosts[last.Host]++
+		region, key := "eu", "key-eu"
+		base := "https://my-endpoint-europe-berri-992.openai.azure.com/"
+		if strings.Contains(last.Host, "canada") {
+			region, key, base = "ca", "key-ca", "https://my-endpoint-canada-berri992.openai.azure.com/"
+		}
+		if want := "/openai/deployments/gpt-4o-" + region + "/chat/completions?api-version=2024-12-01-preview"; last.Path != want {
+			t.Errorf("upstream path %s, want %s", last.Path, want)
+		}
+		if last.Header.Get("Api-Key") != key || last.Header.Get("Authorization") != "" {
+			t.Errorf("upstream credentials: api-key %q, authorization %q; want the deployment's key only",
+				last.Header.Get("Api-Key"), last.Header.Get("Authorization"))
+		}
+		if !strings.Contains(last.Body, `"model":"gpt-4o-`+region+`"`) {
+			t.Errorf("upstream body names no deployment: %s", last.Body)
+		}
+		span := h.span(t)
+		modelID := resp.Header.Get("X-Litellm-Model-Id")
+		if modelID == "" || modelID != idOf[base] {
+			t.Errorf("x-litellm-model-id %q, want /model/info's id %q", modelID, idOf[base])
+		}
+		want := map[string]any{
+			"llm.provider": "azure", "litellm.model_group": "gpt-4o", "litellm.model_id": modelID,
+			"litellm.call_id": resp.Header.Get("X-Litellm-Call-Id"), "llm.model_name": "gpt-5-nano-2025-08-07",
+		}
+		for k, v := range want {
+			if span.Attributes[k] != v {
+				t.Errorf("span %s = %v, want %v", k, span.Attributes[k], v)
+			}
+		}
+	}
+	if len(hosts) != 2 {
+		t.Errorf("16 calls went to %v; want both deployments used", hosts)
+	}
+
+	before := len(fake.requests())
+	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json", fmt.Sprintf(chatBody, "bedrock-claude-v1"), auth)
+	if msg, _, _ := openAIError(t, body); resp.StatusCode != http.StatusBadRequest || !strings.Contains(msg, "bedrock") {
+		t.Errorf("bedrock entry: %d %s", resp.StatusCode, body)
+	}
+	if len(fake.requests()) != before {
+		t.Error("the bedrock call was forwarded")
+	}
+}
+
+func get(t *testing.T, url string, header map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// attemptEvents are a span's failed attempts: the status of each.
+func attemptEvents(span otlptest.Span) []int64 {
+	var out []int64
+	for _, e := range span.Events {
+		if e.Name == "llmproxy.attempt_failed" {
+			out = append(out, e.Attributes["http.response.status_code"].(int64))
+		}
+	}
+	return out
+}
+
+// Retries and fallbacks as LiteLLM makes them: a 5xx is retried, a 429
+// that leaves the model_name nothing else goes to the fallback; each
+// failed attempt is an event on the call's one span, and the client gets
+// the answer of the attempt that succeeded, byte for byte.
+func TestConfigRetriesAndFallbacks(t *testing.T) {
+	plain := loadCassette(t, "chat-basic").Response
+	streamed := loadCassette(t, "chat-streaming").Response
+	tests := []struct {
+		name              string
+		answer            fakeprovider.Response
+		primary, backup   []int
+		stream            bool
+		wantStatus        int
+		wantEvents        []int64
+		wantFrom          string // primary or backup
+		retries, fallback string
+	}{
+		{name: "retry after 500", answer: plain, primary: []int{500}, wantStatus: 200, wantEvents: []int64{500}, wantFrom: "primary", retries: "1", fallback: "0"},
+		{name: "fallback after 429", answer: plain, primary: []int{429, 429}, wantStatus: 200, wantEvents: []int64{429, 429}, wantFrom: "backup", retries: "1", fallback: "1"},
+		{name: "fallback after a 400", answer: plain, primary: []int{400}, wantStatus: 200, wantEvents: []int64{400}, wantFrom: "backup", retries: "0", fallback: "1"},
+		{name: "every attempt fails", answer: plain, primary: []int{500, 502}, backup: []int{503, 504}, wantStatus: 504, wantEvents: []int64{500, 502, 503}, retries: "2", fallback: "1"},
+		{name: "stream retried before its first byte", answer: streamed, primary: []int{503}, stream: true, wantStatus: 200, wantEvents: []int64{503}, wantFrom: "primary", retries: "1", fallback: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			primary := newDeployment(t, tt.answer, tt.primary...)
+			backup := newDeployment(t, tt.answer, tt.backup...)
+			h := newHarness(t, harnessOptions{config: fmt.Sprintf(`
+model_list:
+  - model_name: primary
+    litellm_params: {model: openai/gpt-5-nano, api_base: %q, api_key: sk-primary}
+  - model_name: backup
+    litellm_params: {model: openai/nano-deployment, api_base: %q, api_key: sk-backup}
+    model_info: {id: backup-1, base_model: gpt-5-nano}
+router_settings:
+  num_retries: 1
+  retry_after: 0
+  fallbacks: [{primary: [backup]}]
+`, primary.URL+"/v1", backup.URL+"/v1")})
+			body := fmt.Sprintf(chatBody, "primary")
+			if tt.stream {
+				body = `{"model":"primary","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hello!"}]}`
+			}
+			resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, nil)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, got)
+			}
+			if tt.wantStatus == 200 && got != tt.answer.Body {
+				t.Errorf("the client's answer differs from the recording:\n%s", got)
+			}
+			if tt.wantStatus != 200 && !strings.Contains(got, fmt.Sprintf("scripted failure %d", tt.wantStatus)) {
+				t.Errorf("the client did not get the last attempt's error: %s", got)
+			}
+			if r, f := resp.Header.Get("X-Litellm-Attempted-Retries"), resp.Header.Get("X-Litellm-Attempted-Fallbacks"); r != tt.retries || f != tt.fallback {
+				t.Errorf("attempted retries %s fallbacks %s, want %s and %s", r, f, tt.retries, tt.fallback)
+			}
+			span := h.span(t)
+			if got := attemptEvents(span); !slices.Equal(got, tt.wantEvents) {
+				t.Errorf("attempt events %v, want %v", got, tt.wantEvents)
+			}
+			if span.Attributes["litellm.call_id"] != resp.Header.Get("X-Litellm-Call-Id") {
+				t.Errorf("span call id %v, header %s", span.Attributes["litellm.call_id"], resp.Header.Get("X-Litellm-Call-Id"))
+			}
+			switch tt.wantFrom {
+			case "primary":
+				if span.Attributes["litellm.model_group"] != "primary" || span.StatusCode != 1 {
+					t.Errorf("span %v status %v", span.Attributes["litellm.model_group"], span.StatusCode)
+				}
+			case "backup":
+				// The span names the deployment that answered, and the base
+				// model Phoenix prices rather than the deployment's name.
+				want := map[string]any{"litellm.model_group": "backup", "litellm.model_id": "backup-1", "llm.model_name": "gpt-5-nano"}
+				for k, v := range want {
+					if span.Attributes[k] != v {
+						t.Errorf("span %s = %v, want %v", k, span.Attributes[k], v)
+					}
+				}
+				if resp.Header.Get("X-Litellm-Model-Id") != "backup-1" {
+					t.Errorf("x-litellm-model-id %q", resp.Header.Get("X-Litellm-Model-Id"))
+				}
+				seen := backup.requests()
+				if len(seen) != 1 || seen[0].Header.Get("Authorization") != "Bearer sk-backup" || !strings.Contains(seen[0].Body, `"model":"nano-deployment"`) {
+					t.Errorf("backup saw %+v", seen)
+				}
+			default:
+				if span.StatusCode != 2 {
+					t.Errorf("span status %v, want an error", span.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+// A stream that breaks after its first bytes reached the client is not
+// retried: the client sees it break, and the upstream saw one request.
+func TestConfigNoRetryAfterFirstByte(t *testing.T) {
+	n := 0
+	var mu sync.Mutex
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	t.Cleanup(up.Close)
+	h := newHarness(t, harnessOptions{config: fmt.Sprintf(`
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/m, api_base: %q}
+router_settings: {num_retries: 3}
+`, up.URL)})
+	req, _ := http.NewRequest(http.MethodPost, h.proxy.URL+"/v1/chat/completions",
+		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || !strings.Contains(string(got), `"content":"Hi"`) {
+		t.Errorf("client read %q, err %v; want the first event, then a broken stream", got, err)
+	}
+	span := h.span(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 1 || len(attemptEvents(span)) != 0 {
+		t.Errorf("upstream called %d times, %d attempt events; want 1 and 0", n, len(attemptEvents(span)))
+	}
+}
