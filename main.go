@@ -56,6 +56,10 @@ type Config struct {
 	// http/protobuf.
 	OTLPProtocol  string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL"`
 	ProjectName   string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
+	// ProjectPattern is what a project named per call must match whole
+	// when a master key is set; MaxProjects bounds those projects.
+	ProjectPattern string `envconfig:"PHOENIX_PROJECT_PATTERN"`
+	MaxProjects    int    `envconfig:"PHOENIX_MAX_PROJECTS" default:"50"`
 	PhoenixAPIKey string `envconfig:"PHOENIX_API_KEY"`
 	ClientHeaders string `envconfig:"PHOENIX_CLIENT_HEADERS"`
 	ServiceName   string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
@@ -182,6 +186,12 @@ func LoadConfig() (Config, error) {
 	if c.Redaction.Base64ImageMaxLength <= 0 {
 		return c, fmt.Errorf("OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH=%d: must be greater than 0", c.Redaction.Base64ImageMaxLength)
 	}
+	if _, err := c.projectPattern(); err != nil {
+		return c, err
+	}
+	if c.MaxProjects <= 0 {
+		return c, fmt.Errorf("PHOENIX_MAX_PROJECTS=%d: must be greater than 0", c.MaxProjects)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT=%q: must be text or json", c.LogFormat)
 	}
@@ -201,6 +211,19 @@ func LoadConfig() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// projectPattern is PHOENIX_PROJECT_PATTERN anchored to match whole names;
+// nil when unset.
+func (c Config) projectPattern() (*regexp.Regexp, error) {
+	if c.ProjectPattern == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile("^(?:" + c.ProjectPattern + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("PHOENIX_PROJECT_PATTERN=%q: %w", c.ProjectPattern, err)
+	}
+	return re, nil
 }
 
 // exporterConfig is the span exporter's part of the configuration.
@@ -392,6 +415,9 @@ func run(configPath string) error {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
 	}
 
+	projectPattern, _ := cfg.projectPattern() // checked by LoadConfig
+	recorder := spans.NewRedactingRecorder(tp, redaction)
+	recorder.LimitProjects(cfg.MaxProjects)
 	m := metrics.New(func() metrics.SpanCounts {
 		s := tp.BufferStats()
 		return metrics.SpanCounts{Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes}
@@ -400,7 +426,8 @@ func run(configPath string) error {
 		Metrics:           m,
 		Providers:         providers,
 		Router:            rt,
-		Recorder:          spans.NewRedactingRecorder(tp, redaction),
+		Recorder:          recorder,
+		ProjectPattern:    projectPattern,
 		MaxBodyBytes:      cfg.MaxRequestBodyBytes,
 		UpstreamTimeout:   cfg.UpstreamTimeout,
 		StreamIdleTimeout: cfg.StreamIdleTimeout,

@@ -70,6 +70,8 @@ func TestInvalidConfigNamesTheVariable(t *testing.T) {
 		{"BODY_READ_TIMEOUT", "-1s"},
 		{"READ_HEADER_TIMEOUT", "-1s"},
 		{"REDACT_PATTERNS", `["sk-[a-z"]`},
+		{"PHOENIX_PROJECT_PATTERN", `team-(`},
+		{"PHOENIX_MAX_PROJECTS", "0"},
 		{"REDACT_PATTERNS", `sk-.*`},
 		{"OPENINFERENCE_HIDE_INPUTS", "perhaps"},
 		{"OPENINFERENCE_BASE64_IMAGE_MAX_LENGTH", "0"},

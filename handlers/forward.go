@@ -182,12 +182,17 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 	}
 	traced := requestJSON(r.Header.Get("Content-Type"), in, len(in) < maxTracedForward)
 
+	project, e := h.project(r.Header, "")
+	if e != nil {
+		e.Write(w)
+		return
+	}
 	p := h.forwardProvider(r.URL.Path)
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
-		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
+		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"), Project: project,
 	})
 	rec := &recorder{ResponseWriter: w, newAcc: newAcc, call: call}
 	ok := false

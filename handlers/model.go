@@ -128,6 +128,11 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		return
 	}
 
+	project, e := h.project(r.Header, req.Project)
+	if e != nil {
+		ep.writeError(w, e)
+		return
+	}
 	plan, err := h.plan(ep, req.Model)
 	if err != nil {
 		ep.writeError(w, routeError(err))
@@ -152,7 +157,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: op, System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: prep.traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
-		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"),
+		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"), Project: project,
 	})
 	ok := false
 	defer func() {

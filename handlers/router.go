@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"regexp"
 	"strings"
 	"time"
 
@@ -56,6 +57,11 @@ type Options struct {
 	// api-key header, or x-api-key. It is never sent upstream. The health
 	// routes stay open.
 	MasterKey string
+	// ProjectPattern, when a master key is set, is what a Phoenix project
+	// named by a call (x-phoenix-project-name, metadata's
+	// phoenix_project_name) must match whole; with a master key and no
+	// pattern, calls cannot choose their project.
+	ProjectPattern *regexp.Regexp
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -73,6 +79,7 @@ type Handler struct {
 	log               *slog.Logger
 	bodyReadTimeout   time.Duration
 	masterKey         []byte
+	projectPattern    *regexp.Regexp
 	metrics           *metrics.Metrics
 	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
@@ -93,6 +100,7 @@ func New(opts Options) *Handler {
 		log:               opts.Logger,
 		bodyReadTimeout:   opts.BodyReadTimeout,
 		metrics:           opts.Metrics,
+		projectPattern:    opts.ProjectPattern,
 	}
 	if opts.MasterKey != "" {
 		h.masterKey = []byte(opts.MasterKey)

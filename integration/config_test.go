@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -381,5 +382,67 @@ router_settings: {num_retries: 3}
 	defer mu.Unlock()
 	if n != 1 || len(attemptEvents(span)) != 0 {
 		t.Errorf("upstream called %d times, %d attempt events; want 1 and 0", n, len(attemptEvents(span)))
+	}
+}
+
+// A call names its Phoenix project by header or metadata; its span carries
+// that project's resource, and the rest stay in the default project. With
+// a master key, only names matching the pattern are taken; beyond the
+// bound, spans stay in the default project, marked.
+func TestPerRequestProject(t *testing.T) {
+	fake := newDeployment(t, loadCassette(t, "chat-basic").Response)
+	h := newHarness(t, harnessOptions{
+		openAIBase: fake.URL + "/v1", masterKey: "sk-master",
+		projectPattern: regexp.MustCompile(`^(?:team-[a-z]+)$`), maxProjects: 2,
+	})
+	auth := "Bearer sk-master"
+	tests := []struct {
+		name, header, body string
+		status             int
+		project            string
+		limited            bool
+	}{
+		{"header", "team-a", fmt.Sprintf(chatBody, "gpt-5-nano"), 200, "team-a", false},
+		{"metadata", "", `{"model":"gpt-5-nano","metadata":{"phoenix_project_name":"team-b","session_id":"s1"},"messages":[{"role":"user","content":"Hello!"}]}`, 200, "team-b", false},
+		{"litellm_metadata wins", "", `{"model":"gpt-5-nano","metadata":{"phoenix_project_name":"team-x"},"litellm_metadata":{"phoenix_project_name":"team-a"},"messages":[{"role":"user","content":"Hello!"}]}`, 200, "team-a", false},
+		{"none", "", fmt.Sprintf(chatBody, "gpt-5-nano"), 200, "proxy-tests", false},
+		{"beyond the bound", "team-c", fmt.Sprintf(chatBody, "gpt-5-nano"), 200, "proxy-tests", true},
+		{"not matching the pattern", "other", fmt.Sprintf(chatBody, "gpt-5-nano"), 403, "", false},
+		{"control characters", "", `{"model":"gpt-5-nano","metadata":{"phoenix_project_name":"team\u0001"},"messages":[]}`, 400, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(fake.requests())
+			hdr := map[string]string{"Authorization": auth}
+			if tt.header != "" {
+				hdr["X-Phoenix-Project-Name"] = tt.header
+			}
+			resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", tt.body, hdr)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				if len(fake.requests()) != before {
+					t.Error("a refused call was forwarded")
+				}
+				return
+			}
+			span := h.span(t)
+			if got := span.Resource["openinference.project.name"]; got != tt.project {
+				t.Errorf("project %v, want %s", got, tt.project)
+			}
+			for k := range span.Attributes {
+				if strings.HasPrefix(k, "llmproxy.internal") {
+					t.Errorf("internal attribute %s reached the collector", k)
+				}
+			}
+			limited := false
+			for _, e := range span.Events {
+				limited = limited || e.Name == "llmproxy.project_limit"
+			}
+			if limited != tt.limited {
+				t.Errorf("project_limit event: %v, want %v", limited, tt.limited)
+			}
+		})
 	}
 }

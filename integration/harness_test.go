@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"os"
 	"path/filepath"
 	"sync"
@@ -89,6 +90,9 @@ type harnessOptions struct {
 	config    string
 	lookup    map[string]string
 	transport http.RoundTripper
+	// projectPattern and maxProjects: the projects a call may name.
+	projectPattern *regexp.Regexp
+	maxProjects    int
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -156,11 +160,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.logOutput != nil {
 		logger = slog.New(slog.NewTextHandler(o.logOutput, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	recorder := spans.NewRedactingRecorder(tp, redaction)
+	recorder.LimitProjects(o.maxProjects)
 	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
+		ProjectPattern:    o.projectPattern,
 		Providers:         providers,
 		Router:            rt,
 		Transport:         o.transport,
-		Recorder:          spans.NewRedactingRecorder(tp, redaction),
+		Recorder:          recorder,
 		UpstreamTimeout:   o.upstreamTimeout,
 		StreamIdleTimeout: o.streamIdleTimeout,
 		MaxBodyBytes:      o.maxBodyBytes,

@@ -25,6 +25,10 @@ type Request struct {
 	// LiteLLMFields is set when the body has members that are LiteLLM's,
 	// not the provider's (see WithoutLiteLLMFields).
 	LiteLLMFields bool
+	// Project is the Phoenix project the call's span goes to, from
+	// metadata.phoenix_project_name or litellm_metadata's ("" when unset;
+	// litellm_metadata's wins).
+	Project string
 }
 
 // Inspect validates a JSON request body for a model endpoint and reads what
@@ -55,6 +59,10 @@ func Inspect(body []byte) (Request, error) {
 			models++
 		case k.Str == "mock_response" && v.Type == gjson.String:
 			out.Mock, out.MockResponse = true, v.Str
+		case (k.Str == "metadata" || k.Str == "litellm_metadata") && v.IsObject():
+			if p := v.Get("phoenix_project_name"); p.Type == gjson.String && (out.Project == "" || k.Str == "litellm_metadata") {
+				out.Project = p.Str
+			}
 		}
 		if litellmFields[k.Str] {
 			out.LiteLLMFields = true

@@ -25,6 +25,7 @@ const tracerName = "github.com/phoenixproxy/llmproxy/spans"
 type Recorder struct {
 	tracer    trace.Tracer
 	redaction *Redaction
+	projects  *projects
 }
 
 // NewRecorder returns a Recorder whose spans go to tp, with OpenInference's
@@ -36,7 +37,16 @@ func NewRecorder(tp trace.TracerProvider) *Recorder {
 // NewRedactingRecorder returns a Recorder whose spans go to tp with what
 // red hides hidden.
 func NewRedactingRecorder(tp trace.TracerProvider, red *Redaction) *Recorder {
-	return &Recorder{tracer: tp.Tracer(tracerName), redaction: red}
+	return &Recorder{tracer: tp.Tracer(tracerName), redaction: red, projects: &projects{max: DefaultMaxProjects}}
+}
+
+// LimitProjects sets how many Phoenix projects calls may name (beyond it,
+// a call's span stays in the default project); 0 or less keeps the
+// default.
+func (r *Recorder) LimitProjects(n int) {
+	if n > 0 {
+		r.projects.max = n
+	}
 }
 
 // Request is what is known of a call when it starts.
@@ -61,6 +71,9 @@ type Request struct {
 	// model a config file's model_info.base_model says a deployment serves,
 	// which Phoenix prices.
 	BaseModel string
+	// Project, when set, is the Phoenix project the span goes to rather
+	// than the default one.
+	Project string
 }
 
 // Call is the span of one proxied call. Its methods must be called from one
@@ -97,6 +110,13 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		if m := req.spanModel(); m != "" && req.Op.Kind == KindLLM {
 			// The response's model replaces it when there is one.
 			a.String(KeyLLMModelName, m)
+		}
+		if req.Project != "" {
+			if r.projects.admit(req.Project) {
+				a.String(keyProject, req.Project)
+			} else {
+				span.AddEvent(EventProjectLimit, trace.WithAttributes(attribute.String(KeyProjectName, req.Project)))
+			}
 		}
 		span.SetAttributes(a.KeyValues()...)
 	}

@@ -142,10 +142,11 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	}
 	buffer := newSpanBuffer(exporter, budget, attempt)
 	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
+	projected := &projectExporter{SpanExporter: guarded, serviceName: cfg.ServiceName}
 
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
-		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))),
+		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(projected, bspOpts...))),
 		sdktrace.WithRawSpanLimits(Limits()),
 	)
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer}, nil

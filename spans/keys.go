@@ -129,6 +129,9 @@ const (
 	EventClientDisconnected = "client_disconnected"
 	// EventTracingCut marks an answer the span holds only part of.
 	EventTracingCut = "llmproxy.tracing_cut"
+	// EventProjectLimit marks a call whose span stayed in the default
+	// project: it named a new one beyond the bound.
+	EventProjectLimit = "llmproxy.project_limit"
 	// EventAttemptFailed is an attempt that failed and was followed by a
 	// retry or a fallback: which deployment, with what status and error.
 	EventAttemptFailed  = "llmproxy.attempt_failed"
