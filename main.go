@@ -54,15 +54,15 @@ type Config struct {
 	CollectorEndpoint string `envconfig:"PHOENIX_COLLECTOR_ENDPOINT" default:"http://localhost:4317"`
 	// OTLPProtocol overrides the transport the endpoint implies: grpc or
 	// http/protobuf.
-	OTLPProtocol  string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL"`
-	ProjectName   string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
+	OTLPProtocol string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL"`
+	ProjectName  string `envconfig:"PHOENIX_PROJECT_NAME" default:"default"`
 	// ProjectPattern is what a project named per call must match whole
 	// when a master key is set; MaxProjects bounds those projects.
 	ProjectPattern string `envconfig:"PHOENIX_PROJECT_PATTERN"`
 	MaxProjects    int    `envconfig:"PHOENIX_MAX_PROJECTS" default:"50"`
-	PhoenixAPIKey string `envconfig:"PHOENIX_API_KEY"`
-	ClientHeaders string `envconfig:"PHOENIX_CLIENT_HEADERS"`
-	ServiceName   string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
+	PhoenixAPIKey  string `envconfig:"PHOENIX_API_KEY"`
+	ClientHeaders  string `envconfig:"PHOENIX_CLIENT_HEADERS"`
+	ServiceName    string `envconfig:"OTEL_SERVICE_NAME" default:"llmproxy"`
 
 	// The BatchSpanProcessor's settings, in the OpenTelemetry SDK's
 	// variables (milliseconds for durations).
