@@ -221,7 +221,9 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 // last.
 func contextAttrs(a *Attrs, body *requestBody, req Request) {
 	md := body.metadata
-	if req.Op.LiteLLMMetadata {
+	if req.Op.LiteLLMMetadata || !md.IsObject() {
+		// LiteLLM's own member, on the APIs with a metadata of their own,
+		// and wherever a client sends it instead of metadata.
 		md = body.litellmMetadata
 	}
 	if !md.IsObject() {
