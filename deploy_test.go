@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,7 @@ func TestComposeFile(t *testing.T) {
 			StopGracePeriod string           `yaml:"stop_grace_period"`
 			EnvFile         []map[string]any `yaml:"env_file"`
 			Environment     map[string]string
+			Volumes         []string
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &c); err != nil {
@@ -104,6 +106,14 @@ func TestComposeFile(t *testing.T) {
 	}
 	if proxy.Environment["PHOENIX_COLLECTOR_ENDPOINT"] != "${PHOENIX_COLLECTOR_ENDPOINT:-http://phoenix:4317}" {
 		t.Errorf("the proxy does not export to the Phoenix service: %v", proxy.Environment)
+	}
+	// The optional LiteLLM config: a folder of the repository, mounted
+	// read-only where deploy/config/README.md says.
+	if want := "${LLMPROXY_CONFIG_DIR:-./deploy/config}:/etc/llmproxy:ro"; !slices.Contains(proxy.Volumes, want) {
+		t.Errorf("proxy volumes %q; want %q", proxy.Volumes, want)
+	}
+	if readme, err := os.ReadFile("deploy/config/README.md"); err != nil || !strings.Contains(string(readme), "CONFIG_FILE_PATH=/etc/llmproxy/config.yaml") {
+		t.Errorf("deploy/config/README.md does not say how to use the mount: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -211,5 +212,38 @@ func TestDeploymentErrors(t *testing.T) {
 	_, err := New(f, ps)
 	if err == nil || !strings.Contains(err.Error(), `model_list[0] (model_name "a")`) || !strings.Contains(err.Error(), "api_base") {
 		t.Errorf("azure without a base: %v", err)
+	}
+}
+
+// The README's example config is read without a warning and routes as it
+// says: my-chat over two Azure deployments priced as gpt-4o, falling back
+// to claude.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := strings.SplitN(string(readme), "## A LiteLLM config file", 2)[1]
+	block := strings.SplitN(strings.SplitN(section, "```yaml\n", 2)[1], "```", 2)[0]
+	f, err := litellmconfig.Parse([]byte(block), func(name string) (string, bool) { return "value-of-" + name, true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Ignored) != 0 || len(f.Models) != 4 || f.MasterKey != "value-of-LITELLM_MASTER_KEY" {
+		t.Fatalf("ignored %q, %d models, master key %q", f.Ignored, len(f.Models), f.MasterKey)
+	}
+	ps, _ := openai.NewProviders(openai.Env{AnthropicAPIBase: "https://api.anthropic.com"})
+	r, err := New(f, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := r.Plan("my-chat")
+	tg, _, err := p.Next()
+	if err != nil || !tg.Provider.Azure() || tg.BaseModel != "gpt-4o" || !strings.HasPrefix(tg.Model, "prod-gpt4o-") {
+		t.Fatalf("my-chat: %+v %v", tg, err)
+	}
+	p.Failed(tg, Failure{Status: 400})
+	if tg, _, err := p.Next(); err != nil || tg.Group != "claude" || !tg.Provider.Anthropic() {
+		t.Errorf("fallback: %+v %v", tg, err)
 	}
 }
