@@ -20,11 +20,11 @@ var errRetried = errors.New("attempt failed: retried elsewhere")
 // plan is the router's plan for a call's model. An endpoint with routing of
 // its own (the Messages API goes to Anthropic) uses it for models the
 // config file does not name.
-func (h *Handler) plan(ep *endpoint, model string) (*router.Plan, error) {
+func (h *Handler) plan(ep *endpoint, model string) (router.Plan, error) {
 	if ep.route != nil && !h.router.Named(model) {
 		p, m, err := ep.route(h.providers, model)
 		if err != nil {
-			return nil, err
+			return router.Plan{}, err
 		}
 		return router.Fixed(p, m), nil
 	}

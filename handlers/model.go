@@ -237,14 +237,14 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		h.logFailure(r, t.Model, kind, cause)
 		// The error carries the call id and traceresponse too: a failed
 		// call is the one most worth finding in Phoenix.
-		h.litellmHeaders(w.Header(), call, t, plan, start, sent)
+		h.litellmHeaders(w.Header(), call, t, &plan, start, sent)
 		ep.writeError(w, upstreamError(status, cause))
 		return
 	}
 	defer resp.Body.Close()
 	translate, strip := prep.translate, prep.strip
 	copyHeader(w.Header(), resp.Header)
-	h.litellmHeaders(w.Header(), call, t, plan, start, sent)
+	h.litellmHeaders(w.Header(), call, t, &plan, start, sent)
 	if translate {
 		ok = h.relayTranslated(w, r, upCtx, cancel, resp, call, req.IncludeUsage)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,11 +78,13 @@ func (f Failure) coolsDown() bool {
 // Plan is the attempts of one call: the client's model_name with its
 // retries, then each fallback with its own. Not safe for concurrent use.
 type Plan struct {
-	r      *Router
-	model  string // the client's model
-	groups []string
-	group  int // index in groups
-	tries  int // attempts on the current group
+	r     *Router
+	model string // the client's model
+	// fallbacks are the model_names tried after the client's (the
+	// router's slice, shared, never written).
+	fallbacks []string
+	group     int // 0: the client's model_name; i: fallbacks[i-1]
+	tries     int // attempts on the current group
 	// Retries counts the attempts after a model_name's first, Fallbacks
 	// the model_names tried after the client's.
 	Retries, Fallbacks int
@@ -95,26 +98,34 @@ type Plan struct {
 
 // Plan starts the plan of a call for the client's model, or returns the
 // 400 of a model no deployment serves.
-func (r *Router) Plan(model string) (*Plan, error) {
+func (r *Router) Plan(model string) (Plan, error) {
 	if len(r.candidates(model)) == 0 {
-		return nil, r.unknownModel(model)
+		return Plan{}, r.unknownModel(model)
 	}
-	p := &Plan{r: r, model: model, groups: []string{model}}
 	fallbacks, ok := r.fallbacks[model]
 	if !ok {
 		fallbacks = r.fallbacks["*"] // LiteLLM's default_fallbacks
 	}
-	for _, f := range fallbacks {
-		if f != model {
-			p.groups = append(p.groups, f)
-		}
+	if slices.Contains(fallbacks, model) {
+		fallbacks = slices.DeleteFunc(slices.Clone(fallbacks), func(f string) bool { return f == model })
 	}
-	return p, nil
+	return Plan{r: r, model: model, fallbacks: fallbacks}, nil
+}
+
+// groups counts the model_names of the plan.
+func (p *Plan) groups() int { return 1 + len(p.fallbacks) }
+
+// groupName is the i-th model_name of the plan.
+func (p *Plan) groupName(i int) string {
+	if i == 0 {
+		return p.model
+	}
+	return p.fallbacks[i-1]
 }
 
 // Fixed is the plan of one attempt on a provider the caller chose.
-func Fixed(p *openai.Provider, model string) *Plan {
-	return &Plan{fixed: &Target{Deployment: &Deployment{}, Provider: p, Model: model}}
+func Fixed(p *openai.Provider, model string) Plan {
+	return Plan{fixed: &Target{Deployment: &Deployment{}, Provider: p, Model: model}}
 }
 
 // ErrExhausted says every attempt a plan had was made.
@@ -133,8 +144,8 @@ func (p *Plan) Next() (Target, time.Duration, error) {
 		p.attempts++
 		return *p.fixed, 0, nil
 	}
-	for p.group < len(p.groups) {
-		name := p.modelFor(p.groups[p.group])
+	for p.group < p.groups() {
+		name := p.groupName(p.group)
 		deployments := len(p.r.candidates(name))
 		f := p.lastFail
 		if f != nil && p.last != nil && p.lastTry <= p.last.MaxRetries && f.retryable(deployments) {
@@ -149,7 +160,7 @@ func (p *Plan) Next() (Target, time.Duration, error) {
 		switch {
 		case p.tries > p.r.numRetries:
 		case f != nil && p.tries > 0 && !f.retryable(deployments):
-		case f != nil && p.tries > 0 && healthy == 0 && p.group+1 < len(p.groups):
+		case f != nil && p.tries > 0 && healthy == 0 && p.group+1 < p.groups():
 			// Nothing healthy left here (a 429 cooled it down): the
 			// fallback now, not a retry that meets the same limit.
 		default:
@@ -183,15 +194,6 @@ func (p *Plan) Next() (Target, time.Duration, error) {
 				p.r.cooldown.Seconds(), p.model)}
 	}
 	return Target{}, 0, ErrExhausted
-}
-
-// modelFor is the model name routed within a group: the client's for its
-// own group (a wildcard needs it whole), else the fallback's model_name.
-func (p *Plan) modelFor(group string) string {
-	if p.group == 0 {
-		return p.model
-	}
-	return group
 }
 
 // Failed records that the attempt on t failed so; Next then decides what

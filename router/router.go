@@ -256,7 +256,10 @@ func resolveWildcard(d *Deployment, ps *openai.Providers, matched string) (Targe
 	if d.provider != nil {
 		return Target{Deployment: d, Provider: d.provider, Model: d.upstreamModel}, nil
 	}
-	model := strings.Replace(d.Model, "*", matched, 1)
+	model := matched // "*": the name as the client gave it
+	if d.Model != "*" {
+		model = strings.Replace(d.Model, "*", matched, 1)
+	}
 	var (
 		p   *openai.Provider
 		up  string

@@ -178,6 +178,9 @@ func (c *Call) AttemptFailed(n int, d Deployment, model string, status int, msg 
 	if !c.span.IsRecording() {
 		return
 	}
+	if gjson.Valid(msg) {
+		msg = withoutSecrets(msg) // an upstream's error body
+	}
 	const maxMsg = 2048
 	if len(msg) > maxMsg {
 		msg = msg[:maxMsg]
@@ -189,7 +192,7 @@ func (c *Call) AttemptFailed(n int, d Deployment, model string, status int, msg 
 		attribute.String(KeyAPIBase, d.APIBase),
 		attribute.String(KeyLLMModelName, model),
 		attribute.Int(KeyAttemptStatus, status),
-		attribute.String(KeyAttemptError, c.redaction.MaskString(withoutSecrets(msg))),
+		attribute.String(KeyAttemptError, c.redaction.MaskString(msg)),
 	))
 }
 
