@@ -224,20 +224,11 @@ func TestConfigFromLiteLLMDocs(t *testing.T) {
 
 func get(t *testing.T, url string, header map[string]string) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, body := send(t, http.MethodGet, url, "", "", header)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
 	}
-	return string(b)
+	return body
 }
 
 // attemptEvents are a span's failed attempts: the status of each.

@@ -47,7 +47,13 @@ func answer(status int, body string) *scripted {
 
 func post(t *testing.T, url, contentType, body string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	return send(t, http.MethodPost, url, contentType, body, header)
+}
+
+// send makes one request and reads its whole answer.
+func send(t *testing.T, method, url, contentType, body string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
