@@ -345,6 +345,11 @@ func main() {
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
+	if flags.NArg() > 0 {
+		// "llmproxy config.yaml" must not run without the file it names.
+		fmt.Fprintf(os.Stderr, "llmproxy: unexpected argument %q: a config file is given as --config PATH; the rest is set by environment variables (README)\n", flags.Arg(0))
+		os.Exit(2)
+	}
 	if *configPath == "" {
 		*configPath = os.Getenv("CONFIG_FILE_PATH")
 	}

@@ -21,7 +21,7 @@ var errRetried = errors.New("attempt failed: retried elsewhere")
 // its own (the Messages API goes to Anthropic) uses it for models the
 // config file does not name.
 func (h *Handler) plan(ep *endpoint, model string) (router.Plan, error) {
-	if ep.route != nil && !h.router.Named(model) {
+	if ep.route != nil && !h.router.Serves(model) {
 		p, m, err := ep.route(h.providers, model)
 		if err != nil {
 			return router.Plan{}, err
@@ -103,6 +103,8 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	if p.translate {
 		anthropicHeaders(out.Header)
 	}
+	// The proxy's own headers go no further.
+	out.Header.Del("X-Phoenix-Project-Name")
 	for k, v := range t.Header {
 		out.Header[k] = v
 	}
@@ -131,9 +133,50 @@ func attemptFailure(clientCtx context.Context, resp *http.Response, err error) (
 	return router.Failure{}, true
 }
 
+// skippedTarget is a target the plan gave that could not take the call.
+type skippedTarget struct {
+	target router.Target
+	why    string
+}
+
+// nextAttempt is the plan's next target that can take the call, prepared,
+// and the wait before it; its Deployment is nil when none is left. Targets
+// that cannot take it (a provider that does not serve the endpoint, a
+// model that cannot be routed) are skipped, and returned to be recorded.
+func nextAttempt(plan *router.Plan, ep *endpoint, req *openai.Request, body []byte) (router.Target, prepared, time.Duration, []skippedTarget) {
+	var skipped []skippedTarget
+	for {
+		t, wait, err := plan.Next()
+		if err != nil && t.Deployment == nil {
+			return router.Target{}, prepared{}, 0, skipped // exhausted
+		}
+		if err == nil {
+			p, e := prepare(ep, req, body, t)
+			if e == nil {
+				return t, p, wait, skipped
+			}
+			err = e
+		}
+		skipped = append(skipped, skippedTarget{t, err.Error()})
+		plan.Skip()
+	}
+}
+
+// recordSkipped puts the targets a call could not use on its span, as
+// attempts numbered 0 with status 0.
+func recordSkipped(call *spans.Call, skipped []skippedTarget) {
+	for _, s := range skipped {
+		call.AttemptFailed(0, deployment(s.target), s.target.Model, 0, "not attempted: "+s.why)
+	}
+}
+
 // deployment is the span's record of a target.
 func deployment(t router.Target) spans.Deployment {
-	return spans.Deployment{Group: t.Group, ID: t.ID, APIBase: t.Provider.BaseURL}
+	d := spans.Deployment{Group: t.Group, ID: t.ID}
+	if t.Provider != nil {
+		d.APIBase = t.Provider.BaseURL
+	}
+	return d
 }
 
 func stopTimer(t *time.Timer) {

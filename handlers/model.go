@@ -18,6 +18,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
 )
@@ -172,11 +173,11 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	// Each attempt has its own context and timeout; the one that answers
 	// keeps its own for the relay.
 	var (
-		upCtx  context.Context
-		cancel context.CancelCauseFunc = func(error) {}
-		timer  *time.Timer
-		resp   *http.Response
-		sent   time.Time
+		upCtx          context.Context
+		cancel         context.CancelCauseFunc = func(error) {}
+		timer          *time.Timer
+		resp           *http.Response
+		sent, firstOut time.Time
 	)
 	defer func() { cancel(nil) }()
 	for attempt := 1; ; attempt++ {
@@ -188,28 +189,45 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 			timer = time.AfterFunc(d, func() { stop(errUpstreamTimeout) })
 		}
 		sent = time.Now()
+		if firstOut.IsZero() {
+			firstOut = sent
+		}
 		resp, err = h.roundTrip(upCtx, r, t, &prep, mocked, req.MockResponse)
 		failure, final := attemptFailure(r.Context(), resp, err)
 		if final {
 			break
 		}
+		// What the failure says: the start of an error answer (put back
+		// if it is the one the client gets), or why none came.
+		var head []byte
+		if resp != nil {
+			head, _ = io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			failure.ContextWindow = router.ContextWindowExceeded(resp.StatusCode, head)
+		} else {
+			_, kind, cause := classify(r.Context(), upCtx, err)
+			failure.Timeout = kind == failTimeout
+			head = []byte(cause.Error())
+		}
 		plan.Failed(t, failure)
-		next, wait, nextErr := plan.Next()
-		if nextErr != nil {
-			break // nothing left to try: the client gets this answer
+		next, nextPrep, wait, skipped := nextAttempt(&plan, ep, &req, body)
+		if next.Deployment == nil {
+			// Nothing left to try: the client gets this answer.
+			if resp != nil {
+				resp.Body = struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+			}
+			recordSkipped(call, skipped)
+			break
 		}
 		// This attempt is dropped: recorded on the span, its answer
 		// discarded, and the next made before anything reached the client.
-		msg := ""
 		if resp != nil {
-			head, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
-			msg = string(head)
-		} else {
-			_, _, cause := classify(r.Context(), upCtx, err)
-			msg = cause.Error()
 		}
-		call.AttemptFailed(attempt, deployment(t), t.Model, failure.Status, msg)
+		call.AttemptFailed(attempt, deployment(t), t.Model, failure.Status, string(head))
+		recordSkipped(call, skipped)
 		h.metrics.UpstreamError("RetriedAttempt")
 		stopTimer(timer)
 		cancel(errRetried)
@@ -217,12 +235,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 			call.ClientLeft()
 			return
 		}
-		t = next
-		if prep, e = prepare(ep, &req, body, t); e != nil {
-			ep.writeError(w, e)
-			call.Fail(failUpstream, errors.New(e.Message))
-			return
-		}
+		t, prep = next, nextPrep
 		call.Retarget(t.Provider.System, t.Provider.Host, t.Model, t.BaseModel, prep.traced)
 	}
 	if timer != nil {
@@ -237,15 +250,18 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		h.logFailure(r, t.Model, kind, cause)
 		// The error carries the call id and traceresponse too: a failed
 		// call is the one most worth finding in Phoenix.
-		h.litellmHeaders(w.Header(), call, t, &plan, start, sent)
+		h.litellmHeaders(w.Header(), call, t, &plan, start, firstOut)
 		ep.writeError(w, upstreamError(status, cause))
 		return
 	}
 	defer resp.Body.Close()
 	translate, strip := prep.translate, prep.strip
 	copyHeader(w.Header(), resp.Header)
-	h.litellmHeaders(w.Header(), call, t, &plan, start, sent)
+	h.litellmHeaders(w.Header(), call, t, &plan, start, firstOut)
 	if translate {
+		if isEventStream(resp.Header) {
+			stopTimer(timer) // from here on the idle timeout watches the stream
+		}
 		ok = h.relayTranslated(w, r, upCtx, cancel, resp, call, req.IncludeUsage)
 		return
 	}

@@ -14,8 +14,9 @@ const maxProjectName = 200
 
 // project is the Phoenix project a call asks its span to go to: the
 // x-phoenix-project-name header, else the body's phoenix_project_name ("":
-// the default project). With a master key, a name must match the
-// configured pattern: callers cannot scatter spans over projects at will.
+// the default project). A name must match the configured pattern when
+// there is one, and with a master key there must be one: callers cannot
+// scatter spans over projects at will.
 func (h *Handler) project(hdr http.Header, fromBody string) (string, *openai.Error) {
 	name := hdr.Get("X-Phoenix-Project-Name")
 	if name == "" {
@@ -28,9 +29,9 @@ func (h *Handler) project(hdr http.Header, fromBody string) (string, *openai.Err
 		return "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "phoenix_project_name",
 			Message: fmt.Sprintf("Phoenix project name must be printable UTF-8 of at most %d bytes.", maxProjectName)}
 	}
-	if h.masterKey != nil && (h.projectPattern == nil || !h.projectPattern.MatchString(name)) {
+	if h.projectPattern != nil && !h.projectPattern.MatchString(name) || h.masterKey != nil && h.projectPattern == nil {
 		return "", &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Param: "phoenix_project_name",
-			Message: fmt.Sprintf("Phoenix project %q is not allowed: with a master key, project names must match PHOENIX_PROJECT_PATTERN.", name)}
+			Message: fmt.Sprintf("Phoenix project %q is not allowed: project names must match PHOENIX_PROJECT_PATTERN (with a master key, it must be set).", name)}
 	}
 	return name, nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
@@ -36,6 +37,10 @@ type seenRequest struct {
 	Body       string
 }
 
+// contextWindow400 in a script answers OpenAI's 400 for a prompt longer
+// than the context window.
+const contextWindow400 = -400
+
 func newDeployment(t *testing.T, answer fakeprovider.Response, script ...int) *deployment {
 	d := &deployment{script: script, answer: answer}
 	d.Server = httptest.NewServer(d)
@@ -56,6 +61,12 @@ func (d *deployment) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, d.script = d.script[0], d.script[1:]
 	}
 	d.mu.Unlock()
+	if status == contextWindow400 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"message":"This model's maximum context length is 400 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`)
+		return
+	}
 	if status != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		if status == http.StatusTooManyRequests {
@@ -261,7 +272,8 @@ func TestConfigRetriesAndFallbacks(t *testing.T) {
 	}{
 		{name: "retry after 500", answer: plain, primary: []int{500}, wantStatus: 200, wantEvents: []int64{500}, wantFrom: "primary", retries: "1", fallback: "0"},
 		{name: "fallback after 429", answer: plain, primary: []int{429, 429}, wantStatus: 200, wantEvents: []int64{429, 429}, wantFrom: "backup", retries: "1", fallback: "1"},
-		{name: "fallback after a 400", answer: plain, primary: []int{400}, wantStatus: 200, wantEvents: []int64{400}, wantFrom: "backup", retries: "0", fallback: "1"},
+		{name: "a 400 ends the call", answer: plain, primary: []int{400}, wantStatus: 400, retries: "0", fallback: "0"},
+		{name: "fallback after a context window 400", answer: plain, primary: []int{contextWindow400}, wantStatus: 200, wantEvents: []int64{400}, wantFrom: "backup", retries: "0", fallback: "1"},
 		{name: "every attempt fails", answer: plain, primary: []int{500, 502}, backup: []int{503, 504}, wantStatus: 504, wantEvents: []int64{500, 502, 503}, retries: "2", fallback: "1"},
 		{name: "stream retried before its first byte", answer: streamed, primary: []int{503}, stream: true, wantStatus: 200, wantEvents: []int64{503}, wantFrom: "primary", retries: "1", fallback: "0"},
 	}
@@ -299,7 +311,7 @@ router_settings:
 				t.Errorf("attempted retries %s fallbacks %s, want %s and %s", r, f, tt.retries, tt.fallback)
 			}
 			span := h.span(t)
-			if got := attemptEvents(span); !slices.Equal(got, tt.wantEvents) {
+			if got := attemptEvents(span); !slices.Equal(got, tt.wantEvents) && len(got)+len(tt.wantEvents) > 0 {
 				t.Errorf("attempt events %v, want %v", got, tt.wantEvents)
 			}
 			if span.Attributes["litellm.call_id"] != resp.Header.Get("X-Litellm-Call-Id") {
@@ -435,5 +447,74 @@ func TestPerRequestProject(t *testing.T) {
 				t.Errorf("project_limit event: %v, want %v", limited, tt.limited)
 			}
 		})
+	}
+}
+
+// A fallback that cannot take the call (an Anthropic deployment for
+// /embeddings) is skipped, recorded on the span, and the client gets the
+// last upstream answer, not an error of the proxy's making.
+func TestConfigSkipsFallbacksThatCannotServe(t *testing.T) {
+	primary := newDeployment(t, loadCassette(t, "chat-basic").Response, 503)
+	h := newHarness(t, harnessOptions{config: fmt.Sprintf(`
+model_list:
+  - model_name: emb
+    litellm_params: {model: openai/text-embedding-3-small, api_base: %q}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: %q}
+router_settings:
+  num_retries: 0
+  fallbacks: [{emb: [claude]}]
+`, primary.URL+"/v1", primary.URL)})
+	resp, body := post(t, h.proxy.URL+"/v1/embeddings", "application/json", `{"model":"emb","input":"hi"}`, nil)
+	if resp.StatusCode != 503 || !strings.Contains(body, "scripted failure 503") {
+		t.Fatalf("status %d %s; want the upstream's 503", resp.StatusCode, body)
+	}
+	if resp.Header.Get("X-Litellm-Call-Id") == "" {
+		t.Error("no call id on the answer")
+	}
+	span := h.span(t)
+	var skipped []string
+	for _, e := range span.Events {
+		if e.Name == "llmproxy.attempt_failed" && e.Attributes["llmproxy.attempt"] == int64(0) {
+			skipped = append(skipped, e.Attributes["litellm.model_group"].(string))
+		}
+	}
+	if !slices.Equal(skipped, []string{"claude"}) || span.Attributes["litellm.model_group"] != "emb" {
+		t.Errorf("skipped %q, model group %v", skipped, span.Attributes["litellm.model_group"])
+	}
+	if n := len(primary.requests()); n != 1 {
+		t.Errorf("upstream saw %d requests, want 1", n)
+	}
+}
+
+// stream_timeout bounds the wait for a stream's headers, not the stream:
+// a translated Anthropic stream longer than it reaches the client whole.
+func TestConfigStreamTimeoutSparesTranslatedStreams(t *testing.T) {
+	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t, "anthropic"), "cassettes", "oi-messages_streaming.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := fakeprovider.Events(c.Response.Body)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, ev := range events {
+			io.WriteString(w, ev)
+			w.(http.Flusher).Flush()
+			time.Sleep(400 * time.Millisecond / time.Duration(len(events)))
+		}
+	}))
+	t.Cleanup(slow.Close)
+	h := newHarness(t, harnessOptions{config: fmt.Sprintf(`
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: %q, stream_timeout: 0.1}
+`, slow.URL)})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"claude","stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 200 || !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Fatalf("status %d; the stream did not end with [DONE]: %s", resp.StatusCode, body)
+	}
+	if span := h.span(t); span.StatusCode != 1 {
+		t.Errorf("span status %v %s, want OK", span.StatusCode, span.StatusMessage)
 	}
 }

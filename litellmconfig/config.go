@@ -115,7 +115,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*File, error) {
 	if v, ok := top.get("environment_variables"); ok {
 		env, ok := p.object("environment_variables", v, false)
 		for _, item := range env {
-			s, ok2 := p.str("environment_variables."+item.key, item.value, nil)
+			s, ok2 := p.str("environment_variables."+item.key, item.value, lookup)
 			if ok2 {
 				f.Environment[item.key] = s
 			}
@@ -483,8 +483,8 @@ func (p *parser) routerSettings(section string, v any, primary bool) {
 			rs.AllowedFails, _ = p.count(field, item.value)
 		case "cooldown_time":
 			if n, ok := p.number(field, item.value); ok {
-				if n < 0 {
-					p.fail(field, "want a number of seconds, 0 or more, got %v", n)
+				if n < 0 || n > 24*3600 {
+					p.fail(field, "want a number of seconds from 0 to 86400, got %v", n)
 				}
 				rs.CooldownTime = time.Duration(n * float64(time.Second))
 			}

@@ -122,6 +122,8 @@ func TestErrorsNameEntryAndField(t *testing.T) {
 		{"fallback to nothing", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o}\nrouter_settings: {fallbacks: [{a: [b]}]}\n", []string{`"a" falls back to "b"`}},
 		{"fallbacks not a list", "litellm_settings: {fallbacks: {a: b}}\n", []string{"litellm_settings.fallbacks", "want a list"}},
 		{"top not a mapping", "- a\n", []string{"want a mapping"}},
+		{"cooldown beyond a day", "router_settings: {cooldown_time: 1e12}\n", []string{"router_settings.cooldown_time"}},
+		{"unset variable in environment_variables", "environment_variables: {FOO: os.environ/LLMPROXY_NOPE}\n", []string{"environment_variables.FOO", "LLMPROXY_NOPE"}},
 		{"headers not a mapping", "model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, extra_headers: [x]}\n", []string{"litellm_params.extra_headers"}},
 	}
 	for _, tt := range tests {
@@ -142,9 +144,12 @@ func TestErrorsNameEntryAndField(t *testing.T) {
 // environment_variables are seen by os.environ/ references, and Load
 // names the file in its errors.
 func TestEnvironmentVariables(t *testing.T) {
-	f, err := Parse([]byte("environment_variables: {MY_KEY: from-file}\nmodel_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY, timeout: 2.5, max_retries: 1, extra_headers: {X-Team: t1}}\n"), env(nil))
+	f, err := Parse([]byte("environment_variables: {MY_KEY: from-file, OTHER: os.environ/HOME_SET}\nmodel_list:\n- model_name: a\n  litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY, timeout: 2.5, max_retries: 1, extra_headers: {X-Team: t1}}\n"), env(map[string]string{"HOME_SET": "h"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.Environment["OTHER"] != "h" {
+		t.Errorf("os.environ/ in environment_variables: %q", f.Environment["OTHER"])
 	}
 	m := f.Models[0]
 	if m.APIKey != "from-file" || m.Timeout != 2500*time.Millisecond || m.MaxRetries != 1 || m.ExtraHeaders["X-Team"] != "t1" {

@@ -3,6 +3,8 @@ package router
 import (
 	"errors"
 	"fmt"
+	"github.com/tidwall/gjson"
+
 	"github.com/phoenixproxy/llmproxy/openai"
 	"net/http"
 	"slices"
@@ -52,6 +54,19 @@ type Failure struct {
 	Err    error
 	// RetryAfter is the upstream's Retry-After, when it sent one.
 	RetryAfter time.Duration
+	// Timeout marks an attempt cut by its timeout: retried, and counted
+	// toward a cooldown as LiteLLM counts its Timeout (408).
+	Timeout bool
+	// ContextWindow marks a 400 that says the prompt is too long for the
+	// model: one a fallback with a larger window may serve.
+	ContextWindow bool
+}
+
+// final reports whether the failure is the request's own: a 400 (a
+// malformed request fails the same everywhere, so LiteLLM neither retries
+// nor falls back), but for a context window exceeded.
+func (f Failure) final() bool {
+	return f.Status == http.StatusBadRequest && !f.ContextWindow
 }
 
 // retryable reports whether an attempt that failed so is worth another on
@@ -71,7 +86,7 @@ func (f Failure) retryable(deployments int) bool {
 // not a connection error, not the request's own 4xx.
 func (f Failure) coolsDown() bool {
 	s := f.Status
-	return s == http.StatusUnauthorized || s == http.StatusNotFound || s == http.StatusRequestTimeout ||
+	return f.Timeout || s == http.StatusUnauthorized || s == http.StatusNotFound || s == http.StatusRequestTimeout ||
 		s == http.StatusTooManyRequests || s >= 500
 }
 
@@ -148,6 +163,9 @@ func (p *Plan) Next() (Target, time.Duration, error) {
 		name := p.groupName(p.group)
 		deployments := len(p.r.candidates(name))
 		f := p.lastFail
+		if f != nil && f.final() {
+			break
+		}
 		if f != nil && p.last != nil && p.lastTry <= p.last.MaxRetries && f.retryable(deployments) {
 			// The deployment's own retries first (its max_retries).
 			p.lastTry++
@@ -194,6 +212,18 @@ func (p *Plan) Next() (Target, time.Duration, error) {
 				p.r.cooldown.Seconds(), p.model)}
 	}
 	return Target{}, 0, ErrExhausted
+}
+
+// Skip records that the target Next gave cannot take the call (its
+// provider does not serve the endpoint, or it cannot be routed): the plan
+// moves to the next model_name.
+func (p *Plan) Skip() {
+	if p.fixed != nil {
+		return
+	}
+	p.lastFail = nil
+	p.tries = p.r.numRetries + 1
+	p.last = nil
 }
 
 // Failed records that the attempt on t failed so; Next then decides what
@@ -280,4 +310,25 @@ func ParseRetryAfter(h http.Header) time.Duration {
 		return 0
 	}
 	return time.Duration(n * float64(time.Second))
+}
+
+// ContextWindowExceeded reports whether an error answer says the prompt is
+// longer than the model's context window (OpenAI's
+// context_length_exceeded, Anthropic's "prompt is too long"), as LiteLLM
+// maps such errors to its ContextWindowExceededError.
+func ContextWindowExceeded(status int, body []byte) bool {
+	if status != http.StatusBadRequest {
+		return false
+	}
+	e := gjson.GetBytes(body, "error")
+	if e.Get("code").Str == "context_length_exceeded" {
+		return true
+	}
+	msg := strings.ToLower(e.Get("message").Str)
+	for _, s := range []string{"maximum context length", "context length", "context window", "prompt is too long", "too many tokens"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -101,6 +102,9 @@ type Router struct {
 	// Unserved names the entries whose provider the proxy does not serve,
 	// for the start-up warning.
 	Unserved []string
+	// left holds the groups' entries as written where unserved ones were
+	// left out of routing, for Deployments.
+	left []*Deployment
 }
 
 // FromEnvironment is the router without a config file: every model goes
@@ -149,6 +153,9 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 			return nil, fmt.Errorf("config file %s: model_list[%d] (model_name %q): litellm_params: %w", f.Path, i, m.Name, err)
 		}
 		if m.ID != "" {
+			if _, dup := r.ids[m.ID]; dup {
+				return nil, fmt.Errorf("config file %s: model_list[%d] (model_name %q): model_info.id %q is another entry's id too", f.Path, i, m.Name, m.ID)
+			}
 			r.ids[m.ID] = d
 		}
 		if d.wildcard != "" || m.Name == "*" {
@@ -159,6 +166,16 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 			r.names = append(r.names, m.Name)
 		}
 		r.groups[m.Name] = append(r.groups[m.Name], d)
+	}
+	// A model_name with entries the proxy serves leaves out those it does
+	// not (they stay listed by /model/info): a bedrock/ twin of an OpenAI
+	// deployment must not answer every other call with a 400.
+	for name, ds := range r.groups {
+		served := slices.DeleteFunc(slices.Clone(ds), func(d *Deployment) bool { return d.unserved != nil })
+		if len(served) > 0 && len(served) < len(ds) {
+			r.groups[name] = served
+			r.left = append(r.left, ds...)
+		}
 	}
 	// The longest prefix wins: "anthropic/*" before "*".
 	sort.SliceStable(r.wildcards, func(i, j int) bool { return len(r.wildcards[i].wildcard) > len(r.wildcards[j].wildcard) })
@@ -277,9 +294,19 @@ func resolveWildcard(d *Deployment, ps *openai.Providers, matched string) (Targe
 	return Target{Deployment: d, Provider: p, Model: up}, nil
 }
 
-// Named reports whether model is a model_name of the config file (not
-// matched by a wildcard).
-func (r *Router) Named(model string) bool { return len(r.groups[model]) > 0 }
+// Serves reports whether the config file routes model itself: a
+// model_name, a model id, or a wildcard entry other than a bare "*" that
+// only hands the name to the environment's routing.
+func (r *Router) Serves(model string) bool {
+	ds := r.candidates(model)
+	return len(ds) > 0 && !(len(ds) == 1 && ds[0].passthrough())
+}
+
+// passthrough reports whether d is "*" → "*" with nothing of its own: the
+// environment's routing.
+func (d *Deployment) passthrough() bool {
+	return d.Model == "*" && d.provider == nil && d.apiBase == "" && d.apiKey == "" && d.apiVer == ""
+}
 
 // Configured reports whether the router comes from a config file.
 func (r *Router) Configured() bool { return r.configured }
@@ -287,11 +314,15 @@ func (r *Router) Configured() bool { return r.configured }
 // Names are the configured model_names, in the file's order.
 func (r *Router) Names() []string { return r.names }
 
-// Deployments are every deployment, wildcards last.
+// Deployments are every deployment, in model_name order, wildcards last.
 func (r *Router) Deployments() []*Deployment {
 	var out []*Deployment
 	for _, name := range r.names {
-		out = append(out, r.groups[name]...)
+		ds := r.groups[name]
+		if slices.ContainsFunc(r.left, func(d *Deployment) bool { return d.Group == name }) {
+			ds = slices.DeleteFunc(slices.Clone(r.left), func(d *Deployment) bool { return d.Group != name })
+		}
+		out = append(out, ds...)
 	}
 	return append(out, r.wildcards...)
 }
@@ -337,9 +368,15 @@ func (r *Router) candidates(model string) []*Deployment {
 	if d := r.ids[model]; d != nil {
 		return []*Deployment{d}
 	}
-	for _, d := range r.wildcards {
+	// The longest matching prefix wins; every entry with it shares the
+	// calls (wildcards is sorted longest first).
+	for i, d := range r.wildcards {
 		if strings.HasPrefix(model, d.wildcard) {
-			return []*Deployment{d}
+			j := i + 1
+			for j < len(r.wildcards) && r.wildcards[j].wildcard == d.wildcard {
+				j++
+			}
+			return r.wildcards[i:j:j]
 		}
 	}
 	return nil
@@ -350,7 +387,7 @@ func (r *Router) target(d *Deployment, model string) (Target, error) {
 	var t Target
 	var err error
 	if d.unserved != nil {
-		return Target{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+		return Target{Deployment: d}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 			Message: fmt.Sprintf("Model %q is served by %v", model, d.unserved)}
 	}
 	if d.provider != nil {
@@ -358,7 +395,7 @@ func (r *Router) target(d *Deployment, model string) (Target, error) {
 	} else {
 		t, err = resolveWildcard(d, r.providers, strings.TrimPrefix(model, d.wildcard))
 		if err != nil {
-			return Target{}, err
+			return Target{Deployment: d}, err
 		}
 	}
 	return t, nil

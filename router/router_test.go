@@ -116,15 +116,46 @@ func TestPlanRetriesThenFallsBack(t *testing.T) {
 	}
 }
 
-// A request's own 4xx is not retried: it goes to the fallback at once.
-func TestClientErrorsSkipRetries(t *testing.T) {
-	r := newTestRouter(t, twoDeployments)
-	p, _ := r.Plan("gpt")
-	first, _, _ := p.Next()
-	p.Failed(first, Failure{Status: http.StatusBadRequest})
-	next, _, err := p.Next()
-	if err != nil || next.Group != "backup" || p.Retries != 0 {
-		t.Errorf("after a 400: %+v retries %d err %v; want the fallback", next, p.Retries, err)
+// A request's own 4xx is not retried: a 404 goes to the fallback at once,
+// a 400 ends the plan (LiteLLM's "don't retry a malformed request"), but
+// for a context window exceeded, which a larger model may serve.
+func TestClientErrors(t *testing.T) {
+	tests := []struct {
+		name         string
+		failure      Failure
+		wantFallback bool
+	}{
+		{"404", Failure{Status: http.StatusNotFound}, true},
+		{"422", Failure{Status: http.StatusUnprocessableEntity}, true},
+		{"400", Failure{Status: http.StatusBadRequest}, false},
+		{"400 context window", Failure{Status: http.StatusBadRequest, ContextWindow: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRouter(t, twoDeployments)
+			p, _ := r.Plan("gpt")
+			first, _, _ := p.Next()
+			p.Failed(first, tt.failure)
+			next, _, err := p.Next()
+			if tt.wantFallback && (err != nil || next.Group != "backup" || p.Retries != 0) {
+				t.Errorf("%+v retries %d err %v; want the fallback", next, p.Retries, err)
+			}
+			if !tt.wantFallback && !errors.Is(err, ErrExhausted) {
+				t.Errorf("%+v %v; want the plan ended", next, err)
+			}
+		})
+	}
+}
+
+func TestContextWindowExceeded(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}`: true,
+		`{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}`:                      true,
+		`{"error":{"message":"Unrecognized request argument supplied: foo","type":"invalid_request_error"}}`:                                            false,
+	} {
+		if got := ContextWindowExceeded(400, []byte(body)); got != want {
+			t.Errorf("%s: %v, want %v", body, got, want)
+		}
 	}
 }
 
@@ -242,8 +273,83 @@ func TestReadmeExample(t *testing.T) {
 	if err != nil || !tg.Provider.Azure() || tg.BaseModel != "gpt-4o" || !strings.HasPrefix(tg.Model, "prod-gpt4o-") {
 		t.Fatalf("my-chat: %+v %v", tg, err)
 	}
-	p.Failed(tg, Failure{Status: 400})
+	p.Failed(tg, Failure{Status: 404})
 	if tg, _, err := p.Next(); err != nil || tg.Group != "claude" || !tg.Provider.Anthropic() {
 		t.Errorf("fallback: %+v %v", tg, err)
+	}
+}
+
+// A model_name with a served entry and an unserved one (bedrock/) always
+// routes to the served one; /model/info still lists both.
+func TestMixedGroupSkipsUnserved(t *testing.T) {
+	r := newTestRouter(t, `
+model_list:
+- model_name: gpt
+  litellm_params: {model: openai/gpt-4o, api_base: "http://a.test/v1"}
+- model_name: gpt
+  litellm_params: {model: bedrock/anthropic.claude-v2}
+`)
+	for i := range 10 {
+		x := float64(i) / 10
+		r.float = func() float64 { return x }
+		p, _ := r.Plan("gpt")
+		if tg, _, err := p.Next(); err != nil || tg.Provider.BaseURL != "http://a.test/v1" {
+			t.Fatalf("draw %v: %+v %v", x, tg, err)
+		}
+	}
+	if n := len(r.Deployments()); n != 2 {
+		t.Errorf("Deployments lists %d entries, want 2", n)
+	}
+}
+
+// Entries with the same wildcard share its calls; a duplicate model id is
+// refused; Serves tells the config's own routing from the environment's.
+func TestWildcardGroupsAndIDs(t *testing.T) {
+	r := newTestRouter(t, `
+model_list:
+- model_name: "openai/*"
+  litellm_params: {model: "openai/*", api_key: k1}
+- model_name: "openai/*"
+  litellm_params: {model: "openai/*", api_key: k2}
+- model_name: "*"
+  litellm_params: {model: "*"}
+`)
+	keys := map[string]bool{}
+	for i := range 4 {
+		x := float64(i) / 4
+		r.float = func() float64 { return x }
+		p, _ := r.Plan("openai/gpt-4o")
+		tg, _, _ := p.Next()
+		keys[tg.Provider.APIKey] = true
+	}
+	if !keys["k1"] || !keys["k2"] {
+		t.Errorf("keys used %v, want both entries", keys)
+	}
+	if !r.Serves("openai/gpt-4o") || r.Serves("claude-sonnet-4-5") {
+		t.Error("Serves: the config's wildcard serves openai/…, the bare * hands the rest to the environment")
+	}
+	f, _ := litellmconfig.Parse([]byte("model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o}\n  model_info: {id: x}\n- model_name: b\n  litellm_params: {model: gpt-4o}\n  model_info: {id: x}\n"), func(string) (string, bool) { return "", false })
+	ps, _ := openai.NewProviders(openai.Env{})
+	if _, err := New(f, ps); err == nil || !strings.Contains(err.Error(), `model_list[1] (model_name "b"): model_info.id "x"`) {
+		t.Errorf("duplicate id: %v", err)
+	}
+}
+
+// A deployment that times out counts toward its cooldown, as LiteLLM
+// counts its Timeout (408); a connection refused does not.
+func TestTimeoutsCoolDown(t *testing.T) {
+	r := newTestRouter(t, strings.Replace(twoDeployments, "num_retries: 1", "num_retries: 1\n  allowed_fails: 0", 1))
+	r.float = func() float64 { return 0 }
+	p, _ := r.Plan("gpt")
+	a, _, _ := p.Next()
+	p.Failed(a, Failure{Err: errors.New("connection refused")})
+	if a.cooling(time.Now()) {
+		t.Error("a connection error cooled the deployment down")
+	}
+	p, _ = r.Plan("gpt")
+	a, _, _ = p.Next()
+	p.Failed(a, Failure{Timeout: true})
+	if !a.cooling(time.Now()) {
+		t.Error("a timeout did not cool the deployment down")
 	}
 }
