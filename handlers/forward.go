@@ -84,6 +84,7 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 			}
 			pr.Out.URL = target
 			pr.Out.Host = ""
+			pr.Out.Header.Del("X-Phoenix-Project-Name") // the proxy's own
 			p.Authorize(pr.Out.Header)
 		},
 		Transport: h.transport,

@@ -430,6 +430,9 @@ func TestPerRequestProject(t *testing.T) {
 				}
 				return
 			}
+			if seen := fake.requests(); seen[len(seen)-1].Header.Get("X-Phoenix-Project-Name") != "" {
+				t.Error("x-phoenix-project-name was forwarded to the provider")
+			}
 			span := h.span(t)
 			if got := span.Resource["openinference.project.name"]; got != tt.project {
 				t.Errorf("project %v, want %s", got, tt.project)
