@@ -14,8 +14,6 @@ import (
 	"os"
 	"strings"
 
-	"go.opentelemetry.io/otel/propagation"
-
 	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
@@ -189,7 +187,7 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.forwardProvider(r.URL.Path)
-	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := joinTrace(r, "")
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),

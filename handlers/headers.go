@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -88,6 +92,22 @@ func sessionID(h http.Header) string {
 		return s
 	}
 	return h.Get("X-Litellm-Session-Id")
+}
+
+// joinTrace is the context a call's span starts in: a child of the
+// caller's span when the request carries a W3C traceparent, else in the
+// trace LiteLLM's x-litellm-trace-id header or the body's trace_id names,
+// else in a trace of its own.
+func joinTrace(r *http.Request, bodyTraceID string) context.Context {
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	id := r.Header.Get("X-Litellm-Trace-Id")
+	if id == "" {
+		id = bodyTraceID
+	}
+	return spans.WithTraceID(ctx, id)
 }
 
 // Version is the proxy's version, sent as x-litellm-version; main sets it

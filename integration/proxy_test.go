@@ -558,6 +558,39 @@ func TestLiteLLMHeadersAndMetadata(t *testing.T) {
 	}
 }
 
+// TestLiteLLMTraceIDAndGenerationName: calls that give one LiteLLM trace_id
+// (metadata's trace_id or existing_trace_id, or the x-litellm-trace-id
+// header) land in one trace, a UUID being the trace id itself; a W3C
+// traceparent wins over them; generation_name names the span.
+func TestLiteLLMTraceIDAndGenerationName(t *testing.T) {
+	up := answer(200, chatAnswer)
+	h := newHarness(t, harnessOptions{upstream: up})
+	call := func(metadata string, header map[string]string) otlptest.Span {
+		t.Helper()
+		post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+			`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]`+metadata+`}`, header)
+		return h.span(t)
+	}
+	a := call(`,"metadata":{"trace_id":"conversation-42","generation_name":"summarize"}`, nil)
+	b := call(`,"litellm_metadata":{"existing_trace_id":"conversation-42"}`, nil)
+	c := call("", map[string]string{"X-Litellm-Trace-Id": "conversation-42"})
+	if a.TraceID != b.TraceID || a.TraceID != c.TraceID || a.SpanID == b.SpanID {
+		t.Errorf("traces %s %s %s; want one trace for one trace_id", a.TraceID, b.TraceID, c.TraceID)
+	}
+	if a.Name != "summarize" || b.Name != "ChatCompletion" {
+		t.Errorf("span names %q %q; want generation_name, then the operation's", a.Name, b.Name)
+	}
+	uuid := call(`,"metadata":{"trace_id":"0af76519-16cd-43dd-8448-eb211c80319c"}`, nil)
+	if uuid.TraceID != "0af7651916cd43dd8448eb211c80319c" {
+		t.Errorf("a UUID trace_id gave trace %s", uuid.TraceID)
+	}
+	parent := call(`,"metadata":{"trace_id":"conversation-42"}`,
+		map[string]string{"Traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+	if parent.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || parent.ParentSpanID != "00f067aa0ba902b7" {
+		t.Errorf("with a traceparent: trace %s parent %s", parent.TraceID, parent.ParentSpanID)
+	}
+}
+
 // TestMockResponse: LiteLLM's mock_response is answered by the proxy, plain
 // and streamed, with nothing sent upstream, and traced like any call,
 // marked as mocked.

@@ -29,6 +29,9 @@ type Request struct {
 	// metadata.phoenix_project_name or litellm_metadata's ("" when unset;
 	// litellm_metadata's wins).
 	Project string
+	// TraceID is LiteLLM's trace_id (or existing_trace_id) from the same
+	// metadata: the trace the call's span joins.
+	TraceID string
 }
 
 // Inspect validates a JSON request body for a model endpoint and reads what
@@ -62,6 +65,12 @@ func Inspect(body []byte) (Request, error) {
 		case (k.Str == "metadata" || k.Str == "litellm_metadata") && v.IsObject():
 			if p := v.Get("phoenix_project_name"); p.Type == gjson.String && (out.Project == "" || k.Str == "litellm_metadata") {
 				out.Project = p.Str
+			}
+			for _, name := range [...]string{"trace_id", "existing_trace_id"} {
+				if id := v.Get(name); id.Type == gjson.String && id.Str != "" && (out.TraceID == "" || k.Str == "litellm_metadata") {
+					out.TraceID = id.Str
+					break
+				}
 			}
 		}
 		if litellmFields[k.Str] {

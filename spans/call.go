@@ -210,7 +210,9 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 		body := readRequest(obj, req.Op.Drop...)
 		a.String(req.Op.ParamsKey, body.params)
 		req.Op.Request(&a, &body)
-		contextAttrs(&a, &body, req)
+		if name := contextAttrs(&a, &body, req); name != "" {
+			c.span.SetName(name)
+		}
 	}
 	return a.KeyValues()
 }
@@ -222,7 +224,10 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 // a metadata of their own): session_id → session.id, trace_user_id →
 // user.id, tags → tag.tags, the rest → metadata; the OpenAI user field
 // last.
-func contextAttrs(a *Attrs, body *requestBody, req Request) {
+//
+// It returns LiteLLM's generation_name, the name the caller gave the call:
+// the span's name instead of the operation's.
+func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName string) {
 	md := body.metadata
 	if req.Op.LiteLLMMetadata || !md.IsObject() {
 		// LiteLLM's own member, on the APIs with a metadata of their own,
@@ -264,6 +269,10 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) {
 	} else if h := req.HeaderMetadata; h != "" && gjson.Valid(h) && gjson.Parse(h).IsObject() {
 		a.String(KeyMetadata, withoutSecrets(h))
 	}
+	if g := md.Get("generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
+		return g.Str
+	}
+	return ""
 }
 
 // withoutMembers is an object's JSON without the named members ("" when

@@ -148,6 +148,7 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
 		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(projected, bspOpts...))),
 		sdktrace.WithRawSpanLimits(Limits()),
+		sdktrace.WithIDGenerator(idGenerator{}),
 	)
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer}, nil
 }
