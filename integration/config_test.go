@@ -286,7 +286,7 @@ model_list:
   - model_name: primary
     litellm_params: {model: openai/gpt-5-nano, api_base: %q, api_key: sk-primary}
   - model_name: backup
-    litellm_params: {model: openai/nano-deployment, api_base: %q, api_key: sk-backup}
+    litellm_params: {model: openai/nano-deployment, api_base: %q, api_key: sk-backup, organization: org-backup, extra_headers: {X-Team: search}}
     model_info: {id: backup-1, base_model: gpt-5-nano}
 router_settings:
   num_retries: 1
@@ -335,7 +335,8 @@ router_settings:
 					t.Errorf("x-litellm-model-id %q", resp.Header.Get("X-Litellm-Model-Id"))
 				}
 				seen := backup.requests()
-				if len(seen) != 1 || seen[0].Header.Get("Authorization") != "Bearer sk-backup" || !strings.Contains(seen[0].Body, `"model":"nano-deployment"`) {
+				if len(seen) != 1 || seen[0].Header.Get("Authorization") != "Bearer sk-backup" || !strings.Contains(seen[0].Body, `"model":"nano-deployment"`) ||
+					seen[0].Header.Get("OpenAI-Organization") != "org-backup" || seen[0].Header.Get("X-Team") != "search" {
 					t.Errorf("backup saw %+v", seen)
 				}
 			default:

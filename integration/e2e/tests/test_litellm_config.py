@@ -32,6 +32,14 @@ model_list:
       api_key: os.environ/E2E_UPSTREAM_KEY
     model_info:
       id: my-chat-1
+  - model_name: my-azure
+    litellm_params:
+      model: azure/{chat_model}
+      api_base: {fake}
+      api_version: "2025-01-01-preview"
+      api_key: os.environ/E2E_UPSTREAM_KEY
+    model_info:
+      base_model: gpt-4o
   - model_name: my-claude
     litellm_params:
       model: {claude_model}
@@ -81,7 +89,7 @@ def test_master_key_keeps_out_callers_without_it(configured):
 
 def test_models_lists_the_aliases(configured):
     client = openai.OpenAI(base_url=configured + "/v1", api_key=MASTER_KEY, max_retries=0)
-    assert [m.id for m in client.models.list()] == ["my-chat", "my-claude"]
+    assert [m.id for m in client.models.list()] == ["my-chat", "my-azure", "my-claude"]
     info = httpx.get(configured + "/v1/model/info", headers={"Authorization": f"Bearer {MASTER_KEY}"}, trust_env=False)
     assert info.status_code == 200
     assert UPSTREAM_KEY not in info.text and "api_key" not in info.text
@@ -116,6 +124,28 @@ def test_litellm_sdk_calls_aliases(stack, configured):
     a = claude[0]["attributes"]
     assert a["llm.provider"] == "anthropic" and a["llm.model_name"].startswith("claude"), a
     assert a["llm.token_count.prompt"] > 0 and a["llm.token_count.completion"] > 0
+
+
+def test_phoenix_prices_the_real_model(stack, configured):
+    """An alias of an Azure deployment named after nothing Phoenix knows is
+    recorded under the model_info.base_model the config gives, and Phoenix
+    prices it; the OpenAI alias is priced under OpenAI's model."""
+    client = openai.OpenAI(base_url=configured + "/v1", api_key=MASTER_KEY, max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(
+        **(recorded.request_body("azure-chat-basic") | {"model": "my-azure"})
+    )
+    call_id = raw.headers["x-litellm-call-id"]
+    spans = phoenix_api.wait_for_spans(stack.phoenix, PROJECT, at_least=1)
+    azure = [s for s in spans if s["attributes"].get("litellm.call_id") == call_id]
+    assert len(azure) == 1, [s["attributes"].get("litellm.call_id") for s in spans]
+    a = azure[0]["attributes"]
+    assert a["llm.model_name"] == "gpt-4o" and a["llm.provider"] == "azure", a
+    priced = [azure[0]] + [s for s in spans if s["attributes"].get("litellm.model_group") == "my-chat"][:1]
+    assert len(priced) == 2, "no my-chat span to price (test_litellm_sdk_calls_aliases runs first)"
+    for s in priced:
+        cost = phoenix_api.span_cost(stack.phoenix, s)
+        assert cost is not None, f"Phoenix computed no cost for {s['attributes']['llm.model_name']!r}"
+        assert cost["prompt"]["cost"] > 0 and cost["completion"]["cost"] > 0, cost
 
 
 def test_two_projects_in_one_run(stack, configured):
