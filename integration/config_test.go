@@ -522,3 +522,43 @@ model_list:
 		t.Errorf("span status %v %s, want OK", span.StatusCode, span.StatusMessage)
 	}
 }
+
+// Two deployments of one model_name, each a fake server of its own, share
+// the calls by their weights; each span names the deployment that answered.
+func TestConfigLoadBalancing(t *testing.T) {
+	answer := loadCassette(t, "chat-basic").Response
+	a, b := newDeployment(t, answer), newDeployment(t, answer)
+	h := newHarness(t, harnessOptions{config: fmt.Sprintf(`
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-5-nano, api_base: %q, weight: 3}
+    model_info: {id: deployment-a}
+  - model_name: chat
+    litellm_params: {model: openai/gpt-5-nano, api_base: %q, weight: 1}
+    model_info: {id: deployment-b}
+`, a.URL+"/v1", b.URL+"/v1")})
+	const calls = 80
+	byID := map[string]int{}
+	for range calls {
+		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", fmt.Sprintf(chatBody, "chat"), nil)
+		if resp.StatusCode != 200 || body != answer.Body {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		span := h.span(t)
+		id := resp.Header.Get("X-Litellm-Model-Id")
+		base := map[string]string{"deployment-a": a.URL + "/v1", "deployment-b": b.URL + "/v1"}[id]
+		if span.Attributes["litellm.model_id"] != id || span.Attributes["litellm.api_base"] != base || base == "" {
+			t.Fatalf("header %q, span %v at %v", id, span.Attributes["litellm.model_id"], span.Attributes["litellm.api_base"])
+		}
+		byID[id]++
+	}
+	na, nb := len(a.requests()), len(b.requests())
+	if na != byID["deployment-a"] || nb != byID["deployment-b"] || na+nb != calls {
+		t.Fatalf("upstreams saw %d and %d, headers said %v", na, nb, byID)
+	}
+	// Weights 3:1: a gets 60 of 80 on average; fewer than 40 or more than
+	// 75 is beyond six standard deviations (3.9).
+	if na < 40 || na > 75 || nb == 0 {
+		t.Errorf("calls shared %d:%d; want about 3:1", na, nb)
+	}
+}
