@@ -60,6 +60,8 @@ type Model struct {
 	ID                               string         // model_info.id; "" when not set
 	BaseModel                        string         // model_info.base_model
 	Info                             map[string]any // model_info as written, for /model/info
+
+	orgs []string // organization given as a list: one Model each
 }
 
 // RouterSettings are the router's settings the proxy acts on.
@@ -319,7 +321,19 @@ func (p *parser) modelList(v any) {
 		if !ok {
 			return
 		}
-		p.file.Models = append(p.file.Models, m)
+		if len(m.orgs) == 0 {
+			p.file.Models = append(p.file.Models, m)
+			continue
+		}
+		if m.ID != "" && len(m.orgs) > 1 {
+			p.fail(entry, "model_info.id %q cannot name the %d deployments of a list of organizations", m.ID, len(m.orgs))
+			return
+		}
+		for _, org := range m.orgs {
+			one := m
+			one.Org, one.orgs = org, nil
+			p.file.Models = append(p.file.Models, one)
+		}
 	}
 }
 
@@ -380,6 +394,15 @@ func (p *parser) litellmParams(entry string, v any, m *Model) {
 		case "api_version":
 			m.APIVersion, _ = p.str(field, item.value, nil)
 		case "organization":
+			if list, isList := item.value.([]any); isList {
+				// LiteLLM makes one deployment per organization.
+				for j, o := range list {
+					if s, ok := p.str(fmt.Sprintf("%s[%d]", field, j), o, nil); ok {
+						m.orgs = append(m.orgs, s)
+					}
+				}
+				break
+			}
 			m.Org, _ = p.str(field, item.value, nil)
 		case "timeout", "request_timeout":
 			m.Timeout, _ = p.seconds(field, item.value)

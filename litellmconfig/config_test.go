@@ -182,3 +182,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The docs' "Multiple OpenAI Organizations": a list of organizations is
+// one deployment each (model_name "*" quoted, as YAML needs it).
+func TestOrganizationList(t *testing.T) {
+	f, err := Parse([]byte(`
+model_list:
+  - model_name: "*"
+    litellm_params:
+      model: openai/*
+      api_key: os.environ/OPENAI_API_KEY
+      organization:
+       - org-1 
+       - org-2 
+       - org-3
+`), env(map[string]string{"OPENAI_API_KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgs []string
+	for _, m := range f.Models {
+		orgs = append(orgs, m.Org)
+	}
+	if !reflect.DeepEqual(orgs, []string{"org-1", "org-2", "org-3"}) {
+		t.Errorf("organizations %q", orgs)
+	}
+}

@@ -262,7 +262,7 @@ func newDeployment(m litellmconfig.Model, ps *openai.Providers) (*Deployment, er
 // model_name and settings, stable across restarts and replicas.
 func modelID(m litellmconfig.Model) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%g", m.Name, m.Model, m.APIBase, m.APIKey, m.APIVersion, m.Weight)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%g\x00%s", m.Name, m.Model, m.APIBase, m.APIKey, m.APIVersion, m.Weight, m.Org)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
