@@ -20,7 +20,8 @@ var errRetried = errors.New("attempt failed: retried elsewhere")
 // plan is the router's plan for a call's model. An endpoint with routing of
 // its own (the Messages API goes to Anthropic) uses it for models the
 // config file does not name.
-func (h *Handler) plan(ep *endpoint, model string) (router.Plan, error) {
+func (h *Handler) plan(ep *endpoint, req *openai.Request) (router.Plan, error) {
+	model := req.Model
 	if ep.route != nil && !h.router.Serves(model) {
 		p, m, err := ep.route(h.providers, model)
 		if err != nil {
@@ -28,7 +29,7 @@ func (h *Handler) plan(ep *endpoint, model string) (router.Plan, error) {
 		}
 		return router.Fixed(p, m), nil
 	}
-	return h.router.Plan(model)
+	return h.router.Plan(model, req.Fallbacks...)
 }
 
 // routeError is the client's answer when a call cannot be routed.

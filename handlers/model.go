@@ -132,7 +132,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		ep.writeError(w, e)
 		return
 	}
-	plan, err := h.plan(ep, req.Model)
+	plan, err := h.plan(ep, &req)
 	if err != nil {
 		ep.writeError(w, routeError(err))
 		return

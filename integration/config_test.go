@@ -562,3 +562,25 @@ model_list:
 		t.Errorf("calls shared %d:%d; want about 3:1", na, nb)
 	}
 }
+
+// LiteLLM's client-side fallbacks (the body's fallbacks) are tried after
+// the call's model fails, with or without a config file, and are not sent
+// upstream.
+func TestClientSideFallbacks(t *testing.T) {
+	answer := loadCassette(t, "chat-basic").Response
+	fake := newDeployment(t, answer, 503)
+	h := newHarness(t, harnessOptions{openAIBase: fake.URL + "/v1"})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","fallbacks":["gpt-5-nano"],"messages":[{"role":"user","content":"Hello!"}]}`, nil)
+	if resp.StatusCode != 200 || body != answer.Body || resp.Header.Get("X-Litellm-Attempted-Fallbacks") != "1" {
+		t.Fatalf("status %d, fallbacks %q: %s", resp.StatusCode, resp.Header.Get("X-Litellm-Attempted-Fallbacks"), body)
+	}
+	seen := fake.requests()
+	if len(seen) != 2 || !strings.Contains(seen[1].Body, `"model":"gpt-5-nano"`) || strings.Contains(seen[0].Body+seen[1].Body, "fallbacks") {
+		t.Errorf("upstream saw %+v", seen)
+	}
+	span := h.span(t)
+	if got := attemptEvents(span); !slices.Equal(got, []int64{503}) || span.StatusCode != 1 {
+		t.Errorf("events %v, status %v", got, span.StatusCode)
+	}
+}

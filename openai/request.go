@@ -32,7 +32,13 @@ type Request struct {
 	// TraceID is LiteLLM's trace_id (or existing_trace_id) from the same
 	// metadata: the trace the call's span joins.
 	TraceID string
+	// Fallbacks are LiteLLM's client-side fallbacks: the model names of the
+	// body's fallbacks list (names, or objects with a model).
+	Fallbacks []string
 }
+
+// maxFallbacks bounds the client-side fallbacks a call may name.
+const maxFallbacks = 10
 
 // Inspect validates a JSON request body for a model endpoint and reads what
 // routing needs. It returns an *Error (status 400) for a body that is not a
@@ -62,6 +68,16 @@ func Inspect(body []byte) (Request, error) {
 			models++
 		case k.Str == "mock_response" && v.Type == gjson.String:
 			out.Mock, out.MockResponse = true, v.Str
+		case k.Str == "fallbacks" && v.IsArray():
+			v.ForEach(func(_, f gjson.Result) bool {
+				if f.IsObject() {
+					f = f.Get("model")
+				}
+				if f.Type == gjson.String && f.Str != "" && len(out.Fallbacks) < maxFallbacks {
+					out.Fallbacks = append(out.Fallbacks, f.Str)
+				}
+				return true
+			})
 		case (k.Str == "metadata" || k.Str == "litellm_metadata") && v.IsObject():
 			if p := v.Get("phoenix_project_name"); p.Type == gjson.String && (out.Project == "" || k.Str == "litellm_metadata") {
 				out.Project = p.Str

@@ -117,6 +117,11 @@ func TestInspect(t *testing.T) {
 			wantErr: &Error{Status: 400, Type: TypeInvalidRequest, Param: "model", Message: "Missing required parameter: 'model'."},
 		},
 		{
+			name: "LiteLLM's client-side fallbacks, project and trace id",
+			body: `{"model":"a","fallbacks":["b",{"model":"c","messages":[]},3],"metadata":{"phoenix_project_name":"p","trace_id":"t1"},"litellm_metadata":{"existing_trace_id":"t2"}}`,
+			want: Request{Model: "a", Fallbacks: []string{"b", "c"}, Project: "p", TraceID: "t2", LiteLLMFields: true},
+		},
+		{
 			name:    "empty model",
 			body:    `{"model":""}`,
 			wantErr: &Error{Status: 400, Type: TypeInvalidRequest, Param: "model", Message: "Missing required parameter: 'model'."},
@@ -144,7 +149,7 @@ func TestInspect(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Inspect(%q) error = %v; want nil", tt.body, err)
 				}
-				if got != tt.want {
+				if !reflect.DeepEqual(got, tt.want) {
 					t.Errorf("Inspect(%q) = %+v; want %+v", tt.body, got, tt.want)
 				}
 				return
@@ -156,7 +161,7 @@ func TestInspect(t *testing.T) {
 			if *e != *tt.wantErr {
 				t.Errorf("Inspect(%q) error = %+v; want %+v", tt.body, *e, *tt.wantErr)
 			}
-			if got != (Request{}) {
+			if !reflect.DeepEqual(got, Request{}) {
 				t.Errorf("Inspect(%q) = %+v with an error; want the zero Request", tt.body, got)
 			}
 		})

@@ -113,13 +113,25 @@ type Plan struct {
 
 // Plan starts the plan of a call for the client's model, or returns the
 // 400 of a model no deployment serves.
-func (r *Router) Plan(model string) (Plan, error) {
+//
+// client, when set, are the call's own fallbacks (LiteLLM's client-side
+// fallbacks): tried instead of the config's, each a model the router
+// serves.
+func (r *Router) Plan(model string, client ...string) (Plan, error) {
 	if len(r.candidates(model)) == 0 {
 		return Plan{}, r.unknownModel(model)
 	}
 	fallbacks, ok := r.fallbacks[model]
 	if !ok {
 		fallbacks = r.fallbacks["*"] // LiteLLM's default_fallbacks
+	}
+	if len(client) > 0 {
+		for _, f := range client {
+			if len(r.candidates(f)) == 0 {
+				return Plan{}, r.unknownModel(f)
+			}
+		}
+		fallbacks = client
 	}
 	if slices.Contains(fallbacks, model) {
 		fallbacks = slices.DeleteFunc(slices.Clone(fallbacks), func(f string) bool { return f == model })
