@@ -168,6 +168,26 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		call.SetMocked()
 	}
 
+	first := 1
+	if req.MockFallbacks {
+		// LiteLLM's mock_testing_fallbacks: the call's model fails at once,
+		// as LiteLLM raises a mock error, and the fallbacks take the call.
+		msg := fmt.Sprintf("mock_testing_fallbacks: a mock error for model=%s, to try its fallbacks", req.Model)
+		call.AttemptFailed(1, deployment(t), t.Model, http.StatusInternalServerError, msg)
+		plan.Skip()
+		next, nextPrep, _, skipped := nextAttempt(&plan, ep, &req, body)
+		recordSkipped(call, skipped)
+		if next.Deployment == nil {
+			cause := errors.New(msg + "; it has no fallback")
+			call.Fail(failUpstream, cause)
+			h.litellmHeaders(w.Header(), call, t, &plan, start, time.Now())
+			ep.writeError(w, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeProxy, Message: cause.Error()})
+			return
+		}
+		t, prep, first = next, nextPrep, 2
+		call.Retarget(t.Provider.System, t.Provider.Host, t.Model, t.BaseModel, prep.traced)
+	}
+
 	// Each attempt has its own context and timeout; the one that answers
 	// keeps its own for the relay.
 	var (
@@ -178,7 +198,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		sent, firstOut time.Time
 	)
 	defer func() { cancel(nil) }()
-	for attempt := 1; ; attempt++ {
+	for attempt := first; ; attempt++ {
 		var c context.CancelCauseFunc
 		upCtx, c = context.WithCancelCause(ctx)
 		cancel, timer = c, nil

@@ -584,3 +584,35 @@ func TestClientSideFallbacks(t *testing.T) {
 		t.Errorf("events %v, status %v", got, span.StatusCode)
 	}
 }
+
+// LiteLLM's mock_testing_fallbacks: the call's model fails at once, without
+// a request upstream, and its fallbacks answer; with none, a 500 says so.
+func TestMockTestingFallbacks(t *testing.T) {
+	answer := loadCassette(t, "chat-basic").Response
+	fake := newDeployment(t, answer)
+	h := newHarness(t, harnessOptions{openAIBase: fake.URL + "/v1"})
+	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","mock_testing_fallbacks":true,"fallbacks":["gpt-5-nano"],"messages":[{"role":"user","content":"Hello!"}]}`, nil)
+	if resp.StatusCode != 200 || body != answer.Body || resp.Header.Get("X-Litellm-Attempted-Fallbacks") != "1" {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	seen := fake.requests()
+	if len(seen) != 1 || !strings.Contains(seen[0].Body, `"model":"gpt-5-nano"`) || strings.Contains(seen[0].Body, "mock_testing") {
+		t.Errorf("upstream saw %+v", seen)
+	}
+	if got := attemptEvents(h.span(t)); !slices.Equal(got, []int64{500}) {
+		t.Errorf("attempt events %v", got)
+	}
+
+	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"gpt-4o","mock_testing_fallbacks":true,"messages":[{"role":"user","content":"Hello!"}]}`, nil)
+	if msg, _, _ := openAIError(t, body); resp.StatusCode != 500 || !strings.Contains(msg, "no fallback") {
+		t.Errorf("without fallbacks: %d %s", resp.StatusCode, body)
+	}
+	if len(fake.requests()) != 1 {
+		t.Error("a mocked failure reached the upstream")
+	}
+	if span := h.span(t); span.StatusCode != 2 {
+		t.Errorf("span status %v", span.StatusCode)
+	}
+}

@@ -18,8 +18,9 @@ var litellmFields = map[string]bool{
 	// LiteLLM's tracing metadata on the APIs with a metadata of their own.
 	"litellm_metadata": true,
 	"mock_response":    true,
-	// Client-side fallbacks, which the proxy acts on.
-	"fallbacks": true,
+	// Client-side fallbacks, which the proxy acts on, and the switch that
+	// tries them out.
+	"fallbacks": true, "mock_testing_fallbacks": true,
 }
 
 // WithoutLiteLLMFields returns body without the top-level members that are

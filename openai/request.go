@@ -35,6 +35,9 @@ type Request struct {
 	// Fallbacks are LiteLLM's client-side fallbacks: the model names of the
 	// body's fallbacks list (names, or objects with a model).
 	Fallbacks []string
+	// MockFallbacks is LiteLLM's mock_testing_fallbacks: the call's own
+	// model fails at once, so that its fallbacks can be tried out.
+	MockFallbacks bool
 }
 
 // maxFallbacks bounds the client-side fallbacks a call may name.
@@ -68,6 +71,8 @@ func Inspect(body []byte) (Request, error) {
 			models++
 		case k.Str == "mock_response" && v.Type == gjson.String:
 			out.Mock, out.MockResponse = true, v.Str
+		case k.Str == "mock_testing_fallbacks":
+			out.MockFallbacks = v.Type == gjson.True
 		case k.Str == "fallbacks" && v.IsArray():
 			v.ForEach(func(_, f gjson.Result) bool {
 				if f.IsObject() {
