@@ -73,6 +73,10 @@ type RouterSettings struct {
 	// Fallbacks maps a model_name to the model_names tried after it, in
 	// order ("fallbacks: [{gpt-4o: [gpt-4o-mini]}]").
 	Fallbacks map[string][]string
+	// ContextWindowFallbacks, when set, are tried instead of Fallbacks
+	// after a 400 that says the prompt is longer than the context window
+	// (context_window_fallbacks).
+	ContextWindowFallbacks map[string][]string
 	// AllowedFails is allowed_fails (failures a minute before a cooldown);
 	// -1 when not set.
 	AllowedFails int
@@ -469,7 +473,7 @@ func (p *parser) modelInfo(entry string, v any, m *Model) {
 
 // routerKeys are the router settings the proxy acts on.
 var routerKeys = map[string]bool{
-	"num_retries": true, "timeout": true, "request_timeout": true, "fallbacks": true,
+	"num_retries": true, "timeout": true, "request_timeout": true, "fallbacks": true, "context_window_fallbacks": true,
 	"allowed_fails": true, "cooldown_time": true, "routing_strategy": true, "retry_after": true,
 }
 
@@ -527,7 +531,9 @@ func (p *parser) routerSettings(section string, v any, primary bool) {
 				p.ignore(field + " (" + s + ": simple-shuffle is used)")
 			}
 		case "fallbacks":
-			p.fallbacks(field, item.value)
+			rs.Fallbacks = p.fallbacks(field, item.value)
+		case "context_window_fallbacks":
+			rs.ContextWindowFallbacks = p.fallbacks(field, item.value)
 		}
 		if p.err != nil {
 			return
@@ -537,21 +543,20 @@ func (p *parser) routerSettings(section string, v any, primary bool) {
 
 // fallbacks reads LiteLLM's list of one-member mappings:
 // [{gpt-4o: [gpt-4o-mini, claude]}].
-func (p *parser) fallbacks(field string, v any) {
+func (p *parser) fallbacks(field string, v any) map[string][]string {
 	list, ok := v.([]any)
 	if !ok {
 		if v != nil {
 			p.fail(field, "want a list of {model_name: [fallback model_names]}, got %s", describe(v))
 		}
-		return
+		return nil
 	}
-	rs := &p.file.Router
-	rs.Fallbacks = map[string][]string{}
+	out := map[string][]string{}
 	for i, raw := range list {
 		at := fmt.Sprintf("%s[%d]", field, i)
 		o, ok := p.object(at, raw, true)
 		if !ok {
-			return
+			return nil
 		}
 		for _, item := range o {
 			targets, ok := item.value.([]any)
@@ -563,17 +568,18 @@ func (p *parser) fallbacks(field string, v any) {
 			}
 			if !ok {
 				p.fail(at+"."+item.key, "want a list of model_names, got %s", describe(item.value))
-				return
+				return nil
 			}
 			for j, t := range targets {
 				s, ok := p.str(fmt.Sprintf("%s.%s[%d]", at, item.key, j), t, nil)
 				if !ok {
-					return
+					return nil
 				}
-				rs.Fallbacks[item.key] = append(rs.Fallbacks[item.key], s)
+				out[item.key] = append(out[item.key], s)
 			}
 		}
 	}
+	return out
 }
 
 func (p *parser) generalSettings(v any) {
@@ -601,15 +607,19 @@ func (p *parser) checkFallbacks() error {
 			names[m.ID] = true // LiteLLM falls back to a deployment by its id too
 		}
 	}
-	keys := make([]string, 0, len(p.file.Router.Fallbacks))
-	for k := range p.file.Router.Fallbacks {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, from := range keys {
-		for _, to := range p.file.Router.Fallbacks[from] {
-			if !names[to] && !MatchesWildcard(p.file.Models, to) {
-				return fmt.Errorf("fallbacks: %q falls back to %q, which is no model_name or model_info.id of model_list", from, to)
+	for setting, fallbacks := range map[string]map[string][]string{
+		"fallbacks": p.file.Router.Fallbacks, "context_window_fallbacks": p.file.Router.ContextWindowFallbacks,
+	} {
+		keys := make([]string, 0, len(fallbacks))
+		for k := range fallbacks {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, from := range keys {
+			for _, to := range fallbacks[from] {
+				if !names[to] && !MatchesWildcard(p.file.Models, to) {
+					return fmt.Errorf("%s: %q falls back to %q, which is no model_name or model_info.id of model_list", setting, from, to)
+				}
 			}
 		}
 	}

@@ -75,7 +75,10 @@ func TestDocsLoadBalancing(t *testing.T) {
 	if m := f.Models[0]; m.RPM != 60 || m.TPM != 1000 {
 		t.Errorf("rpm/tpm %v/%v", m.RPM, m.TPM)
 	}
-	for _, s := range []string{"litellm_settings.context_window_fallbacks", "router_settings.model_group_alias", "router_settings.redis_host"} {
+	if want := map[string][]string{"zephyr-beta": {"gpt-3.5-turbo-16k"}, "gpt-4o": {"gpt-3.5-turbo-16k"}}; !reflect.DeepEqual(rs.ContextWindowFallbacks, want) {
+		t.Errorf("context window fallbacks %v, want %v", rs.ContextWindowFallbacks, want)
+	}
+	for _, s := range []string{"router_settings.model_group_alias", "router_settings.redis_host"} {
 		if !contains(f.Ignored, s) {
 			t.Errorf("%s not in the warning: %q", s, f.Ignored)
 		}

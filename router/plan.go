@@ -109,6 +109,9 @@ type Plan struct {
 	attempts int
 	lastFail *Failure
 	fixed    *Target
+	// contextWindow is set once the plan has turned to the
+	// context_window_fallbacks: it turns once.
+	contextWindow bool
 }
 
 // Plan starts the plan of a call for the client's model, or returns the
@@ -245,6 +248,14 @@ func (p *Plan) Failed(t Target, f Failure) {
 	p.lastFail = &f
 	if p.fixed != nil {
 		return
+	}
+	if f.ContextWindow && p.r.contextWindow != nil && !p.contextWindow {
+		// LiteLLM's context_window_fallbacks replace the rest of the plan:
+		// a larger model, not a retry of this one. None for this
+		// model_name: the call ends with this answer.
+		p.contextWindow = true
+		p.fallbacks = p.r.contextWindow[p.groupName(p.group)]
+		p.model, p.group, p.tries, p.last = p.groupName(p.group), 0, p.r.numRetries+1, nil
 	}
 	d := t.Deployment
 	if f.coolsDown() && d.Group != "*" && !strings.HasSuffix(d.Group, "*") && len(p.r.groups[d.Group]) > 1 {

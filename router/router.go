@@ -87,6 +87,9 @@ type Router struct {
 	names     []string               // model_names in the file's order (no wildcards)
 	wildcards []*Deployment
 	fallbacks map[string][]string
+	// contextWindow is context_window_fallbacks; nil when the file sets
+	// none (the fallbacks then serve a context window exceeded too).
+	contextWindow map[string][]string
 
 	numRetries   int
 	allowedFails int
@@ -143,6 +146,7 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 	for from, to := range rs.Fallbacks {
 		r.fallbacks[from] = to
 	}
+	r.contextWindow = rs.ContextWindowFallbacks
 	for i, m := range f.Models {
 		d, err := newDeployment(m, ps)
 		switch {

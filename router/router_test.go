@@ -353,3 +353,32 @@ func TestTimeoutsCoolDown(t *testing.T) {
 		t.Error("a timeout did not cool the deployment down")
 	}
 }
+
+// context_window_fallbacks take a context window exceeded instead of the
+// fallbacks; a model_name they do not list ends the call there.
+func TestContextWindowFallbacks(t *testing.T) {
+	r := newTestRouter(t, strings.Replace(twoDeployments, "router_settings:", `- model_name: big
+  litellm_params: {model: openai/gpt-4.1, api_base: "http://big.test/v1"}
+litellm_settings:
+  context_window_fallbacks: [{gpt: [big]}]
+router_settings:`, 1))
+	p, _ := r.Plan("gpt")
+	first, _, _ := p.Next()
+	p.Failed(first, Failure{Status: 400, ContextWindow: true})
+	if next, _, err := p.Next(); err != nil || next.Group != "big" {
+		t.Errorf("after a context window exceeded: %+v %v; want big", next, err)
+	}
+	p, _ = r.Plan("backup")
+	first, _, _ = p.Next()
+	p.Failed(first, Failure{Status: 400, ContextWindow: true})
+	if _, _, err := p.Next(); !errors.Is(err, ErrExhausted) {
+		t.Errorf("backup has no context window fallback: %v", err)
+	}
+	p, _ = r.Plan("gpt")
+	first, _, _ = p.Next()
+	p.Failed(first, Failure{Status: 500})
+	p.Failed(first, Failure{Status: 500}) // a retry's failure too
+	if next, _, _ := p.Next(); next.Group == "big" {
+		t.Error("a 500 went to the context window fallback")
+	}
+}
