@@ -73,6 +73,10 @@ type RouterSettings struct {
 	// Fallbacks maps a model_name to the model_names tried after it, in
 	// order ("fallbacks: [{gpt-4o: [gpt-4o-mini]}]").
 	Fallbacks map[string][]string
+	// Aliases is model_group_alias: a name clients may use for a
+	// model_name; HiddenAliases are left out of /models.
+	Aliases       map[string]string
+	HiddenAliases []string
 	// ContextWindowFallbacks, when set, are tried instead of Fallbacks
 	// after a 400 that says the prompt is longer than the context window
 	// (context_window_fallbacks).
@@ -473,7 +477,7 @@ func (p *parser) modelInfo(entry string, v any, m *Model) {
 
 // routerKeys are the router settings the proxy acts on.
 var routerKeys = map[string]bool{
-	"num_retries": true, "timeout": true, "request_timeout": true, "fallbacks": true, "context_window_fallbacks": true,
+	"num_retries": true, "timeout": true, "request_timeout": true, "fallbacks": true, "context_window_fallbacks": true, "model_group_alias": true,
 	"allowed_fails": true, "cooldown_time": true, "routing_strategy": true, "retry_after": true,
 }
 
@@ -534,6 +538,8 @@ func (p *parser) routerSettings(section string, v any, primary bool) {
 			rs.Fallbacks = p.fallbacks(field, item.value)
 		case "context_window_fallbacks":
 			rs.ContextWindowFallbacks = p.fallbacks(field, item.value)
+		case "model_group_alias":
+			p.aliases(field, item.value)
 		}
 		if p.err != nil {
 			return
@@ -582,6 +588,33 @@ func (p *parser) fallbacks(field string, v any) map[string][]string {
 	return out
 }
 
+// aliases reads model_group_alias: {alias: model_name}, or {alias:
+// {model: model_name, hidden: true}} to leave the alias out of /models.
+func (p *parser) aliases(field string, v any) {
+	o, ok := p.object(field, v, false)
+	if !ok {
+		return
+	}
+	rs := &p.file.Router
+	rs.Aliases = map[string]string{}
+	for _, item := range o {
+		at := field + "." + item.key
+		target := item.value
+		if obj, isObj := item.value.(yaml.MapSlice); isObj {
+			fields, _ := p.object(at, obj, true)
+			target, _ = fields.get("model")
+			if hidden, _ := fields.get("hidden"); hidden == true {
+				rs.HiddenAliases = append(rs.HiddenAliases, item.key)
+			}
+		}
+		s, ok := p.str(at, target, nil)
+		if !ok {
+			return
+		}
+		rs.Aliases[item.key] = s
+	}
+}
+
 func (p *parser) generalSettings(v any) {
 	o, ok := p.object("general_settings", v, false)
 	if !ok {
@@ -605,6 +638,11 @@ func (p *parser) checkFallbacks() error {
 		names[m.Name] = true
 		if m.ID != "" {
 			names[m.ID] = true // LiteLLM falls back to a deployment by its id too
+		}
+	}
+	for alias, to := range p.file.Router.Aliases {
+		if !names[to] {
+			return fmt.Errorf("model_group_alias: %q names %q, which is no model_name of model_list", alias, to)
 		}
 	}
 	for setting, fallbacks := range map[string]map[string][]string{

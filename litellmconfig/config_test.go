@@ -78,7 +78,10 @@ func TestDocsLoadBalancing(t *testing.T) {
 	if want := map[string][]string{"zephyr-beta": {"gpt-3.5-turbo-16k"}, "gpt-4o": {"gpt-3.5-turbo-16k"}}; !reflect.DeepEqual(rs.ContextWindowFallbacks, want) {
 		t.Errorf("context window fallbacks %v, want %v", rs.ContextWindowFallbacks, want)
 	}
-	for _, s := range []string{"router_settings.model_group_alias", "router_settings.redis_host"} {
+	if want := map[string]string{"gpt-4": "gpt-4o"}; !reflect.DeepEqual(rs.Aliases, want) {
+		t.Errorf("aliases %v, want %v", rs.Aliases, want)
+	}
+	for _, s := range []string{"router_settings.redis_host", "router_settings.redis_password"} {
 		if !contains(f.Ignored, s) {
 			t.Errorf("%s not in the warning: %q", s, f.Ignored)
 		}

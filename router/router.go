@@ -87,6 +87,10 @@ type Router struct {
 	names     []string               // model_names in the file's order (no wildcards)
 	wildcards []*Deployment
 	fallbacks map[string][]string
+	// aliases is model_group_alias: another name for a model_name; hidden
+	// ones are not listed.
+	aliases map[string]string
+	hidden  []string
 	// contextWindow is context_window_fallbacks; nil when the file sets
 	// none (the fallbacks then serve a context window exceeded too).
 	contextWindow map[string][]string
@@ -147,6 +151,8 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 		r.fallbacks[from] = to
 	}
 	r.contextWindow = rs.ContextWindowFallbacks
+	r.aliases = rs.Aliases
+	r.hidden = rs.HiddenAliases
 	for i, m := range f.Models {
 		d, err := newDeployment(m, ps)
 		switch {
@@ -315,8 +321,21 @@ func (d *Deployment) passthrough() bool {
 // Configured reports whether the router comes from a config file.
 func (r *Router) Configured() bool { return r.configured }
 
-// Names are the configured model_names, in the file's order.
-func (r *Router) Names() []string { return r.names }
+// Names are the configured model_names, in the file's order, and the
+// aliases not hidden, sorted.
+func (r *Router) Names() []string {
+	if len(r.aliases) == 0 {
+		return r.names
+	}
+	var aliases []string
+	for a := range r.aliases {
+		if !slices.Contains(r.hidden, a) && len(r.groups[a]) == 0 {
+			aliases = append(aliases, a)
+		}
+	}
+	sort.Strings(aliases)
+	return append(slices.Clip(r.names), aliases...)
+}
 
 // Deployments are every deployment, in model_name order, wildcards last.
 func (r *Router) Deployments() []*Deployment {
@@ -368,6 +387,9 @@ func (r *Router) unknownModel(model string) error {
 func (r *Router) candidates(model string) []*Deployment {
 	if ds := r.groups[model]; len(ds) > 0 {
 		return ds
+	}
+	if to, ok := r.aliases[model]; ok {
+		return r.groups[to]
 	}
 	if d := r.ids[model]; d != nil {
 		return []*Deployment{d}

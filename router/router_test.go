@@ -382,3 +382,22 @@ router_settings:`, 1))
 		t.Error("a 500 went to the context window fallback")
 	}
 }
+
+// model_group_alias: another name for a model_name, listed by /models
+// unless hidden.
+func TestAliases(t *testing.T) {
+	r := newTestRouter(t, twoDeployments+"  model_group_alias: {gpt-4: gpt, secret: {model: backup, hidden: true}}\n")
+	p, err := r.Plan("gpt-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg, _, err := p.Next(); err != nil || tg.Group != "gpt" {
+		t.Errorf("alias: %+v %v", tg, err)
+	}
+	if got := strings.Join(r.Names(), ","); got != "gpt,backup,gpt-4" {
+		t.Errorf("names %s", got)
+	}
+	if !r.Serves("secret") {
+		t.Error("a hidden alias is still served")
+	}
+}
