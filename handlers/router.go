@@ -54,7 +54,7 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// MasterKey, when set, is the key every caller must present (as
 	// LiteLLM's proxy master key): "Authorization: Bearer <key>", an
-	// api-key header, or x-api-key. It is never sent upstream. The health
+	// api-key header, x-api-key or x-litellm-api-key. It is never sent upstream. The health
 	// routes stay open.
 	MasterKey string
 	// ProjectPattern, when a master key is set, is what a Phoenix project
@@ -211,7 +211,7 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	for _, alt := range []string{"Api-Key", "X-Api-Key"} {
+	for _, alt := range []string{"Api-Key", "X-Api-Key", "X-Litellm-Api-Key"} {
 		if key == "" {
 			key = r.Header.Get(alt)
 		}
@@ -224,7 +224,7 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 		(&openai.Error{Status: http.StatusUnauthorized, Type: "auth_error", Param: "None", Message: msg}).Write(w)
 		return false
 	}
-	for _, hdr := range []string{"Authorization", "Api-Key", "X-Api-Key"} {
+	for _, hdr := range []string{"Authorization", "Api-Key", "X-Api-Key", "X-Litellm-Api-Key"} {
 		r.Header.Del(hdr)
 	}
 	return true

@@ -490,13 +490,15 @@ func TestMasterKey(t *testing.T) {
 	if n := up.calls.Load(); n != 0 {
 		t.Fatalf("%d calls forwarded without the master key", n)
 	}
-	for _, hdr := range []map[string]string{{"Authorization": "Bearer sk-master-1234"}, {"Api-Key": "sk-master-1234"}, {"X-Api-Key": "sk-master-1234"}} {
+	for _, hdr := range []map[string]string{{"Authorization": "Bearer sk-master-1234"}, {"Api-Key": "sk-master-1234"}, {"X-Api-Key": "sk-master-1234"},
+		{"X-Litellm-Api-Key": "sk-master-1234"}} {
 		resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, hdr)
 		if resp.StatusCode != 200 || got != chatAnswer {
 			t.Errorf("with %v: %d %s", hdr, resp.StatusCode, got)
 		}
 		last := up.last.Load()
-		if a := last.Header.Get("Authorization"); a != "Bearer sk-provider" || last.Header.Get("Api-Key") != "" || last.Header.Get("X-Api-Key") != "" {
+		if a := last.Header.Get("Authorization"); a != "Bearer sk-provider" || last.Header.Get("Api-Key") != "" || last.Header.Get("X-Api-Key") != "" ||
+			last.Header.Get("X-Litellm-Api-Key") != "" {
 			t.Errorf("upstream got Authorization %q, api-key %q, x-api-key %q", a, last.Header.Get("Api-Key"), last.Header.Get("X-Api-Key"))
 		}
 	}
