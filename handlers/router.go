@@ -54,8 +54,8 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// MasterKey, when set, is the key every caller must present (as
 	// LiteLLM's proxy master key): "Authorization: Bearer <key>", an
-	// api-key header, x-api-key or x-litellm-api-key. It is never sent upstream. The health
-	// routes stay open.
+	// api-key header, x-api-key or x-litellm-api-key. It is never sent
+	// upstream. The health routes stay open.
 	MasterKey string
 	// ProjectPattern, when a master key is set, is what a Phoenix project
 	// named by a call (x-phoenix-project-name, metadata's
