@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
 	"strings"
@@ -55,8 +56,8 @@ func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID { retu
 func randomTraceID() trace.TraceID {
 	var t trace.TraceID
 	for !t.IsValid() {
-		putUint64(t[:8], rand.Uint64())
-		putUint64(t[8:], rand.Uint64())
+		binary.LittleEndian.PutUint64(t[:8], rand.Uint64())
+		binary.LittleEndian.PutUint64(t[8:], rand.Uint64())
 	}
 	return t
 }
@@ -64,13 +65,7 @@ func randomTraceID() trace.TraceID {
 func randomSpanID() trace.SpanID {
 	var s trace.SpanID
 	for !s.IsValid() {
-		putUint64(s[:], rand.Uint64())
+		binary.LittleEndian.PutUint64(s[:], rand.Uint64())
 	}
 	return s
-}
-
-func putUint64(b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
-	}
 }
