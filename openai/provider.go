@@ -170,8 +170,7 @@ func NewProviders(env Env) (*Providers, error) {
 			ps.unset[p.Name] = e.env // not configured (Azure has no default)
 			continue
 		}
-		u, err := url.Parse(p.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !absoluteHTTP(p.BaseURL) {
 			return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
 		}
 		p.BaseURL = strings.TrimSuffix(p.BaseURL, "/")
@@ -184,6 +183,14 @@ func NewProviders(env Env) (*Providers, error) {
 	ps.anthropic = ps.byName["anthropic"]
 	delete(ps.byName, "anthropic")
 	return ps, nil
+}
+
+// absoluteHTTP reports whether a base URL is an absolute http(s) URL with
+// a host: what a provider's base must be, from the environment or a config
+// file.
+func absoluteHTTP(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // anthropicBase is the Messages API's root under Anthropic's server URL
@@ -312,8 +319,7 @@ func (ps *Providers) Deployment(model, apiBase, apiKey, apiVersion string) (*Pro
 	}
 	p := tmpl
 	if apiBase != "" {
-		u, err := url.Parse(apiBase)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !absoluteHTTP(apiBase) {
 			return nil, "", fmt.Errorf("api_base %q: want an absolute http(s) URL", apiBase)
 		}
 		switch p.Name {
