@@ -655,7 +655,7 @@ func (p *parser) checkFallbacks() error {
 		sort.Strings(keys)
 		for _, from := range keys {
 			for _, to := range fallbacks[from] {
-				if !names[to] && !MatchesWildcard(p.file.Models, to) {
+				if !names[to] && !matchesWildcard(p.file.Models, to) {
 					return fmt.Errorf("%s: %q falls back to %q, which is no model_name or model_info.id of model_list", setting, from, to)
 				}
 			}
@@ -664,10 +664,10 @@ func (p *parser) checkFallbacks() error {
 	return nil
 }
 
-// MatchesWildcard reports whether a wildcard model_name of models matches
+// matchesWildcard reports whether a wildcard model_name of models matches
 // name ("anthropic/*" matches "anthropic/claude-sonnet-4-5"; "*" matches
 // everything).
-func MatchesWildcard(models []Model, name string) bool {
+func matchesWildcard(models []Model, name string) bool {
 	for _, m := range models {
 		if prefix, ok := strings.CutSuffix(m.Name, "*"); ok && strings.HasPrefix(name, prefix) {
 			return true

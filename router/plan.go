@@ -31,8 +31,8 @@ func (h *health) cooling(now time.Time) bool {
 	return now.Before(h.coolUntil)
 }
 
-// failed counts a failure and reports whether it started a cooldown.
-func (h *health) failed(now time.Time, status, allowed int, cooldown time.Duration) bool {
+// failed counts a failure, starting a cooldown when it is one too many.
+func (h *health) failed(now time.Time, status, allowed int, cooldown time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if now.Sub(h.window) >= time.Minute {
@@ -42,9 +42,7 @@ func (h *health) failed(now time.Time, status, allowed int, cooldown time.Durati
 	if status == http.StatusTooManyRequests || h.fails > allowed {
 		h.coolUntil = now.Add(cooldown)
 		h.fails = 0
-		return true
 	}
-	return false
 }
 
 // Failure is one failed attempt: the upstream's status (0 when it gave no

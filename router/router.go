@@ -109,9 +109,9 @@ type Router struct {
 	// Unserved names the entries whose provider the proxy does not serve,
 	// for the start-up warning.
 	Unserved []string
-	// left holds the groups' entries as written where unserved ones were
-	// left out of routing, for Deployments.
-	left []*Deployment
+	// written holds a model_name's entries as the file lists them where
+	// routing leaves its unserved ones out, for Deployments.
+	written map[string][]*Deployment
 }
 
 // FromEnvironment is the router without a config file: every model goes
@@ -124,7 +124,7 @@ func FromEnvironment(ps *openai.Providers) *Router {
 
 func newRouter(ps *openai.Providers) *Router {
 	return &Router{
-		groups: map[string][]*Deployment{}, ids: map[string]*Deployment{}, fallbacks: map[string][]string{},
+		groups: map[string][]*Deployment{}, ids: map[string]*Deployment{}, written: map[string][]*Deployment{},
 		allowedFails: DefaultAllowedFails, cooldown: DefaultCooldown,
 		providers: ps, now: time.Now, float: rand.Float64,
 	}
@@ -147,9 +147,7 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 		r.cooldown = rs.CooldownTime
 	}
 	r.timeout, r.retryAfter = rs.Timeout, rs.RetryAfter
-	for from, to := range rs.Fallbacks {
-		r.fallbacks[from] = to
-	}
+	r.fallbacks = rs.Fallbacks
 	r.contextWindow = rs.ContextWindowFallbacks
 	r.aliases = rs.Aliases
 	r.hidden = rs.HiddenAliases
@@ -184,7 +182,7 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 		served := slices.DeleteFunc(slices.Clone(ds), func(d *Deployment) bool { return d.unserved != nil })
 		if len(served) > 0 && len(served) < len(ds) {
 			r.groups[name] = served
-			r.left = append(r.left, ds...)
+			r.written[name] = ds
 		}
 	}
 	// The longest prefix wins: "anthropic/*" before "*".
@@ -341,9 +339,9 @@ func (r *Router) Names() []string {
 func (r *Router) Deployments() []*Deployment {
 	var out []*Deployment
 	for _, name := range r.names {
-		ds := r.groups[name]
-		if slices.ContainsFunc(r.left, func(d *Deployment) bool { return d.Group == name }) {
-			ds = slices.DeleteFunc(slices.Clone(r.left), func(d *Deployment) bool { return d.Group != name })
+		ds, ok := r.written[name]
+		if !ok {
+			ds = r.groups[name]
 		}
 		out = append(out, ds...)
 	}
