@@ -191,11 +191,11 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 	// Each attempt has its own context and timeout; the one that answers
 	// keeps its own for the relay.
 	var (
-		upCtx          context.Context
-		cancel         context.CancelCauseFunc = func(error) {}
-		timer          *time.Timer
-		resp           *http.Response
-		sent, firstOut time.Time
+		upCtx    context.Context
+		cancel   context.CancelCauseFunc = func(error) {}
+		timer    *time.Timer
+		resp     *http.Response
+		firstOut time.Time // when the first attempt went upstream
 	)
 	defer func() { cancel(nil) }()
 	for attempt := first; ; attempt++ {
@@ -206,9 +206,8 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 			stop := cancel
 			timer = time.AfterFunc(d, func() { stop(errUpstreamTimeout) })
 		}
-		sent = time.Now()
 		if firstOut.IsZero() {
-			firstOut = sent
+			firstOut = time.Now()
 		}
 		resp, err = h.roundTrip(upCtx, r, t, &prep, mocked, req.MockResponse)
 		failure, final := attemptFailure(r.Context(), resp, err)
@@ -284,9 +283,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 		return
 	}
 	if isEventStream(resp.Header) {
-		if timer != nil {
-			timer.Stop() // from here on the idle timeout watches the stream
-		}
+		stopTimer(timer) // from here on the idle timeout watches the stream
 		if strip {
 			w.Header().Del("Content-Length") // the client gets fewer bytes
 		}
