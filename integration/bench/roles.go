@@ -106,11 +106,7 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	// then carries its write time as its text, as the Anthropic stream the
 	// proxy translates does.
 	stampText := strings.HasPrefix(gjson.GetBytes(body, "model").Str, "anthropic/")
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
-	flusher.Flush()
+	flusher := startEventStream(w)
 
 	// Events go out on a fixed schedule, so a slow write does not shift
 	// the ones after it.
@@ -172,12 +168,7 @@ func appendChunk(b []byte, choices, usage string, nullUsage bool) []byte {
 // response.completed with the usage. Each event carries its write time in
 // an obfuscation member, as the chat chunks do.
 func serveResponsesStream(w http.ResponseWriter, chunks int, pace time.Duration) {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
-	flusher.Flush()
+	flusher := startEventStream(w)
 	const (
 		resp    = `"id":"resp_BENCH0000000000000000000001","object":"response","created_at":1755137933,"model":"gpt-4o-mini-2024-07-18","output":`
 		item    = `"id":"msg_BENCH0000000000000000000001","type":"message","role":"assistant"`
@@ -232,12 +223,7 @@ func serveResponsesStream(w http.ResponseWriter, chunks int, pace time.Duration)
 // written: it reaches the client as a chunk's content through the proxy's
 // translation, where the client reads it.
 func serveAnthropicStream(w http.ResponseWriter, chunks int, pace time.Duration) {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
-	flusher.Flush()
+	flusher := startEventStream(w)
 	events := []string{
 		`message_start`, `{"type":"message_start","message":{"id":"msg_BENCH0000000000000000000001","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",` +
 			`"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":187,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`,
@@ -390,4 +376,16 @@ func runSink() {
 	ctl := listen("sink control")
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ctl, mux))
+}
+
+// startEventStream sends a stream's headers at once, as a provider does,
+// and returns what flushes its events.
+func startEventStream(w http.ResponseWriter) http.Flusher {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	return flusher
 }
