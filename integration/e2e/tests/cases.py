@@ -1201,80 +1201,31 @@ CASES: list[Case] = [
     # oi-messages_streaming and oi-async_messages_streaming, oi-stream_message
     # and oi-async_stream_message), the fake provider answers with the first by
     # name, the async test's; the cases name that one.
-    Case(
-        "anthropic-messages",
-        "anthropic",
-        "pa-test_anthropic_model_instructions",
-        anthropic_create("pa-test_anthropic_model_instructions"),
-        expect=anthropic_result("pa-test_anthropic_model_instructions"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-messages-async",
-        "anthropic-async",
-        "oi-async_messages",
-        anthropic_create_async("oi-async_messages"),
-        expect=anthropic_result("oi-async_messages"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-stream-async",
-        "anthropic-async",
-        "oi-async_messages_streaming",
-        anthropic_create_async("oi-async_messages_streaming"),
-        expect=anthropic_result("oi-async_messages_streaming", "events"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-stream-helper",
-        "anthropic",
-        "pa-test_anthropic_model_thinking_part_stream",
-        anthropic_stream_helper("pa-test_anthropic_model_thinking_part_stream"),
-        expect=anthropic_result("pa-test_anthropic_model_thinking_part_stream", "helper"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-stream-helper-async",
-        "anthropic-async",
-        "oi-async_stream_message",
-        anthropic_stream_helper_async("oi-async_stream_message"),
-        expect=anthropic_result("oi-async_stream_message", "helper"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-tools",
-        "anthropic",
-        "oi-multiple_tool_calling",
-        anthropic_create("oi-multiple_tool_calling"),
-        expect=anthropic_result("oi-multiple_tool_calling"),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-tool-round-trip",
-        "anthropic",
-        "pa-test_multiple_parallel_tool_calls",
-        anthropic_tool_round_trip,
-        turns=2,
-        expect=anthropic_result("pa-test_multiple_parallel_tool_calls", turns=2),
-        api="anthropic",
-        provider="anthropic",
-    ),
-    Case(
-        "anthropic-thinking",
-        "anthropic",
-        "pa-test_anthropic_model_thinking_part",
-        anthropic_thinking_round_trip,
-        turns=2,
-        expect=anthropic_result("pa-test_anthropic_model_thinking_part", turns=2),
-        api="anthropic",
-        provider="anthropic",
-    ),
+    *[
+        Case(case_id, client, cassette, run(cassette), expect=anthropic_result(cassette, how), api="anthropic", provider="anthropic")
+        for case_id, client, cassette, run, how in [
+            ("anthropic-messages", "anthropic", "pa-test_anthropic_model_instructions", anthropic_create, "create"),
+            ("anthropic-messages-async", "anthropic-async", "oi-async_messages", anthropic_create_async, "create"),
+            ("anthropic-stream-async", "anthropic-async", "oi-async_messages_streaming", anthropic_create_async, "events"),
+            (
+                "anthropic-stream-helper",
+                "anthropic",
+                "pa-test_anthropic_model_thinking_part_stream",
+                anthropic_stream_helper,
+                "helper",
+            ),
+            ("anthropic-stream-helper-async", "anthropic-async", "oi-async_stream_message", anthropic_stream_helper_async, "helper"),
+            ("anthropic-tools", "anthropic", "oi-multiple_tool_calling", anthropic_create, "create"),
+        ]
+    ],
+    # Two turns each: the second sends the first answer back.
+    *[
+        Case(case_id, "anthropic", cassette, run, turns=2, expect=anthropic_result(cassette, turns=2), api="anthropic", provider="anthropic")
+        for case_id, cassette, run in [
+            ("anthropic-tool-round-trip", "pa-test_multiple_parallel_tool_calls", anthropic_tool_round_trip),
+            ("anthropic-thinking", "pa-test_anthropic_model_thinking_part", anthropic_thinking_round_trip),
+        ]
+    ],
     # anthropic/ models through /chat/completions, translated by the proxy:
     # the OpenAI SDK, and LiteLLM with USE_LITELLM_PROXY. No direct call is
     # the same (the proxy is the translator), so no oracle: test_anthropic.py
