@@ -129,13 +129,7 @@ def test_messages_span_messages(call, proxy_spans):
         elif b["type"] == "thinking":
             assert attr(s, f"{p}.contents.{j}.message_content.text") == b["thinking"]
             assert attr(s, f"{p}.contents.{j}.message_content.signature") == b["signature"]
-    for k, use in enumerate(tool_uses(message)):
-        q = f"{p}.tool_calls.{k}.tool_call"
-        assert attr(s, f"{q}.id") == use["id"]
-        assert attr(s, f"{q}.function.name") == use["name"]
-        assert parsed(attr(s, f"{q}.function.arguments")) == use["input"]
-    for k, tool in enumerate(body.get("tools") or []):
-        assert parsed(attr(s, f"llm.tools.{k}.tool.json_schema")) == tool
+    assert_tool_calls_and_tools(s, p, message, body)
 
 
 # --- anthropic/ models in OpenAI's format (translated) ---------------------------
@@ -242,13 +236,7 @@ def test_translated_span(case, proxy_spans):
     assert attr(s, f"{p}.role") == "assistant"
     if text_of(message) is not None:
         assert attr(s, f"{p}.content") == text_of(message)
-    for k, use in enumerate(tool_uses(message)):
-        q = f"{p}.tool_calls.{k}.tool_call"
-        assert attr(s, f"{q}.id") == use["id"]
-        assert attr(s, f"{q}.function.name") == use["name"]
-        assert parsed(attr(s, f"{q}.function.arguments")) == use["input"]
-    for k, tool in enumerate(body.get("tools") or []):
-        assert parsed(attr(s, f"llm.tools.{k}.tool.json_schema")) == tool
+    assert_tool_calls_and_tools(s, p, message, body)
     out = parsed(attr(s, "output.value"))
     assert out["id"] == message["id"] and out["model"] == message["model"], "output.value is the answer in OpenAI's format"
 
@@ -320,3 +308,16 @@ def test_stream_helper_marks_its_requests():
     assert "x-stainless-helper-method" not in create and "x-stainless-stream-helper" not in create
     assert helper.get("x-stainless-helper-method") == "stream"
     assert helper.get("x-stainless-stream-helper") == "messages"
+
+
+def assert_tool_calls_and_tools(s: dict[str, Any], p: str, message: dict[str, Any], body: dict[str, Any]) -> None:
+    """The answer's tool_use blocks are the output message's tool calls (at
+    prefix p), and the request's tools are llm.tools, as the instrumentor
+    records them."""
+    for k, use in enumerate(tool_uses(message)):
+        q = f"{p}.tool_calls.{k}.tool_call"
+        assert attr(s, f"{q}.id") == use["id"]
+        assert attr(s, f"{q}.function.name") == use["name"]
+        assert parsed(attr(s, f"{q}.function.arguments")) == use["input"]
+    for k, tool in enumerate(body.get("tools") or []):
+        assert parsed(attr(s, f"llm.tools.{k}.tool.json_schema")) == tool
