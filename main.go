@@ -31,6 +31,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	"go.opentelemetry.io/otel"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/metrics"
@@ -227,15 +228,15 @@ func (c Config) projectPattern() (*regexp.Regexp, error) {
 }
 
 // exporterConfig is the span exporter's part of the configuration.
-func (c Config) exporterConfig() (spans.ExporterConfig, error) {
-	headers, err := spans.ParseHeaders(c.ClientHeaders)
+func (c Config) exporterConfig() (export.Config, error) {
+	headers, err := export.ParseHeaders(c.ClientHeaders)
 	if err != nil {
-		return spans.ExporterConfig{}, fmt.Errorf("PHOENIX_CLIENT_HEADERS: %w", err)
+		return export.Config{}, fmt.Errorf("PHOENIX_CLIENT_HEADERS: %w", err)
 	}
 	if c.PhoenixAPIKey != "" {
 		headers["authorization"] = "Bearer " + c.PhoenixAPIKey
 	}
-	return spans.ExporterConfig{
+	return export.Config{
 		Endpoint:           c.CollectorEndpoint,
 		Protocol:           c.OTLPProtocol,
 		ProjectName:        c.ProjectName,
@@ -248,6 +249,7 @@ func (c Config) exporterConfig() (spans.ExporterConfig, error) {
 		MaxExportBytes:     c.MaxExportBytes,
 		BufferBytes:        c.SpanBufferBytes,
 		AttemptTimeout:     c.ExportAttemptTimeout,
+		MaxProjects:        c.MaxProjects,
 		Disabled:           c.TracingDisabled,
 	}, nil
 }
@@ -415,14 +417,13 @@ func run(configPath string) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	tp, err := spans.NewProvider(ctx, expCfg)
+	tp, err := export.NewProvider(ctx, expCfg)
 	if err != nil {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
 	}
 
 	projectPattern, _ := cfg.projectPattern() // checked by LoadConfig
 	recorder := spans.NewRedactingRecorder(tp, redaction)
-	recorder.LimitProjects(cfg.MaxProjects)
 	m := metrics.New(func() metrics.SpanCounts {
 		s := tp.BufferStats()
 		return metrics.SpanCounts{Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 )
@@ -107,7 +108,7 @@ func joinTrace(r *http.Request, bodyTraceID string) context.Context {
 	if id == "" {
 		id = bodyTraceID
 	}
-	return spans.WithTraceID(ctx, id)
+	return export.WithTraceID(ctx, id)
 }
 
 // Version is the proxy's version, sent as x-litellm-version; main sets it

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -45,7 +46,7 @@ func TestDeadOrStalledCollectorNeverBlocksCalls(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			up := httptest.NewServer(answer(200, chatAnswer))
 			defer up.Close()
-			tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+			tp, err := export.NewProvider(context.Background(), export.Config{
 				Endpoint:           "http://" + addr,
 				ProjectName:        "p",
 				BatchTimeout:       5 * time.Millisecond,

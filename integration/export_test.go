@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/openai"
@@ -55,7 +56,7 @@ func TestLargeSpansAreExportedWithinTheLimit(t *testing.T) {
 	}})
 	defer up.Close()
 	receiver := otlptest.Start(t)
-	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+	tp, err := export.NewProvider(context.Background(), export.Config{
 		Endpoint:     receiver.Endpoint(),
 		BatchTimeout: time.Hour, // everything goes in the one flush below
 		MaxQueueSize: 1000, MaxExportBatchSize: 1000,
@@ -104,7 +105,7 @@ func TestLargeSpansAreExportedWithinTheLimit(t *testing.T) {
 // OTLP/HTTP, at that path, with the API key; gRPC could not address it.
 func TestPhoenixCloudOverHTTP(t *testing.T) {
 	receiver := otlptest.StartHTTP(t, "/s/my-space/v1/traces")
-	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+	tp, err := export.NewProvider(context.Background(), export.Config{
 		Endpoint:     receiver.Endpoint(),
 		ProjectName:  "cloud",
 		Headers:      map[string]string{"authorization": "Bearer phoenix-cloud-key"},

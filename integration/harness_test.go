@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
@@ -66,7 +67,7 @@ func (b *syncBuffer) String() string {
 type harness struct {
 	upstream *fakeprovider.Server
 	receiver *otlptest.Receiver
-	provider *spans.Provider
+	provider *export.Provider
 	proxy    *httptest.Server
 }
 
@@ -107,12 +108,13 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Cleanup(up.Close)
 
 	h.receiver = otlptest.Start(t)
-	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+	tp, err := export.NewProvider(context.Background(), export.Config{
 		Endpoint:     h.receiver.Endpoint(),
 		ProjectName:  "proxy-tests",
 		ServiceName:  "llmproxy",
 		Headers:      map[string]string{"authorization": "Bearer phoenix-key"},
 		BatchTimeout: 20 * time.Millisecond,
+		MaxProjects:  o.maxProjects,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +163,6 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		logger = slog.New(slog.NewTextHandler(o.logOutput, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	recorder := spans.NewRedactingRecorder(tp, redaction)
-	recorder.LimitProjects(o.maxProjects)
 	h.proxy = httptest.NewServer(handlers.New(handlers.Options{
 		ProjectPattern:    o.projectPattern,
 		Providers:         providers,

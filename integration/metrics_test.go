@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/metrics"
-	"github.com/phoenixproxy/llmproxy/spans"
 )
 
 // TestMetrics: after real calls, /metrics answers with the series of each:
@@ -17,7 +17,7 @@ import (
 // token histograms; tokens; upstream errors by kind; streams in flight;
 // spans exported.
 func TestMetrics(t *testing.T) {
-	var tp *spans.Provider
+	var tp *export.Provider
 	m := metrics.New(func() metrics.SpanCounts {
 		s := tp.BufferStats()
 		return metrics.SpanCounts{Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/openai"
@@ -22,11 +23,11 @@ import (
 // span must reach it once it answers, and no call may fail or wait.
 
 // outageProxy is a proxy whose collector is at addr, exporting every 20 ms.
-func outageProxy(t *testing.T, addr string, bufferBytes int) (*spans.Provider, string) {
+func outageProxy(t *testing.T, addr string, bufferBytes int) (*export.Provider, string) {
 	t.Helper()
 	up := httptest.NewServer(answer(200, chatAnswer))
 	t.Cleanup(up.Close)
-	tp, err := spans.NewProvider(context.Background(), spans.ExporterConfig{
+	tp, err := export.NewProvider(context.Background(), export.Config{
 		Endpoint:       "http://" + addr,
 		ProjectName:    "outage",
 		BatchTimeout:   20 * time.Millisecond,

@@ -24,8 +24,16 @@ const tracerName = "github.com/phoenixproxy/llmproxy/spans"
 // is safe for concurrent use.
 type Recorder struct {
 	tracer    trace.Tracer
+	projects  ProjectTracers // nil: every span in the provider's project
 	redaction *Redaction
-	projects  *projects
+}
+
+// ProjectTracers is what a TracerProvider offers when a call's span may go
+// to another Phoenix project than the provider's own.
+type ProjectTracers interface {
+	// ForProject is the tracer provider of spans of the named project, or
+	// false when no more projects are admitted.
+	ForProject(name string) (trace.TracerProvider, bool)
 }
 
 // NewRecorder returns a Recorder whose spans go to tp, with OpenInference's
@@ -35,18 +43,12 @@ func NewRecorder(tp trace.TracerProvider) *Recorder {
 }
 
 // NewRedactingRecorder returns a Recorder whose spans go to tp with what
-// red hides hidden.
+// red hides hidden. When tp is also ProjectTracers, a call that names a
+// Phoenix project has its span made by that project's provider.
 func NewRedactingRecorder(tp trace.TracerProvider, red *Redaction) *Recorder {
-	return &Recorder{tracer: tp.Tracer(tracerName), redaction: red, projects: &projects{max: DefaultMaxProjects}}
-}
-
-// LimitProjects sets how many Phoenix projects calls may name (beyond it,
-// a call's span stays in the default project); 0 or less keeps the
-// default.
-func (r *Recorder) LimitProjects(n int) {
-	if n > 0 {
-		r.projects.max = n
-	}
+	r := &Recorder{tracer: tp.Tracer(tracerName), redaction: red}
+	r.projects, _ = tp.(ProjectTracers)
+	return r
 }
 
 // Request is what is known of a call when it starts.
@@ -97,7 +99,15 @@ type Call struct {
 // after the answer has gone out, so the client never waits for them:
 // req.Body must stay unchanged until End.
 func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
-	ctx, span := r.tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
+	tracer, limited := r.tracer, false
+	if req.Project != "" && r.projects != nil {
+		if tp, ok := r.projects.ForProject(req.Project); ok {
+			tracer = tp.Tracer(tracerName)
+		} else {
+			limited = true
+		}
+	}
+	ctx, span := tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
 	if span.IsRecording() {
 		a := Attrs{kv: make([]attribute.KeyValue, 0, 4)}
 		a.String(KeySpanKind, req.Op.Kind)
@@ -111,12 +121,8 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 			// The response's model replaces it when there is one.
 			a.String(KeyLLMModelName, m)
 		}
-		if req.Project != "" {
-			if r.projects.admit(req.Project) {
-				a.String(keyProject, req.Project)
-			} else {
-				span.AddEvent(EventProjectLimit, trace.WithAttributes(attribute.String(KeyProjectName, req.Project)))
-			}
+		if limited {
+			span.AddEvent(EventProjectLimit, trace.WithAttributes(attribute.String(KeyProjectName, req.Project)))
 		}
 		span.SetAttributes(a.KeyValues()...)
 	}

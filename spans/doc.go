@@ -1,14 +1,12 @@
-// Package spans turns OpenAI-compatible requests and responses into
-// OpenInference spans and exports them to Phoenix.
+// Package spans turns calls into OpenInference spans: it maps each API's
+// requests and answers onto the semantic conventions, and nothing else (how
+// spans leave the process is package export's).
 //
-// It knows the OpenInference semantic conventions (keys.go), how the official
-// Python instrumentors map each API onto them (chat.go, completion.go,
-// embedding.go, responses.go, anthropic.go), what a call records besides
-// (call.go: LiteLLM's call id and metadata, the deployment that answered
-// and the attempts before it), and how spans leave the process: an
-// OpenTelemetry SDK TracerProvider with a BatchSpanProcessor over OTLP gRPC
-// (exporter.go), a buffer that keeps them through collector outages
-// (buffer.go), a resource per Phoenix project a call names (project.go),
-// and trace ids a call asks for (traceid.go), so exporting never blocks a
-// request.
+// It knows the OpenInference keys (keys.go), how the official Python
+// instrumentors map each API onto them (chat.go, completion.go,
+// embedding.go, responses.go, anthropic.go: one file per API, each an
+// Operation), what a call records besides (call.go: LiteLLM's call id and
+// metadata, the deployment that answered and the attempts before it, the
+// Phoenix project it names), and what is kept out of a span (secrets.go,
+// redact.go).
 package spans

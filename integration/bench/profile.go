@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -61,7 +62,7 @@ func runProfile(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	tp, err := spans.NewProvider(ctx, spans.ExporterConfig{
+	tp, err := export.NewProvider(ctx, export.Config{
 		Endpoint: "http://" + sink.addrs[0], ProjectName: "default", ServiceName: "bench-profile",
 		BatchTimeout: 5 * time.Second, ExportTimeout: 30 * time.Second, MaxQueueSize: 2048, MaxExportBatchSize: 512,
 	})
@@ -69,7 +70,7 @@ func runProfile(ctx context.Context, dir string) error {
 		return err
 	}
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	off, err := spans.NewProvider(ctx, spans.ExporterConfig{Disabled: true})
+	off, err := export.NewProvider(ctx, export.Config{Disabled: true})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package spans
+package export
 
 import (
 	"context"
@@ -59,7 +59,10 @@ type bufferedBatch struct {
 	size  int
 }
 
-var _ sdktrace.SpanExporter = (*spanBuffer)(nil)
+var (
+	_ sdktrace.SpanExporter = (*spanBuffer)(nil)
+	_ sizedExporter         = (*spanBuffer)(nil)
+)
 
 func newSpanBuffer(next sdktrace.SpanExporter, budget int, attemptTimeout time.Duration) *spanBuffer {
 	b := &spanBuffer{next: next, budget: budget, attemptTimeout: attemptTimeout, stopped: make(chan struct{})}
@@ -72,13 +75,19 @@ func newSpanBuffer(next sdktrace.SpanExporter, budget int, attemptTimeout time.D
 // ExportSpans keeps the batch for the sender. It does not block, and fails
 // only after Shutdown.
 func (b *spanBuffer) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if len(spans) == 0 {
-		return nil
-	}
 	size := 0
 	for _, s := range spans {
 		n, _ := inspectSpan(s)
 		size += n
+	}
+	return b.exportSized(spans, size)
+}
+
+// exportSized is ExportSpans for spans whose size the export guard has
+// estimated already.
+func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error {
+	if len(spans) == 0 {
+		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

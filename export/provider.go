@@ -1,4 +1,12 @@
-package spans
+// Package export is how spans leave the process: an OpenTelemetry SDK
+// TracerProvider whose BatchSpanProcessor hands them, in groups
+// (coalesce.go), to an export guard that keeps every request within the
+// collector's size limit and encoding (guard.go), a buffer that keeps them
+// through collector outages (buffer.go), and the OTLP exporter, over gRPC or
+// HTTP (provider.go); a tracer provider per Phoenix project a call names,
+// sharing that pipeline (project.go); and the trace id a call asks for
+// (traceid.go). Nothing here blocks a request.
+package export
 
 import (
 	"context"
@@ -16,11 +24,13 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+
+	"github.com/phoenixproxy/llmproxy/spans"
 )
 
-// ExporterConfig says where spans go and how they are batched. The zero value
-// of a duration or size means the OpenTelemetry SDK's default.
-type ExporterConfig struct {
+// Config says where spans go and how they are batched. The zero value of a
+// duration or size means the OpenTelemetry SDK's default.
+type Config struct {
 	// Endpoint is the collector: OTLP gRPC (http://localhost:4317; http
 	// means plaintext, https TLS) or OTLP/HTTP (a URL ending in /v1/traces,
 	// such as Phoenix Cloud's https://app.phoenix.arize.com/s/<space>/v1/traces),
@@ -52,6 +62,11 @@ type ExporterConfig struct {
 	// AttemptTimeout cuts one export attempt (then retried); 0 means 10 s.
 	AttemptTimeout time.Duration
 
+	// MaxProjects bounds the Phoenix projects calls may name besides
+	// ProjectName (each costs a resource for the life of the process); 0
+	// means DefaultMaxProjects.
+	MaxProjects int
+
 	// Disabled turns tracing off (OTEL_SDK_DISABLED): a no-op tracer.
 	Disabled bool
 }
@@ -63,6 +78,19 @@ type Provider struct {
 	shutdown   func(context.Context) error
 	forceFlush func(context.Context) error
 	buffer     *spanBuffer
+	projects   *projects
+}
+
+// ForProject is the tracer provider of spans that go to the Phoenix
+// project name rather than the default one, sharing the default's
+// pipeline; false when calls have named as many projects as allowed (the
+// span then stays in the default project). With tracing off it is the
+// no-op provider.
+func (p *Provider) ForProject(name string) (trace.TracerProvider, bool) {
+	if p.projects == nil {
+		return p.TracerProvider, true
+	}
+	return p.projects.provider(name)
 }
 
 // ForceFlush exports every span that has ended, blocking until the
@@ -101,7 +129,7 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 // with no limit on the number of attributes per span (the SDK's default of
 // 128 cuts long conversations short). It does not wait for the collector:
 // gRPC connects lazily, and a dead collector never slows a request.
-func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
+func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.Disabled {
 		return &Provider{TracerProvider: noop.NewTracerProvider()}, nil
 	}
@@ -142,15 +170,19 @@ func NewProvider(ctx context.Context, cfg ExporterConfig) (*Provider, error) {
 	}
 	buffer := newSpanBuffer(exporter, budget, attempt)
 	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
-	projected := &projectExporter{SpanExporter: guarded, serviceName: cfg.ServiceName}
+	processor := newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))
+	common := []sdktrace.TracerProviderOption{sdktrace.WithRawSpanLimits(Limits()), sdktrace.WithIDGenerator(idGenerator{})}
 
-	tp := sdktrace.NewTracerProvider(
+	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{
 		sdktrace.WithResource(NewResource(cfg.ServiceName, cfg.ProjectName)),
-		sdktrace.WithSpanProcessor(newCoalescer(sdktrace.NewBatchSpanProcessor(projected, bspOpts...))),
-		sdktrace.WithRawSpanLimits(Limits()),
-		sdktrace.WithIDGenerator(idGenerator{}),
-	)
-	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer}, nil
+		sdktrace.WithSpanProcessor(processor),
+	}, common...)...)
+	maxProjects := cfg.MaxProjects
+	if maxProjects <= 0 {
+		maxProjects = DefaultMaxProjects
+	}
+	ps := &projects{serviceName: cfg.ServiceName, processor: processor, options: common, max: maxProjects}
+	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer, projects: ps}, nil
 }
 
 // newExporter is the OTLP exporter for the target, over gRPC or HTTP, with
@@ -199,7 +231,7 @@ func newExporter(ctx context.Context, target collector, headers map[string]strin
 func NewResource(serviceName, projectName string) *resource.Resource {
 	return resource.NewSchemaless(
 		attribute.String("service.name", serviceName),
-		attribute.String(KeyProjectName, projectName),
+		attribute.String(spans.KeyProjectName, projectName),
 	)
 }
 

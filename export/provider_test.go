@@ -1,4 +1,4 @@
-package spans
+package export
 
 import (
 	"reflect"

@@ -1,4 +1,4 @@
-package spans
+package export
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/phoenixproxy/llmproxy/spans"
 )
 
 // batches records the batches it is given.
@@ -36,7 +38,7 @@ func TestGuardSplitsBatchesUnderTheLimit(t *testing.T) {
 	g := &guardedExporter{SpanExporter: rec, maxBytes: limit + requestOverhead}
 	var in []sdktrace.ReadOnlySpan
 	for i := 0; i < 10; i++ {
-		in = append(in, stubSpan(attribute.String(KeyInputValue, strings.Repeat("x", 20<<10))))
+		in = append(in, stubSpan(attribute.String(spans.KeyInputValue, strings.Repeat("x", 20<<10))))
 	}
 	if err := g.ExportSpans(context.Background(), in); err != nil {
 		t.Fatal(err)
@@ -65,9 +67,9 @@ func TestGuardTrimsASpanTooLargeAlone(t *testing.T) {
 	big := strings.Repeat("é", 100<<10) // 200 KB of 2-byte characters
 	vec := make([]float64, 10_000)
 	in := []sdktrace.ReadOnlySpan{stubSpan(
-		attribute.String(KeyOutputValue, big),
+		attribute.String(spans.KeyOutputValue, big),
 		attribute.Float64Slice("embedding.embeddings.0.embedding.vector", vec),
-		attribute.Int(KeyTokenTotal, 7),
+		attribute.Int(spans.KeyTokenTotal, 7),
 	)}
 	if err := g.ExportSpans(context.Background(), in); err != nil {
 		t.Fatal(err)
@@ -80,11 +82,11 @@ func TestGuardTrimsASpanTooLargeAlone(t *testing.T) {
 	for _, kv := range s.Attributes() {
 		attrs[kv.Key] = kv.Value
 	}
-	out := attrs[KeyOutputValue].AsString()
+	out := attrs[spans.KeyOutputValue].AsString()
 	if !strings.HasPrefix(out, "éé") || !strings.Contains(out, "cut by llmproxy") || !utf8.ValidString(out) {
 		t.Errorf("output.value: %.80q…", out)
 	}
-	if attrs[KeyTokenTotal].AsInt64() != 7 {
+	if attrs[spans.KeyTokenTotal].AsInt64() != 7 {
 		t.Errorf("small attributes must stay")
 	}
 }
@@ -93,8 +95,8 @@ func TestGuardRepairsInvalidUTF8(t *testing.T) {
 	rec := &batches{}
 	g := &guardedExporter{SpanExporter: rec, maxBytes: DefaultMaxExportBytes}
 	in := []sdktrace.ReadOnlySpan{stubSpan(
-		attribute.String(KeyInputValue, "a\xffb"),
-		attribute.StringSlice(KeyTagTags, []string{"ok", "\xc3"}),
+		attribute.String(spans.KeyInputValue, "a\xffb"),
+		attribute.StringSlice(spans.KeyTagTags, []string{"ok", "\xc3"}),
 	)}
 	if err := g.ExportSpans(context.Background(), in); err != nil {
 		t.Fatal(err)
@@ -118,10 +120,10 @@ func TestGuardTrimsAnErrorSpanTooLargeAlone(t *testing.T) {
 	msg := strings.Repeat("[", 200<<10)
 	stub := tracetest.SpanStub{
 		Name:       "ChatCompletion",
-		Attributes: []attribute.KeyValue{attribute.String(KeyInputValue, "{}")},
-		Events: []sdktrace.Event{{Name: EventException, Attributes: []attribute.KeyValue{
-			attribute.String(KeyExceptionType, "openai.InternalServerError"),
-			attribute.String(KeyExceptionMessage, msg),
+		Attributes: []attribute.KeyValue{attribute.String(spans.KeyInputValue, "{}")},
+		Events: []sdktrace.Event{{Name: spans.EventException, Attributes: []attribute.KeyValue{
+			attribute.String(spans.KeyExceptionType, "openai.InternalServerError"),
+			attribute.String(spans.KeyExceptionMessage, msg),
 		}}},
 	}
 	stub.Status.Description = "InternalServerError: " + msg

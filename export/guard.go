@@ -1,4 +1,4 @@
-package spans
+package export
 
 import (
 	"context"
@@ -45,9 +45,18 @@ type guardedExporter struct {
 var _ sdktrace.SpanExporter = (*guardedExporter)(nil)
 
 // ExportSpans exports spans in as many requests as the size limit needs.
-// It blocks until all are sent or ctx ends, as the SDK expects.
+// It blocks until all are sent or ctx ends, as the SDK expects. Each span
+// is inspected once: an exporter that takes the size along (the span
+// buffer) gets it with the spans.
 func (e *guardedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	budget := e.maxBytes - requestOverhead
+	next, sized := e.SpanExporter.(sizedExporter)
+	send := func(batch []sdktrace.ReadOnlySpan, size int) error {
+		if sized {
+			return next.exportSized(batch, size)
+		}
+		return e.SpanExporter.ExportSpans(ctx, batch)
+	}
 	var errs []error
 	start, size := 0, 0
 	for i := range spans {
@@ -57,7 +66,7 @@ func (e *guardedExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 			n, _ = inspectSpan(spans[i])
 		}
 		if size+n > budget && i > start {
-			if err := e.SpanExporter.ExportSpans(ctx, spans[start:i]); err != nil {
+			if err := send(spans[start:i], size); err != nil {
 				errs = append(errs, err)
 			}
 			start, size = i, 0
@@ -65,11 +74,17 @@ func (e *guardedExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 		size += n
 	}
 	if start < len(spans) {
-		if err := e.SpanExporter.ExportSpans(ctx, spans[start:]); err != nil {
+		if err := send(spans[start:], size); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sizedExporter takes spans with their size as inspectSpan estimates it,
+// so that they need not be inspected again.
+type sizedExporter interface {
+	exportSized(spans []sdktrace.ReadOnlySpan, size int) error
 }
 
 // inspectSpan estimates a span's encoded size from above (every attribute's
