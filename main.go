@@ -35,9 +35,9 @@ import (
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/metrics"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // Config is the whole configuration, read from the environment.
@@ -50,7 +50,7 @@ type Config struct {
 	// present it.
 	MasterKey string `envconfig:"LITELLM_MASTER_KEY"`
 
-	openai.Env
+	upstream.Env
 
 	CollectorEndpoint string `envconfig:"PHOENIX_COLLECTOR_ENDPOINT" default:"http://localhost:4317"`
 	// OTLPProtocol overrides the transport the endpoint implies: grpc or
@@ -396,7 +396,7 @@ func run(configPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	providers, err := openai.NewProviders(cfg.Env)
+	providers, err := upstream.NewProviders(cfg.Env)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // errRetried cancels an attempt that was given up for another.
@@ -52,7 +53,7 @@ type prepared struct {
 
 // prepare readies a call's request for a target.
 func prepare(ep *endpoint, req *openai.Request, body []byte, t router.Target) (prepared, *openai.Error) {
-	if ep == &messagesEndpoint && !t.Provider.Anthropic() {
+	if ep == &messagesEndpoint && t.Provider.Dialect() != upstream.Anthropic {
 		return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 			Message: fmt.Sprintf("Model %q is served by %s, not Anthropic: /v1/messages serves Anthropic's models only.", req.Model, t.Provider.Host)}
 	}
@@ -75,7 +76,7 @@ func prepare(ep *endpoint, req *openai.Request, body []byte, t router.Target) (p
 	}
 	// An OpenAI-format call to Anthropic is translated to the Messages API
 	// and its answer back, as LiteLLM does.
-	if t.Provider.Anthropic() && ep != &messagesEndpoint {
+	if t.Provider.Dialect() == upstream.Anthropic && ep != &messagesEndpoint {
 		if ep != &chatEndpoint {
 			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 				Message: fmt.Sprintf("Model %q is Anthropic's: it is served on /chat/completions only.", req.Model)}
@@ -109,7 +110,9 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	for k, v := range t.Header {
 		out.Header[k] = v
 	}
-	t.Provider.Authorize(out.Header)
+	if err := t.Provider.Authorize(out, p.upBody); err != nil {
+		return nil, err
+	}
 	transport := h.transport
 	if mocked {
 		// LiteLLM's mock_response: the proxy answers itself, traced like

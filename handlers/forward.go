@@ -19,6 +19,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // maxTracedForward is how much of a forwarded request or answer is kept to
@@ -83,7 +84,7 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 			pr.Out.URL = target
 			pr.Out.Host = ""
 			pr.Out.Header.Del("X-Phoenix-Project-Name") // the proxy's own
-			p.Authorize(pr.Out.Header)
+			_ = p.Authorize(pr.Out, nil)                // the header families cannot fail
 		},
 		Transport: h.transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -91,7 +92,7 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 			if c := callFrom(r); c != nil {
 				c.Fail(kind, cause)
 			}
-			if h.forwardProvider(r.URL.Path).Anthropic() {
+			if h.forwardProvider(r.URL.Path).Dialect() == upstream.Anthropic {
 				anthropic.WriteError(w, status, upstreamError(status, cause).Message)
 				return
 			}
@@ -113,9 +114,9 @@ func cleanPath(p string) bool {
 
 // forwardProvider is the upstream of a forwarded path: Anthropic for the
 // Messages API's routes, else the default (OpenAI's base URL).
-func (h *Handler) forwardProvider(path string) *openai.Provider {
-	if strings.HasPrefix(apiPath(path), "/messages/") && h.providers.Anthropic() != nil {
-		return h.providers.Anthropic()
+func (h *Handler) forwardProvider(path string) *upstream.Provider {
+	if strings.HasPrefix(apiPath(path), "/messages/") && h.providers.Home(upstream.Anthropic) != nil {
+		return h.providers.Home(upstream.Anthropic)
 	}
 	return h.providers.Default()
 }

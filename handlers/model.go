@@ -19,6 +19,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // endpoint is one modelled API: its path under the provider's base, its
@@ -36,7 +37,7 @@ type endpoint struct {
 	// route picks the upstream for a model that is no model_name of the
 	// config file and names the model as it knows it; nil means the
 	// router's own routing (LiteLLM's provider prefixes without a file).
-	route func(ps *openai.Providers, model string) (*openai.Provider, string, error)
+	route func(ps *upstream.Providers, model string) (*upstream.Provider, string, error)
 	// anthropicErrors makes the proxy's own errors Anthropic's envelope
 	// rather than OpenAI's: the caller speaks the Messages API.
 	anthropicErrors bool
@@ -54,12 +55,12 @@ func (ep *endpoint) writeError(w http.ResponseWriter, e *openai.Error) {
 
 // routeAnthropic sends a Messages API call to Anthropic, the model named
 // without LiteLLM's "anthropic/" prefix if it has one.
-func routeAnthropic(ps *openai.Providers, model string) (*openai.Provider, string, error) {
-	if ps.Anthropic() == nil {
+func routeAnthropic(ps *upstream.Providers, model string) (*upstream.Provider, string, error) {
+	if ps.Home(upstream.Anthropic) == nil {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
 			Message: "No Anthropic upstream is configured: set ANTHROPIC_API_BASE."}
 	}
-	return ps.Anthropic(), strings.TrimPrefix(model, "anthropic/"), nil
+	return ps.Home(upstream.Anthropic), strings.TrimPrefix(model, "anthropic/"), nil
 }
 
 var (
@@ -298,7 +299,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, ep *endpoin
 // logCall counts the call in the metrics and writes the one line a call gets: its id, route, model,
 // provider, status, duration, time to first token and tokens; never a body,
 // a header or a key.
-func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Call, p *openai.Provider, start time.Time, route string) {
+func (h *Handler) logCall(w http.ResponseWriter, r *http.Request, call *spans.Call, p *upstream.Provider, start time.Time, route string) {
 	status := 0
 	if s, ok := w.(interface{ Status() int }); ok {
 		status = s.Status()

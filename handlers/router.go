@@ -18,12 +18,13 @@ import (
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // Options configure the proxy's HTTP side.
 type Options struct {
 	// Providers are the upstreams the environment configures. Required.
-	Providers *openai.Providers
+	Providers *upstream.Providers
 	// Router routes model names to deployments: a config file's; nil
 	// means router.FromEnvironment(Providers).
 	Router *router.Router
@@ -69,7 +70,7 @@ const DefaultMaxBodyBytes = 32 << 20
 
 // Handler is the proxy's HTTP handler.
 type Handler struct {
-	providers         *openai.Providers
+	providers         *upstream.Providers
 	router            *router.Router
 	recorder          *spans.Recorder
 	transport         http.RoundTripper

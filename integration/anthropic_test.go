@@ -13,7 +13,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
-	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // anthropicCassettes are the recorded Messages API calls.
@@ -115,7 +115,7 @@ func TestAnthropicCredentialsAndHeaders(t *testing.T) {
 	for _, proxyKey := range []string{"", "sk-ant-proxy-key"} {
 		t.Run("proxy key "+proxyKey, func(t *testing.T) {
 			up := answer(200, answerBody)
-			h := newHarness(t, harnessOptions{upstream: up, env: openai.Env{AnthropicAPIKey: proxyKey}})
+			h := newHarness(t, harnessOptions{upstream: up, env: upstream.Env{AnthropicEnv: upstream.AnthropicEnv{AnthropicAPIKey: proxyKey}}})
 			resp, body := post(t, h.proxy.URL+"/v1/messages?beta=true", "application/json", req, headers)
 			if resp.StatusCode != 200 || body != answerBody {
 				t.Fatalf("got %d %q", resp.StatusCode, body)

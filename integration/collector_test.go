@@ -11,8 +11,8 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // TestDeadOrStalledCollectorNeverBlocksCalls runs calls through a proxy
@@ -57,7 +57,7 @@ func TestDeadOrStalledCollectorNeverBlocksCalls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			providers, err := openai.NewProviders(openai.Env{OpenAIAPIBase: up.URL + "/v1"})
+			providers, err := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"}})
 			if err != nil {
 				t.Fatal(err)
 			}

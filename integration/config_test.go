@@ -18,7 +18,7 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
-	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // deployment is a fake upstream deployment: it fails with each status of
@@ -129,7 +129,7 @@ func TestConfigFromLiteLLMDocs(t *testing.T) {
 		config:    docsConfig(t, "docs-configs-quick-start.yaml"),
 		lookup:    map[string]string{"AZURE_API_KEY_EU": "key-eu", "AZURE_API_KEY_CA": "key-ca"},
 		transport: redirect{to: to},
-		env:       openai.Env{AzureAPIVersion: "2024-12-01-preview"}, // envconfig's default in main
+		env:       upstream.Env{AzureEnv: upstream.AzureEnv{AzureAPIVersion: "2024-12-01-preview"}}, // envconfig's default in main
 	})
 	auth := map[string]string{"Authorization": "Bearer sk-1234"}
 

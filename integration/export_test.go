@@ -14,8 +14,8 @@ import (
 	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // The receiver in these tests is a real gRPC server with gRPC's default
@@ -65,7 +65,7 @@ func TestLargeSpansAreExportedWithinTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tp.Shutdown(context.Background())
-	providers, _ := openai.NewProviders(openai.Env{OpenAIAPIBase: up.URL + "/v1"})
+	providers, _ := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"}})
 	proxy := httptest.NewServer(handlers.New(handlers.Options{Providers: providers, Recorder: spans.NewRecorder(tp)}))
 	defer proxy.Close()
 
@@ -117,7 +117,7 @@ func TestPhoenixCloudOverHTTP(t *testing.T) {
 	defer tp.Shutdown(context.Background())
 	up := httptest.NewServer(answer(200, chatAnswer))
 	defer up.Close()
-	providers, _ := openai.NewProviders(openai.Env{OpenAIAPIBase: up.URL + "/v1"})
+	providers, _ := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"}})
 	proxy := httptest.NewServer(handlers.New(handlers.Options{Providers: providers, Recorder: spans.NewRecorder(tp)}))
 	defer proxy.Close()
 	post(t, proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"to the cloud"}]}`, nil)

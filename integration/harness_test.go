@@ -20,9 +20,9 @@ import (
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/metrics"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // fixturesDir is the recorded traffic and golden spans of one API (openai,
@@ -73,7 +73,7 @@ type harness struct {
 
 type harnessOptions struct {
 	cassettes         []fakeprovider.Cassette
-	env               openai.Env // base URLs are pointed at the fake
+	env               upstream.Env // base URLs are pointed at the fake
 	upstreamTimeout   time.Duration
 	streamIdleTimeout time.Duration
 	maxBodyBytes      int64
@@ -100,11 +100,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
 	h := &harness{upstream: fakeprovider.New(o.cassettes)}
 	h.upstream.EmulateIncludeUsage = true
-	var upstream http.Handler = h.upstream
+	var fake http.Handler = h.upstream
 	if o.upstream != nil {
-		upstream = o.upstream
+		fake = o.upstream
 	}
-	up := httptest.NewServer(upstream)
+	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
 
 	h.receiver = otlptest.Start(t)
@@ -133,7 +133,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.anthropicBase != "" {
 		env.AnthropicAPIBase = o.anthropicBase
 	}
-	providers, err := openai.NewProviders(env)
+	providers, err := upstream.NewProviders(env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // The collector fails in the ways a real one does (dies and comes back,
@@ -42,7 +42,7 @@ func outageProxy(t *testing.T, addr string, bufferBytes int) (*export.Provider, 
 		defer cancel()
 		_ = tp.Shutdown(ctx)
 	})
-	providers, err := openai.NewProviders(openai.Env{OpenAIAPIBase: up.URL + "/v1"})
+	providers, err := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 const chatAnswer = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
@@ -247,7 +247,7 @@ func TestSecretsNeverReachSpans(t *testing.T) {
 
 func TestProxyKeyReplacesClientKey(t *testing.T) {
 	up := answer(200, chatAnswer)
-	h := newHarness(t, harnessOptions{upstream: up, env: openai.Env{OpenAIAPIKey: "sk-proxy-own-key"}})
+	h := newHarness(t, harnessOptions{upstream: up, env: upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIKey: "sk-proxy-own-key"}}})
 	post(t, h.proxy.URL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[]}`,
 		map[string]string{"Authorization": "Bearer sk-client"})
 	if got := up.last.Load().Header.Get("Authorization"); got != "Bearer sk-proxy-own-key" {
@@ -428,7 +428,7 @@ func TestExporterHeaders(t *testing.T) {
 // with a 400 that names it, and nothing goes upstream.
 func TestLiteLLMPrefixes(t *testing.T) {
 	up := answer(200, chatAnswer)
-	h := newHarness(t, harnessOptions{upstream: up, env: openai.Env{GeminiAPIKey: "gemini-key"}})
+	h := newHarness(t, harnessOptions{upstream: up, env: upstream.Env{GeminiEnv: upstream.GeminiEnv{GeminiAPIKey: "gemini-key"}}})
 	resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
 		`{"model":"gemini/gemini-2.0-flash","messages":[{"role":"user","content":"hi"}]}`, nil)
 	if resp.StatusCode != 200 || body != chatAnswer {
@@ -462,7 +462,7 @@ func TestLiteLLMPrefixes(t *testing.T) {
 // where the proxy's provider key is used; the health routes stay open.
 func TestMasterKey(t *testing.T) {
 	up := answer(200, chatAnswer)
-	h := newHarness(t, harnessOptions{upstream: up, masterKey: "sk-master-1234", env: openai.Env{OpenAIAPIKey: "sk-provider"}})
+	h := newHarness(t, harnessOptions{upstream: up, masterKey: "sk-master-1234", env: upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIKey: "sk-provider"}}})
 	const body = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
 	for name, hdr := range map[string]map[string]string{
 		"none":  nil,

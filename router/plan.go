@@ -3,15 +3,18 @@ package router
 import (
 	"errors"
 	"fmt"
+
 	"github.com/tidwall/gjson"
 
-	"github.com/phoenixproxy/llmproxy/openai"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // health is a deployment's recent failures and cooldown, as LiteLLM keeps
@@ -152,7 +155,7 @@ func (p *Plan) groupName(i int) string {
 }
 
 // Fixed is the plan of one attempt on a provider the caller chose.
-func Fixed(p *openai.Provider, model string) Plan {
+func Fixed(p *upstream.Provider, model string) Plan {
 	return Plan{fixed: &Target{Deployment: &Deployment{}, Provider: p, Model: model}}
 }
 

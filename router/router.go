@@ -21,6 +21,7 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // LiteLLM's defaults (litellm/router.py).
@@ -61,10 +62,10 @@ type Deployment struct {
 	weight float64
 	// provider and model are fixed for a plain entry; a wildcard entry
 	// resolves them per call.
-	provider                *openai.Provider
-	upstreamModel           string
-	wildcard                string // the model_name's prefix before '*'
-	apiBase, apiKey, apiVer string
+	provider      *upstream.Provider
+	upstreamModel string
+	wildcard      string // the model_name's prefix before '*'
+	params        upstream.Params
 	// unserved, when set, is why the proxy cannot serve this entry (a
 	// LiteLLM provider it does not speak): its calls get a 400 saying so.
 	unserved error
@@ -76,7 +77,7 @@ type Deployment struct {
 // model as the provider names it.
 type Target struct {
 	*Deployment
-	Provider *openai.Provider
+	Provider *upstream.Provider
 	Model    string
 }
 
@@ -100,7 +101,7 @@ type Router struct {
 	cooldown     time.Duration
 	timeout      time.Duration
 	retryAfter   time.Duration
-	providers    *openai.Providers
+	providers    *upstream.Providers
 	configured   bool
 
 	now   func() time.Time
@@ -116,13 +117,13 @@ type Router struct {
 
 // FromEnvironment is the router without a config file: every model goes
 // where its provider prefix says, with no retries.
-func FromEnvironment(ps *openai.Providers) *Router {
+func FromEnvironment(ps *upstream.Providers) *Router {
 	r := newRouter(ps)
 	r.wildcards = []*Deployment{{Group: "*", Model: "*"}}
 	return r
 }
 
-func newRouter(ps *openai.Providers) *Router {
+func newRouter(ps *upstream.Providers) *Router {
 	return &Router{
 		groups: map[string][]*Deployment{}, ids: map[string]*Deployment{}, written: map[string][]*Deployment{},
 		allowedFails: DefaultAllowedFails, cooldown: DefaultCooldown,
@@ -132,7 +133,7 @@ func newRouter(ps *openai.Providers) *Router {
 
 // New builds the router of a config file. Each entry's provider must be
 // one the proxy serves, with a base URL: an error names the entry and why.
-func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
+func New(f *litellmconfig.File, ps *upstream.Providers) (*Router, error) {
 	r := newRouter(ps)
 	r.configured = true
 	r.numRetries = DefaultNumRetries
@@ -154,7 +155,7 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 	for i, m := range f.Models {
 		d, err := newDeployment(m, ps)
 		switch {
-		case errors.Is(err, openai.ErrNotServed):
+		case errors.Is(err, upstream.ErrNotServed):
 			d.unserved = err
 			r.Unserved = append(r.Unserved, fmt.Sprintf("model_list[%d] (model_name %q): %v", i, m.Name, err))
 		case err != nil:
@@ -190,11 +191,11 @@ func New(f *litellmconfig.File, ps *openai.Providers) (*Router, error) {
 	return r, nil
 }
 
-func newDeployment(m litellmconfig.Model, ps *openai.Providers) (*Deployment, error) {
+func newDeployment(m litellmconfig.Model, ps *upstream.Providers) (*Deployment, error) {
 	d := &Deployment{
 		Group: m.Name, ID: m.ID, Model: m.Model, BaseModel: m.BaseModel,
 		Timeout: m.Timeout, StreamTimeout: m.StreamTimeout, Info: m.Info,
-		apiBase: m.APIBase, apiKey: m.APIKey, apiVer: m.APIVersion,
+		params: upstream.Params{APIBase: m.APIBase, APIKey: m.APIKey, APIVersion: m.APIVersion},
 	}
 	if m.MaxRetries > 0 {
 		d.MaxRetries = m.MaxRetries
@@ -248,7 +249,7 @@ func newDeployment(m litellmconfig.Model, ps *openai.Providers) (*Deployment, er
 		}
 		if !strings.Contains(m.Model, "*") {
 			// A wildcard name served by one fixed model.
-			p, model, err := ps.Deployment(m.Model, m.APIBase, m.APIKey, m.APIVersion)
+			p, model, err := ps.Deployment(m.Model, d.params)
 			if err != nil {
 				return d, err
 			}
@@ -258,7 +259,7 @@ func newDeployment(m litellmconfig.Model, ps *openai.Providers) (*Deployment, er
 		}
 		return d, nil
 	}
-	p, model, err := ps.Deployment(m.Model, m.APIBase, m.APIKey, m.APIVersion)
+	p, model, err := ps.Deployment(m.Model, d.params)
 	if err != nil {
 		return d, err
 	}
@@ -277,7 +278,7 @@ func modelID(m litellmconfig.Model) string {
 // resolveWildcard is the provider and model of a wildcard deployment for a
 // full model name: "*" in litellm_params.model becomes the part of name
 // that the model_name's "*" matched.
-func resolveWildcard(d *Deployment, ps *openai.Providers, matched string) (Target, error) {
+func resolveWildcard(d *Deployment, ps *upstream.Providers, matched string) (Target, error) {
 	if d.provider != nil {
 		return Target{Deployment: d, Provider: d.provider, Model: d.upstreamModel}, nil
 	}
@@ -286,15 +287,15 @@ func resolveWildcard(d *Deployment, ps *openai.Providers, matched string) (Targe
 		model = strings.Replace(d.Model, "*", matched, 1)
 	}
 	var (
-		p   *openai.Provider
+		p   *upstream.Provider
 		up  string
 		err error
 	)
-	if d.Model == "*" && d.apiBase == "" && d.apiKey == "" && d.apiVer == "" {
+	if d.Model == "*" && d.params == (upstream.Params{}) {
 		// The environment's routing, errors in OpenAI's format included.
 		p, up, err = ps.Route(model)
 	} else {
-		p, up, err = ps.Deployment(model, d.apiBase, d.apiKey, d.apiVer)
+		p, up, err = ps.Deployment(model, d.params)
 	}
 	if err != nil {
 		return Target{}, err
@@ -313,7 +314,7 @@ func (r *Router) Serves(model string) bool {
 // passthrough reports whether d is "*" → "*" with nothing of its own: the
 // environment's routing.
 func (d *Deployment) passthrough() bool {
-	return d.Model == "*" && d.provider == nil && d.apiBase == "" && d.apiKey == "" && d.apiVer == ""
+	return d.Model == "*" && d.provider == nil && d.params == (upstream.Params{})
 }
 
 // Configured reports whether the router comes from a config file.
@@ -352,7 +353,7 @@ func (r *Router) Deployments() []*Deployment {
 // proxy a provider key of its own.
 func (r *Router) HoldKeys() bool {
 	for _, d := range r.Deployments() {
-		if d.apiKey != "" || d.provider != nil && d.provider.APIKey != "" {
+		if d.params.APIKey != "" || d.provider != nil && d.provider.APIKey != "" {
 			return true
 		}
 	}

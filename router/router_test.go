@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 func newTestRouter(t *testing.T, yaml string) *Router {
@@ -19,7 +20,7 @@ func newTestRouter(t *testing.T, yaml string) *Router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := openai.NewProviders(openai.Env{AnthropicAPIBase: "https://api.anthropic.com"})
+	ps, err := upstream.NewProviders(upstream.Env{AnthropicEnv: upstream.AnthropicEnv{AnthropicAPIBase: "https://api.anthropic.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestPlanRetriesThenFallsBack(t *testing.T) {
 	}
 	p.Failed(second, Failure{Status: http.StatusInternalServerError})
 	third, _, err := p.Next()
-	if err != nil || third.Group != "backup" || third.Model != "claude-sonnet-4-5" || !third.Provider.Anthropic() {
+	if err != nil || third.Group != "backup" || third.Model != "claude-sonnet-4-5" || third.Provider.Name != "anthropic" {
 		t.Fatalf("fallback %+v %v", third, err)
 	}
 	if p.Retries != 1 || p.Fallbacks != 1 {
@@ -180,7 +181,7 @@ func TestUnknownAndUnservedModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, _ := openai.NewProviders(openai.Env{})
+	ps, _ := upstream.NewProviders(upstream.Env{})
 	r, err := New(f, ps)
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +240,7 @@ model_list:
 
 func TestDeploymentErrors(t *testing.T) {
 	f, _ := litellmconfig.Parse([]byte("model_list:\n- model_name: a\n  litellm_params: {model: azure/x, api_key: k}\n"), func(string) (string, bool) { return "", false })
-	ps, _ := openai.NewProviders(openai.Env{})
+	ps, _ := upstream.NewProviders(upstream.Env{})
 	_, err := New(f, ps)
 	if err == nil || !strings.Contains(err.Error(), `model_list[0] (model_name "a")`) || !strings.Contains(err.Error(), "api_base") {
 		t.Errorf("azure without a base: %v", err)
@@ -263,18 +264,18 @@ func TestReadmeExample(t *testing.T) {
 	if len(f.Ignored) != 0 || len(f.Models) != 4 || f.MasterKey != "value-of-LITELLM_MASTER_KEY" {
 		t.Fatalf("ignored %q, %d models, master key %q", f.Ignored, len(f.Models), f.MasterKey)
 	}
-	ps, _ := openai.NewProviders(openai.Env{AnthropicAPIBase: "https://api.anthropic.com"})
+	ps, _ := upstream.NewProviders(upstream.Env{AnthropicEnv: upstream.AnthropicEnv{AnthropicAPIBase: "https://api.anthropic.com"}})
 	r, err := New(f, ps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, _ := r.Plan("my-chat")
 	tg, _, err := p.Next()
-	if err != nil || !tg.Provider.Azure() || tg.BaseModel != "gpt-4o" || !strings.HasPrefix(tg.Model, "prod-gpt4o-") {
+	if err != nil || tg.Provider.Name != "azure" || tg.BaseModel != "gpt-4o" || !strings.HasPrefix(tg.Model, "prod-gpt4o-") {
 		t.Fatalf("my-chat: %+v %v", tg, err)
 	}
 	p.Failed(tg, Failure{Status: 404})
-	if tg, _, err := p.Next(); err != nil || tg.Group != "claude" || !tg.Provider.Anthropic() {
+	if tg, _, err := p.Next(); err != nil || tg.Group != "claude" || tg.Provider.Name != "anthropic" {
 		t.Errorf("fallback: %+v %v", tg, err)
 	}
 }
@@ -329,7 +330,7 @@ model_list:
 		t.Error("Serves: the config's wildcard serves openai/…, the bare * hands the rest to the environment")
 	}
 	f, _ := litellmconfig.Parse([]byte("model_list:\n- model_name: a\n  litellm_params: {model: gpt-4o}\n  model_info: {id: x}\n- model_name: b\n  litellm_params: {model: gpt-4o}\n  model_info: {id: x}\n"), func(string) (string, bool) { return "", false })
-	ps, _ := openai.NewProviders(openai.Env{})
+	ps, _ := upstream.NewProviders(upstream.Env{})
 	if _, err := New(f, ps); err == nil || !strings.Contains(err.Error(), `model_list[1] (model_name "b"): model_info.id "x"`) {
 		t.Errorf("duplicate id: %v", err)
 	}

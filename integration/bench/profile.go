@@ -18,8 +18,8 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
-	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // runProfile is the bench's profiling mode (-profile DIR). It runs the
@@ -56,9 +56,9 @@ func runProfile(ctx context.Context, dir string) error {
 		return err
 	}
 	defer sink.kill()
-	upstream := "http://" + up.addrs[0]
+	upstreamURL := "http://" + up.addrs[0]
 
-	providers, err := openai.NewProviders(openai.Env{OpenAIAPIBase: upstream + "/v1"})
+	providers, err := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: upstreamURL + "/v1"}})
 	if err != nil {
 		return err
 	}
@@ -75,9 +75,9 @@ func runProfile(ctx context.Context, dir string) error {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	upURL, _ := url.Parse(upstream)
+	upURL, _ := url.Parse(upstreamURL)
 
-	targets := []*target{{key: "direct", base: upstream}}
+	targets := []*target{{key: "direct", base: upstreamURL}}
 	for _, s := range []struct {
 		key string
 		h   http.Handler

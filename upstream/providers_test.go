@@ -1,10 +1,12 @@
-package openai
+package upstream
 
 import (
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/phoenixproxy/llmproxy/openai"
 )
 
 // testProviders is a routing table with OpenAI, Azure, Groq, Together and
@@ -13,15 +15,12 @@ import (
 func testProviders(t *testing.T) *Providers {
 	t.Helper()
 	ps, err := NewProviders(Env{
-		OpenAIAPIKey:     "sk-openai",
-		AzureAPIBase:     "https://res.openai.azure.com/",
-		AzureAPIKey:      "az-key",
-		AzureAPIVersion:  "2024-12-01-preview",
-		GroqAPIBase:      "https://api.groq.com/openai/v1",
-		TogetherAPIBase:  "https://api.together.xyz/v1",
-		OllamaAPIBase:    "http://localhost:11434/",
-		GeminiAPIBase:    "https://generativelanguage.googleapis.com/v1beta/openai",
-		AnthropicAPIBase: "https://api.anthropic.com/",
+		OpenAIEnv: OpenAIEnv{OpenAIAPIKey: "sk-openai"},
+		AzureEnv:  AzureEnv{AzureAPIBase: "https://res.openai.azure.com/", AzureAPIKey: "az-key", AzureAPIVersion: "2024-12-01-preview"},
+		CompatibleEnv: CompatibleEnv{GroqAPIBase: "https://api.groq.com/openai/v1", TogetherAPIBase: "https://api.together.xyz/v1",
+			OllamaAPIBase: "http://localhost:11434/"},
+		GeminiEnv:    GeminiEnv{GeminiAPIBase: "https://generativelanguage.googleapis.com/v1beta/openai"},
+		AnthropicEnv: AnthropicEnv{AnthropicAPIBase: "https://api.anthropic.com/"},
 	})
 	if err != nil {
 		t.Fatalf("NewProviders error = %v", err)
@@ -60,7 +59,7 @@ func TestRoute(t *testing.T) {
 	for _, tt := range tests {
 		p, model, err := ps.Route(tt.model)
 		if tt.wantErr != "" {
-			e, ok := err.(*Error)
+			e, ok := err.(*openai.Error)
 			if !ok || e.Status != http.StatusBadRequest || e.Param != "model" || !strings.Contains(e.Message, tt.wantErr) {
 				t.Errorf("Route(%q) error = %v; want a 400 saying %q", tt.model, err, tt.wantErr)
 			}
@@ -87,17 +86,17 @@ func TestNewProviders(t *testing.T) {
 		wantErr    string // a substring of the error; "" for none
 	}{
 		{name: "defaults", wantOpenAI: "https://api.openai.com/v1"},
-		{name: "OPENAI_API_BASE", env: Env{OpenAIAPIBase: "http://localhost:8080/v1/"}, wantOpenAI: "http://localhost:8080/v1"},
-		{name: "OPENAI_BASE_URL", env: Env{OpenAIBaseURL: "https://proxy.example/v1"}, wantOpenAI: "https://proxy.example/v1"},
+		{name: "OPENAI_API_BASE", env: Env{OpenAIEnv: OpenAIEnv{OpenAIAPIBase: "http://localhost:8080/v1/"}}, wantOpenAI: "http://localhost:8080/v1"},
+		{name: "OPENAI_BASE_URL", env: Env{OpenAIEnv: OpenAIEnv{OpenAIBaseURL: "https://proxy.example/v1"}}, wantOpenAI: "https://proxy.example/v1"},
 		{
 			name:       "OPENAI_API_BASE wins",
-			env:        Env{OpenAIAPIBase: "https://a.example/v1", OpenAIBaseURL: "https://b.example/v1"},
+			env:        Env{OpenAIEnv: OpenAIEnv{OpenAIAPIBase: "https://a.example/v1", OpenAIBaseURL: "https://b.example/v1"}},
 			wantOpenAI: "https://a.example/v1",
 		},
-		{name: "not a URL", env: Env{OpenAIAPIBase: "localhost:8080"}, wantErr: "OPENAI_API_BASE"},
-		{name: "bad scheme", env: Env{GroqAPIBase: "ftp://api.groq.com"}, wantErr: "GROQ_API_BASE"},
-		{name: "no host", env: Env{AzureAPIBase: "https://"}, wantErr: "AZURE_API_BASE"},
-		{name: "relative", env: Env{MistralAPIBase: "/v1"}, wantErr: "MISTRAL_API_BASE"},
+		{name: "not a URL", env: Env{OpenAIEnv: OpenAIEnv{OpenAIAPIBase: "localhost:8080"}}, wantErr: "OPENAI_API_BASE"},
+		{name: "bad scheme", env: Env{CompatibleEnv: CompatibleEnv{GroqAPIBase: "ftp://api.groq.com"}}, wantErr: "GROQ_API_BASE"},
+		{name: "no host", env: Env{AzureEnv: AzureEnv{AzureAPIBase: "https://"}}, wantErr: "AZURE_API_BASE"},
+		{name: "relative", env: Env{CompatibleEnv: CompatibleEnv{MistralAPIBase: "/v1"}}, wantErr: "MISTRAL_API_BASE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,11 +124,11 @@ func TestNewProviders(t *testing.T) {
 			t.Errorf("without %s, Route(%s/x) error = %v; want one naming it", variable, prefix, err)
 		}
 	}
-	if p := ps.Anthropic(); p != nil {
-		t.Errorf("Anthropic() = %+v without ANTHROPIC_API_BASE; want nil", p)
+	if p := ps.Home(Anthropic); p != nil {
+		t.Errorf("Home(Anthropic) = %+v without ANTHROPIC_API_BASE; want nil", p)
 	}
-	if p := testProviders(t).Anthropic(); p == nil || p.BaseURL != "https://api.anthropic.com/v1" {
-		t.Errorf("Anthropic() = %+v; want the Messages API's root", p)
+	if p := testProviders(t).Home(Anthropic); p == nil || p.BaseURL != "https://api.anthropic.com/v1" {
+		t.Errorf("Home(Anthropic) = %+v; want the Messages API's root", p)
 	}
 }
 
@@ -139,7 +138,7 @@ func TestProviderURL(t *testing.T) {
 	azure, _, _ := ps.Route("azure/x")
 	groq, _, _ := ps.Route("groq/x")
 	ollama, _, _ := ps.Route("ollama/x")
-	noVersion := &Provider{Name: "azure", BaseURL: "https://r.openai.azure.com"}
+	noVersion := &Provider{Name: "azure", BaseURL: "https://r.openai.azure.com", family: azureAPI{}}
 	tests := []struct {
 		name                  string
 		p                     *Provider
@@ -195,30 +194,32 @@ func TestAuthorize(t *testing.T) {
 	}{
 		{
 			name: "no key: the client's credentials pass",
-			p:    Provider{Name: "openai"},
+			p:    Provider{Name: "openai", family: openAIAPI{}},
 			want: client(),
 		},
 		{
 			name: "azure, no key: the client's credentials pass",
-			p:    Provider{Name: "azure"},
+			p:    Provider{Name: "azure", family: azureAPI{}},
 			want: client(),
 		},
 		{
 			name: "key replaces the client's",
-			p:    Provider{Name: "groq", APIKey: "gsk-proxy"},
+			p:    Provider{Name: "groq", APIKey: "gsk-proxy", family: openAIAPI{}},
 			want: http.Header{"Authorization": {"Bearer gsk-proxy"}, "Content-Type": {"application/json"}},
 		},
 		{
 			name: "azure uses api-key",
-			p:    Provider{Name: "azure", APIKey: "az-proxy"},
+			p:    Provider{Name: "azure", APIKey: "az-proxy", family: azureAPI{}},
 			want: http.Header{"Api-Key": {"az-proxy"}, "Content-Type": {"application/json"}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := client()
-			tt.p.Authorize(h)
-			if !reflect.DeepEqual(h, tt.want) {
+			r := &http.Request{Header: client()}
+			if err := tt.p.Authorize(r, nil); err != nil {
+				t.Fatal(err)
+			}
+			if h := r.Header; !reflect.DeepEqual(h, tt.want) {
 				t.Errorf("headers = %v; want %v", h, tt.want)
 			}
 		})
@@ -236,11 +237,11 @@ func TestHoldKeys(t *testing.T) {
 		want bool
 	}{
 		{"none", Env{}, false},
-		{"openai", Env{OpenAIAPIKey: "sk-1"}, true},
-		{"groq", Env{GroqAPIKey: "gsk-1", GroqAPIBase: "https://api.groq.com/openai/v1"}, true},
-		{"anthropic", Env{AnthropicAPIKey: "sk-ant-1", AnthropicAPIBase: "https://api.anthropic.com"}, true},
-		{"azure without a base", Env{AzureAPIKey: "az-1"}, false},
-		{"azure", Env{AzureAPIKey: "az-1", AzureAPIBase: "https://x.openai.azure.com"}, true},
+		{"openai", Env{OpenAIEnv: OpenAIEnv{OpenAIAPIKey: "sk-1"}}, true},
+		{"groq", Env{CompatibleEnv: CompatibleEnv{GroqAPIKey: "gsk-1", GroqAPIBase: "https://api.groq.com/openai/v1"}}, true},
+		{"anthropic", Env{AnthropicEnv: AnthropicEnv{AnthropicAPIKey: "sk-ant-1", AnthropicAPIBase: "https://api.anthropic.com"}}, true},
+		{"azure without a base", Env{AzureEnv: AzureEnv{AzureAPIKey: "az-1"}}, false},
+		{"azure", Env{AzureEnv: AzureEnv{AzureAPIKey: "az-1", AzureAPIBase: "https://x.openai.azure.com"}}, true},
 	} {
 		ps, err := NewProviders(tc.env)
 		if err != nil {

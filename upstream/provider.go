@@ -1,0 +1,76 @@
+package upstream
+
+import (
+	"net/http"
+)
+
+// Dialect names the wire API a provider speaks, and a client too: a call in
+// one dialect to a provider of another is translated (package translate).
+type Dialect string
+
+// The dialects served.
+const (
+	OpenAI    Dialect = "openai"    // OpenAI's API, and every server compatible with it
+	Anthropic Dialect = "anthropic" // Anthropic's Messages API
+)
+
+// Provider is one upstream.
+type Provider struct {
+	// Name is LiteLLM's prefix for it in model names ("groq" in
+	// "groq/llama-3.1-8b-instant").
+	Name string
+	// System is llm.system (the API family) and Host is llm.provider (who
+	// serves the model), in OpenInference's values.
+	System, Host string
+	// BaseURL is the API root that endpoint paths are appended to, e.g.
+	// https://api.openai.com/v1 (no trailing slash).
+	BaseURL string
+	// APIKey, when set, replaces the client's credentials upstream.
+	APIKey string
+	// APIVersion, for Azure, is the api-version query parameter.
+	APIVersion string
+
+	family family
+}
+
+// family is what a kind of provider does its own way. Implementations are
+// stateless values, one per file of this package.
+type family interface {
+	// dialect is the wire API the family's providers speak.
+	dialect() Dialect
+	// url is the upstream URL of an endpoint path under p's base, for the
+	// model as the provider names it, with the client's query.
+	url(p *Provider, path, model, rawQuery string) string
+	// authorize readies an outgoing request's credentials: p's own key in
+	// place of the client's, or the client's as they came. It sees the
+	// whole request, body included (nil when it streams through).
+	authorize(p *Provider, r *http.Request, body []byte) error
+	// base is the API root under a server URL as LiteLLM's api_base names
+	// it (Anthropic's has no /v1, Ollama's no /v1 either).
+	base(server string) string
+}
+
+// Dialect is the wire API the provider speaks.
+func (p *Provider) Dialect() Dialect { return p.family.dialect() }
+
+// URL is the upstream URL for an endpoint path such as "/chat/completions"
+// and the model as the provider names it. rawQuery is the client's query.
+func (p *Provider) URL(path, model, rawQuery string) string {
+	return p.family.url(p, path, model, rawQuery)
+}
+
+// Authorize puts the proxy's own credentials for this provider on an
+// outgoing request, replacing the client's; without them the client's pass
+// as they came. body is the request's body, as it will be sent (nil when it
+// streams through unread).
+func (p *Provider) Authorize(r *http.Request, body []byte) error {
+	return p.family.authorize(p, r, body)
+}
+
+// joinURL is base + path, and the query when there is one.
+func joinURL(base, path, rawQuery string) string {
+	if rawQuery == "" {
+		return base + path
+	}
+	return base + path + "?" + rawQuery
+}

@@ -1,0 +1,209 @@
+package upstream
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+)
+
+// Providers routes model names to providers. It is read-only once built.
+type Providers struct {
+	byName map[string]*Provider
+	// templates holds every provider served, configured or not (Azure
+	// without AZURE_API_BASE too): a config file's deployment names one
+	// and gives the base URL itself.
+	templates map[string]Provider
+	// home is the provider of each dialect's own API.
+	home map[Dialect]*Provider
+	// unset names the base URL variable of each provider the proxy serves
+	// but was not configured for.
+	unset map[string]string
+}
+
+// NewProviders builds the routing table from the environment. A base URL
+// that is not an absolute http(s) URL is an error naming its variable.
+func NewProviders(env Env) (*Providers, error) {
+	entries := env.entries()
+	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{},
+		templates: make(map[string]Provider, len(entries)), home: map[Dialect]*Provider{}}
+	for _, e := range entries {
+		p := e.p
+		ps.templates[p.Name] = p
+		if p.BaseURL == "" {
+			ps.unset[p.Name] = e.env // not configured (Azure has no default)
+			continue
+		}
+		if !absoluteHTTP(p.BaseURL) {
+			return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
+		}
+		p.BaseURL = p.family.base(p.BaseURL)
+		ps.templates[p.Name] = p
+		ps.byName[p.Name] = &p
+		if e.home {
+			ps.home[p.Dialect()] = &p
+		}
+	}
+	return ps, nil
+}
+
+// absoluteHTTP reports whether a base URL is an absolute http(s) URL with
+// a host: what a provider's base must be, from the environment or a config
+// file.
+func absoluteHTTP(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// HoldKeys reports whether the proxy holds a key of its own for any
+// provider it serves: a key it may spend on a caller's behalf.
+func (ps *Providers) HoldKeys() bool {
+	for _, p := range ps.byName {
+		if p.APIKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Home is the provider of a dialect's own API (OpenAI for OpenAI's,
+// Anthropic for the Messages API), or nil when it is not configured.
+func (ps *Providers) Home(d Dialect) *Provider { return ps.home[d] }
+
+// Default is the provider for un-prefixed models and other API paths:
+// OpenAI's API.
+func (ps *Providers) Default() *Provider { return ps.home[OpenAI] }
+
+// Route returns the provider for a model name and the model as that
+// provider names it: "groq/llama3" routes to Groq as "llama3". Only the
+// prefixes of the providers served are stripped ("openai/…" too, as LiteLLM
+// does). A name whose prefix is another of LiteLLM's providers, or a served
+// one with no base URL configured, is an error (400) that says so, rather
+// than a call sent to OpenAI for a model it does not have. Any other name,
+// slashes included ("meta-llama/Llama-3" for a vLLM behind
+// OPENAI_API_BASE), goes to the default base as it is.
+func (ps *Providers) Route(model string) (*Provider, string, error) {
+	prefix, rest, ok := strings.Cut(model, "/")
+	if !ok || rest == "" {
+		return ps.Default(), model, nil
+	}
+	if p, known := ps.byName[prefix]; known {
+		if p.family == (azureAPI{}) && !validDeployment(rest) {
+			// The deployment goes in the upstream URL's path: a name that
+			// could leave the configured base is refused.
+			return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+				Message: fmt.Sprintf("Model %q: an Azure deployment name has only letters, digits, '.', '_' and '-'.", model)}
+		}
+		// A provider of another dialect (Anthropic) is translated to by
+		// the caller.
+		return p, rest, nil
+	}
+	if variable, served := ps.unset[prefix]; served {
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy has no base URL for: set %s.", model, prefix, variable)}
+	}
+	if litellmProviders[prefix] {
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy does not serve. Served prefixes: %s.", model, prefix, ps.served())}
+	}
+	return ps.Default(), model, nil
+}
+
+// ErrNotServed marks a deployment of a LiteLLM provider this proxy does not
+// serve (Bedrock, Vertex AI, ...).
+var ErrNotServed = errors.New("not served by this proxy")
+
+// Params are a config file's settings of one deployment's provider
+// (litellm_params): each, when set, overrides the environment's.
+type Params struct {
+	APIBase, APIKey, APIVersion string
+}
+
+func (p Params) empty() bool { return p == Params{} }
+
+// Deployment is the provider of one deployment of a config file: model is
+// litellm_params.model with LiteLLM's provider prefix ("azure/prod-gpt4o",
+// "anthropic/claude-sonnet-4-5"; none means OpenAI). It returns the model
+// as the provider names it. A deployment that sets nothing of its own
+// shares the environment's provider; one that does gets a copy.
+func (ps *Providers) Deployment(model string, params Params) (*Provider, string, error) {
+	prefix, rest, ok := strings.Cut(model, "/")
+	if !ok || rest == "" {
+		prefix, rest = "openai", model
+	}
+	tmpl, known := ps.templates[prefix]
+	if !known {
+		host, compatible := openAICompatible[prefix]
+		switch {
+		case compatible && params.APIBase != "":
+			tmpl = Provider{Name: prefix, System: "openai", Host: host, family: openAIAPI{}}
+		case compatible:
+			return nil, "", fmt.Errorf("model %q: LiteLLM's provider %q needs an api_base", model, prefix)
+		case litellmProviders[prefix]:
+			return nil, "", fmt.Errorf("model %q: LiteLLM's provider %q is %w (served: %s, and OpenAI-compatible servers with an api_base)", model, prefix, ErrNotServed, ps.served())
+		default:
+			// No provider prefix: OpenAI's model of that name, as LiteLLM
+			// infers it ("meta-llama/Llama-3" at an api_base too).
+			tmpl, rest = ps.templates["openai"], model
+		}
+	}
+	if tmpl.family == (azureAPI{}) && !validDeployment(rest) {
+		return nil, "", fmt.Errorf("model %q: an Azure deployment name has only letters, digits, '.', '_' and '-'", model)
+	}
+	if params.empty() {
+		if p := ps.byName[tmpl.Name]; p != nil {
+			return p, rest, nil
+		}
+	}
+	p := tmpl
+	if params.APIBase != "" {
+		if !absoluteHTTP(params.APIBase) {
+			return nil, "", fmt.Errorf("api_base %q: want an absolute http(s) URL", params.APIBase)
+		}
+		p.BaseURL = p.family.base(params.APIBase)
+	}
+	if p.BaseURL == "" {
+		return nil, "", fmt.Errorf("model %q: provider %q has no base URL: set api_base, or %s", model, prefix, ps.unset[prefix])
+	}
+	if params.APIKey != "" {
+		p.APIKey = params.APIKey
+	}
+	if params.APIVersion != "" {
+		p.APIVersion = params.APIVersion
+	}
+	return &p, rest, nil
+}
+
+// served lists the prefixes routed to a server of OpenAI's API, sorted.
+func (ps *Providers) served() string {
+	names := make([]string, 0, len(ps.byName))
+	for name, p := range ps.byName {
+		if p.Dialect() == OpenAI {
+			names = append(names, name+"/")
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// litellmProviders are LiteLLM's provider prefixes (litellm/types/utils.py,
+// LlmProviders) that the proxy does not serve: a model named with one was
+// meant for that provider, not for the default upstream.
+var litellmProviders = map[string]bool{
+	"anthropic": true, "anthropic_text": true, "bedrock": true, "bedrock_converse": true, "sagemaker": true,
+	"sagemaker_chat": true, "vertex_ai": true, "vertex_ai_beta": true, "gemini": true, "palm": true,
+	"cohere": true, "cohere_chat": true, "huggingface": true, "replicate": true, "ai21": true,
+	"ai21_chat": true, "watsonx": true, "watsonx_text": true, "databricks": true, "cloudflare": true,
+	"voyage": true, "nlp_cloud": true, "aleph_alpha": true, "baseten": true, "petals": true,
+	"predibase": true, "triton": true, "clarifai": true, "nvidia_nim": true, "anyscale": true,
+	"deepinfra": true, "friendliai": true, "github": true, "sambanova": true, "lm_studio": true,
+	"hosted_vllm": true, "text-completion-openai": true, "text-completion-codestral": true,
+	"codestral": true, "azure_ai": true, "azure_text": true, "dashscope": true, "moonshot": true,
+	"volcengine": true, "snowflake": true, "oci": true, "nscale": true, "featherless_ai": true,
+	"novita": true, "nebius": true, "jina_ai": true, "infinity": true, "ollama_chat": true,
+	"llamafile": true, "empower": true, "galadriel": true, "xinference": true, "custom_openai": true,
+}
