@@ -48,8 +48,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzWithoutLiteLLMFields$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzWithoutSecrets$$' $(FUZZFLAGS) ./spans
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound
-	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./anthropic
-	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./anthropic
+	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' $(FUZZFLAGS) ./litellmconfig
 
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run

@@ -1,6 +1,6 @@
 // Package anthropic is Anthropic's Messages API wire format as the proxy
-// needs it: the error envelope its clients expect, and what routing reads
-// of a request.
+// needs it: the API version it sends, and the error envelope its clients
+// expect.
 package anthropic
 
 import (
@@ -8,6 +8,10 @@ import (
 	"net/http"
 	"strconv"
 )
+
+// Version is the anthropic-version header the proxy sends when the client
+// sent none (a call it translated from another API).
+const Version = "2023-06-01"
 
 // Error types, as the Messages API names them
 // (https://docs.anthropic.com/en/api/errors).

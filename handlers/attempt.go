@@ -5,26 +5,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
-	"github.com/phoenixproxy/llmproxy/anthropic"
+	"github.com/phoenixproxy/llmproxy/endpoint"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/translate"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
-// errRetried cancels an attempt that was given up for another.
-var errRetried = errors.New("attempt failed: retried elsewhere")
+var (
+	// errRetried cancels an attempt that was given up for another.
+	errRetried = errors.New("attempt failed: retried elsewhere")
+	// errLeftWaiting ends the attempts of a call whose client left while
+	// it waited to retry: nothing more is done or answered.
+	errLeftWaiting = errors.New("client left while the call waited to retry")
+)
 
-// plan is the router's plan for a call's model. An endpoint with routing of
-// its own (the Messages API goes to Anthropic) uses it for models the
-// config file does not name.
-func (h *Handler) plan(ep *endpoint, req *openai.Request) (router.Plan, error) {
+// plan is the router's plan for a call's model. A call in a dialect other
+// than OpenAI's whose model the config file does not name goes to the
+// provider of that dialect's own API (the Messages API to Anthropic).
+func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, error) {
 	model := req.Model
-	if ep.route != nil && !h.router.Serves(model) {
-		p, m, err := ep.route(h.providers, model)
+	if spec.Dialect != upstream.OpenAI && !h.router.Serves(model) {
+		p, m, err := h.providers.RouteHome(spec.Dialect, model)
 		if err != nil {
 			return router.Plan{}, err
 		}
@@ -44,54 +53,144 @@ func routeError(err error) *openai.Error {
 
 // prepared is one attempt's request: the body as traced (the client's,
 // with the deployment's model), the body sent upstream and its path, and
-// whether the answer is translated or has the usage chunk taken out.
+// how the answer is rewritten: translated back, or with the usage the
+// proxy asked for taken out.
 type prepared struct {
-	traced, upBody   []byte
-	path             string
-	translate, strip bool
+	traced, upBody []byte
+	path           string
+	translator     translate.Translator   // nil: the provider speaks the call's dialect
+	strip          func() stream.Rewriter // nil: the stream passes unchanged
 }
 
-// prepare readies a call's request for a target.
-func prepare(ep *endpoint, req *openai.Request, body []byte, t router.Target) (prepared, *openai.Error) {
-	if ep == &messagesEndpoint && t.Provider.Dialect() != upstream.Anthropic {
+// prepare readies a call's request for a target: as the client sent it,
+// with the target's model and without LiteLLM's own members, to a
+// provider of the call's dialect; translated for one of another.
+func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Error) {
+	spec, req := c.spec, &c.req
+	tr := spec.Translators[t.Provider.Dialect()]
+	if tr == nil && t.Provider.Dialect() != spec.Dialect {
 		return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
-			Message: fmt.Sprintf("Model %q is served by %s, not Anthropic: /v1/messages serves Anthropic's models only.", req.Model, t.Provider.Host)}
+			Message: fmt.Sprintf("Model %q is %s's: it is served on %s only.", req.Model, t.Provider.Host, h.reaching(t.Provider.Dialect(), spec.Dialect))}
 	}
 	// The span records the call as the client made it (its credentials
 	// masked); LiteLLM's own members (per-call keys and endpoints, tracing
 	// metadata) go no further.
-	p := prepared{traced: body, path: ep.path}
-	if t.Model != req.Model {
-		p.traced = openai.SetModel(body, t.Model)
+	p := prepared{traced: c.body}
+	if spec.ModelParam == "" && t.Model != req.Model {
+		p.traced = openai.SetModel(c.body, t.Model)
 	}
-	p.upBody = p.traced
+	if tr != nil {
+		// A call to a provider of another dialect is translated, and its
+		// answer back, as LiteLLM does.
+		up, path, err := tr.Request(p.traced, t.Model)
+		if err != nil {
+			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()}
+		}
+		p.upBody, p.path, p.translator = up, path, tr
+		return p, nil
+	}
+	p.upBody, p.path = p.traced, endpoint.UpstreamPath(spec.Path, t.Model, c.params)
 	if req.LiteLLMFields {
 		p.upBody = openai.WithoutLiteLLMFields(p.traced)
 	}
 	// Ask for usage on the client's behalf so every stream has token
 	// counts; the relay takes out again what the client did not ask for.
-	p.strip = ep.usageOption && req.Stream && !req.IncludeUsage
-	if p.strip {
-		p.upBody = openai.WithIncludeUsage(p.upBody)
-	}
-	// An OpenAI-format call to Anthropic is translated to the Messages API
-	// and its answer back, as LiteLLM does.
-	if t.Provider.Dialect() == upstream.Anthropic && ep != &messagesEndpoint {
-		if ep != &chatEndpoint {
-			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
-				Message: fmt.Sprintf("Model %q is Anthropic's: it is served on /chat/completions only.", req.Model)}
-		}
-		translated, err := anthropic.FromOpenAIChat(p.traced, t.Model)
-		if err != nil {
-			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()}
-		}
-		p.upBody, p.path, p.strip, p.translate = translated, messagesEndpoint.path, false, true
+	if spec.Usage != nil && c.stream && !req.IncludeUsage {
+		p.upBody, p.strip = spec.Usage.Ask(p.upBody), spec.Usage.Strip
 	}
 	return p, nil
 }
 
-// roundTrip makes one attempt: the prepared request to the target, with
-// the client's headers, the deployment's own and the provider's key.
+// reaching lists the APIs whose calls reach a provider of dialect d: those
+// of the client's dialect that translate to it, else d's own.
+func (h *Handler) reaching(d, client upstream.Dialect) string {
+	var translated, native []string
+	for _, s := range h.specs {
+		switch {
+		case s.Dialect == client && s.Translators[d] != nil:
+			translated = append(translated, s.Name)
+		case s.Dialect == d:
+			native = append(native, s.Name)
+		}
+	}
+	if len(translated) == 0 {
+		translated = native
+	}
+	return strings.Join(translated, ", ")
+}
+
+// attempts makes the call's attempts, the router's plan deciding what
+// follows a failure, until one gives the answer the client gets: a
+// success, the last failure, or no answer at all (the error).
+func (c *modelCall) attempts() (*http.Response, error) {
+	first := 1
+	if c.req.MockFallbacks {
+		first = 2 // the first failed already (mockFailure)
+	}
+	for n := first; ; n++ {
+		resp, err := c.attempt()
+		failure, final := attemptFailure(c.r.Context(), resp, err)
+		if final {
+			return resp, err
+		}
+		// What the failure says: the start of an error answer (put back
+		// if it is the one the client gets), or why none came.
+		var head []byte
+		if resp != nil {
+			head, _ = io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			failure.ContextWindow = router.ContextWindowExceeded(resp.StatusCode, head)
+		} else {
+			_, kind, cause := classify(c.r.Context(), c.upCtx, err)
+			failure.Timeout = kind == failTimeout
+			head = []byte(cause.Error())
+		}
+		c.plan.Failed(c.target, failure)
+		next, nextPrep, wait, skipped := c.h.nextAttempt(c)
+		if next.Deployment == nil {
+			// Nothing left to try: the client gets this answer.
+			if resp != nil {
+				resp.Body = struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+			}
+			recordSkipped(c.span, skipped)
+			return resp, err
+		}
+		// This attempt is dropped: recorded on the span, its answer
+		// discarded, and the next made before anything reached the client.
+		if resp != nil {
+			resp.Body.Close()
+		}
+		c.span.AttemptFailed(n, deployment(c.target), c.target.Model, failure.Status, string(head))
+		recordSkipped(c.span, skipped)
+		c.h.metrics.UpstreamError("RetriedAttempt")
+		stopTimer(c.timer)
+		c.cancel(errRetried)
+		if wait > 0 && !sleep(c.r.Context(), wait) {
+			c.span.ClientLeft()
+			return nil, errLeftWaiting
+		}
+		c.retarget(next, nextPrep)
+	}
+}
+
+// attempt makes one attempt, with a context and a timeout of its own (the
+// one that answers keeps them for the relay).
+func (c *modelCall) attempt() (*http.Response, error) {
+	upCtx, cancel := context.WithCancelCause(c.ctx)
+	c.upCtx, c.cancel, c.timer = upCtx, cancel, nil
+	if d := c.h.router.Timeout(c.target, c.stream, c.h.upstreamTimeout); d > 0 {
+		c.timer = time.AfterFunc(d, func() { cancel(errUpstreamTimeout) })
+	}
+	if c.firstOut.IsZero() {
+		c.firstOut = time.Now()
+	}
+	return c.h.roundTrip(upCtx, c.r, c.target, &c.prep, c.mocked(), c.req.MockResponse)
+}
+
+// roundTrip sends one attempt's request to its target, with the client's
+// headers, the deployment's own and the provider's credentials.
 func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Target, p *prepared, mocked bool, mockText string) (*http.Response, error) {
 	out, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Provider.URL(p.path, t.Model, r.URL.RawQuery), bytes.NewReader(p.upBody))
 	if err != nil {
@@ -102,8 +201,8 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	out.Header.Del("Accept-Encoding")
 	out.Header.Del("Content-Length")
 	out.ContentLength = int64(len(p.upBody))
-	if p.translate {
-		anthropicHeaders(out.Header)
+	if p.translator != nil {
+		p.translator.Header(out.Header)
 	}
 	// The proxy's own headers go no further.
 	out.Header.Del("X-Phoenix-Project-Name")
@@ -111,7 +210,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 		out.Header[k] = v
 	}
 	if err := t.Provider.Authorize(out, p.upBody); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("authorizing the request to %s: %w", t.Provider.Host, err)
 	}
 	transport := h.transport
 	if mocked {
@@ -145,24 +244,24 @@ type skippedTarget struct {
 
 // nextAttempt is the plan's next target that can take the call, prepared,
 // and the wait before it; its Deployment is nil when none is left. Targets
-// that cannot take it (a provider that does not serve the endpoint, a
-// model that cannot be routed) are skipped, and returned to be recorded.
-func nextAttempt(plan *router.Plan, ep *endpoint, req *openai.Request, body []byte) (router.Target, prepared, time.Duration, []skippedTarget) {
+// that cannot take it (a provider that does not serve the API, a model
+// that cannot be routed) are skipped, and returned to be recorded.
+func (h *Handler) nextAttempt(c *modelCall) (router.Target, prepared, time.Duration, []skippedTarget) {
 	var skipped []skippedTarget
 	for {
-		t, wait, err := plan.Next()
+		t, wait, err := c.plan.Next()
 		if err != nil && t.Deployment == nil {
 			return router.Target{}, prepared{}, 0, skipped // exhausted
 		}
 		if err == nil {
-			p, e := prepare(ep, req, body, t)
+			p, e := h.prepare(c, t)
 			if e == nil {
 				return t, p, wait, skipped
 			}
 			err = e
 		}
 		skipped = append(skipped, skippedTarget{t, err.Error()})
-		plan.Skip()
+		c.plan.Skip()
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/phoenixproxy/llmproxy/anthropic"
+	"github.com/phoenixproxy/llmproxy/endpoint"
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -27,78 +27,55 @@ import (
 // span simply has no input or output value.
 const maxTracedForward = 1 << 20
 
-// forwardNames are the span names the OpenAI instrumentor gives the calls
-// the proxy forwards without modelling them; other paths are named by
-// method and path.
-var forwardNames = map[string]string{
-	"/images/generations":   "ImagesResponse",
-	"/images/edits":         "ImagesResponse",
-	"/images/variations":    "ImagesResponse",
-	"/audio/transcriptions": "Transcription",
-	"/audio/translations":   "Translation",
-	"/audio/speech":         "Speech",
-	"/moderations":          "ModerationCreateResponse",
-}
-
-// forwardOp is the span of a forwarded call and, for a route that may
-// answer with an event stream the proxy can read, that stream's dialect
-// (nil otherwise). The Responses API's routes beyond create have spans of
-// their own; other paths get a generic span, named as the instrumentor
-// names it or else by method and path.
-func forwardOp(method, path, fullPath string) (spans.Operation, func() stream.Accumulator) {
-	if method == http.MethodPost && path == "/messages/count_tokens" {
-		return spans.AnthropicCountTokens, nil
-	}
-	if rest, ok := strings.CutPrefix(path, "/responses/"); ok {
-		id, sub, _ := strings.Cut(rest, "/")
-		switch {
-		case method == http.MethodPost && rest == "input_tokens":
-			return spans.ResponsesInputTokens, nil
-		case method == http.MethodGet && sub == "" && id != "":
-			return spans.ResponsesRetrieve, newResponsesAcc
-		case method == http.MethodPost && sub == "cancel":
-			return spans.ResponsesCancel, nil
-		case method == http.MethodDelete && sub == "":
-			return spans.Generic("responses.delete"), nil
-		case method == http.MethodGet && sub == "input_items":
-			return spans.Generic("responses.input_items"), nil
-		}
-	}
-	name, known := forwardNames[path]
-	if !known {
-		name = method + " " + fullPath
-	}
-	return spans.Generic(name), nil
-}
-
-// newForwarder is the reverse proxy for every /v1 path the proxy does not
-// model: bodies pass untouched both ways, streams flush as they come.
+// newForwarder is the reverse proxy for the routes the proxy forwards
+// without modelling them: bodies pass untouched both ways, streams flush as
+// they come.
 func (h *Handler) newForwarder() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			p := h.forwardProvider(pr.In.URL.Path)
-			target, err := url.Parse(p.URL(apiPath(pr.In.URL.Path), "", pr.In.URL.RawQuery))
+			fc := forwardFrom(pr.In)
+			target, err := url.Parse(fc.provider.URL(endpoint.APIPath(pr.In.URL.Path), "", pr.In.URL.RawQuery))
 			if err != nil {
 				return // unreachable: the base URL was checked at start-up
 			}
 			pr.Out.URL = target
 			pr.Out.Host = ""
 			pr.Out.Header.Del("X-Phoenix-Project-Name") // the proxy's own
-			_ = p.Authorize(pr.Out, nil)                // the header families cannot fail
 		},
-		Transport: h.transport,
+		// The provider's credentials go on last, over the request as it
+		// leaves (a failure is the error handler's 502).
+		Transport: roundTripperFunc(func(out *http.Request) (*http.Response, error) {
+			fc := forwardFrom(out)
+			if err := fc.provider.Authorize(out, nil); err != nil {
+				return nil, fmt.Errorf("authorizing the request to %s: %w", fc.provider.Host, err)
+			}
+			return h.transport.RoundTrip(out)
+		}),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			fc := forwardFrom(r)
 			status, kind, cause := classify(r.Context(), r.Context(), err)
-			if c := callFrom(r); c != nil {
-				c.Fail(kind, cause)
-			}
-			if h.forwardProvider(r.URL.Path).Dialect() == upstream.Anthropic {
-				anthropic.WriteError(w, status, upstreamError(status, cause).Message)
-				return
-			}
-			upstreamError(status, cause).Write(w)
+			fc.call.Fail(kind, cause)
+			fc.fwd.WriteError(w, upstreamError(status, cause))
 		},
 	}
+}
+
+// forwardCall is what the forwarder's hooks need of a call.
+type forwardCall struct {
+	fwd      *endpoint.Forward
+	provider *upstream.Provider
+	call     *spans.Call
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type forwardKey struct{}
+
+func forwardFrom(r *http.Request) *forwardCall {
+	fc, _ := r.Context().Value(forwardKey{}).(*forwardCall)
+	return fc
 }
 
 // cleanPath reports whether a (decoded) path has no ".", ".." or empty
@@ -112,47 +89,27 @@ func cleanPath(p string) bool {
 	return true
 }
 
-// forwardProvider is the upstream of a forwarded path: Anthropic for the
-// Messages API's routes, else the default (OpenAI's base URL).
-func (h *Handler) forwardProvider(path string) *upstream.Provider {
-	if strings.HasPrefix(apiPath(path), "/messages/") && h.providers.Home(upstream.Anthropic) != nil {
-		return h.providers.Home(upstream.Anthropic)
+// forwardProvider is the upstream of a forwarded route: the provider of
+// its dialect's own API, else the default one.
+func (h *Handler) forwardProvider(fwd *endpoint.Forward) *upstream.Provider {
+	if p := h.providers.Home(fwd.Dialect); p != nil {
+		return p
 	}
 	return h.providers.Default()
 }
 
-// apiPath is a request path without its /v1 prefix: the provider's base URL
-// has it.
-func apiPath(p string) string {
-	if rest, ok := strings.CutPrefix(p, "/v1"); ok && (rest == "" || rest[0] == '/') {
-		return rest
-	}
-	return p
-}
-
-// callKey carries the span of a forwarded call to the error handler.
-type callKey struct{}
-
-func withCall(ctx context.Context, c *spans.Call) context.Context {
-	return context.WithValue(ctx, callKey{}, c)
-}
-
-func callFrom(r *http.Request) *spans.Call {
-	c, _ := r.Context().Value(callKey{}).(*spans.Call)
-	return c
-}
-
 // serveForward forwards a call the proxy does not model and traces it with
-// a generic span: JSON or form fields in, JSON out.
-func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
+// a span of its route: JSON or form fields in, JSON out, or a stream the
+// proxy reads in the route's dialect.
+func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request, fwd *endpoint.Forward) {
 	if !cleanPath(r.URL.Path) {
 		// The upstream URL is the configured base plus this path: a path
 		// that climbs out of it is refused, encoded or not.
-		(&openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
-			Message: "The request path has '.' or '..' segments or empty ones."}).Write(w)
+		fwd.WriteError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: "The request path has '.' or '..' segments or empty ones."})
 		return
 	}
-	op, newAcc := forwardOp(r.Method, apiPath(r.URL.Path), r.URL.Path)
+	op, newAcc := fwd.Op(r.Method, endpoint.APIPath(r.URL.Path), r.URL.Path)
 
 	// Keep the start of the body to trace it; the whole body still streams.
 	var in []byte
@@ -160,12 +117,12 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 		head, err := io.ReadAll(io.LimitReader(r.Body, maxTracedForward))
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			w.Header().Set("Connection", "close") // see serveModel
-			(&openai.Error{Status: http.StatusRequestTimeout, Type: openai.TypeTimeout,
-				Message: fmt.Sprintf("The request body was not received within %s.", h.bodyReadTimeout)}).Write(w)
+			fwd.WriteError(w, &openai.Error{Status: http.StatusRequestTimeout, Type: openai.TypeTimeout,
+				Message: fmt.Sprintf("The request body was not received within %s.", h.bodyReadTimeout)})
 			return
 		}
 		if err != nil {
-			upstreamError(http.StatusBadRequest, err).Write(w)
+			fwd.WriteError(w, upstreamError(http.StatusBadRequest, err))
 			return
 		}
 		in = head
@@ -184,43 +141,62 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request) {
 
 	project, e := h.project(r.Header, "")
 	if e != nil {
-		e.Write(w)
+		fwd.WriteError(w, e)
 		return
 	}
-	p := h.forwardProvider(r.URL.Path)
+	p := h.forwardProvider(fwd)
 	ctx := joinTrace(r, "")
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"), Project: project,
 	})
+	fc := &forwardCall{fwd: fwd, provider: p, call: call}
 	rec := &recorder{ResponseWriter: w, newAcc: newAcc, call: call}
 	ok := false
+	defer func() { call.End(ok) }()
 	defer func() {
-		switch {
-		case rec.status >= 400:
-			call.UpstreamError(rec.status, rec.body.Bytes())
-		case rec.acc != nil:
-			_ = call.Response(rec.acc.Result()) // always an object
-			switch e := rec.acc.Err(); {
-			case e != "":
-				call.Fail(failStream, fmt.Errorf("error event in stream: %s", e))
-			case !rec.acc.Done():
-				call.Fail(failStream, errors.New("stream ended before its last event"))
-			default:
-				ok = true
-			}
-		case rec.status > 0 && rec.traced():
-			// A generic span promises no parsed answer: one that is no
-			// JSON object is kept as text, and the call stays a success.
-			_ = call.Response(rec.body.Bytes())
-			ok = true
-		case rec.status > 0:
-			ok = true
+		aborted := recover()
+		ok = h.endForward(r, rec, aborted != nil)
+		if aborted != nil {
+			panic(aborted)
 		}
-		call.End(ok)
 	}()
-	h.forwarder.ServeHTTP(rec, r.WithContext(withCall(ctx, call)))
+	h.forwarder.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, forwardKey{}, fc)))
+}
+
+// endForward records how a forwarded answer ended; aborted says the
+// reverse proxy cut it short (it could not copy the whole answer). It
+// reports whether the call succeeded.
+func (h *Handler) endForward(r *http.Request, rec *recorder, aborted bool) bool {
+	call := rec.call
+	switch {
+	case rec.status >= 400:
+		call.UpstreamError(rec.status, rec.body.Bytes())
+		return false
+	case rec.relay != nil:
+		// The one stream tracer of the model path, with what the reverse
+		// proxy's copy ended on.
+		var err error
+		switch {
+		case rec.writeErr != nil:
+			err = fmt.Errorf("%w: %w", stream.ErrWrite, rec.writeErr)
+		case aborted:
+			err = fmt.Errorf("%w: the upstream's answer broke off", stream.ErrRead)
+		}
+		defer func() {
+			if v := recover(); v != nil && !aborted {
+				panic(v)
+			}
+		}()
+		return h.endStream(r, r.Context(), func(error) {}, call, rec.relay, rec.status, err)
+	case rec.status > 0 && rec.traced():
+		// A generic span promises no parsed answer: one that is no JSON
+		// object is kept as text, and the call stays a success.
+		_ = call.Response(rec.body.Bytes())
+		return true
+	}
+	return rec.status > 0
 }
 
 // requestJSON is the JSON a forwarded request is traced with: its body if
@@ -278,19 +254,24 @@ type recorder struct {
 	json   bool
 	over   bool
 
-	newAcc func() stream.Accumulator // the route's stream dialect, or nil
-	call   *spans.Call
-	acc    stream.Accumulator // set once a successful event stream starts
-	parser stream.Parser
+	newAcc   func() stream.Accumulator // the route's stream dialect, or nil
+	call     *spans.Call
+	relay    *stream.Relay // set once a successful event stream starts
+	writeErr error         // the client's side failed
 }
 
 func (rec *recorder) WriteHeader(status int) {
 	if rec.status == 0 {
 		rec.status = status
-		rec.json = isJSON(rec.Header().Get("Content-Type"))
-		if rec.newAcc != nil && status < 400 && isEventStream(rec.Header()) {
-			rec.acc = rec.newAcc()
-			rec.parser.MaxEvent = maxTracedEvent
+		ct := rec.Header().Get("Content-Type")
+		rec.json = isJSON(ct)
+		if rec.newAcc != nil && status < 400 && stream.SSE.Streams(ct) {
+			rec.relay = &stream.Relay{Acc: rec.newAcc(), MaxEvent: maxTracedEvent, OnFirstToken: func() {
+				// The first token's bytes are out: the reverse proxy
+				// flushes event streams after each write, and so does this.
+				_ = http.NewResponseController(rec.ResponseWriter).Flush()
+				rec.call.FirstToken()
+			}}
 		}
 	}
 	rec.ResponseWriter.WriteHeader(status)
@@ -308,21 +289,12 @@ func (rec *recorder) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := rec.ResponseWriter.Write(p)
-	if rec.acc != nil {
-		// The bytes are out (the reverse proxy flushes event streams after
-		// each write); now a copy is read.
-		first := false
-		rec.parser.Feed(p[:n], func(ev stream.Event) {
-			if ev.HasData {
-				if f, _ := rec.acc.Add(ev.Data); f {
-					first = true
-				}
-			}
-		})
-		if first {
-			_ = http.NewResponseController(rec.ResponseWriter).Flush()
-			rec.call.FirstToken()
-		}
+	if err != nil && rec.writeErr == nil {
+		rec.writeErr = err
+	}
+	if rec.relay != nil {
+		// The bytes are out; now a copy is read.
+		rec.relay.Observe(p[:n])
 	}
 	return n, err
 }

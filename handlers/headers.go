@@ -60,13 +60,6 @@ outer:
 	}
 }
 
-// isEventStream reports whether a response is a server-sent event stream.
-// The media type is parsed, so parameters (charset) do not fool it.
-func isEventStream(h http.Header) bool {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	return err == nil && mt == "text/event-stream"
-}
-
 // isJSON reports whether a Content-Type names JSON (application/json or a
 // +json type).
 func isJSON(contentType string) bool {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/phoenixproxy/llmproxy/endpoint"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 )
@@ -19,7 +20,7 @@ const modelCreated = 1677610602
 // upstream's own list, forwarded.
 func (h *Handler) models(c *gin.Context) {
 	if !h.router.Configured() {
-		h.forward(c)
+		h.serveForwarded(c.Writer, c.Request, &endpoint.Passthrough)
 		return
 	}
 	if !h.authorized(c.Writer, c.Request) {

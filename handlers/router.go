@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/phoenixproxy/llmproxy/endpoint"
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
@@ -58,6 +60,8 @@ type Options struct {
 	// api-key header, x-api-key or x-litellm-api-key. It is never sent
 	// upstream. The health routes stay open.
 	MasterKey string
+	// Specs are the traced APIs served; nil means endpoint.All.
+	Specs []*endpoint.Spec
 	// ProjectPattern, when a master key is set, is what a Phoenix project
 	// named by a call (x-phoenix-project-name, metadata's
 	// phoenix_project_name) must match whole; with a master key and no
@@ -85,6 +89,18 @@ type Handler struct {
 	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
 	engine            *gin.Engine
+	specs             []*endpoint.Spec
+	// patterns are the routes with parameters, matched in order once no
+	// literal route has matched.
+	patterns []pattern
+}
+
+// pattern is a route with parameters, and what serves it: a traced API or
+// a forwarded route.
+type pattern struct {
+	route endpoint.Route
+	spec  *endpoint.Spec
+	fwd   *endpoint.Forward
 }
 
 // New builds the handler with every route of the LiteLLM proxy API it
@@ -102,6 +118,10 @@ func New(opts Options) *Handler {
 		bodyReadTimeout:   opts.BodyReadTimeout,
 		metrics:           opts.Metrics,
 		projectPattern:    opts.ProjectPattern,
+		specs:             opts.Specs,
+	}
+	if h.specs == nil {
+		h.specs = endpoint.All
 	}
 	if opts.MasterKey != "" {
 		h.masterKey = []byte(opts.MasterKey)
@@ -132,14 +152,31 @@ func New(opts Options) *Handler {
 	// (a redirect would send a client elsewhere than it asked).
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
+	// Each described API's routes, then the forwarded ones; a route with
+	// parameters is matched by the API's own pattern (after the literal
+	// routes), since gin's parameters take whole segments.
+	for _, spec := range h.specs {
+		for _, route := range spec.Routes {
+			if route.HasParams() {
+				h.patterns = append(h.patterns, pattern{route: route, spec: spec})
+				continue
+			}
+			e.Handle(route.Method, route.Path, h.model(spec, route))
+		}
+	}
+	for _, fwd := range append(slices.Clone(endpoint.Forwards), &endpoint.Passthrough) {
+		for _, route := range fwd.Routes {
+			switch {
+			case route.HasParams():
+				h.patterns = append(h.patterns, pattern{route: route, fwd: fwd})
+			case route.Method == "*":
+				e.Any(route.Path, h.forward(fwd))
+			default:
+				e.Handle(route.Method, route.Path, h.forward(fwd))
+			}
+		}
+	}
 	for _, prefix := range []string{"", "/v1"} {
-		e.POST(prefix+"/chat/completions", h.model(&chatEndpoint))
-		e.POST(prefix+"/completions", h.model(&completionEndpoint))
-		e.POST(prefix+"/embeddings", h.model(&embeddingsEndpoint))
-		e.POST(prefix+"/responses", h.model(&responsesEndpoint))
-		e.Any(prefix+"/responses/*rest", h.forward) // retrieve, delete, cancel, input_items, input_tokens
-		e.POST(prefix+"/messages", h.model(&messagesEndpoint))
-		e.POST(prefix+"/messages/count_tokens", h.forward)
 		e.GET(prefix+"/models", h.models)
 		e.GET(prefix+"/model/info", h.modelInfo)
 	}
@@ -187,19 +224,25 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (h *Handler) model(ep *endpoint) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if h.authorized(c.Writer, c.Request) && h.admit(c.Writer, ep) {
-			defer h.release()
-			h.serveModel(c.Writer, c.Request, ep)
-		}
+func (h *Handler) model(spec *endpoint.Spec, route endpoint.Route) gin.HandlerFunc {
+	return func(c *gin.Context) { h.serveSpec(c.Writer, c.Request, spec, route, nil) }
+}
+
+func (h *Handler) serveSpec(w http.ResponseWriter, r *http.Request, spec *endpoint.Spec, route endpoint.Route, params map[string]string) {
+	if h.authorized(w, r) && h.admit(w, spec.WriteError) {
+		defer h.release()
+		h.serveModel(w, r, spec, route, params)
 	}
 }
 
-func (h *Handler) forward(c *gin.Context) {
-	if h.authorized(c.Writer, c.Request) && h.admit(c.Writer, nil) {
+func (h *Handler) forward(fwd *endpoint.Forward) gin.HandlerFunc {
+	return func(c *gin.Context) { h.serveForwarded(c.Writer, c.Request, fwd) }
+}
+
+func (h *Handler) serveForwarded(w http.ResponseWriter, r *http.Request, fwd *endpoint.Forward) {
+	if h.authorized(w, r) && h.admit(w, fwd.WriteError) {
 		defer h.release()
-		h.serveForward(c.Writer, c.Request)
+		h.serveForward(w, r, fwd)
 	}
 }
 
@@ -234,7 +277,7 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 // admit takes a slot for a request, or answers 503 when every slot is
 // taken: a clear answer a client can retry beats a queue that grows
 // without bound.
-func (h *Handler) admit(w http.ResponseWriter, ep *endpoint) bool {
+func (h *Handler) admit(w http.ResponseWriter, writeError func(http.ResponseWriter, *openai.Error)) bool {
 	if h.inFlight == nil {
 		return true
 	}
@@ -245,11 +288,7 @@ func (h *Handler) admit(w http.ResponseWriter, ep *endpoint) bool {
 		w.Header().Set("Retry-After", "1")
 		e := &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeProxy,
 			Message: fmt.Sprintf("The proxy is serving its limit of %d requests at once; retry shortly.", cap(h.inFlight))}
-		if ep != nil {
-			ep.writeError(w, e)
-		} else {
-			e.Write(w)
-		}
+		writeError(w, e)
 		return false
 	}
 }
@@ -260,15 +299,29 @@ func (h *Handler) release() {
 	}
 }
 
-// noRoute forwards any other /v1 path untouched, and answers 404 in the
-// OpenAI format for the rest.
+// noRoute serves the routes with parameters, the first whose pattern
+// matches (a described API's, a forwarded route's, then any other /v1
+// path, forwarded untouched), and answers 404 in the OpenAI format for the
+// rest.
 func (h *Handler) noRoute(c *gin.Context) {
-	if p := c.Request.URL.Path; len(p) >= 4 && p[:4] == "/v1/" {
-		h.forward(c)
+	r := c.Request
+	for _, p := range h.patterns {
+		if p.route.Method != "*" && p.route.Method != r.Method {
+			continue
+		}
+		params, ok := p.route.Match(r.URL.EscapedPath())
+		switch {
+		case !ok:
+			continue
+		case p.spec != nil:
+			h.serveSpec(c.Writer, r, p.spec, p.route, params)
+		default:
+			h.serveForwarded(c.Writer, r, p.fwd)
+		}
 		return
 	}
 	(&openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound,
-		Message: "Unknown route: " + c.Request.Method + " " + c.Request.URL.Path}).Write(c.Writer)
+		Message: "Unknown route: " + r.Method + " " + r.URL.Path}).Write(c.Writer)
 }
 
 // recover turns a panic into a 500 in the OpenAI format, except

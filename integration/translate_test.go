@@ -13,9 +13,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/translate"
 )
 
 // recordedAnswer is what a test expects of a recorded Anthropic answer in
@@ -107,7 +107,7 @@ func TestTranslatedAnthropicCalls(t *testing.T) {
 				// upstream's events before event i.
 				events := fakeprovider.Events(c.Response.Body)
 				after := make([]int64, len(events)+1)
-				conv := &anthropic.ChatStream{IncludeUsage: true}
+				conv := &translate.AnthropicChatStream{IncludeUsage: true}
 				for i, ev := range events {
 					_, data, _ := strings.Cut(ev, "data: ")
 					after[i+1] = after[i] + int64(len(conv.Event([]byte(strings.TrimSpace(data)))))
@@ -228,7 +228,7 @@ func TestTranslatedAnthropicCalls(t *testing.T) {
 				t.Fatalf("upstream got %+v", sent)
 			}
 			if up := gjson.ParseBytes(sent[0].Body); up.Get("model").Str != model || up.Get("system.0.text").Str != "Be brief." ||
-				up.Get("messages.0.content.0.text").Str != "Hello" || up.Get("max_tokens").Int() != anthropic.DefaultMaxTokens {
+				up.Get("messages.0.content.0.text").Str != "Hello" || up.Get("max_tokens").Int() != translate.AnthropicDefaultMaxTokens {
 				t.Errorf("upstream body %s", sent[0].Body)
 			}
 

@@ -46,7 +46,20 @@ const maxFallbacks = 10
 // Inspect validates a JSON request body for a model endpoint and reads what
 // routing needs. It returns an *Error (status 400) for a body that is not a
 // JSON object or has no model.
-func Inspect(body []byte) (Request, error) {
+func Inspect(body []byte) (Request, error) { return inspect(body, "", true) }
+
+// InspectWithModel is Inspect for an API that names the model in its path
+// (model): the body has no model member to read, and LiteLLM's members are
+// read as on any other.
+func InspectWithModel(body []byte, model string) (Request, error) {
+	if model == "" {
+		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
+			Message: "The request path names no model."}
+	}
+	return inspect(body, model, false)
+}
+
+func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 	switch jsonbound.Check(body) {
 	case nil:
 	case jsonbound.ErrTooDeep:
@@ -99,6 +112,11 @@ func Inspect(body []byte) (Request, error) {
 		}
 		return true
 	})
+	if !bodyModel {
+		out.Model = pathModel
+		out.Stream = root.Get("stream").Type == gjson.True
+		return out, nil
+	}
 	if model.Type != gjson.String || model.Str == "" {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
 			Message: "Missing required parameter: 'model'."}

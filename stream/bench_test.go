@@ -18,7 +18,7 @@ type benchStream struct {
 	name   string
 	events [][]byte
 	// usage says the stream carries include_usage's chunks, so a relay
-	// with StripUsage has something to take out.
+	// with the usage stripper has something to take out.
 	usage bool
 }
 
@@ -35,7 +35,7 @@ func (s benchStream) bytes() int {
 // fixtures (integration/testdata, or $FIXTURES_DIR), and the
 // tool-call stream (derived from recorded chat-tools, with include_usage).
 // A stream without usage also comes with OpenAI's include_usage chunks
-// added, for the relay's StripUsage path.
+// added, for the relay's usage-stripping path.
 func benchStreams(b *testing.B) []benchStream {
 	b.Helper()
 	var out []benchStream
@@ -155,7 +155,10 @@ func BenchmarkRelayCopy(b *testing.B) {
 				b.ReportAllocs()
 				firsts := 0
 				for b.Loop() {
-					r := stream.Relay{StripUsage: strip, OnFirstToken: func() { firsts++ }}
+					r := stream.Relay{OnFirstToken: func() { firsts++ }}
+					if strip {
+						r.Rewrite = &stream.UsageStripper{}
+					}
 					if err := r.Copy(io.Discard, func() {}, &eventReader{events: s.events}); err != nil {
 						b.Fatal(err)
 					}

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 
@@ -102,8 +103,9 @@ func (a *ChatAccumulator) Done() bool { return a.done }
 // Err is the raw JSON of the error an error chunk carried, or "".
 func (a *ChatAccumulator) Err() string { return a.err }
 
-// Usage is the raw JSON of the stream's usage object, or "".
-func (a *ChatAccumulator) Usage() string { return a.usage }
+func isDone(data []byte) bool {
+	return bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]"))
+}
 
 func (a *ChatAccumulator) setField(key, raw string) {
 	for i := range a.fields {

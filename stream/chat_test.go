@@ -267,13 +267,13 @@ func TestAccumulatorErr(t *testing.T) {
 func TestAccumulatorUsage(t *testing.T) {
 	var a ChatAccumulator
 	_, _ = a.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}`))
-	if got := a.Usage(); got != "" {
-		t.Errorf("Usage() before the usage chunk = %q; want \"\"", got)
+	if got := resultUsage(&a); got != "" {
+		t.Errorf("usage before the usage chunk = %q; want \"\"", got)
 	}
 	const u = `{"prompt_tokens":8,"completion_tokens":2,"total_tokens":10}`
 	_, _ = a.Add([]byte(`{"choices":[],"usage":` + u + `}`))
-	if got := a.Usage(); got != u {
-		t.Errorf("Usage() = %q; want %q", got, u)
+	if got := resultUsage(&a); got != u {
+		t.Errorf("usage = %q; want %q", got, u)
 	}
 }
 
@@ -419,8 +419,8 @@ func FuzzAccumulator(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var a ChatAccumulator
 		fuzzAccumulator(t, &a, in)
-		if u := a.Usage(); u != "" && !json.Valid([]byte(u)) {
-			t.Errorf("Usage() = %q is not valid JSON", u)
+		if u := resultUsage(&a); u != "" && !json.Valid([]byte(u)) {
+			t.Errorf("usage = %q is not valid JSON", u)
 		}
 		// A map, not a struct: encoding/json matches struct fields without
 		// regard to case, and a chunk may well have a "ChoICes" member.

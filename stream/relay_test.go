@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/tidwall/gjson"
 )
 
 // readsReader returns its bytes in reads whose sizes come from next, and
@@ -164,7 +166,8 @@ func TestRelayStripUsage(t *testing.T) {
 			t.Run("LF"+ending+"/"+how, func(t *testing.T) {
 				var c client
 				firsts := 0
-				r := Relay{StripUsage: true, OnFirstToken: func() { firsts++ }}
+				acc := &countingAcc{Accumulator: &ChatAccumulator{}}
+				r := Relay{Rewrite: &UsageStripper{}, Acc: acc, OnFirstToken: func() { firsts++ }}
 				if err := r.Copy(&c, c.flush, src()); err != nil {
 					t.Fatalf("Copy error = %v; want nil", err)
 				}
@@ -172,15 +175,15 @@ func TestRelayStripUsage(t *testing.T) {
 					t.Fatalf("client got %q;\nwant the stream without usage, %q", c.String(), want)
 				}
 				c.checkFlushed(t)
-				if got := r.Acc.(*ChatAccumulator).Usage(); got != usage {
-					t.Errorf("Acc.Usage() = %q; want %q", got, usage)
+				if got := resultUsage(r.Acc); got != usage {
+					t.Errorf("Acc's usage = %q; want %q", got, usage)
 				}
 				if got := r.Acc.Result(); !jsonEqual(t, got, wantResult) {
 					t.Errorf("Acc.Result() = %s; want %s", got, wantResult)
 				}
-				if !r.Done() || r.BadChunks != 0 || r.Truncated() || firsts != 1 {
-					t.Errorf("Done %v, BadChunks %d, Truncated() %v, first tokens %d; want true, 0, false, 1",
-						r.Done(), r.BadChunks, r.Truncated(), firsts)
+				if !r.Done() || acc.bad != 0 || r.Truncated() || firsts != 1 {
+					t.Errorf("Done %v, bad chunks %d, Truncated() %v, first tokens %d; want true, 0, false, 1",
+						r.Done(), acc.bad, r.Truncated(), firsts)
 				}
 			})
 		}
@@ -190,7 +193,7 @@ func TestRelayStripUsage(t *testing.T) {
 func TestRelayStripUsageWritesWholeEvents(t *testing.T) {
 	in := readTestdata(t, "chat-streaming-include-usage.sse")
 	var c client
-	r := Relay{StripUsage: true}
+	r := Relay{Rewrite: &UsageStripper{}}
 	if err := r.Copy(&c, c.flush, randomReads(in, 7, 50)); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +208,7 @@ func TestRelayStripUsageWritesWholeEvents(t *testing.T) {
 }
 
 func TestRelayClientAskedForUsage(t *testing.T) {
-	// The client's own include_usage: StripUsage is false, it gets it all.
+	// The client's own include_usage: no usage stripper, it gets it all.
 	in := readTestdata(t, "chat-streaming-include-usage.sse")
 	var c client
 	r := Relay{}
@@ -215,8 +218,8 @@ func TestRelayClientAskedForUsage(t *testing.T) {
 	if c.String() != string(in) {
 		t.Errorf("client got %q; want the stream unchanged, %q", c.String(), in)
 	}
-	if !strings.Contains(r.Acc.(*ChatAccumulator).Usage(), `"total_tokens":315`) {
-		t.Errorf("Acc.Usage() = %q; want the usage chunk's", r.Acc.(*ChatAccumulator).Usage())
+	if !strings.Contains(resultUsage(r.Acc), `"total_tokens":315`) {
+		t.Errorf("Acc's usage = %q; want the usage chunk's", resultUsage(r.Acc))
 	}
 }
 
@@ -228,7 +231,7 @@ func TestRelayWriteError(t *testing.T) {
 		for _, failAfter := range []int{0, 1, 5} {
 			t.Run(fmt.Sprintf("strip %v/after %d writes", strip, failAfter), func(t *testing.T) {
 				c := client{err: errBoom, failAfter: failAfter}
-				r := Relay{StripUsage: strip}
+				r := Relay{Rewrite: stripper(strip)}
 				err := r.Copy(&c, c.flush, randomReads(in, 3, 300))
 				if !errors.Is(err, ErrWrite) || !errors.Is(err, errBoom) || errors.Is(err, ErrRead) {
 					t.Errorf("Copy error = %v; want one wrapping ErrWrite and the writer's error", err)
@@ -256,7 +259,7 @@ func TestRelayReadError(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("strip %v/%s", strip, tt.name), func(t *testing.T) {
 				var c client
-				r := Relay{StripUsage: strip}
+				r := Relay{Rewrite: stripper(strip)}
 				err := r.Copy(&c, c.flush, tt.src)
 				if !errors.Is(err, ErrRead) || errors.Is(err, ErrWrite) {
 					t.Errorf("Copy error = %v; want one wrapping ErrRead", err)
@@ -296,7 +299,7 @@ func TestRelayTruncated(t *testing.T) {
 		for _, strip := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/strip %v", tt.name, strip), func(t *testing.T) {
 				var c client
-				r := Relay{StripUsage: strip}
+				r := Relay{Rewrite: stripper(strip)}
 				if err := r.Copy(&c, c.flush, strings.NewReader(tt.in)); err != nil {
 					t.Fatal(err)
 				}
@@ -318,7 +321,7 @@ func TestRelayCRLFSplitAtTheEnd(t *testing.T) {
 	const in = "data: {\"id\":\"a\"}\r\n\r\ndata: [DONE]\r\n\r\n"
 	for _, strip := range []bool{false, true} {
 		var c client
-		r := Relay{StripUsage: strip}
+		r := Relay{Rewrite: stripper(strip)}
 		src := &readsReader{b: []byte(in), next: func() int { return len(in) - 1 }}
 		if err := r.Copy(&c, c.flush, src); err != nil {
 			t.Fatal(err)
@@ -336,7 +339,7 @@ func TestRelayStripUsageTruncatedEventPassedAsItCame(t *testing.T) {
 	const in = "data: {\"id\":\"a\",\"usage\":null}\n\ndata: {\"id\":\"b\",\"usage\":null}"
 	const want = "data: {\"id\":\"a\"}\n\ndata: {\"id\":\"b\",\"usage\":null}"
 	var c client
-	r := Relay{StripUsage: true}
+	r := Relay{Rewrite: &UsageStripper{}}
 	if err := r.Copy(&c, c.flush, strings.NewReader(in)); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +358,7 @@ func TestRelayFirstToken(t *testing.T) {
 			t.Run(fmt.Sprintf("strip %v/max %d", strip, max), func(t *testing.T) {
 				var c client
 				calls := 0
-				r := Relay{StripUsage: strip}
+				r := Relay{Rewrite: stripper(strip)}
 				r.OnFirstToken = func() {
 					calls++
 					// The first token's bytes reached the client first.
@@ -398,15 +401,16 @@ func TestRelayBadChunksAndDone(t *testing.T) {
 		"data:  [DONE] \n\n"
 	for _, strip := range []bool{false, true} {
 		var c client
-		r := Relay{StripUsage: strip}
+		acc := &countingAcc{Accumulator: &ChatAccumulator{}}
+		r := Relay{Rewrite: stripper(strip), Acc: acc}
 		if err := r.Copy(&c, c.flush, strings.NewReader(in)); err != nil {
 			t.Fatal(err)
 		}
 		if c.String() != in {
 			t.Errorf("strip %v: client got %q; want %q", strip, c.String(), in)
 		}
-		if r.BadChunks != 2 {
-			t.Errorf("strip %v: BadChunks = %d; want 2", strip, r.BadChunks)
+		if acc.bad != 2 {
+			t.Errorf("strip %v: bad chunks = %d; want 2", strip, acc.bad)
 		}
 		if !r.Done() {
 			t.Errorf("strip %v: Done = false; want true", strip)
@@ -435,6 +439,32 @@ func TestUsageOnly(t *testing.T) {
 		}
 	}
 }
+
+// stripper is the usage stripper of a relay that strips, nil for one that
+// does not.
+func stripper(strip bool) Rewriter {
+	if strip {
+		return &UsageStripper{}
+	}
+	return nil
+}
+
+// countingAcc counts the chunks its accumulator could not read.
+type countingAcc struct {
+	Accumulator
+	bad int
+}
+
+func (c *countingAcc) Add(data []byte) (bool, error) {
+	first, err := c.Accumulator.Add(data)
+	if errors.Is(err, ErrBadChunk) {
+		c.bad++
+	}
+	return first, err
+}
+
+// resultUsage is the raw JSON of the usage in an accumulator's result, or "".
+func resultUsage(a Accumulator) string { return gjson.GetBytes(a.Result(), "usage").Raw }
 
 func TestStripNullUsage(t *testing.T) {
 	tests := []struct {
@@ -528,8 +558,8 @@ func TestStripNullUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := string(StripNullUsage([]byte(tt.raw))); got != tt.want {
-				t.Errorf("StripNullUsage(%q) = %q; want %q", tt.raw, got, tt.want)
+			if got := string(appendStripped(nil, []byte(tt.raw))); got != tt.want {
+				t.Errorf("appendStripped(%q) = %q; want %q", tt.raw, got, tt.want)
 			}
 		})
 	}
@@ -539,7 +569,7 @@ func TestStripNullUsage(t *testing.T) {
 func relayString(t *testing.T, strip bool, src *readsReader) (string, *Relay, *client) {
 	t.Helper()
 	c := &client{}
-	r := &Relay{StripUsage: strip}
+	r := &Relay{Rewrite: stripper(strip)}
 	if err := r.Copy(c, c.flush, src); err != nil {
 		t.Fatalf("Copy error = %v", err)
 	}

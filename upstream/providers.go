@@ -18,8 +18,10 @@ type Providers struct {
 	// without AZURE_API_BASE too): a config file's deployment names one
 	// and gives the base URL itself.
 	templates map[string]Provider
-	// home is the provider of each dialect's own API.
-	home map[Dialect]*Provider
+	// home is the provider of each dialect's own API; homeUnset names the
+	// variable of those not configured.
+	home      map[Dialect]*Provider
+	homeUnset map[Dialect]string
 	// unset names the base URL variable of each provider the proxy serves
 	// but was not configured for.
 	unset map[string]string
@@ -30,12 +32,15 @@ type Providers struct {
 func NewProviders(env Env) (*Providers, error) {
 	entries := env.entries()
 	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{},
-		templates: make(map[string]Provider, len(entries)), home: map[Dialect]*Provider{}}
+		templates: make(map[string]Provider, len(entries)), home: map[Dialect]*Provider{}, homeUnset: map[Dialect]string{}}
 	for _, e := range entries {
 		p := e.p
 		ps.templates[p.Name] = p
 		if p.BaseURL == "" {
 			ps.unset[p.Name] = e.env // not configured (Azure has no default)
+			if e.home {
+				ps.homeUnset[p.Dialect()] = e.env
+			}
 			continue
 		}
 		if !absoluteHTTP(p.BaseURL) {
@@ -73,6 +78,19 @@ func (ps *Providers) HoldKeys() bool {
 // Home is the provider of a dialect's own API (OpenAI for OpenAI's,
 // Anthropic for the Messages API), or nil when it is not configured.
 func (ps *Providers) Home(d Dialect) *Provider { return ps.home[d] }
+
+// RouteHome is the provider of dialect d's own API for a model a client
+// names in that dialect, and the model as the provider names it (LiteLLM's
+// prefix for the provider taken off), or a 400 naming the variable that
+// would configure it.
+func (ps *Providers) RouteHome(d Dialect, model string) (*Provider, string, error) {
+	p := ps.home[d]
+	if p == nil {
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
+			Message: fmt.Sprintf("No %s upstream is configured: set %s.", d, ps.homeUnset[d])}
+	}
+	return p, strings.TrimPrefix(model, p.Name+"/"), nil
+}
 
 // Default is the provider for un-prefixed models and other API paths:
 // OpenAI's API.

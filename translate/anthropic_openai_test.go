@@ -1,4 +1,4 @@
-package anthropic
+package translate
 
 import (
 	"encoding/json"
@@ -46,7 +46,7 @@ func TestToOpenAIChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ToOpenAIChat([]byte(tt.in), 7)
+			got, err := AnthropicToOpenAIChat([]byte(tt.in), 7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,18 +60,18 @@ func TestToOpenAIChat(t *testing.T) {
 func TestFinishReason(t *testing.T) {
 	for stop, want := range map[string]string{"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
 		"tool_use": "tool_calls", "refusal": "content_filter", "pause_turn": "stop", "new_reason": "new_reason"} {
-		if got := FinishReason(stop); got != want {
-			t.Errorf("FinishReason(%q) = %q; want %q", stop, got, want)
+		if got := AnthropicFinishReason(stop); got != want {
+			t.Errorf("AnthropicFinishReason(%q) = %q; want %q", stop, got, want)
 		}
 	}
 }
 
 func TestErrorToOpenAI(t *testing.T) {
-	got := ErrorToOpenAI(429, []byte(`{"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}}`))
+	got := AnthropicErrorToOpenAI(429, []byte(`{"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}}`))
 	if !jsonEqual(t, got, `{"error":{"message":"Slow down","type":"rate_limit_error","param":null,"code":"429"}}`) {
 		t.Errorf("got %s", got)
 	}
-	got = ErrorToOpenAI(502, []byte(`<html>Bad gateway</html>`))
+	got = AnthropicErrorToOpenAI(502, []byte(`<html>Bad gateway</html>`))
 	if !jsonEqual(t, got, `{"error":{"message":"<html>Bad gateway</html>","type":"api_error","param":null,"code":"502"}}`) {
 		t.Errorf("got %s", got)
 	}
@@ -111,7 +111,7 @@ func TestChatStream(t *testing.T) {
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`},
 		{`{"id":"msg_1","object":"chat.completion.chunk","created":9,"model":"claude","choices":[],"usage":{"prompt_tokens":15,"completion_tokens":30,"total_tokens":45,"prompt_tokens_details":{"cached_tokens":5},"cache_creation_input_tokens":0,"cache_read_input_tokens":5}}`, `[DONE]`},
 	}
-	s := &ChatStream{IncludeUsage: true, Created: 9}
+	s := &AnthropicChatStream{IncludeUsage: true, Created: 9}
 	for i, ev := range events {
 		got := s.Event([]byte(ev))
 		if len(got) != len(want[i]) {
@@ -130,7 +130,7 @@ func TestChatStream(t *testing.T) {
 		}
 	}
 	// Without include_usage, no usage chunk.
-	s = &ChatStream{Created: 9}
+	s = &AnthropicChatStream{Created: 9}
 	for _, ev := range events[:len(events)-1] {
 		s.Event([]byte(ev))
 	}
@@ -138,7 +138,7 @@ func TestChatStream(t *testing.T) {
 		t.Errorf("message_stop without include_usage: %q", got)
 	}
 	// An error event is an OpenAI error chunk.
-	s = &ChatStream{}
+	s = &AnthropicChatStream{}
 	if got := s.Event([]byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)); len(got) != 1 ||
 		!strings.Contains(string(got[0]), `"error":{`) || !strings.Contains(string(got[0]), `"code":"529"`) {
 		t.Errorf("error event: %q", got)
@@ -151,7 +151,7 @@ func FuzzChatStream(f *testing.F) {
 		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a"}}` + "\n" +
 		`{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}` + "\n" + `{"type":"message_stop"}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &ChatStream{IncludeUsage: true}
+		s := &AnthropicChatStream{IncludeUsage: true}
 		for _, line := range strings.Split(string(in), "\n") {
 			for _, c := range s.Event([]byte(line)) {
 				if string(c) != "[DONE]" && !json.Valid(c) {

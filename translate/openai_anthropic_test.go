@@ -1,4 +1,4 @@
-package anthropic
+package translate
 
 import (
 	"encoding/json"
@@ -98,7 +98,7 @@ func TestFromOpenAIChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := FromOpenAIChat([]byte(tt.in), gotModel(tt.want))
+			got, err := OpenAIChatToAnthropic([]byte(tt.in), gotModel(tt.want))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,8 +126,8 @@ func TestFromOpenAIChatRefuses(t *testing.T) {
 		`{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}`,
 		`{"model":"m","messages":[{"role":"wizard","content":"x"}]}`,
 	} {
-		if got, err := FromOpenAIChat([]byte(in), "claude"); err == nil {
-			t.Errorf("FromOpenAIChat(%s) = %s; want an error", in, got)
+		if got, err := OpenAIChatToAnthropic([]byte(in), "claude"); err == nil {
+			t.Errorf("OpenAIChatToAnthropic(%s) = %s; want an error", in, got)
 		}
 	}
 }
@@ -137,7 +137,7 @@ func FuzzFromOpenAIChat(f *testing.F) {
 		`{"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"r"}]}],` +
 		`"tools":[{"type":"function","function":{"name":"f"}}],"stop":["a",""],"reasoning_effort":"high","response_format":{"type":"json_object"}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err := FromOpenAIChat(in, "claude")
+		out, err := OpenAIChatToAnthropic(in, "claude")
 		if err != nil {
 			return
 		}
@@ -147,7 +147,7 @@ func FuzzFromOpenAIChat(f *testing.F) {
 			Messages  []json.RawMessage `json:"messages"`
 		}
 		if err := json.Unmarshal(out, &req); err != nil || req.Model != "claude" || len(req.Messages) == 0 {
-			t.Fatalf("FromOpenAIChat(%q) = %s: not a Messages request (%v)", in, out, err)
+			t.Fatalf("OpenAIChatToAnthropic(%q) = %s: not a Messages request (%v)", in, out, err)
 		}
 		if strings.Contains(string(out), `"text":""`) {
 			t.Fatalf("an empty text block, which Anthropic refuses: %s", out)

@@ -1,22 +1,24 @@
-package anthropic
+package translate
 
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/jsonbound"
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/stream"
 )
 
-// DefaultMaxTokens is the max_tokens sent when an OpenAI-format request
+// AnthropicDefaultMaxTokens is the max_tokens sent when an OpenAI-format request
 // gives neither max_tokens nor max_completion_tokens: Anthropic requires
 // one, and LiteLLM sends this.
-const DefaultMaxTokens = 4096
-
-// Version is the anthropic-version header sent with translated calls.
-const Version = "2023-06-01"
+const AnthropicDefaultMaxTokens = 4096
 
 // thinkingBudgets are the thinking budgets LiteLLM gives OpenAI's
 // reasoning_effort levels.
@@ -48,16 +50,16 @@ type request struct {
 	ToolChoice    block             `json:"tool_choice,omitempty"`
 }
 
-// FromOpenAIChat translates an OpenAI chat completions request into a
+// OpenAIChatToAnthropic translates an OpenAI chat completions request into a
 // Messages API request for model, as LiteLLM does for "anthropic/…"
 // models. It reports an error for a request it cannot translate (no
 // messages, a malformed message); the caller answers 400.
-func FromOpenAIChat(body []byte, model string) ([]byte, error) {
+func OpenAIChatToAnthropic(body []byte, model string) ([]byte, error) {
 	if err := jsonbound.Check(body); err != nil {
 		return nil, err
 	}
 	req := gjson.ParseBytes(body)
-	out := request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: DefaultMaxTokens}
+	out := request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: AnthropicDefaultMaxTokens}
 	maxGiven := true
 	if v := req.Get("max_completion_tokens"); v.Type == gjson.Number {
 		out.MaxTokens = v.Int()
@@ -96,7 +98,7 @@ func FromOpenAIChat(body []byte, model string) ([]byte, error) {
 	}
 	if budget := gjson.GetBytes(out.Thinking, "budget_tokens"); budget.Type == gjson.Number && !maxGiven {
 		// The answer must have room beyond the thinking, as LiteLLM makes it.
-		out.MaxTokens = budget.Int() + DefaultMaxTokens
+		out.MaxTokens = budget.Int() + AnthropicDefaultMaxTokens
 	}
 	switch stop := req.Get("stop"); {
 	case stop.Type == gjson.String && stop.Str != "":
@@ -319,4 +321,72 @@ func imageBlock(url string) (block, error) {
 		return nil, fmt.Errorf("image_url must be an http(s) or data URL")
 	}
 	return block{"type": "image", "source": block{"type": "url", "url": url}}, nil
+}
+
+// OpenAIChatAnthropic carries OpenAI chat completions calls to Anthropic's
+// Messages API, as LiteLLM does for "anthropic/…" models.
+var OpenAIChatAnthropic Translator = openAIChatAnthropic{}
+
+type openAIChatAnthropic struct{}
+
+func (openAIChatAnthropic) Request(body []byte, model string) ([]byte, string, error) {
+	up, err := OpenAIChatToAnthropic(body, model)
+	return up, "/messages", err
+}
+
+// Header turns the OpenAI client's bearer key into x-api-key (a proxy key
+// replaces it after), and sets anthropic-version if the client did not.
+func (openAIChatAnthropic) Header(h http.Header) {
+	if key, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && h.Get("X-Api-Key") == "" {
+		h.Set("X-Api-Key", key)
+	}
+	h.Del("Authorization")
+	if h.Get("Anthropic-Version") == "" {
+		h.Set("Anthropic-Version", anthropic.Version)
+	}
+}
+
+func (openAIChatAnthropic) Answer(status int, body []byte) ([]byte, error) {
+	if status >= 400 {
+		return AnthropicErrorToOpenAI(status, body), nil
+	}
+	return AnthropicToOpenAIChat(body, time.Now().Unix())
+}
+
+func (openAIChatAnthropic) Framing() stream.Framing { return stream.SSE }
+
+func (openAIChatAnthropic) Stream(req *openai.Request) Stream {
+	return &anthropicStream{conv: AnthropicChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}
+}
+
+// anthropicStream writes each Anthropic event's chat chunks as SSE events.
+type anthropicStream struct{ conv AnthropicChatStream }
+
+func (s *anthropicStream) Rewrite(out []byte, ev stream.Event, add func([]byte)) []byte {
+	if !ev.HasData {
+		return out
+	}
+	for _, data := range s.conv.Event(ev.Data) {
+		out = append(out, "data: "...)
+		out = append(out, data...)
+		out = append(out, "\n\n"...)
+		add(data)
+	}
+	return out
+}
+
+// Rest is nothing: half an Anthropic event translates to nothing.
+func (s *anthropicStream) Rest([]byte) []byte { return nil }
+
+// Bounded is false: every event is translated whole.
+func (s *anthropicStream) Bounded() bool { return false }
+
+func (s *anthropicStream) ContentType() string { return "text/event-stream; charset=utf-8" }
+
+// End adds the usage chunk when the client did not ask for it: Anthropic
+// always sends the usage, and the span gets it.
+func (s *anthropicStream) End(add func([]byte)) {
+	if !s.conv.IncludeUsage {
+		add(s.conv.UsageChunk())
+	}
 }

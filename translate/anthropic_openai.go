@@ -1,4 +1,4 @@
-package anthropic
+package translate
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/phoenixproxy/llmproxy/anthropic"
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
@@ -21,8 +22,8 @@ var finishReasons = map[string]string{
 	"refusal":       "content_filter",
 }
 
-// FinishReason is OpenAI's finish_reason for an Anthropic stop_reason.
-func FinishReason(stop string) string {
+// AnthropicFinishReason is OpenAI's finish_reason for an Anthropic stop_reason.
+func AnthropicFinishReason(stop string) string {
 	if r, ok := finishReasons[stop]; ok {
 		return r
 	}
@@ -85,13 +86,13 @@ type chatMessage struct {
 	ThinkingBlocks   []any      `json:"thinking_blocks,omitempty"`
 }
 
-// ToOpenAIChat translates a Messages API answer into a chat.completion as
+// AnthropicToOpenAIChat translates a Messages API answer into a chat.completion as
 // LiteLLM returns it: text blocks joined as the content, tool_use blocks as
 // tool calls with their input as a JSON string, thinking as
 // reasoning_content, the stop reason as a finish reason, usage in OpenAI's
 // terms. created is the answer's Unix time (Anthropic gives none). A call
 // of the tool a JSON response_format became is the content instead.
-func ToOpenAIChat(body []byte, created int64) ([]byte, error) {
+func AnthropicToOpenAIChat(body []byte, created int64) ([]byte, error) {
 	if err := jsonbound.Check(body); err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func ToOpenAIChat(body []byte, created int64) ([]byte, error) {
 		s := thinking.String()
 		m.ReasoningContent = &s
 	}
-	finish := FinishReason(msg.Get("stop_reason").Str)
+	finish := AnthropicFinishReason(msg.Get("stop_reason").Str)
 	if finish == "tool_calls" && len(m.ToolCalls) == 0 {
 		finish = "stop" // the response format's tool: an answer, not a call
 	}
@@ -166,17 +167,17 @@ func compactJSON(raw string) string {
 	return raw
 }
 
-// ErrorToOpenAI translates an Anthropic error answer into OpenAI's error
+// AnthropicErrorToOpenAI translates an Anthropic error answer into OpenAI's error
 // envelope, keeping the message and naming the type as OpenAI would; a body
 // that is not Anthropic's envelope is kept as the message.
-func ErrorToOpenAI(status int, body []byte) []byte {
+func AnthropicErrorToOpenAI(status int, body []byte) []byte {
 	msg := gjson.GetBytes(body, "error.message").Str
 	typ := gjson.GetBytes(body, "error.type").Str
 	if msg == "" {
 		msg = strings.TrimSpace(string(body))
 	}
 	if typ == "" {
-		typ = TypeFor(status)
+		typ = anthropic.TypeFor(status)
 	}
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": msg, "type": typ, "param": nil, "code": strconv.Itoa(status),
@@ -184,14 +185,14 @@ func ErrorToOpenAI(status int, body []byte) []byte {
 	return b
 }
 
-// ChatStream translates a Messages API stream into a chat completions
+// AnthropicChatStream translates a Messages API stream into a chat completions
 // stream, event by event, as LiteLLM does: the role with the first chunk,
 // text deltas as content, thinking deltas as reasoning_content, each
 // tool_use block as a tool call (id and name first, then its input's
 // fragments as arguments), the stop reason as the finish chunk, and, when
 // the client asked for it (IncludeUsage), a usage chunk before [DONE].
 // Create one per stream.
-type ChatStream struct {
+type AnthropicChatStream struct {
 	IncludeUsage bool
 	// Created is the chunks' Unix time.
 	Created int64
@@ -235,7 +236,7 @@ type delta struct {
 // Event translates one Anthropic event's data into the data of the chat
 // chunks that stand for it (none for ping, block stops and the like;
 // "[DONE]" last). An error event becomes an OpenAI error chunk.
-func (s *ChatStream) Event(data []byte) [][]byte {
+func (s *AnthropicChatStream) Event(data []byte) [][]byte {
 	if s.tools == nil {
 		s.tools, s.withArgs, s.counts, s.jsonTool = map[int]int{}, map[int]bool{}, map[string]int64{}, -1
 	}
@@ -302,7 +303,7 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 	case "message_delta":
 		usageCounts(s.counts, ev.Get("usage"))
 		if stop := ev.Get("delta.stop_reason").Str; stop != "" {
-			s.finish = FinishReason(stop)
+			s.finish = AnthropicFinishReason(stop)
 			if s.finish == "tool_calls" && s.ntools == 0 {
 				s.finish = "stop"
 			}
@@ -316,10 +317,10 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 		return append(out, []byte("[DONE]"))
 	case "error":
 		status := 500
-		if ev.Get("error.type").Str == TypeOverloaded {
+		if ev.Get("error.type").Str == anthropic.TypeOverloaded {
 			status = 529
 		}
-		return [][]byte{ErrorToOpenAI(status, data)}
+		return [][]byte{AnthropicErrorToOpenAI(status, data)}
 	}
 	return nil
 }
@@ -327,14 +328,14 @@ func (s *ChatStream) Event(data []byte) [][]byte {
 // UsageChunk is the usage chunk of the stream so far (choices empty, the
 // usage in OpenAI's terms): what a client that asked for usage gets before
 // [DONE], and what the span is given when the client did not ask.
-func (s *ChatStream) UsageChunk() []byte {
+func (s *AnthropicChatStream) UsageChunk() []byte {
 	b, _ := json.Marshal(chunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
 		Choices: []chunkChoice{}, Usage: openAIUsage(s.counts)})
 	return b
 }
 
 // emit is the chunk of one delta; the first chunk also carries the role.
-func (s *ChatStream) emit(d delta, finish *string) [][]byte {
+func (s *AnthropicChatStream) emit(d delta, finish *string) [][]byte {
 	if !s.roleSent {
 		d.Role, s.roleSent = "assistant", true
 	}

@@ -1,0 +1,49 @@
+// Package translate carries a call made in one API to a provider that
+// speaks another, and its answer back: the request, the whole answer, and a
+// stream event by event as it passes. Each client→provider pair is one
+// Translator, in a file named for the pair (openai_anthropic.go, with its
+// answer direction in anthropic_openai.go), built from small pure
+// functions, each behaviour a table row in its test. LiteLLM's semantics
+// (field mappings, defaults, stop reasons, usage) are the reference.
+package translate
+
+import (
+	"net/http"
+
+	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/stream"
+)
+
+// Translator carries calls of one client API to a provider of another
+// dialect. Implementations hold no per-call state.
+type Translator interface {
+	// Request is the provider's request for the client's body, sent to
+	// model (as the provider names it), and the path it goes to under the
+	// provider's base. An error is the client's fault (a 400).
+	Request(body []byte, model string) (upBody []byte, path string, err error)
+	// Header readies the client's headers for the provider: credentials
+	// where the provider reads them, the headers it requires.
+	Header(h http.Header)
+	// Answer is the client's answer for the provider's whole answer with
+	// its status, an error answer too. An answer it cannot translate is
+	// an error: the client then gets a 502.
+	Answer(status int, body []byte) ([]byte, error)
+	// Framing is how the provider's streams are framed.
+	Framing() stream.Framing
+	// Stream starts the translation of one of the provider's streams for
+	// the client's call.
+	Stream(req *openai.Request) Stream
+}
+
+// Stream translates one stream, event by event as the relay passes them:
+// a stream.Rewriter whose output is the client's events, which the
+// client's accumulator reads.
+type Stream interface {
+	stream.Rewriter
+	// ContentType is the Content-Type of the client's stream.
+	ContentType() string
+	// End gives the accumulator, once the provider's stream has ended,
+	// what the stream said that the client did not ask to get (the usage
+	// of a call that asked for none), so the span has it.
+	End(add func(data []byte))
+}
