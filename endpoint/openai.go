@@ -25,7 +25,7 @@ var Chat = Spec{
 	Name: "/chat/completions", Routes: openAIRoutes("/chat/completions"),
 	Dialect: upstream.OpenAI, Path: "/chat/completions",
 	Op: &spans.Chat, NewAccumulator: newChatAcc, Framing: stream.SSE,
-	WriteError: writeOpenAIError, Usage: &chatUsage, Mock: true,
+	WriteError: writeOpenAIError, Usage: &chatUsage, Mock: true, LiteLLMMetadata: true,
 	Translators: map[upstream.Dialect]translate.Translator{upstream.Anthropic: translate.OpenAIChatAnthropic},
 }
 
@@ -34,14 +34,14 @@ var Completions = Spec{
 	Name: "/completions", Routes: openAIRoutes("/completions"),
 	Dialect: upstream.OpenAI, Path: "/completions",
 	Op: &spans.Completion, NewAccumulator: newChatAcc, Framing: stream.SSE,
-	WriteError: writeOpenAIError, Usage: &chatUsage,
+	WriteError: writeOpenAIError, Usage: &chatUsage, LiteLLMMetadata: true,
 }
 
 // Embeddings is OpenAI's embeddings API, which does not stream.
 var Embeddings = Spec{
 	Name: "/embeddings", Routes: openAIRoutes("/embeddings"),
 	Dialect: upstream.OpenAI, Path: "/embeddings",
-	Op: &spans.Embeddings, Framing: stream.SSE, WriteError: writeOpenAIError,
+	Op: &spans.Embeddings, Framing: stream.SSE, WriteError: writeOpenAIError, LiteLLMMetadata: true,
 }
 
 // Passthrough is every other /v1 path: forwarded untouched to the default

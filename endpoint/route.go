@@ -25,19 +25,18 @@ func (r Route) HasParams() bool { return strings.ContainsAny(r.Path, "{*") }
 
 // Match matches the pattern against a request's path as the client sent
 // it (escaped: an encoded '/' inside a segment stays in it) and returns
-// the parameters, unescaped.
+// the parameters as sent, escaped (Param unescapes one).
 func (r Route) Match(escapedPath string) (map[string]string, bool) {
 	pattern, path := r.Path, escapedPath
 	var params map[string]string
 	set := func(name, raw string) bool {
-		v, err := url.PathUnescape(raw)
-		if err != nil {
+		if _, err := url.PathUnescape(raw); err != nil {
 			return false
 		}
 		if params == nil {
 			params = map[string]string{}
 		}
-		params[name] = v
+		params[name] = raw
 		return true
 	}
 	for pattern != "" {
@@ -77,9 +76,16 @@ func cutSegment(p string) (seg, rest string) {
 	return p, ""
 }
 
-// UpstreamPath is a Spec's Path with its parameters filled in: model, as
-// the target provider names it, escaped; the route's other parameters as
-// the client sent them.
+// Param is the named parameter of a match, unescaped.
+func Param(params map[string]string, name string) string {
+	v, _ := url.PathUnescape(params[name]) // checked by Match
+	return v
+}
+
+// UpstreamPath is a Spec's Path with its parameters filled in: the route's
+// parameters as the client sent them, and the model as the target
+// provider names it (the client's bytes when that is the model the client
+// named).
 func UpstreamPath(pattern, model string, params map[string]string) string {
 	if !strings.Contains(pattern, "{") {
 		return pattern
@@ -94,10 +100,11 @@ func UpstreamPath(pattern, model string, params map[string]string) string {
 		end := strings.IndexByte(pattern[start:], '}') + start
 		b.WriteString(pattern[:start])
 		name := pattern[start+1 : end]
-		if name == "model" {
+		switch raw, ok := params[name]; {
+		case name == "model" && (!ok || Param(params, name) != model):
 			b.WriteString(url.PathEscape(model))
-		} else {
-			b.WriteString(url.PathEscape(params[name]))
+		default:
+			b.WriteString(raw)
 		}
 		pattern = pattern[end+1:]
 	}

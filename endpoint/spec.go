@@ -67,6 +67,11 @@ type Spec struct {
 	// Mock: LiteLLM's mock_response is answered by the proxy itself, in
 	// this API's format.
 	Mock bool
+	// LiteLLMMetadata: the body's metadata member is LiteLLM's (tags,
+	// trace_user_id, spend-log fields), read and never forwarded, as
+	// LiteLLM's proxy does on the APIs that it treats as having none of
+	// their own (BerriAI/litellm #9104).
+	LiteLLMMetadata bool
 	// Translators carry its calls to providers of other dialects, by the
 	// provider's dialect.
 	Translators map[upstream.Dialect]translate.Translator

@@ -90,7 +90,10 @@ func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Erro
 		return p, nil
 	}
 	p.upBody, p.path = p.traced, endpoint.UpstreamPath(spec.Path, t.Model, c.params)
-	if req.LiteLLMFields {
+	switch {
+	case spec.LiteLLMMetadata && req.Metadata:
+		p.upBody = openai.WithoutLiteLLMFields(p.traced, "metadata")
+	case req.LiteLLMFields:
 		p.upBody = openai.WithoutLiteLLMFields(p.traced)
 	}
 	// Ask for usage on the client's behalf so every stream has token

@@ -34,7 +34,10 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			fc := forwardFrom(pr.In)
-			target, err := url.Parse(fc.provider.URL(endpoint.APIPath(pr.In.URL.Path), "", pr.In.URL.RawQuery))
+			// The path as the client sent it, encoding and all: decoding
+			// it would let an encoded '?' become a query, and one level
+			// of a double encoding be lost.
+			target, err := url.Parse(fc.provider.URL(endpoint.APIPath(pr.In.URL.EscapedPath()), "", pr.In.URL.RawQuery))
 			if err != nil {
 				return // unreachable: the base URL was checked at start-up
 			}
@@ -78,11 +81,28 @@ func forwardFrom(r *http.Request) *forwardCall {
 	return fc
 }
 
-// cleanPath reports whether a (decoded) path has no ".", ".." or empty
-// segment after its leading slash.
-func cleanPath(p string) bool {
-	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+// cleanPath reports whether a path has no ".", ".." or empty segment
+// after its leading slash: neither as the client sent it (escaped) nor
+// decoded, however many times a segment is decoded (an upstream that
+// decodes it again must not walk out of the base either).
+func cleanPath(escaped string) bool {
+	return cleanSegments(strings.TrimPrefix(escaped, "/"), 0)
+}
+
+// maxDecodings bounds how often a segment is decoded in search of a "..":
+// more encodings than this is refused outright.
+const maxDecodings = 4
+
+func cleanSegments(p string, depth int) bool {
+	for _, seg := range strings.Split(p, "/") {
 		if seg == "." || seg == ".." || seg == "" {
+			return false
+		}
+		dec, err := url.PathUnescape(seg)
+		switch {
+		case err != nil || dec == seg:
+			continue
+		case depth == maxDecodings || !cleanSegments(dec, depth+1):
 			return false
 		}
 	}
@@ -102,7 +122,7 @@ func (h *Handler) forwardProvider(fwd *endpoint.Forward) *upstream.Provider {
 // a span of its route: JSON or form fields in, JSON out, or a stream the
 // proxy reads in the route's dialect.
 func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request, fwd *endpoint.Forward) {
-	if !cleanPath(r.URL.Path) {
+	if !cleanPath(r.URL.EscapedPath()) {
 		// The upstream URL is the configured base plus this path: a path
 		// that climbs out of it is refused, encoded or not.
 		fwd.WriteError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,

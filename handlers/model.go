@@ -115,7 +115,7 @@ func (c *modelCall) read(buf *bytes.Buffer, route endpoint.Route) *openai.Error 
 	if c.spec.ModelParam == "" {
 		c.req, err = openai.Inspect(c.body)
 	} else {
-		c.req, err = openai.InspectWithModel(c.body, c.params[c.spec.ModelParam])
+		c.req, err = openai.InspectWithModel(c.body, endpoint.Param(c.params, c.spec.ModelParam))
 	}
 	if err != nil {
 		return err.(*openai.Error)

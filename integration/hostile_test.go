@@ -250,9 +250,46 @@ func TestPathEscapes(t *testing.T) {
 	}
 }
 
+// TestForwardedPathsAsSent: a forwarded path reaches the upstream with the
+// client's encoding untouched (an encoded '?' stays in the path, never a
+// query), and a segment that decodes to '..' at any depth is refused.
+func TestForwardedPathsAsSent(t *testing.T) {
+	up := answer(200, `{}`)
+	h := newHarness(t, harnessOptions{upstream: up})
+	for _, tt := range []struct {
+		path string
+		want string // the upstream's request URI; "" for a refusal
+	}{
+		{"/v1/models%3Fafter=x%23frag", "/v1/models%3Fafter=x%23frag"},
+		{"/v1/files/file%20name%2Fx/content", "/v1/files/file%20name%2Fx/content"},
+		{"/v1/files/a%252Fb", "/v1/files/a%252Fb"},
+		{"/v1/files?purpose=a%2Bb", "/v1/files?purpose=a%2Bb"},
+		{"/v1/%252e%252e/%252e%252e/admin", ""},
+		{"/v1/files/%25252e%25252e", ""},
+		{"/v1/files/x%252f..%252fadmin", ""},
+	} {
+		up.calls.Store(0)
+		resp, body := send(t, http.MethodGet, h.proxy.URL+tt.path, "", "", nil)
+		if tt.want == "" {
+			if resp.StatusCode != 400 || up.calls.Load() != 0 {
+				t.Errorf("GET %s: %d %s, upstream called %d times; want a 400 and no call", tt.path, resp.StatusCode, body, up.calls.Load())
+			}
+			continue
+		}
+		if resp.StatusCode != 200 || up.calls.Load() != 1 {
+			t.Errorf("GET %s: %d %s", tt.path, resp.StatusCode, body)
+			continue
+		}
+		if got := up.last.Load().RequestURI; got != tt.want {
+			t.Errorf("GET %s: upstream got %s; want %s", tt.path, got, tt.want)
+		}
+	}
+}
+
 // TestSecretsInBodies: credentials a client puts in a request body reach
 // neither the span nor a log line; LiteLLM's own members (api_key,
-// api_base, …) are not forwarded, other members are, unchanged.
+// api_base, …, and metadata on chat) are not forwarded, other members are,
+// unchanged.
 func TestSecretsInBodies(t *testing.T) {
 	up := answer(200, chatAnswer)
 	logs := &syncBuffer{}
@@ -265,12 +302,13 @@ func TestSecretsInBodies(t *testing.T) {
 		t.Fatalf("got %d %q", resp.StatusCode, got)
 	}
 	sent := string(*up.body.Load())
-	for _, gone := range []string{"sk-body-secret-1", "internal.example", "aws-secret-2"} {
+	// metadata is LiteLLM's on /chat/completions (issue 20): read, not forwarded.
+	for _, gone := range []string{"sk-body-secret-1", "internal.example", "aws-secret-2", "meta-secret-3"} {
 		if strings.Contains(sent, gone) {
 			t.Errorf("forwarded upstream: %q in %s", gone, sent)
 		}
 	}
-	if !strings.Contains(sent, `"metadata":{"authorization":"Bearer meta-secret-3","team":"search"}`) || !strings.Contains(sent, `"extra_body"`) {
+	if !strings.Contains(sent, `"messages":[{"role":"user","content":"hi"}],"extra_body":{"apiKey":"camel-secret-4"}`) {
 		t.Errorf("the provider's members must pass unchanged: %s", sent)
 	}
 	span := h.span(t)

@@ -656,3 +656,39 @@ func TestMockResponse(t *testing.T) {
 		t.Errorf("upstream called %d times", n)
 	}
 }
+
+// TestLiteLLMMetadataNotForwarded: LiteLLM's metadata on chat, completions
+// and embeddings is read (the span has it) and never reaches the provider,
+// as LiteLLM's proxy does (BerriAI/litellm #9104); the Responses and
+// Messages APIs' own metadata is theirs, and goes upstream.
+func TestLiteLLMMetadataNotForwarded(t *testing.T) {
+	const md = `"metadata":{"tags":["prod"],"trace_user_id":"u-1","spend_logs_metadata":{"team":3}}`
+	for _, tt := range []struct {
+		path, body string
+		forwarded  bool
+	}{
+		{"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],` + md + `}`, false},
+		{"/v1/chat/completions", `{"model":"gpt-4o",` + md + `,"messages":[{"role":"user","content":"hi"}],"api_key":"sk-1"}`, false},
+		{"/v1/completions", `{"model":"gpt-3.5-turbo-instruct","prompt":"hi",` + md + `}`, false},
+		{"/v1/embeddings", `{"model":"text-embedding-3-small","input":"hi",` + md + `}`, false},
+		{"/v1/responses", `{"model":"gpt-4o","input":"hi",` + md + `}`, true},
+		{"/v1/messages", `{"model":"claude-sonnet-4-6","max_tokens":8,"messages":[{"role":"user","content":"hi"}],` + md + `}`, true},
+	} {
+		up := answer(200, `{"id":"x","object":"chat.completion","model":"m","choices":[]}`)
+		h := newHarness(t, harnessOptions{upstream: up})
+		resp, body := post(t, h.proxy.URL+tt.path, "application/json", tt.body, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", tt.path, resp.StatusCode, body)
+		}
+		sent := string(*up.body.Load())
+		if got := strings.Contains(sent, `"metadata"`); got != tt.forwarded || !json.Valid([]byte(sent)) {
+			t.Errorf("%s: upstream got %s; metadata forwarded %v, want %v", tt.path, sent, got, tt.forwarded)
+		}
+		if strings.Contains(sent, "api_key") || !strings.Contains(sent, `"model"`) {
+			t.Errorf("%s: upstream got %s", tt.path, sent)
+		}
+		if span := h.span(t); !tt.forwarded && span.Attributes["user.id"] != "u-1" {
+			t.Errorf("%s: user.id = %v; want LiteLLM's trace_user_id read", tt.path, span.Attributes["user.id"])
+		}
+	}
+}

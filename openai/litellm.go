@@ -1,6 +1,8 @@
 package openai
 
 import (
+	"slices"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -24,13 +26,14 @@ var litellmFields = map[string]bool{
 }
 
 // WithoutLiteLLMFields returns body without the top-level members that are
-// LiteLLM's (see litellmFields), the rest byte for byte. A body that has
-// none is returned as it is.
-func WithoutLiteLLMFields(body []byte) []byte {
+// LiteLLM's (see litellmFields), and without the members named in also
+// (the metadata of an API that has none of its own), the rest byte for
+// byte. A body that has none is returned as it is.
+func WithoutLiteLLMFields(body []byte, also ...string) []byte {
 	type span struct{ start, end int }
 	var drop []span
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
-		if litellmFields[k.Str] && k.Index > 0 && v.Index > 0 {
+		if (litellmFields[k.Str] || slices.Contains(also, k.Str)) && k.Index > 0 && v.Index > 0 {
 			drop = append(drop, span{k.Index, v.Index + len(v.Raw)})
 		}
 		return true
@@ -56,12 +59,28 @@ func WithoutLiteLLMFields(body []byte) []byte {
 			}
 			if i >= prev && body[i] == ',' {
 				start = i
+			} else if i < prev {
+				// The member before was dropped with the comma after it:
+				// the comma that separated this one is already in out.
+				out = trimComma(out)
 			}
 		}
 		out = append(out, body[prev:start]...)
 		prev = end
 	}
 	return append(out, body[prev:]...)
+}
+
+// trimComma removes a trailing comma, and the space after it, from out.
+func trimComma(out []byte) []byte {
+	i := len(out) - 1
+	for i >= 0 && isSpace(out[i]) {
+		i--
+	}
+	if i >= 0 && out[i] == ',' {
+		return out[:i]
+	}
+	return out
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

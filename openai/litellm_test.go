@@ -27,6 +27,21 @@ func TestWithoutLiteLLMFields(t *testing.T) {
 	}
 }
 
+// TestWithoutLiteLLMFieldsAlso: the members an API names go too (LiteLLM's
+// metadata on chat), at the top level only.
+func TestWithoutLiteLLMFieldsAlso(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"model":"m","metadata":{"tags":["a"]},"api_key":"k"}`, `{"model":"m"}`},
+		{`{"metadata":null,"model":"m"}`, `{"model":"m"}`},
+		{`{"model":"m","tools":[{"metadata":1}]}`, `{"model":"m","tools":[{"metadata":1}]}`},
+	}
+	for _, tt := range tests {
+		if got := WithoutLiteLLMFields([]byte(tt.in), "metadata"); string(got) != tt.want {
+			t.Errorf("WithoutLiteLLMFields(%q, metadata) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func FuzzWithoutLiteLLMFields(f *testing.F) {
 	f.Add([]byte(`{"model":"m","api_key":"sk","x":[1,{"api_base":2}], "vertex_credentials" :{"a":1}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {

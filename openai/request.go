@@ -23,8 +23,10 @@ type Request struct {
 	Mock         bool
 	MockResponse string
 	// LiteLLMFields is set when the body has members that are LiteLLM's,
-	// not the provider's (see WithoutLiteLLMFields).
+	// not the provider's (see WithoutLiteLLMFields); Metadata when it has
+	// a metadata member (LiteLLM's on the APIs that have none of their own).
 	LiteLLMFields bool
+	Metadata      bool
 	// Project is the Phoenix project the call's span goes to, from
 	// metadata.phoenix_project_name or litellm_metadata's ("" when unset;
 	// litellm_metadata's wins).
@@ -109,6 +111,9 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 		}
 		if litellmFields[k.Str] {
 			out.LiteLLMFields = true
+		}
+		if k.Str == "metadata" {
+			out.Metadata = true
 		}
 		return true
 	})

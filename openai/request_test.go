@@ -119,7 +119,7 @@ func TestInspect(t *testing.T) {
 		{
 			name: "LiteLLM's client-side fallbacks, project and trace id",
 			body: `{"model":"a","fallbacks":["b",{"model":"c","messages":[]},3],"metadata":{"phoenix_project_name":"p","trace_id":"t1"},"litellm_metadata":{"existing_trace_id":"t2"}}`,
-			want: Request{Model: "a", Fallbacks: []string{"b", "c"}, Project: "p", TraceID: "t2", LiteLLMFields: true},
+			want: Request{Model: "a", Fallbacks: []string{"b", "c"}, Project: "p", TraceID: "t2", LiteLLMFields: true, Metadata: true},
 		},
 		{
 			name:    "empty model",
