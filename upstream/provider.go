@@ -12,6 +12,7 @@ type Dialect string
 const (
 	OpenAI    Dialect = "openai"    // OpenAI's API, and every server compatible with it
 	Anthropic Dialect = "anthropic" // Anthropic's Messages API
+	Gemini    Dialect = "gemini"    // Google's generateContent API (the Gemini API and Vertex AI)
 )
 
 // Provider is one upstream.
