@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,21 @@ type Route struct {
 	// (Gemini's :streamGenerateContent, Bedrock's /converse-stream);
 	// otherwise the body's stream member decides.
 	Stream bool
+	// Prefix is the start of Path that is the proxy's own, not the
+	// provider's (LiteLLM's pass-through prefixes /gemini, /vertex_ai):
+	// the upstream path of a Spec without a Path of its own is the rest.
+	Prefix string
+}
+
+// prefixed is each route under prefix too, the prefix marked as the
+// proxy's own.
+func prefixed(prefix string, routes ...Route) []Route {
+	out := slices.Clone(routes)
+	for _, r := range routes {
+		r.Path, r.Prefix = prefix+r.Path, prefix
+		out = append(out, r)
+	}
+	return out
 }
 
 // HasParams reports whether the pattern has parameters: such routes are

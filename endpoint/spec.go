@@ -20,6 +20,7 @@ package endpoint
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -42,8 +43,13 @@ type Spec struct {
 	// Path is the upstream path under the provider's base URL. "{model}"
 	// in it is replaced by the model as the target provider names it, and
 	// any other "{name}" by the route's parameter of that name, as the
-	// client sent it.
+	// client sent it. "" means the route's own path, less its Prefix
+	// (Google's APIs, whose paths carry their version and resource names).
 	Path string
+	// Home, when set, names the provider (package upstream's name) of a
+	// call whose model the config file does not route; "" means the
+	// provider of the dialect's own API (Anthropic's for the Messages API).
+	Home string
 	// ModelParam, when set, names the route parameter that carries the
 	// model (Gemini's /models/{model}:generateContent); "" means the
 	// body's "model" member, which must then be there.
@@ -55,8 +61,12 @@ type Spec struct {
 	// NewAccumulator makes the accumulator of one of its streams; nil for
 	// an API that does not stream.
 	NewAccumulator func() stream.Accumulator
-	// Framing is how its streams are framed.
-	Framing stream.Framing
+	// Framing is how its streams are framed. AskedFraming, when set, is a
+	// second framing whose media type is also a whole answer's (Gemini's
+	// streamed JSON array, application/json): an answer is read in it
+	// only on a route that streams, when it succeeded.
+	Framing      stream.Framing
+	AskedFraming *stream.Framing
 	// WriteError answers with one of the proxy's own errors in the
 	// envelope its callers expect.
 	WriteError func(w http.ResponseWriter, e *openai.Error)
@@ -87,6 +97,27 @@ type UsageOption struct {
 	Strip func() stream.Rewriter
 }
 
+// UpstreamPattern is the upstream path pattern of a call on route r.
+func (s *Spec) UpstreamPattern(r Route) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return strings.TrimPrefix(r.Path, r.Prefix)
+}
+
+// StreamFraming is the framing of an answer with this Content-Type and
+// status to a call that asked for a stream or not, and whether it is a
+// stream at all.
+func (s *Spec) StreamFraming(contentType string, status int, asked bool) (stream.Framing, bool) {
+	if s.Framing.Streams(contentType) {
+		return s.Framing, true
+	}
+	if f := s.AskedFraming; f != nil && asked && status < 300 && f.Streams(contentType) {
+		return *f, true
+	}
+	return s.Framing, false
+}
+
 // SpanOp is the span operation of a call with these request headers.
 func (s *Spec) SpanOp(h http.Header) *spans.Operation {
 	if s.OpFor != nil {
@@ -108,17 +139,33 @@ type Forward struct {
 	// WriteError answers with one of the proxy's own errors in the
 	// envelope its callers expect.
 	WriteError func(w http.ResponseWriter, e *openai.Error)
+	// Home, when set, names the provider (package upstream's name) the
+	// routes go to, in place of the dialect's own.
+	Home string
+	// UpstreamPath, when set, is the upstream path of a request's escaped
+	// path; nil means the path with /v1 taken off (the base URL has it).
+	UpstreamPath func(escaped string) string
 	// Op is the span of a call to the upstream path (the request's, /v1
 	// taken off) and, for a route whose stream the proxy reads, that
 	// stream's accumulator (nil otherwise). fullPath is the request's.
 	Op func(method, path, fullPath string) (spans.Operation, func() stream.Accumulator)
 }
 
+// Upstream is the upstream path of a request's escaped path.
+func (f *Forward) Upstream(escaped string) string {
+	if f.UpstreamPath != nil {
+		return f.UpstreamPath(escaped)
+	}
+	return APIPath(escaped)
+}
+
 // All are the traced APIs.
-var All = []*Spec{&Chat, &Completions, &Embeddings, &Responses, &Messages}
+var All = []*Spec{&Chat, &Completions, &Embeddings, &Responses, &Messages,
+	&GenerateContent, &StreamGenerateContent, &EmbedContent,
+	&VertexGenerateContent, &VertexStreamGenerateContent, &VertexRawPredict}
 
 // Forwards are the forwarded routes with spans of their own.
-var Forwards = []*Forward{&ResponsesRoutes, &MessagesRoutes}
+var Forwards = []*Forward{&ResponsesRoutes, &MessagesRoutes, &GeminiRoutes, &VertexRoutes}
 
 // writeOpenAIError writes the OpenAI envelope.
 func writeOpenAIError(w http.ResponseWriter, e *openai.Error) { e.Write(w) }

@@ -19,11 +19,11 @@ func (c *modelCall) answer(resp *http.Response) bool {
 	copyHeader(w.Header(), resp.Header)
 	h.litellmHeaders(w.Header(), c.span, c.target, &c.plan, c.start, c.firstOut)
 	tr := c.prep.translator
-	framing := c.spec.Framing
+	framing, streamed := c.spec.StreamFraming(resp.Header.Get("Content-Type"), resp.StatusCode, c.stream)
 	if tr != nil {
 		framing = tr.Framing()
+		streamed = framing.Streams(resp.Header.Get("Content-Type"))
 	}
-	streamed := framing.Streams(resp.Header.Get("Content-Type"))
 	if streamed {
 		stopTimer(c.timer) // from here on the idle timeout watches the stream
 	}

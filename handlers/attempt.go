@@ -29,11 +29,18 @@ var (
 
 // plan is the router's plan for a call's model. A call in a dialect other
 // than OpenAI's whose model the config file does not name goes to the
-// provider of that dialect's own API (the Messages API to Anthropic).
+// API's home provider (Vertex AI for its routes), else to the provider of
+// that dialect's own API (the Messages API to Anthropic).
 func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, error) {
 	model := req.Model
 	if spec.Dialect != upstream.OpenAI && !h.router.Serves(model) {
-		p, m, err := h.providers.RouteHome(spec.Dialect, model)
+		route := h.providers.RouteHome
+		if spec.Home != "" {
+			route = func(_ upstream.Dialect, model string) (*upstream.Provider, string, error) {
+				return h.providers.RouteNamed(spec.Home, model)
+			}
+		}
+		p, m, err := route(spec.Dialect, model)
 		if err != nil {
 			return router.Plan{}, err
 		}
@@ -89,7 +96,7 @@ func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Erro
 		p.upBody, p.path, p.translator = up, path, tr
 		return p, nil
 	}
-	p.upBody, p.path = p.traced, endpoint.UpstreamPath(spec.Path, t.Model, c.params)
+	p.upBody, p.path = p.traced, endpoint.UpstreamPath(spec.UpstreamPattern(c.via), t.Model, c.params)
 	switch {
 	case spec.LiteLLMMetadata && req.Metadata:
 		p.upBody = openai.WithoutLiteLLMFields(p.traced, "metadata")

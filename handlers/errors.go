@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/phoenixproxy/llmproxy/openai"
 )
@@ -41,9 +42,30 @@ func classify(clientCtx, upstreamCtx context.Context, err error) (status int, ki
 	case errors.Is(context.Cause(upstreamCtx), errIdleTimeout):
 		return http.StatusGatewayTimeout, failIdle, errIdleTimeout
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, failTimeout, err
+		return http.StatusGatewayTimeout, failTimeout, withoutURLKey(err)
 	}
-	return http.StatusBadGateway, failUpstream, err
+	return http.StatusBadGateway, failUpstream, withoutURLKey(err)
+}
+
+// withoutURLKey hides the key query parameter (Google's API key, which
+// clients may send in the URL) of the URL a transport error names: the
+// error reaches the span, the log and the client.
+func withoutURLKey(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return &url.Error{Op: ue.Op, URL: "(unparsable URL)", Err: ue.Err}
+	}
+	q := u.Query()
+	if !q.Has("key") {
+		return err
+	}
+	q.Set("key", "REDACTED")
+	u.RawQuery = q.Encode()
+	return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
 }
 
 // upstreamError is the client's answer when no upstream answer came.
@@ -55,3 +77,6 @@ func upstreamError(status int, cause error) *openai.Error {
 	return &openai.Error{Status: status, Type: typ,
 		Message: fmt.Sprintf("Upstream request failed: %v", cause)}
 }
+
+// writeOpenAIError writes an error in OpenAI's (and LiteLLM's) envelope.
+func writeOpenAIError(w http.ResponseWriter, e *openai.Error) { e.Write(w) }

@@ -37,7 +37,7 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 			// The path as the client sent it, encoding and all: decoding
 			// it would let an encoded '?' become a query, and one level
 			// of a double encoding be lost.
-			target, err := url.Parse(fc.provider.URL(endpoint.APIPath(pr.In.URL.EscapedPath()), "", pr.In.URL.RawQuery))
+			target, err := url.Parse(fc.provider.URL(fc.fwd.Upstream(pr.In.URL.EscapedPath()), "", pr.In.URL.RawQuery))
 			if err != nil {
 				return // unreachable: the base URL was checked at start-up
 			}
@@ -109,13 +109,20 @@ func cleanSegments(p string, depth int) bool {
 	return true
 }
 
-// forwardProvider is the upstream of a forwarded route: the provider of
-// its dialect's own API, else the default one.
-func (h *Handler) forwardProvider(fwd *endpoint.Forward) *upstream.Provider {
-	if p := h.providers.Home(fwd.Dialect); p != nil {
-		return p
+// forwardProvider is the upstream of a forwarded route: the provider it
+// names, or that of its dialect's own API, else the default one.
+func (h *Handler) forwardProvider(fwd *endpoint.Forward) (*upstream.Provider, *openai.Error) {
+	if fwd.Home != "" {
+		p, _, err := h.providers.RouteNamed(fwd.Home, "")
+		if err != nil {
+			return nil, routeError(err)
+		}
+		return p, nil
 	}
-	return h.providers.Default()
+	if p := h.providers.Home(fwd.Dialect); p != nil {
+		return p, nil
+	}
+	return h.providers.Default(), nil
 }
 
 // serveForward forwards a call the proxy does not model and traces it with
@@ -129,7 +136,7 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request, fwd *endp
 			Message: "The request path has '.' or '..' segments or empty ones."})
 		return
 	}
-	op, newAcc := fwd.Op(r.Method, endpoint.APIPath(r.URL.Path), r.URL.Path)
+	op, newAcc := fwd.Op(r.Method, fwd.Upstream(r.URL.Path), r.URL.Path)
 
 	// Keep the start of the body to trace it; the whole body still streams.
 	var in []byte
@@ -164,7 +171,11 @@ func (h *Handler) serveForward(w http.ResponseWriter, r *http.Request, fwd *endp
 		fwd.WriteError(w, e)
 		return
 	}
-	p := h.forwardProvider(fwd)
+	p, e := h.forwardProvider(fwd)
+	if e != nil {
+		fwd.WriteError(w, e)
+		return
+	}
 	ctx := joinTrace(r, "")
 	ctx, call := h.recorder.Start(ctx, spans.Request{
 		Op: &op, System: p.System, Provider: p.Host, Body: traced,

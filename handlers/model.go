@@ -26,6 +26,7 @@ type modelCall struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	spec   *endpoint.Spec
+	via    endpoint.Route    // the route it came by
 	params map[string]string // the route's parameters
 	start  time.Time
 
@@ -52,10 +53,10 @@ type modelCall struct {
 // then write the answer (a stream event by event) and finish the span
 // from it.
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpoint.Spec, route endpoint.Route, params map[string]string) {
-	c := &modelCall{h: h, w: w, r: r, spec: spec, params: params, start: time.Now(), cancel: func(error) {}}
+	c := &modelCall{h: h, w: w, r: r, spec: spec, via: route, params: params, start: time.Now(), cancel: func(error) {}}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if e := c.read(buf, route); e != nil {
+	if e := c.read(buf); e != nil {
 		spec.WriteError(w, e)
 		return
 	}
@@ -98,7 +99,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 
 // read reads and checks the request: its type, its body (up to the size
 // limit) and what the proxy reads of it.
-func (c *modelCall) read(buf *bytes.Buffer, route endpoint.Route) *openai.Error {
+func (c *modelCall) read(buf *bytes.Buffer) *openai.Error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest,
 			Message: fmt.Sprintf("Content-Type must be application/json, not %q.", ct)}
@@ -120,7 +121,7 @@ func (c *modelCall) read(buf *bytes.Buffer, route endpoint.Route) *openai.Error 
 	if err != nil {
 		return err.(*openai.Error)
 	}
-	c.stream = route.Stream || c.req.Stream
+	c.stream = c.via.Stream || c.req.Stream
 	return nil
 }
 

@@ -23,7 +23,7 @@ func (h *Handler) models(c *gin.Context) {
 		h.serveForwarded(c.Writer, c.Request, &endpoint.Passthrough)
 		return
 	}
-	if !h.authorized(c.Writer, c.Request) {
+	if !h.authorized(c.Writer, c.Request, writeOpenAIError) {
 		return
 	}
 	type model struct {
@@ -46,7 +46,7 @@ func (h *Handler) models(c *gin.Context) {
 // deployment's model_name, litellm_params (never its key) and model_info;
 // with ?litellm_model_id=, the one deployment with that id (404 if none).
 func (h *Handler) modelInfo(c *gin.Context) {
-	if !h.authorized(c.Writer, c.Request) {
+	if !h.authorized(c.Writer, c.Request, writeOpenAIError) {
 		return
 	}
 	type entry struct {

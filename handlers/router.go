@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -229,7 +230,7 @@ func (h *Handler) model(spec *endpoint.Spec, route endpoint.Route) gin.HandlerFu
 }
 
 func (h *Handler) serveSpec(w http.ResponseWriter, r *http.Request, spec *endpoint.Spec, route endpoint.Route, params map[string]string) {
-	if h.authorized(w, r) && h.admit(w, spec.WriteError) {
+	if h.authorized(w, r, spec.WriteError) && h.admit(w, spec.WriteError) {
 		defer h.release()
 		h.serveModel(w, r, spec, route, params)
 	}
@@ -240,7 +241,7 @@ func (h *Handler) forward(fwd *endpoint.Forward) gin.HandlerFunc {
 }
 
 func (h *Handler) serveForwarded(w http.ResponseWriter, r *http.Request, fwd *endpoint.Forward) {
-	if h.authorized(w, r) && h.admit(w, fwd.WriteError) {
+	if h.authorized(w, r, fwd.WriteError) && h.admit(w, fwd.WriteError) {
 		defer h.release()
 		h.serveForward(w, r, fwd)
 	}
@@ -249,29 +250,59 @@ func (h *Handler) serveForwarded(w http.ResponseWriter, r *http.Request, fwd *en
 // authorized checks the caller's key against the master key, when there is
 // one, in constant time, and takes the caller's credentials off the request
 // so that they go no further (the provider key comes from the proxy's
-// configuration). A missing or wrong key gets 401 in LiteLLM's format.
-func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+// configuration). A missing or wrong key gets 401 in the format of the
+// route's API (LiteLLM's on OpenAI's routes).
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request, writeError func(http.ResponseWriter, *openai.Error)) bool {
 	if h.masterKey == nil {
 		return true
 	}
 	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	for _, alt := range []string{"Api-Key", "X-Api-Key", "X-Litellm-Api-Key"} {
+	for _, alt := range callerKeyHeaders[1:] {
 		if key == "" {
 			key = r.Header.Get(alt)
 		}
+	}
+	// Google's clients may send their key in the URL (?key=), as LiteLLM
+	// takes it on its /gemini routes.
+	queryKey := ""
+	if key == "" && strings.Contains(r.URL.RawQuery, "key=") {
+		queryKey = r.URL.Query().Get("key")
+		key = queryKey
 	}
 	if subtle.ConstantTimeCompare([]byte(key), h.masterKey) != 1 {
 		msg := "Authentication Error, invalid proxy server token passed."
 		if key == "" {
 			msg = "Authentication Error, no api key passed in."
 		}
-		(&openai.Error{Status: http.StatusUnauthorized, Type: "auth_error", Param: "None", Message: msg}).Write(w)
+		writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: "auth_error", Param: "None", Message: msg})
 		return false
 	}
-	for _, hdr := range []string{"Authorization", "Api-Key", "X-Api-Key", "X-Litellm-Api-Key"} {
+	for _, hdr := range callerKeyHeaders {
 		r.Header.Del(hdr)
 	}
+	if queryKey != "" {
+		r.URL.RawQuery = withoutQueryParam(r.URL.RawQuery, "key")
+	}
 	return true
+}
+
+// callerKeyHeaders are where a caller may present the master key: OpenAI's
+// Authorization first, then Azure's, Anthropic's, LiteLLM's and Google's.
+var callerKeyHeaders = []string{"Authorization", "Api-Key", "X-Api-Key", "X-Litellm-Api-Key", "X-Goog-Api-Key"}
+
+// withoutQueryParam is a raw query without the parameters of that name,
+// the others byte for byte.
+func withoutQueryParam(rawQuery, name string) string {
+	parts := strings.Split(rawQuery, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if dk, err := url.QueryUnescape(k); err == nil && dk == name || k == name {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, "&")
 }
 
 // admit takes a slot for a request, or answers 503 when every slot is

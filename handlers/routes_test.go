@@ -44,6 +44,8 @@ func newRouteRig(t *testing.T, specs []*endpoint.Spec) *routeRig {
 	ps, err := upstream.NewProviders(upstream.Env{
 		OpenAIEnv:    upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"},
 		AnthropicEnv: upstream.AnthropicEnv{AnthropicAPIBase: up.URL},
+		GeminiEnv:    upstream.GeminiEnv{GeminiAPIBase: up.URL},
+		VertexEnv:    upstream.VertexEnv{VertexAPIBase: up.URL},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -95,11 +97,17 @@ func (rig *routeRig) call(t *testing.T, method, path, body string) (span, upstre
 // bodyFor is a request body that every API takes: a model in the API's
 // dialect, and the members each reads.
 func bodyFor(spec *endpoint.Spec) string {
-	if spec.Dialect == upstream.Anthropic {
+	switch spec.Dialect {
+	case upstream.Gemini:
+		return `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`
+	case upstream.Anthropic:
 		return `{"model":"claude-sonnet-4-6","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
 	}
 	return `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"prompt":"hi","input":"hi"}`
 }
+
+// sampleParams fills a route's parameters in with sample values.
+var sampleParams = strings.NewReplacer("{model}", "m-1", "{project}", "p-1", "{location}", "us-central1")
 
 // TestRoutesServeTheirDescriptions: the router serves each API on exactly
 // the routes its description names: each route reaches the API (its span,
@@ -110,17 +118,22 @@ func TestRoutesServeTheirDescriptions(t *testing.T) {
 	for _, spec := range endpoint.All {
 		t.Run(spec.Name, func(t *testing.T) {
 			for _, route := range spec.Routes {
-				span, up, status := rig.call(t, route.Method, route.Path, bodyFor(spec))
-				// Both bases end in /v1 here, and every API so far goes
-				// to its own route's path.
-				wantUp := "POST /v1" + endpoint.APIPath(route.Path)
+				path := sampleParams.Replace(route.Path)
+				span, up, status := rig.call(t, route.Method, path, bodyFor(spec))
+				// OpenAI's and Anthropic's bases end in /v1 here, and
+				// their APIs go to their own route's path; Google's go to
+				// the route's path, its prefix taken off.
+				wantUp := "POST /v1" + endpoint.APIPath(path)
+				if spec.Path == "" {
+					wantUp = "POST " + strings.TrimPrefix(path, route.Prefix)
+				}
 				if span != spec.Op.Name || up != wantUp || status != http.StatusOK {
 					t.Errorf("%s %s: span %q, upstream %q, status %d; want %q, %q, 200", route.Method, route.Path, span, up, status, spec.Op.Name, wantUp)
 				}
 				for _, miss := range []struct{ method, path string }{
-					{http.MethodGet, route.Path},
-					{route.Method, route.Path + "/x"},
-					{route.Method, route.Path[:strings.LastIndexByte(route.Path, '/')] + "/x"},
+					{http.MethodGet, path},
+					{route.Method, path + "/x"},
+					{route.Method, path[:strings.LastIndexByte(path, '/')] + "/x"},
 				} {
 					if span, _, _ := rig.call(t, miss.method, miss.path, bodyFor(spec)); span == spec.Op.Name {
 						t.Errorf("%s %s: served as %s; want it not to be", miss.method, miss.path, spec.Name)

@@ -128,7 +128,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		env.OpenAIAPIBase = o.openAIBase
 	}
 	env.AzureAPIBase = up.URL
-	env.GeminiAPIBase = up.URL + "/v1beta/openai"
+	env.GeminiAPIBase = up.URL + "/v1beta/openai" // the OpenAI-compatible form: the native root is up.URL
+	env.VertexAPIBase = up.URL
 	env.AnthropicAPIBase = up.URL
 	if o.anthropicBase != "" {
 		env.AnthropicAPIBase = o.anthropicBase

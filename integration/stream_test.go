@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -36,7 +37,14 @@ func open(t *testing.T, ctx context.Context, url, body string) *http.Response {
 
 func loadCassette(t *testing.T, name string) fakeprovider.Cassette {
 	t.Helper()
-	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t, "openai"), "cassettes", name+".yaml"))
+	return loadAPICassette(t, "openai", name)
+}
+
+// loadAPICassette loads a cassette of one interaction from an API's
+// recordings.
+func loadAPICassette(t *testing.T, api, name string) fakeprovider.Cassette {
+	t.Helper()
+	c, err := fakeprovider.LoadFile(filepath.Join(fixturesDir(t, api), "cassettes", name+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +101,11 @@ func lockstep(t *testing.T, c fakeprovider.Cassette, usageOption, clientAsks boo
 	if clientAsks {
 		body = strings.Replace(body, `"stream": true`, `"stream": true, "stream_options": {"include_usage": true}`, 1)
 	}
-	resp := open(t, context.Background(), h.proxy.URL+c.Request.Path(), body)
+	target := h.proxy.URL + c.Request.Path()
+	if u, err := url.Parse(c.Request.URL); err == nil && u.RawQuery != "" {
+		target += "?" + u.RawQuery // Gemini's ?alt=sse
+	}
+	resp := open(t, context.Background(), target, body)
 	defer resp.Body.Close()
 	var got strings.Builder
 	var p stream.Parser

@@ -91,13 +91,14 @@ type requestBody struct {
 	// params is the request without the operation's dropped members, its
 	// other members' raw bytes copied as they came.
 	params                                                                      string
+	obj                                                                         gjson.Result // the whole request
 	model, messages, tools, prompt, input, instructions, system, user, metadata gjson.Result
 	litellmMetadata                                                             gjson.Result
 }
 
 // readRequest reads a request object's top-level members.
 func readRequest(obj gjson.Result, drop ...string) requestBody {
-	var r requestBody
+	r := requestBody{obj: obj}
 	buf := make([]byte, 0, len(obj.Raw))
 	buf = append(buf, '{')
 	obj.ForEach(func(k, v gjson.Result) bool {

@@ -214,7 +214,9 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
 		body := readRequest(obj, req.Op.Drop...)
-		a.String(req.Op.ParamsKey, body.params)
+		if req.Op.ParamsKey != "" {
+			a.String(req.Op.ParamsKey, body.params)
+		}
 		req.Op.Request(&a, &body)
 		if name := contextAttrs(&a, &body, req); name != "" {
 			c.span.SetName(name)
@@ -397,6 +399,11 @@ func (c *Call) Response(body []byte) error {
 // message on its own, and an empty one leaves "Error code: 404".
 func (c *Call) UpstreamError(status int, body []byte) {
 	if !c.span.IsRecording() {
+		return
+	}
+	if c.req.Op.UpstreamError != nil {
+		typ, msg, description := c.req.Op.UpstreamError(status, body)
+		c.recordError(typ, msg, description)
 		return
 	}
 	class := errorClass(status)

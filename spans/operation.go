@@ -12,11 +12,16 @@ type Operation struct {
 	Name string
 	Kind string
 	// ParamsKey is the invocation parameters' key; Drop the request members
-	// they leave out (the messages, prompt or input recorded apart).
+	// they leave out (the messages, prompt or input recorded apart). With
+	// no ParamsKey, Request records them itself, if at all.
 	ParamsKey string
 	Drop      []string
 	Request   func(a *Attrs, req *requestBody)
 	Response  func(a *Attrs, resp gjson.Result)
+	// UpstreamError, when set, words a provider's error answer as the
+	// API's own SDK raises it: the exception type and message, and the
+	// span's status description. Unset: as the OpenAI SDK does.
+	UpstreamError func(status int, body []byte) (typ, msg, description string)
 	// LiteLLMMetadata: the API has a metadata member of its own (the
 	// Responses API, Anthropic's Messages), so LiteLLM's tracing metadata
 	// comes in litellm_metadata.

@@ -13,8 +13,8 @@ type AnthropicEnv struct {
 }
 
 func (e AnthropicEnv) entries() []entry {
-	return []entry{{Provider{Name: "anthropic", System: "anthropic", Host: "anthropic", BaseURL: e.AnthropicAPIBase,
-		APIKey: e.AnthropicAPIKey, family: anthropicAPI{}}, "ANTHROPIC_API_BASE", true}}
+	return []entry{{p: Provider{Name: "anthropic", System: "anthropic", Host: "anthropic", BaseURL: e.AnthropicAPIBase,
+		APIKey: e.AnthropicAPIKey, family: anthropicAPI{}}, env: "ANTHROPIC_API_BASE", home: true}}
 }
 
 // anthropic is Anthropic's API: the Messages API under /v1, the key in

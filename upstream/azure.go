@@ -15,8 +15,8 @@ type AzureEnv struct {
 }
 
 func (e AzureEnv) entries() []entry {
-	return []entry{{Provider{Name: "azure", System: "openai", Host: "azure", BaseURL: e.AzureAPIBase, APIKey: e.AzureAPIKey,
-		APIVersion: e.AzureAPIVersion, family: azureAPI{}}, "AZURE_API_BASE", false}}
+	return []entry{{p: Provider{Name: "azure", System: "openai", Host: "azure", BaseURL: e.AzureAPIBase, APIKey: e.AzureAPIKey,
+		APIVersion: e.AzureAPIVersion, family: azureAPI{}}, env: "AZURE_API_BASE"}}
 }
 
 // azure is Azure OpenAI: OpenAI's API with the deployment in the path, an

@@ -28,7 +28,7 @@ type CompatibleEnv struct {
 
 func (e CompatibleEnv) entries() []entry {
 	compatible := func(name, host, base, key, variable string) entry {
-		return entry{Provider{Name: name, System: "openai", Host: host, BaseURL: base, APIKey: key, family: openAIAPI{}}, variable, false}
+		return entry{p: Provider{Name: name, System: "openai", Host: host, BaseURL: base, APIKey: key, family: openAIAPI{}}, env: variable}
 	}
 	return []entry{
 		compatible("groq", "groq", e.GroqAPIBase, e.GroqAPIKey, "GROQ_API_BASE"),
@@ -36,11 +36,11 @@ func (e CompatibleEnv) entries() []entry {
 		compatible("fireworks_ai", "fireworks", e.FireworksAPIBase, e.FireworksAPIKey, "FIREWORKS_AI_API_BASE"),
 		compatible("deepseek", "deepseek", e.DeepSeekAPIBase, e.DeepSeekAPIKey, "DEEPSEEK_API_BASE"),
 		compatible("xai", "xai", e.XAIAPIBase, e.XAIAPIKey, "XAI_API_BASE"),
-		{Provider{Name: "mistral", System: "mistralai", Host: "mistralai", BaseURL: e.MistralAPIBase, APIKey: e.MistralAPIKey, family: openAIAPI{}}, "MISTRAL_API_BASE", false},
+		{p: Provider{Name: "mistral", System: "mistralai", Host: "mistralai", BaseURL: e.MistralAPIBase, APIKey: e.MistralAPIKey, family: openAIAPI{}}, env: "MISTRAL_API_BASE"},
 		compatible("openrouter", "openrouter", e.OpenRouterAPIBase, e.OpenRouterAPIKey, "OPENROUTER_API_BASE"),
 		compatible("perplexity", "perplexity", e.PerplexityAPIBase, e.PerplexityAPIKey, "PERPLEXITYAI_API_BASE"),
 		compatible("cerebras", "cerebras", e.CerebrasAPIBase, e.CerebrasAPIKey, "CEREBRAS_API_BASE"),
-		{Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: e.OllamaAPIBase, family: ollamaAPI{}}, "OLLAMA_API_BASE", false},
+		{p: Provider{Name: "ollama", System: "openai", Host: "ollama", BaseURL: e.OllamaAPIBase, family: ollamaAPI{}}, env: "OLLAMA_API_BASE"},
 	}
 }
 

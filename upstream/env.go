@@ -8,6 +8,7 @@ type Env struct {
 	AzureEnv
 	CompatibleEnv
 	GeminiEnv
+	VertexEnv
 	AnthropicEnv
 }
 
@@ -19,8 +20,24 @@ type entry struct {
 	env string
 	// home marks the provider of its dialect's own API: where a call in
 	// that dialect goes when nothing routes it elsewhere (OpenAI for
-	// OpenAI's API, Anthropic for the Messages API).
+	// OpenAI's API, Anthropic for the Messages API, the Gemini API for
+	// generateContent).
 	home bool
+	// homeOnly keeps a home provider out of routing by name: no prefix
+	// and no RouteNamed reach it (the Gemini API's LiteLLM prefix,
+	// "gemini/", is its OpenAI-compatible endpoint's).
+	homeOnly bool
+	// namedOnly keeps a provider out of Route's prefixes: RouteNamed
+	// reaches it by Name, and a config file's deployment by its family's
+	// LiteLLM prefix (Vertex AI's, whose calls are not translated from
+	// OpenAI's API).
+	namedOnly bool
+	// baseOptional marks a provider configured without a base URL too:
+	// its family then picks the URL itself (Vertex AI's regional hosts).
+	baseOptional bool
+	// err, when set, is what is wrong with the family's configuration,
+	// naming the variable: NewProviders returns it.
+	err error
 }
 
 // entries are every provider the environment may configure, each family's.
@@ -31,6 +48,7 @@ func (e Env) entries() []entry {
 		e.AzureEnv.entries(),
 		e.CompatibleEnv.entries(),
 		e.GeminiEnv.entries(),
+		e.VertexEnv.entries(),
 		e.AnthropicEnv.entries(),
 	} {
 		all = append(all, family...)

@@ -23,7 +23,7 @@ func (e OpenAIEnv) entries() []entry {
 	if base == "" {
 		base = DefaultOpenAIBase
 	}
-	return []entry{{Provider{Name: "openai", System: "openai", Host: "openai", BaseURL: base, APIKey: e.OpenAIAPIKey, family: openAIAPI{}}, "OPENAI_API_BASE", true}}
+	return []entry{{p: Provider{Name: "openai", System: "openai", Host: "openai", BaseURL: base, APIKey: e.OpenAIAPIKey, family: openAIAPI{}}, env: "OPENAI_API_BASE", home: true}}
 }
 
 // openAI is OpenAI and every server that speaks its API at a base URL:

@@ -18,7 +18,9 @@ const (
 // Provider is one upstream.
 type Provider struct {
 	// Name is LiteLLM's prefix for it in model names ("groq" in
-	// "groq/llama-3.1-8b-instant").
+	// "groq/llama-3.1-8b-instant"), or, for a provider that shares its
+	// family's prefix, the name RouteNamed knows it by
+	// (VertexAIAnthropic).
 	Name string
 	// System is llm.system (the API family) and Host is llm.provider (who
 	// serves the model), in OpenInference's values.
@@ -30,8 +32,18 @@ type Provider struct {
 	APIKey string
 	// APIVersion, for Azure, is the api-version query parameter.
 	APIVersion string
+	// VertexProject and VertexLocation, for Vertex AI, are the Google
+	// Cloud project and location of a call whose path the caller builds
+	// from a model name (VertexModelPath): vertex_project, else
+	// VERTEXAI_PROJECT, else the project_id of the credentials given;
+	// vertex_location, else VERTEXAI_LOCATION (DefaultVertexLocation). A
+	// Vertex AI path a client sends names its own.
+	VertexProject, VertexLocation string
 
 	family family
+	// google, for Vertex AI, holds its Google credentials and their
+	// token; the provider's copies share it.
+	google *googleAuth
 }
 
 // family is what a kind of provider does its own way. Implementations are

@@ -1,22 +1,29 @@
 package upstream
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/phoenixproxy/llmproxy/openai"
 )
 
-// Providers routes model names to providers. It is read-only once built.
+// Providers routes model names to providers. It is read-only once built,
+// but for the credentials of config files' deployments, read once per
+// value at the first deployment that gives them; it is safe for
+// concurrent use.
 type Providers struct {
-	byName map[string]*Provider
-	// templates holds every provider served, configured or not (Azure
-	// without AZURE_API_BASE too): a config file's deployment names one
-	// and gives the base URL itself.
+	// byName holds the providers a LiteLLM prefix routes to (Route), by
+	// it; named holds those and the ones RouteNamed alone reaches.
+	byName, named map[string]*Provider
+	// templates holds every provider served by name, configured or not
+	// (Azure without AZURE_API_BASE too): a config file's deployment
+	// names one and gives the base URL itself.
 	templates map[string]Provider
 	// home is the provider of each dialect's own API; homeUnset names the
 	// variable of those not configured.
@@ -25,30 +32,55 @@ type Providers struct {
 	// unset names the base URL variable of each provider the proxy serves
 	// but was not configured for.
 	unset map[string]string
+	// vertexProject is VERTEXAI_PROJECT, for deployments with credentials
+	// of their own; vertexAuth holds those credentials, one per value of
+	// vertex_credentials (a wildcard deployment resolves at every call).
+	vertexProject string
+	vertexMu      sync.Mutex
+	vertexAuth    map[string]*googleAuth
 }
 
 // NewProviders builds the routing table from the environment. A base URL
-// that is not an absolute http(s) URL is an error naming its variable.
+// that is not an absolute http(s) URL is an error naming its variable, and
+// so are explicit credentials that do not parse. It makes no network
+// call: Application Default Credentials are looked for at the first call
+// that needs them.
 func NewProviders(env Env) (*Providers, error) {
 	entries := env.entries()
-	ps := &Providers{byName: make(map[string]*Provider, len(entries)), unset: map[string]string{},
-		templates: make(map[string]Provider, len(entries)), home: map[Dialect]*Provider{}, homeUnset: map[Dialect]string{}}
+	ps := &Providers{byName: make(map[string]*Provider, len(entries)), named: make(map[string]*Provider, len(entries)),
+		unset: map[string]string{}, templates: make(map[string]Provider, len(entries)),
+		home: map[Dialect]*Provider{}, homeUnset: map[Dialect]string{},
+		vertexProject: env.VertexProject, vertexAuth: map[string]*googleAuth{}}
 	for _, e := range entries {
+		if e.err != nil {
+			return nil, e.err
+		}
 		p := e.p
-		ps.templates[p.Name] = p
-		if p.BaseURL == "" {
-			ps.unset[p.Name] = e.env // not configured (Azure has no default)
+		if !e.homeOnly {
+			ps.templates[p.Name] = p
+		}
+		if p.BaseURL == "" && !e.baseOptional {
+			if !e.homeOnly {
+				ps.unset[p.Name] = e.env // not configured (Azure has no default)
+			}
 			if e.home {
 				ps.homeUnset[p.Dialect()] = e.env
 			}
 			continue
 		}
-		if !absoluteHTTP(p.BaseURL) {
-			return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
+		if p.BaseURL != "" {
+			if !absoluteHTTP(p.BaseURL) {
+				return nil, fmt.Errorf("%s=%q: want an absolute http(s) URL", e.env, p.BaseURL)
+			}
+			p.BaseURL = p.family.base(p.BaseURL)
 		}
-		p.BaseURL = p.family.base(p.BaseURL)
-		ps.templates[p.Name] = p
-		ps.byName[p.Name] = &p
+		if !e.homeOnly {
+			ps.templates[p.Name] = p
+			ps.named[p.Name] = &p
+			if !e.namedOnly {
+				ps.byName[p.Name] = &p
+			}
+		}
 		if e.home {
 			ps.home[p.Dialect()] = &p
 		}
@@ -65,14 +97,29 @@ func absoluteHTTP(raw string) bool {
 }
 
 // HoldKeys reports whether the proxy holds a key of its own for any
-// provider it serves: a key it may spend on a caller's behalf.
+// provider it serves, or credentials given for Google's (Application
+// Default Credentials are only looked for at the first call): a key it
+// may spend on a caller's behalf.
 func (ps *Providers) HoldKeys() bool {
-	for _, p := range ps.byName {
-		if p.APIKey != "" {
+	for _, p := range ps.named {
+		if p.HoldsCredentials() {
+			return true
+		}
+	}
+	for _, p := range ps.home {
+		if p.HoldsCredentials() {
 			return true
 		}
 	}
 	return false
+}
+
+// HoldsCredentials reports whether the provider has credentials of its
+// own, which replace the client's: an API key, or Google credentials given
+// to it (Application Default Credentials, looked for at the first call,
+// are not counted).
+func (p *Provider) HoldsCredentials() bool {
+	return p.APIKey != "" || p.google != nil && p.google.explicit
 }
 
 // Home is the provider of a dialect's own API (OpenAI for OpenAI's,
@@ -92,6 +139,31 @@ func (ps *Providers) RouteHome(d Dialect, model string) (*Provider, string, erro
 	return p, strings.TrimPrefix(model, p.Name+"/"), nil
 }
 
+// RouteNamed is the provider of that name (Provider.Name: a LiteLLM
+// prefix, or VertexAIAnthropic) for a model, and the model as the
+// provider names it (LiteLLM's prefix for the provider taken off), or a
+// 400 naming what would configure it.
+func (ps *Providers) RouteNamed(name, model string) (*Provider, string, error) {
+	p := ps.named[name]
+	if p == nil {
+		msg := fmt.Sprintf("No upstream named %q is served.", name)
+		if variable, served := ps.unset[name]; served {
+			msg = fmt.Sprintf("No %s upstream is configured: set %s.", name, variable)
+		}
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: msg}
+	}
+	return p, strings.TrimPrefix(model, p.litellmPrefix()+"/"), nil
+}
+
+// litellmPrefix is LiteLLM's prefix for the provider's models: its Name,
+// and Vertex AI's for both of its providers.
+func (p *Provider) litellmPrefix() string {
+	if _, ok := p.family.(vertexAPI); ok {
+		return VertexAI
+	}
+	return p.Name
+}
+
 // Default is the provider for un-prefixed models and other API paths:
 // OpenAI's API.
 func (ps *Providers) Default() *Provider { return ps.home[OpenAI] }
@@ -101,7 +173,9 @@ func (ps *Providers) Default() *Provider { return ps.home[OpenAI] }
 // prefixes of the providers served are stripped ("openai/…" too, as LiteLLM
 // does). A name whose prefix is another of LiteLLM's providers, or a served
 // one with no base URL configured, is an error (400) that says so, rather
-// than a call sent to OpenAI for a model it does not have. Any other name,
+// than a call sent to OpenAI for a model it does not have; so is a
+// vertex_ai/ one (Vertex AI is served on its own routes, RouteNamed, and
+// to a config file's deployments). Any other name,
 // slashes included ("meta-llama/Llama-3" for a vLLM behind
 // OPENAI_API_BASE), goes to the default base as it is.
 func (ps *Providers) Route(model string) (*Provider, string, error) {
@@ -124,6 +198,12 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy has no base URL for: set %s.", model, prefix, variable)}
 	}
+	if prefix == VertexAI {
+		// Vertex AI's calls are its own API's, not translated from
+		// OpenAI's (a config file's deployment names its models).
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy serves on Vertex AI's own routes only (/v1/projects/{project}/locations/{location}/publishers/…).", model, prefix)}
+	}
 	if litellmProviders[prefix] {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy does not serve. Served prefixes: %s.", model, prefix, ps.served())}
@@ -132,28 +212,39 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 }
 
 // ErrNotServed marks a deployment of a LiteLLM provider this proxy does not
-// serve (Bedrock, Vertex AI, ...).
+// serve (Bedrock, Cohere, ...).
 var ErrNotServed = errors.New("not served by this proxy")
 
 // Params are a config file's settings of one deployment's provider
 // (litellm_params): each, when set, overrides the environment's.
 type Params struct {
 	APIBase, APIKey, APIVersion string
+	// VertexProject, VertexLocation and VertexCredentials are Vertex AI's
+	// vertex_project, vertex_location and vertex_credentials (a Google
+	// credentials file's path, or its JSON).
+	VertexProject, VertexLocation, VertexCredentials string
 }
 
 func (p Params) empty() bool { return p == Params{} }
 
 // Deployment is the provider of one deployment of a config file: model is
 // litellm_params.model with LiteLLM's provider prefix ("azure/prod-gpt4o",
-// "anthropic/claude-sonnet-4-5"; none means OpenAI). It returns the model
-// as the provider names it. A deployment that sets nothing of its own
-// shares the environment's provider; one that does gets a copy.
+// "anthropic/claude-sonnet-4-5", "vertex_ai/gemini-2.0-flash"; none means
+// OpenAI). It returns the model as the provider names it. A deployment
+// that sets nothing of its own shares the environment's provider; one that
+// does gets a copy. A vertex_ai/ model whose name starts with "claude" is
+// Claude on Vertex AI (VertexAIAnthropic), any other Vertex AI's Gemini
+// (VertexAI).
 func (ps *Providers) Deployment(model string, params Params) (*Provider, string, error) {
 	prefix, rest, ok := strings.Cut(model, "/")
 	if !ok || rest == "" {
 		prefix, rest = "openai", model
 	}
 	tmpl, known := ps.templates[prefix]
+	known = known && tmpl.litellmPrefix() == prefix // VertexAIAnthropic is no prefix
+	if known && prefix == VertexAI && vertexClaude(rest) {
+		tmpl = ps.templates[VertexAIAnthropic]
+	}
 	if !known {
 		host, compatible := openAICompatible[prefix]
 		switch {
@@ -173,7 +264,7 @@ func (ps *Providers) Deployment(model string, params Params) (*Provider, string,
 		return nil, "", fmt.Errorf("model %q: an Azure deployment name has only letters, digits, '.', '_' and '-'", model)
 	}
 	if params.empty() {
-		if p := ps.byName[tmpl.Name]; p != nil {
+		if p := ps.named[tmpl.Name]; p != nil {
 			return p, rest, nil
 		}
 	}
@@ -184,7 +275,11 @@ func (ps *Providers) Deployment(model string, params Params) (*Provider, string,
 		}
 		p.BaseURL = p.family.base(params.APIBase)
 	}
-	if p.BaseURL == "" {
+	if _, vertex := p.family.(vertexAPI); vertex {
+		if err := ps.vertexParams(&p, params); err != nil {
+			return nil, "", fmt.Errorf("model %q: %w", model, err)
+		}
+	} else if p.BaseURL == "" {
 		return nil, "", fmt.Errorf("model %q: provider %q has no base URL: set api_base, or %s", model, prefix, ps.unset[prefix])
 	}
 	if params.APIKey != "" {
@@ -194,6 +289,39 @@ func (ps *Providers) Deployment(model string, params Params) (*Provider, string,
 		p.APIVersion = params.APIVersion
 	}
 	return &p, rest, nil
+}
+
+// vertexParams applies a deployment's Vertex AI settings to its copy of
+// the provider: its project, its location, its own credentials (read once
+// per value, shared by the deployments that give it).
+func (ps *Providers) vertexParams(p *Provider, params Params) error {
+	if l := params.VertexLocation; l != "" {
+		if !validLocation(l) {
+			return fmt.Errorf("vertex_location %q: want a Vertex AI location (lower-case letters, digits and '-', as us-central1 or global)", l)
+		}
+		p.VertexLocation = l
+	}
+	if params.VertexCredentials != "" {
+		ps.vertexMu.Lock()
+		auth := ps.vertexAuth[params.VertexCredentials]
+		if auth == nil {
+			var err error
+			if auth, err = newGoogleAuth(params.VertexCredentials); err != nil {
+				ps.vertexMu.Unlock()
+				return fmt.Errorf("vertex_credentials: %w", err)
+			}
+			ps.vertexAuth[params.VertexCredentials] = auth
+		}
+		ps.vertexMu.Unlock()
+		p.google = auth
+		// The environment's project, else these credentials' own (not
+		// the environment's credentials').
+		p.VertexProject = cmp.Or(ps.vertexProject, auth.projectID())
+	}
+	if params.VertexProject != "" {
+		p.VertexProject = params.VertexProject
+	}
+	return nil
 }
 
 // served lists the prefixes routed to a server of OpenAI's API, sorted.
@@ -213,7 +341,7 @@ func (ps *Providers) served() string {
 // meant for that provider, not for the default upstream.
 var litellmProviders = map[string]bool{
 	"anthropic": true, "anthropic_text": true, "bedrock": true, "bedrock_converse": true, "sagemaker": true,
-	"sagemaker_chat": true, "vertex_ai": true, "vertex_ai_beta": true, "gemini": true, "palm": true,
+	"sagemaker_chat": true, "vertex_ai_beta": true, "gemini": true, "palm": true,
 	"cohere": true, "cohere_chat": true, "huggingface": true, "replicate": true, "ai21": true,
 	"ai21_chat": true, "watsonx": true, "watsonx_text": true, "databricks": true, "cloudflare": true,
 	"voyage": true, "nlp_cloud": true, "aleph_alpha": true, "baseten": true, "petals": true,

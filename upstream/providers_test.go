@@ -47,7 +47,10 @@ func TestRoute(t *testing.T) {
 		{"ft:gpt-4o:org/x", "openai", "ft:gpt-4o:org/x", ""},
 		{"gemini/gemini-2.0-flash", "gemini", "gemini-2.0-flash", ""},
 		{"bedrock/anthropic.claude-v2", "", "", `provider "bedrock", which this proxy does not serve. Served prefixes: azure/, gemini/, groq/`},
-		{"vertex_ai/gemini-pro", "", "", `"vertex_ai", which this proxy does not serve`},
+		{"vertex_ai/gemini-pro", "", "", `"vertex_ai", which this proxy serves on Vertex AI's own routes only`},
+		{"vertex_ai/claude-sonnet-4-5", "", "", `"vertex_ai", which this proxy serves on Vertex AI's own routes only`},
+		{"vertex_ai_beta/gemini-pro", "", "", `"vertex_ai_beta", which this proxy does not serve`},
+		{"vertex_ai_anthropic/claude-sonnet-4-5", "openai", "vertex_ai_anthropic/claude-sonnet-4-5", ""}, // a name, no prefix
 		{"anthropic/claude-sonnet-4-6", "anthropic", "claude-sonnet-4-6", ""},
 		{"mistral/mistral-small", "", "", "set MISTRAL_API_BASE"}, // not configured
 		{"Groq/llama3", "openai", "Groq/llama3", ""},              // prefixes are lower case

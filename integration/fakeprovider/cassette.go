@@ -207,17 +207,21 @@ func (it interaction) cassette() (Cassette, error) {
 }
 
 // Events splits a recorded SSE body into events, each with its blank line,
-// so that joining them gives the body back.
+// so that joining them gives the body back. Events end at a blank line of
+// either line ending ("\n\n", or "\r\n\r\n" as Google writes them).
 func Events(body string) []string {
 	var events []string
 	for len(body) > 0 {
-		i := strings.Index(body, "\n\n")
+		i, n := strings.Index(body, "\n\n"), 2
+		if j := strings.Index(body, "\r\n\r\n"); j >= 0 && (i < 0 || j < i) {
+			i, n = j, 4
+		}
 		if i < 0 {
 			events = append(events, body)
 			break
 		}
-		events = append(events, body[:i+2])
-		body = body[i+2:]
+		events = append(events, body[:i+n])
+		body = body[i+n:]
 	}
 	return events
 }
