@@ -2,14 +2,6 @@ package upstream
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,132 +17,9 @@ import (
 
 	"golang.org/x/oauth2/google"
 
+	"github.com/phoenixproxy/llmproxy/integration/googlefake"
 	"github.com/phoenixproxy/llmproxy/openai"
 )
-
-// testKey is the service account's key, made once per run.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-const testServiceAccount = "proxy@sa-project.iam.gserviceaccount.com"
-
-// serviceAccountJSON is testdata/service_account.json with the test's key
-// and its token endpoint.
-func serviceAccountJSON(t *testing.T, tokenURI string) string {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/service_account.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sa map[string]any
-	if err := json.Unmarshal(raw, &sa); err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(testKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa["private_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	sa["token_uri"] = tokenURI
-	out, err := json.Marshal(sa)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
-// tokenServer is Google's OAuth2 token endpoint for the JWT-bearer grant
-// of a service account: it checks the assertion's RS256 signature with the
-// test's public key, then issues ya29.test-1, ya29.test-2, … valid for
-// expiresIn seconds.
-type tokenServer struct {
-	*httptest.Server
-	expiresIn int
-	issued    atomic.Int32
-	reject    atomic.Bool // answer invalid_grant
-}
-
-func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
-	ts := &tokenServer{expiresIn: expiresIn}
-	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := ts.check(r); err != nil {
-			t.Errorf("token request: %v", err)
-			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if ts.reject.Load() {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
-			return
-		}
-		n := ts.issued.Add(1)
-		fmt.Fprintf(w, `{"access_token":"ya29.test-%d","token_type":"Bearer","expires_in":%d}`, n, ts.expiresIn)
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-// tokenURI is the token endpoint, as the service account names it.
-func (ts *tokenServer) tokenURI() string { return ts.URL + "/token" }
-
-// check verifies a token request: the JWT-bearer grant, and an assertion
-// signed with the service account's key whose claims ask for Vertex AI's
-// scope at this endpoint.
-func (ts *tokenServer) check(r *http.Request) error {
-	if r.Method != http.MethodPost || r.URL.Path != "/token" {
-		return fmt.Errorf("%s %s; want POST /token", r.Method, r.URL.Path)
-	}
-	if err := r.ParseForm(); err != nil {
-		return err
-	}
-	if g := r.PostForm.Get("grant_type"); g != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
-		return fmt.Errorf("grant_type = %q", g)
-	}
-	parts := strings.Split(r.PostForm.Get("assertion"), ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("assertion has %d parts; want a JWS's 3", len(parts))
-	}
-	var header struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	var claims struct {
-		Iss, Scope, Aud string
-		Exp, Iat        int64
-	}
-	for i, v := range []any{&header, &claims} {
-		b, err := base64.RawURLEncoding.DecodeString(parts[i])
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(b, v); err != nil {
-			return err
-		}
-	}
-	if header.Alg != "RS256" || header.Kid != "test-key-1" {
-		return fmt.Errorf("JWS header %+v; want RS256 with kid test-key-1", header)
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return err
-	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if err := rsa.VerifyPKCS1v15(&testKey().PublicKey, crypto.SHA256, digest[:], sig); err != nil {
-		return fmt.Errorf("assertion's signature: %v", err)
-	}
-	now := time.Now().Unix()
-	if claims.Iss != testServiceAccount || claims.Scope != cloudPlatformScope || claims.Aud != ts.tokenURI() ||
-		claims.Exp <= now || claims.Iat > now+5 {
-		return fmt.Errorf("claims %+v", claims)
-	}
-	return nil
-}
 
 // noADC makes the search for Application Default Credentials find none,
 // with no metadata server probed, and counts the searches. HOME and
@@ -286,8 +155,8 @@ func TestValidLocation(t *testing.T) {
 // client sent, token and Google API key alike.
 func TestVertexAuthorize(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 3600)
-	ps := vertexProviders(t, VertexEnv{VertexCredentials: serviceAccountJSON(t, ts.tokenURI())})
+	ts := googlefake.NewTokenServer(t, 3600)
+	ps := vertexProviders(t, VertexEnv{VertexCredentials: googlefake.ServiceAccountJSON(t, ts.TokenURI())})
 	for _, name := range []string{VertexAI, VertexAIAnthropic} {
 		p := routeNamed(t, ps, name)
 		r := vertexRequest(context.Background(), t, p)
@@ -310,7 +179,7 @@ func TestVertexAuthorize(t *testing.T) {
 			t.Errorf("%s: MissingCredentials() = %v; want nil", name, err)
 		}
 	}
-	if n := ts.issued.Load(); n != 1 {
+	if n := ts.Issued.Load(); n != 1 {
 		t.Errorf("%d tokens issued; want 1 for both providers", n)
 	}
 	if !ps.HoldKeys() {
@@ -325,8 +194,8 @@ func TestVertexAuthorize(t *testing.T) {
 // provider, make one token request.
 func TestVertexTokenShared(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 3600)
-	ps := vertexProviders(t, VertexEnv{VertexCredentials: serviceAccountJSON(t, ts.tokenURI())})
+	ts := googlefake.NewTokenServer(t, 3600)
+	ps := vertexProviders(t, VertexEnv{VertexCredentials: googlefake.ServiceAccountJSON(t, ts.TokenURI())})
 	p := routeNamed(t, ps, VertexAI)
 	const calls = 50
 	var wg sync.WaitGroup
@@ -342,7 +211,7 @@ func TestVertexTokenShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := ts.issued.Load(); n != 1 {
+	if n := ts.Issued.Load(); n != 1 {
 		t.Errorf("%d concurrent calls made %d token requests; want 1", calls, n)
 	}
 	for i, a := range auths {
@@ -357,8 +226,8 @@ func TestVertexTokenShared(t *testing.T) {
 // before it expires: one issued for 11 s is stale after 1.
 func TestVertexTokenRefresh(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 11)
-	ps := vertexProviders(t, VertexEnv{VertexCredentials: serviceAccountJSON(t, ts.tokenURI())})
+	ts := googlefake.NewTokenServer(t, 11)
+	ps := vertexProviders(t, VertexEnv{VertexCredentials: googlefake.ServiceAccountJSON(t, ts.TokenURI())})
 	p := routeNamed(t, ps, VertexAI)
 	authorize := func() string {
 		r := vertexRequest(context.Background(), t, p)
@@ -382,16 +251,16 @@ func TestVertexTokenRefresh(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := ts.issued.Load(); n != 2 {
+	if n := ts.Issued.Load(); n != 2 {
 		t.Errorf("%d tokens issued; want 2 (one refresh for all the calls)", n)
 	}
 }
 
 func TestVertexTokenFailure(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 3600)
-	ts.reject.Store(true)
-	ps := vertexProviders(t, VertexEnv{VertexCredentials: serviceAccountJSON(t, ts.tokenURI())})
+	ts := googlefake.NewTokenServer(t, 3600)
+	ts.Reject.Store(true)
+	ps := vertexProviders(t, VertexEnv{VertexCredentials: googlefake.ServiceAccountJSON(t, ts.TokenURI())})
 	p := routeNamed(t, ps, VertexAI)
 	r := vertexRequest(context.Background(), t, p)
 	err := p.Authorize(r, nil)
@@ -436,8 +305,8 @@ func TestVertexNoCredentials(t *testing.T) {
 // long as its context allows, and the search still serves the next call.
 func TestVertexSearchHonoursContext(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 3600)
-	sa := serviceAccountJSON(t, ts.tokenURI())
+	ts := googlefake.NewTokenServer(t, 3600)
+	sa := googlefake.ServiceAccountJSON(t, ts.TokenURI())
 	release := make(chan struct{})
 	saved := findDefaultCredentials
 	findDefaultCredentials = func() (*google.Credentials, error) {
@@ -471,7 +340,7 @@ func TestVertexSearchHonoursContext(t *testing.T) {
 func TestVertexADC(t *testing.T) {
 	for _, where := range []string{"GOOGLE_APPLICATION_CREDENTIALS", "gcloud"} {
 		t.Run(where, func(t *testing.T) {
-			ts := newTokenServer(t, 3600)
+			ts := googlefake.NewTokenServer(t, 3600)
 			home := t.TempDir()
 			t.Setenv("HOME", home)
 			t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
@@ -484,7 +353,7 @@ func TestVertexADC(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(file, []byte(serviceAccountJSON(t, ts.tokenURI())), 0o600); err != nil {
+			if err := os.WriteFile(file, []byte(googlefake.ServiceAccountJSON(t, ts.TokenURI())), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			p := routeNamed(t, vertexProviders(t, VertexEnv{}), VertexAI)
@@ -637,8 +506,8 @@ func TestRouteNamed(t *testing.T) {
 
 func TestVertexDeployment(t *testing.T) {
 	noADC(t)
-	ts := newTokenServer(t, 3600)
-	sa := serviceAccountJSON(t, ts.tokenURI())
+	ts := googlefake.NewTokenServer(t, 3600)
+	sa := googlefake.ServiceAccountJSON(t, ts.TokenURI())
 	envProject := vertexProviders(t, VertexEnv{VertexProject: "env-project", VertexLocation: "europe-west4"})
 	noProject := vertexProviders(t, VertexEnv{})
 
@@ -736,7 +605,7 @@ func TestVertexDeployment(t *testing.T) {
 			t.Errorf("%s: Authorize = %v, %q; want the deployment's token", p.Name, err, r.Header.Get("Authorization"))
 		}
 	}
-	if n := ts.issued.Load(); n != 1 {
+	if n := ts.Issued.Load(); n != 1 {
 		t.Errorf("%d tokens issued; want 1", n)
 	}
 	// api_base moves every call there, whatever location the path names.
