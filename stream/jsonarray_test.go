@@ -375,3 +375,16 @@ func FuzzJSONArray(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkJSONArrayParserFeed(b *testing.B) {
+	_, bodies := geminiArrayBodies(b, "oi-streaming_reasoning")
+	body := bodies["google"]
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := JSONArrayParser{MaxEvent: 1 << 20}
+		for i := 0; i < len(body); i += 4096 {
+			p.Feed(body[i:min(i+4096, len(body))], func(Event) {})
+		}
+	}
+}
