@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzResponsesAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicAccumulator$$' $(FUZZFLAGS) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzSnakeCase$$' $(FUZZFLAGS) ./spans
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONArray$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzGeminiAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' $(FUZZFLAGS) ./openai
