@@ -11,6 +11,7 @@
 package litellmconfig
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -52,14 +53,18 @@ type Model struct {
 	// wildcard.
 	Model                            string
 	APIBase, APIKey, APIVersion, Org string
-	Timeout, StreamTimeout           time.Duration // 0: not set
-	MaxRetries                       int           // -1: not set
-	ExtraHeaders                     map[string]string
-	Weight                           float64        // 0: not set
-	RPM, TPM                         float64        // 0: not set (used as weights when weight is not)
-	ID                               string         // model_info.id; "" when not set
-	BaseModel                        string         // model_info.base_model
-	Info                             map[string]any // model_info as written, for /model/info
+	// VertexProject, VertexLocation and VertexCredentials are a Vertex AI
+	// deployment's vertex_project, vertex_location and vertex_credentials
+	// (a credentials file's path, or its JSON).
+	VertexProject, VertexLocation, VertexCredentials string
+	Timeout, StreamTimeout                           time.Duration // 0: not set
+	MaxRetries                                       int           // -1: not set
+	ExtraHeaders                                     map[string]string
+	Weight                                           float64        // 0: not set
+	RPM, TPM                                         float64        // 0: not set (used as weights when weight is not)
+	ID                                               string         // model_info.id; "" when not set
+	BaseModel                                        string         // model_info.base_model
+	Info                                             map[string]any // model_info as written, for /model/info
 
 	orgs []string // organization given as a list: one Model each
 }
@@ -401,6 +406,22 @@ func (p *parser) litellmParams(entry string, v any, m *Model) {
 			m.APIKey, _ = p.str(field, item.value, nil)
 		case "api_version":
 			m.APIVersion, _ = p.str(field, item.value, nil)
+		case "vertex_project":
+			m.VertexProject, _ = p.str(field, item.value, nil)
+		case "vertex_location":
+			m.VertexLocation, _ = p.str(field, item.value, nil)
+		case "vertex_credentials":
+			if obj, isObject := item.value.(yaml.MapSlice); isObject {
+				// Written inline as YAML: its JSON, as LiteLLM takes a dict.
+				b, err := json.Marshal(plain(obj))
+				if err != nil {
+					p.fail(field, "not JSON-encodable: %v", err)
+					break
+				}
+				m.VertexCredentials = string(b)
+				break
+			}
+			m.VertexCredentials, _ = p.str(field, item.value, nil)
 		case "organization":
 			if list, isList := item.value.([]any); isList {
 				// LiteLLM makes one deployment per organization.

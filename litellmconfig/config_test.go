@@ -214,3 +214,40 @@ model_list:
 		t.Errorf("organizations %q", orgs)
 	}
 }
+
+// TestVertexParams: a Vertex AI entry's project, location and credentials,
+// the credentials as a path, as JSON text, or written inline as YAML (as
+// LiteLLM takes a dict); none of them is reported as ignored.
+func TestVertexParams(t *testing.T) {
+	f, err := Parse([]byte(`
+model_list:
+  - model_name: gemini-path
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p-1, vertex_location: europe-west4, vertex_credentials: /secrets/sa.json}
+  - model_name: gemini-json
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_credentials: os.environ/SA_JSON}
+  - model_name: claude-inline
+    litellm_params:
+      model: vertex_ai/claude-sonnet-4-5
+      vertex_credentials:
+        type: service_account
+        project_id: p-2
+`), env(map[string]string{"SA_JSON": `{"type":"service_account"}`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][3]string{
+		{"p-1", "europe-west4", "/secrets/sa.json"},
+		{"", "", `{"type":"service_account"}`},
+		{"", "", `{"project_id":"p-2","type":"service_account"}`},
+	}
+	for i, m := range f.Models {
+		if got := [3]string{m.VertexProject, m.VertexLocation, m.VertexCredentials}; got != want[i] {
+			t.Errorf("%s: %q; want %q", m.Name, got, want[i])
+		}
+	}
+	for _, ig := range f.Ignored {
+		if strings.Contains(ig, "vertex") {
+			t.Errorf("reported as ignored: %s", ig)
+		}
+	}
+}

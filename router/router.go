@@ -195,7 +195,8 @@ func newDeployment(m litellmconfig.Model, ps *upstream.Providers) (*Deployment, 
 	d := &Deployment{
 		Group: m.Name, ID: m.ID, Model: m.Model, BaseModel: m.BaseModel,
 		Timeout: m.Timeout, StreamTimeout: m.StreamTimeout, Info: m.Info,
-		params: upstream.Params{APIBase: m.APIBase, APIKey: m.APIKey, APIVersion: m.APIVersion},
+		params: upstream.Params{APIBase: m.APIBase, APIKey: m.APIKey, APIVersion: m.APIVersion,
+			VertexProject: m.VertexProject, VertexLocation: m.VertexLocation, VertexCredentials: m.VertexCredentials},
 	}
 	if m.MaxRetries > 0 {
 		d.MaxRetries = m.MaxRetries
@@ -272,6 +273,10 @@ func newDeployment(m litellmconfig.Model, ps *upstream.Providers) (*Deployment, 
 func modelID(m litellmconfig.Model) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%g\x00%s", m.Name, m.Model, m.APIBase, m.APIKey, m.APIVersion, m.Weight, m.Org)
+	if m.VertexProject != "" || m.VertexLocation != "" || m.VertexCredentials != "" {
+		// Only when set: the ids of every other entry stay as they were.
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", m.VertexProject, m.VertexLocation, m.VertexCredentials)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -353,7 +358,7 @@ func (r *Router) Deployments() []*Deployment {
 // proxy a provider key of its own.
 func (r *Router) HoldKeys() bool {
 	for _, d := range r.Deployments() {
-		if d.params.APIKey != "" || d.provider != nil && d.provider.APIKey != "" {
+		if d.params.APIKey != "" || d.params.VertexCredentials != "" || d.provider != nil && d.provider.HoldsCredentials() {
 			return true
 		}
 	}
