@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/integration/googlefake"
 )
 
 // geminiSSEStreams are recorded Gemini API streams (?alt=sse): text,
@@ -185,6 +186,56 @@ func TestGeminiErrorsInGoogleFormat(t *testing.T) {
 		resp, got := post(t, h.proxy.URL+path, "application/json", `{"contents":[]}`, nil)
 		if resp.StatusCode != 401 || !strings.Contains(got, `"status":"UNAUTHENTICATED"`) || !strings.Contains(got, `"code":401`) {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, got)
+		}
+	}
+}
+
+// TestGoogleForwardedRoutes: Google's routes the proxy does not model go
+// to the Gemini API or to Vertex AI as they came (LiteLLM's prefix taken
+// off), with the proxy's credentials and a span named for the call.
+func TestGoogleForwardedRoutes(t *testing.T) {
+	up := answer(200, `{"totalTokens":3}`)
+	ts := googlefake.NewTokenServer(t, 3600)
+	o := harnessOptions{upstream: up}
+	o.env.GeminiAPIKey = "proxy-key"
+	o.env.VertexCredentials = googlefake.ServiceAccountJSON(t, ts.TokenURI())
+	h := newHarness(t, o)
+	for _, tt := range []struct {
+		method, path, wantPath, wantSpan string
+		vertex                           bool
+	}{
+		{"POST", "/v1beta/models/gemini-2.0-flash:countTokens", "/v1beta/models/gemini-2.0-flash:countTokens", "CountTokens", false},
+		{"POST", "/gemini/v1beta/models/gemini-2.0-flash:countTokens?key=client-key", "/v1beta/models/gemini-2.0-flash:countTokens", "CountTokens", false},
+		{"POST", "/v1/models/gemini-2.0-flash:countTokens", "/v1/models/gemini-2.0-flash:countTokens", "CountTokens", false},
+		{"GET", "/v1beta/models", "/v1beta/models", "GET /v1beta/models", false},
+		{"GET", "/gemini/v1beta/cachedContents", "/v1beta/cachedContents", "GET /gemini/v1beta/cachedContents", false},
+		{"POST", "/vertex_ai/v1/projects/p-1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-6:count-tokens",
+			"/v1/projects/p-1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-6:count-tokens", "POST /vertex_ai/v1/projects/p-1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-6:count-tokens", true},
+		{"POST", "/v1beta1/projects/p-1/locations/global/publishers/google/models/gemini-2.0-flash:countTokens",
+			"/v1beta1/projects/p-1/locations/global/publishers/google/models/gemini-2.0-flash:countTokens", "CountTokens", true},
+	} {
+		body := ""
+		if tt.method == "POST" {
+			body = `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`
+		}
+		resp, got := send(t, tt.method, h.proxy.URL+tt.path, "application/json", body, nil)
+		if resp.StatusCode != 200 || got != `{"totalTokens":3}` {
+			t.Errorf("%s %s: %d %s", tt.method, tt.path, resp.StatusCode, got)
+			continue
+		}
+		last := up.last.Load()
+		if last.URL.Path != tt.wantPath || strings.Contains(last.URL.RawQuery, "key=") {
+			t.Errorf("%s %s: upstream got %s?%s; want %s", tt.method, tt.path, last.URL.Path, last.URL.RawQuery, tt.wantPath)
+		}
+		if tt.vertex {
+			if a := last.Header.Get("Authorization"); !ts.Valid(a) {
+				t.Errorf("%s %s: upstream Authorization %q; want the proxy's token", tt.method, tt.path, a)
+			}
+		} else if k := last.Header.Get("X-Goog-Api-Key"); k != "proxy-key" {
+			t.Errorf("%s %s: upstream x-goog-api-key %q", tt.method, tt.path, k)
+		}
+		if span := h.span(t); span.Name != tt.wantSpan || span.Attributes["llm.provider"] != "google" {
+			t.Errorf("%s %s: span %q, provider %v; want %q", tt.method, tt.path, span.Name, span.Attributes["llm.provider"], tt.wantSpan)
 		}
 	}
 }
