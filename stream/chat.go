@@ -152,6 +152,11 @@ func (a *ChatAccumulator) addChoice(c gjson.Result) bool {
 				ch.refusal, ch.hasRefusal = append(ch.refusal, v.Str...), true
 				carried = carried || v.Str != ""
 			}
+		case "reasoning_content", "reasoning":
+			// A reasoning model's thoughts (DeepSeek's, vLLM's, OpenRouter's
+			// member): tokens the client sees first, though the
+			// instrumentor's accumulator keeps only their last fragment.
+			carried = carried || v.Type == gjson.String && v.Str != ""
 		case "tool_calls":
 			v.ForEach(func(_, tc gjson.Result) bool {
 				ch.addToolCall(tc)
@@ -254,7 +259,9 @@ func (ch *choice) appendJSON(b []byte) []byte {
 			}
 			n++
 		}
-		if ch.hasContent {
+		if ch.hasContent && len(ch.content) > 0 {
+			// As the instrumentor's string accumulator: an empty content
+			// (a stream of reasoning or tool calls only) is left out.
 			sep()
 			b = append(b, `"content":`...)
 			b = openai.AppendJSONString(b, string(ch.content))

@@ -52,6 +52,15 @@ func TestAccumulator(t *testing.T) {
 			want: `{"choices":[{"message":{"role":"assistant","content":"Hello \"you\"\n"},"index":0,"finish_reason":"stop"}],` + chunkHead + `}`,
 		},
 		{
+			name: "reasoning only: the empty content is left out, as the instrumentor does (issue 21)",
+			chunks: []string{
+				chatChunk(`{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}`),
+				chatChunk(`{"index":0,"delta":{"content":"","reasoning_content":"Thinking."},"finish_reason":null}`),
+				chatChunk(`{"index":0,"delta":{},"finish_reason":"stop"}`),
+			},
+			want: `{"choices":[{"message":{"role":"assistant"},"index":0,"finish_reason":"stop"}],` + chunkHead + `}`,
+		},
+		{
 			name: "unicode and escapes survive",
 			chunks: []string{
 				chatChunk(`{"index":0,"delta":{"content":"\u00e9t\u00e9 \ud83d\ude00 "}}`),
@@ -308,6 +317,22 @@ func TestAccumulatorFirstToken(t *testing.T) {
 				chatChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}`),
 			},
 			first: 1,
+		},
+		{
+			name: "reasoning before any content (issue 21)",
+			chunks: []string{
+				chatChunk(`{"index":0,"delta":{"role":"assistant","content":""}}`),
+				chatChunk(`{"index":0,"delta":{"content":"","reasoning_content":"Let me think"}}`),
+				chatChunk(`{"index":0,"delta":{"content":"Hi"}}`),
+			},
+			first: 1,
+		},
+		{
+			name: "reasoning under OpenRouter's name",
+			chunks: []string{
+				chatChunk(`{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Hm"}}`),
+			},
+			first: 0,
 		},
 		{
 			name: "refusal",
