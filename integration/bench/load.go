@@ -88,6 +88,7 @@ type streamShape struct {
 	usage     bool
 	responses bool
 	anthropic bool
+	gemini    bool // a native Gemini API stream (SSE, \r\n-separated chunks)
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
@@ -101,6 +102,9 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 	case shape.responses:
 		body, last = responsesStreamRequest, []byte(`data: {"type":"response.completed"`)
 		url = strings.TrimSuffix(url, "/chat/completions") + "/responses"
+	case shape.gemini:
+		body, last, key = geminiStreamRequest, []byte(`data: {"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason"`), textKey
+		url = strings.TrimSuffix(url, "/v1/chat/completions") + geminiStreamPath
 	case shape.usage:
 		body = streamUsageRequest
 	}
@@ -157,6 +161,7 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 var (
 	stampKey   = []byte(`"obfuscation":"`)
 	contentKey = []byte(`"content":"`)
+	textKey    = []byte(`"text":"`)
 )
 
 // stampOf reads the upstream's write time from a chunk's data line, the

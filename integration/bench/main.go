@@ -322,6 +322,7 @@ func (b *bench) proxyEnv(port int, service string, tracing bool) []string {
 		"HOST=127.0.0.1",
 		"OPENAI_API_BASE=http://" + b.upstream.addrs[0] + "/v1",
 		"ANTHROPIC_API_BASE=http://" + b.upstream.addrs[0],
+		"GEMINI_API_BASE=http://" + b.upstream.addrs[0],
 		"PHOENIX_COLLECTOR_ENDPOINT=http://" + b.sink.addrs[0],
 		"OTEL_SERVICE_NAME=" + service,
 		"OTEL_SDK_DISABLED=" + strconv.FormatBool(!tracing),

@@ -27,6 +27,22 @@ var (
 	anthropicStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"anthropic/claude-sonnet-4-5"`), 1)
 )
 
+// geminiStreamRequest is the same conversation as a native Gemini API
+// call (:streamGenerateContent?alt=sse): system instruction, contents with
+// a function call and its response, one function declaration.
+var geminiStreamRequest = []byte(`{"systemInstruction":{"parts":[{"text":"You are a helpful assistant that answers questions about the weather. Use the tools when you need current data."}]},` +
+	`"contents":[{"role":"user","parts":[{"text":"What is the weather like in Boston today?"}]},` +
+	`{"role":"model","parts":[{"functionCall":{"name":"get_current_weather","args":{"location":"Boston, MA","unit":"fahrenheit"}}}]},` +
+	`{"role":"user","parts":[{"functionResponse":{"name":"get_current_weather","response":{"temperature":72,"unit":"fahrenheit","description":"Sunny with a light breeze"}}}]},` +
+	`{"role":"user","parts":[{"text":"Should I take an umbrella this afternoon?"}]}],` +
+	`"tools":[{"functionDeclarations":[{"name":"get_current_weather","description":"Get the current weather in a given location",` +
+	`"parameters":{"type":"OBJECT","properties":{"location":{"type":"STRING","description":"The city and state, e.g. San Francisco, CA"},` +
+	`"unit":{"type":"STRING","enum":["celsius","fahrenheit"]}},"required":["location"]}}]}],` +
+	`"generationConfig":{"temperature":0.2,"maxOutputTokens":256}}`)
+
+// geminiStreamPath is where geminiStreamRequest goes.
+const geminiStreamPath = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+
 // responsesStreamRequest is the same conversation as a streamed Responses
 // API call: instructions, the input items (messages, a function call and
 // its output) and one tool.

@@ -159,6 +159,7 @@ func (b *bench) streamLatency(ctx context.Context) error {
 		{streamShape{usage: true}, "stream+usage", "client asks include_usage: nothing to strip"},
 		{streamShape{responses: true}, "stream-responses", "Responses API, typed events"},
 		{streamShape{anthropic: true}, "stream-anthropic", "anthropic/ model: the proxy translates Anthropic's stream (direct and floor get the same chat stream)"},
+		{streamShape{gemini: true}, "stream-gemini", "native Gemini API (:streamGenerateContent?alt=sse)"},
 	} {
 		shape, key, who := s.shape, s.key, s.who
 		shape.chunks, shape.pace = b.plan.StreamChunks, b.plan.StreamPace

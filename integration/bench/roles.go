@@ -59,7 +59,8 @@ func runUpstream() {
 var upstreamBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func serveUpstream(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages") {
+	gemini := r.URL.Path == strings.TrimSuffix(geminiStreamPath, "?alt=sse")
+	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages" && !gemini) {
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 		return
 	}
@@ -78,7 +79,7 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Openai-Processing-Ms", "412")
 	h.Set("Openai-Version", "2020-10-01")
 	h.Set("Openai-Organization", "bench-org")
-	if !gjson.GetBytes(body, "stream").Bool() {
+	if !gemini && !gjson.GetBytes(body, "stream").Bool() {
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.Itoa(len(chatResponse)))
 		_, _ = w.Write(chatResponse)
@@ -98,6 +99,9 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/v1/messages":
 		serveAnthropicStream(w, chunks, pace)
+		return
+	case gemini:
+		serveGeminiStream(w, chunks, pace)
 		return
 	}
 	usage := gjson.GetBytes(body, "stream_options.include_usage").Bool()
@@ -210,6 +214,37 @@ func serveResponsesStream(w http.ResponseWriter, chunks int, pace time.Duration)
 		ev = append(ev, `,"obfuscation":"`...)
 		ev = strconv.AppendInt(ev, time.Now().UnixNano(), 10)
 		ev = append(ev, "\"}\n\n"...)
+		if _, err := w.Write(ev); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
+
+// serveGeminiStream streams a generateContent answer as the Gemini API
+// does with ?alt=sse: chunks text chunks (each text the time it was
+// written), each a whole GenerateContentResponse with the usage so far,
+// events ending in \r\n\r\n, then an empty text with the finish reason.
+func serveGeminiStream(w http.ResponseWriter, chunks int, pace time.Duration) {
+	flusher := startEventStream(w)
+	const tail = `"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":187,"candidatesTokenCount":38,"totalTokenCount":225},` +
+		`"modelVersion":"gemini-2.5-flash","responseId":"BENCH0000000000000000001"}` + "\r\n\r\n"
+	start := time.Now()
+	ev := make([]byte, 0, 512)
+	for i := 0; i <= chunks; i++ {
+		if i > 0 {
+			if d := time.Until(start.Add(time.Duration(i) * pace)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		ev = append(ev[:0], `data: {"candidates":[{"content":{"parts":[{"text":"`...)
+		if i < chunks {
+			ev = strconv.AppendInt(ev, time.Now().UnixNano(), 10)
+			ev = append(ev, tail...)
+		} else {
+			ev = append(ev, `"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":187,"candidatesTokenCount":38,"totalTokenCount":225},`+
+				`"modelVersion":"gemini-2.5-flash","responseId":"BENCH0000000000000000001"}`+"\r\n\r\n"...)
+		}
 		if _, err := w.Write(ev); err != nil {
 			return
 		}
