@@ -219,7 +219,9 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	for k, v := range t.Header {
 		out.Header[k] = v
 	}
-	if err := t.Provider.Authorize(out, p.upBody); err != nil {
+	err = t.Provider.Authorize(out, p.upBody)
+	h.credentialsFound(t.Provider)
+	if err != nil {
 		return nil, fmt.Errorf("authorizing the request to %s: %w", t.Provider.Host, err)
 	}
 	transport := h.transport
@@ -308,5 +310,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// credentialsFound logs, once, that a provider looked for credentials of
+// the proxy's own (Vertex AI's Application Default Credentials) and found
+// none: the clients' own then pass, which an operator should know.
+func (h *Handler) credentialsFound(p *upstream.Provider) {
+	if err := p.MissingCredentials(); err != nil {
+		h.noGoogleCredentials.Do(func() {
+			h.log.Warn("the proxy holds no Google credentials: Vertex AI calls carry the client's own", "err", err)
+		})
 	}
 }

@@ -49,7 +49,9 @@ func (h *Handler) newForwarder() *httputil.ReverseProxy {
 		// leaves (a failure is the error handler's 502).
 		Transport: roundTripperFunc(func(out *http.Request) (*http.Response, error) {
 			fc := forwardFrom(out)
-			if err := fc.provider.Authorize(out, nil); err != nil {
+			err := fc.provider.Authorize(out, nil)
+			h.credentialsFound(fc.provider)
+			if err != nil {
 				return nil, fmt.Errorf("authorizing the request to %s: %w", fc.provider.Host, err)
 			}
 			return h.transport.RoundTrip(out)

@@ -48,16 +48,17 @@ func (v *fakeVertex) last() (*http.Request, []byte) {
 // vertexHarness is the proxy holding a service account's key, in front of
 // a fake Vertex AI that takes only the tokens the fake token endpoint
 // issues.
-func vertexHarness(t *testing.T, answer fakeprovider.Cassette, withCredentials bool) (*harness, *fakeVertex, *googlefake.TokenServer) {
+func vertexHarness(t *testing.T, answer fakeprovider.Cassette, withCredentials bool) (*harness, *fakeVertex, *googlefake.TokenServer, *syncBuffer) {
 	ts := googlefake.NewTokenServer(t, 3600)
 	fake := &fakeVertex{tokens: ts, answer: answer}
-	o := harnessOptions{upstream: fake}
+	logs := &syncBuffer{}
+	o := harnessOptions{upstream: fake, logOutput: logs}
 	if withCredentials {
 		o.env.VertexCredentials = googlefake.ServiceAccountJSON(t, ts.TokenURI())
 	} else {
 		fake.tokens = nil
 	}
-	return newHarness(t, o), fake, ts
+	return newHarness(t, o), fake, ts, logs
 }
 
 // TestVertexGeminiWithTheProxysCredentials: a Vertex AI client that sends
@@ -67,7 +68,7 @@ func vertexHarness(t *testing.T, answer fakeprovider.Cassette, withCredentials b
 // for many calls, and the client's bytes and span are as without it.
 func TestVertexGeminiWithTheProxysCredentials(t *testing.T) {
 	c := loadAPICassette(t, "gemini", "pa-test_google_model_vertex_provider")
-	h, fake, ts := vertexHarness(t, c, true)
+	h, fake, ts, _ := vertexHarness(t, c, true)
 	for _, prefix := range []string{"", "/vertex_ai"} {
 		for range 10 {
 			resp, got := post(t, h.proxy.URL+prefix+c.Request.Path(), "application/json", c.Request.Body, nil)
@@ -105,7 +106,7 @@ func TestVertexGeminiWithTheProxysCredentials(t *testing.T) {
 // passes byte for byte, and the span is the Messages API's.
 func TestVertexClaudeRawPredict(t *testing.T) {
 	c := loadAPICassette(t, "anthropic", "oi-messages")
-	h, fake, _ := vertexHarness(t, c, true)
+	h, fake, _, _ := vertexHarness(t, c, true)
 	const path = "/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-6:rawPredict"
 	body := `{"anthropic_version":"vertex-2023-10-16","max_tokens":1024,"messages":[{"role":"user","content":"What's the capital of France?"}]}`
 	resp, got := post(t, h.proxy.URL+"/vertex_ai"+path, "application/json", body, map[string]string{"Authorization": "Bearer client-own-token"})
@@ -136,7 +137,7 @@ func TestVertexClaudeRawPredict(t *testing.T) {
 // bad one reaches the client as Vertex sent it.
 func TestVertexClientsOwnToken(t *testing.T) {
 	c := loadAPICassette(t, "gemini", "pa-test_google_model_vertex_provider")
-	h, fake, _ := vertexHarness(t, c, false)
+	h, fake, _, logs := vertexHarness(t, c, false)
 	resp, got := post(t, h.proxy.URL+c.Request.Path(), "application/json", c.Request.Body, map[string]string{"Authorization": "Bearer ya29.client-token"})
 	if resp.StatusCode != 200 || got != c.Response.Body {
 		t.Fatalf("%d %s", resp.StatusCode, got)
@@ -145,6 +146,12 @@ func TestVertexClientsOwnToken(t *testing.T) {
 		t.Errorf("upstream Authorization %q; want the client's", r.Header.Get("Authorization"))
 	}
 	h.span(t)
+	post(t, h.proxy.URL+c.Request.Path(), "application/json", c.Request.Body, map[string]string{"Authorization": "Bearer ya29.client-token"})
+	h.span(t)
+	// An operator learns, once, that the proxy found no credentials.
+	if n := strings.Count(logs.String(), "holds no Google credentials"); n != 1 {
+		t.Errorf("the missing credentials were logged %d times; want once:\n%s", n, logs.String())
+	}
 
 	ts := googlefake.NewTokenServer(t, 3600)
 	fake.tokens = ts // Vertex now checks: the client's token is not one it issued
