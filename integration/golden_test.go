@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
+	"github.com/phoenixproxy/llmproxy/integration/googlefake"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 )
 
@@ -384,34 +384,22 @@ func googleIO(v any) any {
 // snakeCased is v with every object key in snake_case (the instrumentor's
 // _camel_to_snake), and every string in standard base64's alphabet
 // without padding, so that URL-safe and standard base64 compare equal.
-func snakeCased(v any) any {
+func snakeCased(v any) any { return stdBase64Strings(googlefake.SnakeKeys(v)) }
+
+func stdBase64Strings(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[camelToSnake(k)] = snakeCased(e)
+			x[k] = stdBase64Strings(e)
 		}
-		return out
 	case []any:
 		for i, e := range x {
-			x[i] = snakeCased(e)
+			x[i] = stdBase64Strings(e)
 		}
-		return x
 	case string:
 		return strings.TrimRight(strings.NewReplacer("-", "+", "_", "/").Replace(x), "=")
 	}
 	return v
-}
-
-var (
-	camelRun  = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
-	camelWord = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-)
-
-// camelToSnake is the instrumentor's _camel_to_snake, regular expressions
-// and all.
-func camelToSnake(k string) string {
-	return strings.ToLower(camelWord.ReplaceAllString(camelRun.ReplaceAllString(k, "${1}_${2}"), "${1}_${2}"))
 }
 
 // withoutUsage drops the usage the proxy asked for from a stream's output.

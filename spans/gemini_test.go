@@ -1,25 +1,18 @@
 package spans
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
-)
 
-// camelToSnake is the instrumentor's _camel_to_snake, regular expressions
-// and all: the oracle snakeCase must agree with.
-func camelToSnake(k string) string {
-	run := regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
-	word := regexp.MustCompile(`([a-z0-9])([A-Z])`)
-	return strings.ToLower(word.ReplaceAllString(run.ReplaceAllString(k, "${1}_${2}"), "${1}_${2}"))
-}
+	"github.com/phoenixproxy/llmproxy/integration/googlefake"
+)
 
 func TestSnakeCase(t *testing.T) {
 	for _, k := range []string{"", "a", "mimeType", "inlineData", "HTTPServer", "ABCdEFg", "aBC", "a1B", "_Ab",
 		"already_snake", "responseJsonSchema", "thinkingConfig", "URL", "fileURI", "x2Y3z", "AbC", "ABC_dEF"} {
-		if got, want := snakeCase(k), camelToSnake(k); got != want {
+		if got, want := snakeCase(k), googlefake.CamelToSnake(k); got != want {
 			t.Errorf("snakeCase(%q) = %q; the instrumentor's is %q", k, got, want)
 		}
 	}
@@ -33,7 +26,7 @@ func FuzzSnakeCase(f *testing.F) {
 		if strings.ContainsFunc(k, func(r rune) bool { return r > 127 }) {
 			return // Python lower-cases beyond ASCII too; keys are ASCII
 		}
-		if got, want := snakeCase(k), camelToSnake(k); got != want {
+		if got, want := snakeCase(k), googlefake.CamelToSnake(k); got != want {
 			t.Errorf("snakeCase(%q) = %q; the instrumentor's is %q", k, got, want)
 		}
 	})

@@ -6,57 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/integration/googlefake"
 )
-
-// The instrumentor's _camel_to_snake (_context.py).
-var (
-	camelRE1 = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
-	camelRE2 = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-)
-
-func camelToSnake(s string) string {
-	return strings.ToLower(camelRE2.ReplaceAllString(camelRE1.ReplaceAllString(s, "${1}_${2}"), "${1}_${2}"))
-}
-
-// snakeKeys renames every member of v, at any depth, as the SDK's snake_case
-// dump names it. (Function call arguments are renamed too; those of the
-// recorded streams are lower case already.)
-func snakeKeys(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[camelToSnake(k)] = snakeKeys(e)
-		}
-		return out
-	case []any:
-		for i, e := range x {
-			x[i] = snakeKeys(e)
-		}
-	}
-	return v
-}
-
-func TestCamelToSnake(t *testing.T) {
-	for in, want := range map[string]string{
-		"usageMetadata":           "usage_metadata",
-		"promptTokensDetails":     "prompt_tokens_details",
-		"toolUsePromptTokenCount": "tool_use_prompt_token_count",
-		"HTTPResponse":            "http_response",
-		"thoughtSignature":        "thought_signature",
-		"index":                   "index",
-	} {
-		if got := camelToSnake(in); got != want {
-			t.Errorf("camelToSnake(%q) = %q; want %q", in, got, want)
-		}
-	}
-}
 
 // TestParserGeminiStreams: Gemini ends its events in "\r\n\r\n"; each is one
 // data line, one chunk, however the reads cut it.
@@ -137,7 +94,7 @@ func TestGeminiAccumulatorRecordedStreams(t *testing.T) {
 			if err := json.Unmarshal(readTestdata(t, "gemini/"+name+".output.json"), &want); err != nil {
 				t.Fatal(err)
 			}
-			got = snakeKeys(got).(map[string]any)
+			got = googlefake.SnakeKeys(got).(map[string]any)
 			delete(want, "sdk_http_response")
 			if u, ok := got["usage_metadata"].(map[string]any); ok {
 				delete(u, "service_tier")

@@ -1,8 +1,9 @@
-// Package googlefake stands for Google's OAuth2 token endpoint in tests: a
-// service account's JSON key whose token_uri points at a fake on loopback
-// that checks what Google checks (the JWT-bearer grant, an RS256 assertion
-// signed with the account's key, for the cloud-platform scope) and issues
-// tokens that expire.
+// Package googlefake stands for Google in tests: its OAuth2 token endpoint
+// (a service account's JSON key whose token_uri points at a fake on
+// loopback that checks what Google checks: the JWT-bearer grant, an RS256
+// assertion signed with the account's key, for the cloud-platform scope,
+// and issues tokens that expire), and the snake_case naming with which the
+// google-genai instrumentor records its SDK's objects.
 package googlefake
 
 import (
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,4 +164,36 @@ func (ts *TokenServer) check(r *http.Request) error {
 		return fmt.Errorf("claims %+v", claims)
 	}
 	return nil
+}
+
+// The google-genai instrumentor's _camel_to_snake (_context.py), with
+// which it names every key of the SDK's request and response objects.
+var (
+	camelRun  = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
+	camelWord = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+)
+
+// CamelToSnake is the instrumentor's _camel_to_snake, regular expressions
+// and all: "mimeType" → "mime_type", "HTTPServer" → "http_server".
+func CamelToSnake(k string) string {
+	return strings.ToLower(camelWord.ReplaceAllString(camelRun.ReplaceAllString(k, "${1}_${2}"), "${1}_${2}"))
+}
+
+// SnakeKeys is decoded JSON with every object key, at any depth, named as
+// the SDK's snake_case dump names it (function call arguments too, as the
+// instrumentor does).
+func SnakeKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[CamelToSnake(k)] = SnakeKeys(e)
+		}
+		return out
+	case []any:
+		for i, e := range x {
+			x[i] = SnakeKeys(e)
+		}
+	}
+	return v
 }
