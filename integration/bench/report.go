@@ -197,7 +197,7 @@ func (b *bench) buildTable() {
 		errorsRow(ph)
 	}
 
-	for _, key := range []string{"stream", "stream+usage", "stream-responses", "stream-anthropic"} {
+	for _, key := range []string{"stream", "stream+usage", "stream-responses", "stream-anthropic", "stream-gemini"} {
 		ph := b.phase(key)
 		if ph == nil {
 			continue
