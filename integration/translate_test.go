@@ -321,3 +321,36 @@ func TestAnthropicStreamHelperSpanName(t *testing.T) {
 		t.Errorf("span name %q; want messages.create", name)
 	}
 }
+
+// TestTranslatedStreamHugeEventIsBounded: a translated stream holds each
+// Anthropic event whole to translate it; one over the per-event bound (4
+// MiB) ends the stream there, as a broken stream, rather than growing the
+// proxy's memory with it (issue 21). What came before reached the client;
+// the span says why it ended.
+func TestTranslatedStreamHugeEventIsBounded(t *testing.T) {
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		_, _ = io.WriteString(w, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-6\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n"+
+			"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"+
+			"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n")
+		w.(http.Flusher).Flush()
+		_, _ = io.WriteString(w, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\""+strings.Repeat("x", 5<<20)+"\"}}\n\n")
+		_, _ = io.WriteString(w, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	}}
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp := open(t, t.Context(), h.proxy.URL+"/v1/chat/completions",
+		`{"model":"anthropic/claude-sonnet-4-6","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Errorf("the stream ended cleanly; want it broken at the huge event")
+	}
+	if !strings.Contains(string(got), `"content":"Hi"`) || strings.Contains(string(got), "xxxx") {
+		t.Errorf("client got %.300q; want the events before the huge one, and not it", got)
+	}
+	span := h.span(t)
+	if !strings.Contains(span.StatusMessage, "too large") {
+		t.Errorf("span status %q; want the event too large named", span.StatusMessage)
+	}
+}

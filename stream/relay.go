@@ -13,6 +13,12 @@ var (
 	ErrWrite = errors.New("writing stream to client")
 )
 
+// ErrEventTooLarge ends a stream whose Rewriter holds every event whole
+// (a translation) when one outgrows the relay's MaxEvent: what passed
+// stays with the client, and the stream goes no further, so that no event
+// can take more memory than the bound.
+var ErrEventTooLarge = errors.New("stream event too large to rewrite")
+
 // Relay copies one event stream from upstream to client and accumulates its
 // events: one generic loop over any framing and dialect. Unless a Rewriter
 // changes the stream, each read is written and flushed first, and a copy
@@ -35,7 +41,7 @@ type Relay struct {
 	// one is relayed as it comes but not traced (CutEvents counts it). A
 	// bounded Rewriter stops at such an event: the rest of the stream is
 	// relayed as it comes. A Rewriter that is not bounded holds every event
-	// whole.
+	// whole, so a larger event ends the stream (ErrEventTooLarge).
 	MaxEvent int
 	// CutEvents and CutBytes count the events too large to trace.
 	CutEvents, CutBytes int
@@ -134,6 +140,9 @@ func (r *Relay) Done() bool { return r.Acc != nil && r.Acc.Done() }
 func (r *Relay) Truncated() bool { return r.framer != nil && r.framer.InEvent() }
 
 func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
+	if r.Rewrite != nil && !r.Rewrite.Bounded() && r.MaxEvent > 0 && len(r.framer.Pending())+len(chunk) > r.MaxEvent {
+		return fmt.Errorf("%w: an event over %d bytes", ErrEventTooLarge, r.MaxEvent)
+	}
 	if r.Rewrite != nil && r.Rewrite.Bounded() && r.MaxEvent > 0 && len(r.framer.Pending())+len(chunk) > r.MaxEvent {
 		// An event too large to hold for rewriting: what the framer holds
 		// of it goes out, and from here on the stream as it comes.

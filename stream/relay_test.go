@@ -627,3 +627,50 @@ func FuzzRelay(f *testing.F) {
 		}
 	})
 }
+
+// wholeEvents is a Rewriter that, like a translation, holds every event
+// whole: it writes each event's data back in upper case.
+type wholeEvents struct{}
+
+func (wholeEvents) Rewrite(out []byte, ev Event, add func([]byte)) []byte {
+	if !ev.HasData {
+		return out
+	}
+	add(ev.Data)
+	return append(append(append(out, "data: "...), bytes.ToUpper(ev.Data)...), "\n\n"...)
+}
+func (wholeEvents) Rest([]byte) []byte { return nil }
+func (wholeEvents) Bounded() bool      { return false }
+
+// TestRelayUnboundedRewriterStopsAtTheBound: a rewriter that must hold
+// each event whole ends the stream at an event over MaxEvent (issue 21: a
+// translated stream with one huge event grew without bound); the events
+// before it reached the client, and memory never held more than the bound
+// and one read.
+func TestRelayUnboundedRewriterStopsAtTheBound(t *testing.T) {
+	const maxEvent = 1 << 10
+	small := `data: {"a":1}` + "\n\n"
+	huge := `data: {"a":"` + strings.Repeat("x", 4*maxEvent) + `"}` + "\n\n"
+	var out bytes.Buffer
+	r := Relay{Rewrite: wholeEvents{}, MaxEvent: maxEvent, Acc: &ChatAccumulator{}}
+	src := randomReads([]byte(small+huge+small), 7, 100)
+	err := r.Copy(&out, func() {}, src)
+	if !errors.Is(err, ErrEventTooLarge) {
+		t.Fatalf("Copy: %v; want ErrEventTooLarge", err)
+	}
+	if out.String() != `data: {"A":1}`+"\n\n" {
+		t.Errorf("client got %q; want the first event only", out.String())
+	}
+	if n := len(r.framer.Pending()); n > maxEvent {
+		t.Errorf("the framer holds %d bytes; want at most %d", n, maxEvent)
+	}
+	// Under the bound, the same stream passes whole.
+	out.Reset()
+	r = Relay{Rewrite: wholeEvents{}, MaxEvent: 8 * maxEvent, Acc: &ChatAccumulator{}}
+	if err := r.Copy(&out, func() {}, randomReads([]byte(small+huge+small), 7, 100)); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if strings.Count(out.String(), "data: ") != 3 {
+		t.Errorf("client got %d events; want 3", strings.Count(out.String(), "data: "))
+	}
+}
