@@ -46,6 +46,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSnakeCase$$' $(FUZZFLAGS) ./spans
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONArray$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzGeminiAccumulator$$' $(FUZZFLAGS) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' $(FUZZFLAGS) ./stream
+	$(GO) test -run '^$$' -fuzz '^FuzzConverseStreamAccumulator$$' $(FUZZFLAGS) ./stream
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestEdits$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' $(FUZZFLAGS) ./openai
 	$(GO) test -run '^$$' -fuzz '^FuzzWithoutLiteLLMFields$$' $(FUZZFLAGS) ./openai
@@ -53,6 +55,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound
 	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChatToGemini$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzGeminiChatStream$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' $(FUZZFLAGS) ./litellmconfig
 
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run

@@ -26,7 +26,7 @@ var Chat = Spec{
 	Dialect: upstream.OpenAI, Path: "/chat/completions",
 	Op: &spans.Chat, NewAccumulator: newChatAcc, Framing: stream.SSE,
 	WriteError: writeOpenAIError, Usage: &chatUsage, Mock: true, LiteLLMMetadata: true,
-	Translators: map[upstream.Dialect]translate.Translator{upstream.Anthropic: translate.OpenAIChatAnthropic},
+	Translators: map[upstream.Dialect]translate.Translator{upstream.Anthropic: translate.OpenAIChatAnthropic, upstream.Gemini: translate.OpenAIChatGemini},
 }
 
 // Completions is OpenAI's legacy completions API.

@@ -162,7 +162,8 @@ func (f *Forward) Upstream(escaped string) string {
 // All are the traced APIs.
 var All = []*Spec{&Chat, &Completions, &Embeddings, &Responses, &Messages,
 	&GenerateContent, &StreamGenerateContent, &EmbedContent,
-	&VertexGenerateContent, &VertexStreamGenerateContent, &VertexRawPredict}
+	&VertexGenerateContent, &VertexStreamGenerateContent, &VertexRawPredict,
+	&BedrockConverse, &BedrockConverseStream, &BedrockInvoke, &BedrockInvokeStream}
 
 // Forwards are the forwarded routes with spans of their own.
 var Forwards = []*Forward{&ResponsesRoutes, &MessagesRoutes, &GeminiRoutes, &VertexRoutes}

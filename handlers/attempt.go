@@ -89,7 +89,7 @@ func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Erro
 	if tr != nil {
 		// A call to a provider of another dialect is translated, and its
 		// answer back, as LiteLLM does.
-		up, path, err := tr.Request(p.traced, t.Model)
+		up, path, err := tr.Request(p.traced, t.Model, t.Provider)
 		if err != nil {
 			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()}
 		}
@@ -313,13 +313,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// credentialsFound logs, once, that a provider looked for credentials of
-// the proxy's own (Vertex AI's Application Default Credentials) and found
-// none: the clients' own then pass, which an operator should know.
+// credentialsFound logs, once a provider, that it looked for credentials
+// of the proxy's own (Vertex AI's Application Default Credentials,
+// Bedrock's AWS credentials) and found none: the clients' own then pass,
+// which an operator should know.
 func (h *Handler) credentialsFound(p *upstream.Provider) {
 	if err := p.MissingCredentials(); err != nil {
-		h.noGoogleCredentials.Do(func() {
-			h.log.Warn("the proxy holds no Google credentials: Vertex AI calls carry the client's own", "err", err)
-		})
+		if _, logged := h.noCredentials.LoadOrStore(p.Name, true); !logged {
+			h.log.Warn("the proxy holds no credentials of its own for "+p.Name+": its calls carry the client's own", "err", err)
+		}
 	}
 }

@@ -77,24 +77,24 @@ const DefaultMaxBodyBytes = 32 << 20
 // Handler is the proxy's HTTP handler.
 type Handler struct {
 	providers *upstream.Providers
-	// noGoogleCredentials is logged once: Vertex AI found no credentials
-	// of the proxy's, so clients' own tokens pass.
-	noGoogleCredentials sync.Once
-	router              *router.Router
-	recorder            *spans.Recorder
-	transport           http.RoundTripper
-	maxBodyBytes        int64
-	upstreamTimeout     time.Duration
-	streamIdleTimeout   time.Duration
-	log                 *slog.Logger
-	bodyReadTimeout     time.Duration
-	masterKey           []byte
-	projectPattern      *regexp.Regexp
-	metrics             *metrics.Metrics
-	inFlight            chan struct{} // a slot per request served; nil: no cap
-	forwarder           *httputil.ReverseProxy
-	engine              *gin.Engine
-	specs               []*endpoint.Spec
+	// noCredentials holds the providers (by name) that found no
+	// credentials of the proxy's, logged once each: clients' own pass.
+	noCredentials     sync.Map
+	router            *router.Router
+	recorder          *spans.Recorder
+	transport         http.RoundTripper
+	maxBodyBytes      int64
+	upstreamTimeout   time.Duration
+	streamIdleTimeout time.Duration
+	log               *slog.Logger
+	bodyReadTimeout   time.Duration
+	masterKey         []byte
+	projectPattern    *regexp.Regexp
+	metrics           *metrics.Metrics
+	inFlight          chan struct{} // a slot per request served; nil: no cap
+	forwarder         *httputil.ReverseProxy
+	engine            *gin.Engine
+	specs             []*endpoint.Spec
 	// patterns are the routes with parameters, matched in order once no
 	// literal route has matched.
 	patterns []pattern

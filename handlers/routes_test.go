@@ -46,6 +46,8 @@ func newRouteRig(t *testing.T, specs []*endpoint.Spec) *routeRig {
 		AnthropicEnv: upstream.AnthropicEnv{AnthropicAPIBase: up.URL},
 		GeminiEnv:    upstream.GeminiEnv{GeminiAPIBase: up.URL},
 		VertexEnv:    upstream.VertexEnv{VertexAPIBase: up.URL},
+		// A Bedrock API key: no AWS credentials to look for.
+		BedrockEnv: upstream.BedrockEnv{AWSBedrockRuntimeEndpoint: up.URL, AWSBearerTokenBedrock: "test-bedrock-key"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +102,8 @@ func bodyFor(spec *endpoint.Spec) string {
 	switch spec.Dialect {
 	case upstream.Gemini:
 		return `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`
+	case upstream.Bedrock:
+		return `{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`
 	case upstream.Anthropic:
 		return `{"model":"claude-sonnet-4-6","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
 	}

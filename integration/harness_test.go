@@ -130,6 +130,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	env.AzureAPIBase = up.URL
 	env.GeminiAPIBase = up.URL + "/v1beta/openai" // the OpenAI-compatible form: the native root is up.URL
 	env.VertexAPIBase = up.URL
+	env.AWSBedrockRuntimeEndpoint = up.URL
 	env.AnthropicAPIBase = up.URL
 	if o.anthropicBase != "" {
 		env.AnthropicAPIBase = o.anthropicBase

@@ -425,7 +425,9 @@ func TestExporterHeaders(t *testing.T) {
 
 // TestLiteLLMPrefixes: gemini/ goes to Gemini's OpenAI-compatible API with
 // provider google; a LiteLLM provider the proxy does not serve is refused
-// with a 400 that names it, and nothing goes upstream.
+// with a 400 that names it, and nothing goes upstream; vertex_ai/ is
+// translated to Vertex AI (vertex_translate_test.go), which with no
+// project to send it to is a 400 that says what to set.
 func TestLiteLLMPrefixes(t *testing.T) {
 	up := answer(200, chatAnswer)
 	h := newHarness(t, harnessOptions{upstream: up, env: upstream.Env{GeminiEnv: upstream.GeminiEnv{GeminiAPIKey: "gemini-key"}}})
@@ -443,13 +445,18 @@ func TestLiteLLMPrefixes(t *testing.T) {
 		t.Errorf("llm.provider = %v; want google", span.Attributes["llm.provider"])
 	}
 
-	for _, model := range []string{"bedrock/anthropic.claude-3-sonnet", "vertex_ai/gemini-pro"} {
+	for _, model := range []string{"bedrock/anthropic.claude-3-sonnet"} {
 		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
 			`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`, nil)
 		prefix, _, _ := strings.Cut(model, "/")
 		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, `"`+prefix+`"`) {
 			t.Errorf("%s: got %d %q; want 400 naming the provider", model, resp.StatusCode, msg)
 		}
+	}
+	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"vertex_ai/gemini-pro","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, "VERTEXAI_PROJECT") {
+		t.Errorf("vertex_ai/gemini-pro without a project: got %d %q; want 400 naming VERTEXAI_PROJECT", resp.StatusCode, msg)
 	}
 	if n := up.calls.Load(); n != 1 {
 		t.Errorf("upstream called %d times; want once (gemini)", n)

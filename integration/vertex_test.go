@@ -149,7 +149,7 @@ func TestVertexClientsOwnToken(t *testing.T) {
 	post(t, h.proxy.URL+c.Request.Path(), "application/json", c.Request.Body, map[string]string{"Authorization": "Bearer ya29.client-token"})
 	h.span(t)
 	// An operator learns, once, that the proxy found no credentials.
-	if n := strings.Count(logs.String(), "holds no Google credentials"); n != 1 {
+	if n := strings.Count(logs.String(), "holds no credentials of its own for vertex_ai"); n != 1 {
 		t.Errorf("the missing credentials were logged %d times; want once:\n%s", n, logs.String())
 	}
 

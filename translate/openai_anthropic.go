@@ -13,6 +13,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // AnthropicDefaultMaxTokens is the max_tokens sent when an OpenAI-format request
@@ -34,20 +35,23 @@ type message struct {
 }
 
 // request is a Messages API request, in the order Anthropic documents it.
+// Claude on Vertex AI takes no model (its path names it) and an
+// anthropic_version instead.
 type request struct {
-	Model         string            `json:"model"`
-	Messages      []message         `json:"messages"`
-	System        []block           `json:"system,omitempty"`
-	MaxTokens     int64             `json:"max_tokens"`
-	Metadata      map[string]string `json:"metadata,omitempty"`
-	StopSequences []string          `json:"stop_sequences,omitempty"`
-	Stream        bool              `json:"stream,omitempty"`
-	Temperature   json.RawMessage   `json:"temperature,omitempty"`
-	TopP          json.RawMessage   `json:"top_p,omitempty"`
-	TopK          json.RawMessage   `json:"top_k,omitempty"`
-	Thinking      json.RawMessage   `json:"thinking,omitempty"`
-	Tools         []block           `json:"tools,omitempty"`
-	ToolChoice    block             `json:"tool_choice,omitempty"`
+	Model            string            `json:"model,omitempty"`
+	AnthropicVersion string            `json:"anthropic_version,omitempty"`
+	Messages         []message         `json:"messages"`
+	System           []block           `json:"system,omitempty"`
+	MaxTokens        int64             `json:"max_tokens"`
+	Metadata         map[string]string `json:"metadata,omitempty"`
+	StopSequences    []string          `json:"stop_sequences,omitempty"`
+	Stream           bool              `json:"stream,omitempty"`
+	Temperature      json.RawMessage   `json:"temperature,omitempty"`
+	TopP             json.RawMessage   `json:"top_p,omitempty"`
+	TopK             json.RawMessage   `json:"top_k,omitempty"`
+	Thinking         json.RawMessage   `json:"thinking,omitempty"`
+	Tools            []block           `json:"tools,omitempty"`
+	ToolChoice       block             `json:"tool_choice,omitempty"`
 }
 
 // OpenAIChatToAnthropic translates an OpenAI chat completions request into a
@@ -55,11 +59,21 @@ type request struct {
 // models. It reports an error for a request it cannot translate (no
 // messages, a malformed message); the caller answers 400.
 func OpenAIChatToAnthropic(body []byte, model string) ([]byte, error) {
+	out, err := openAIChatToAnthropic(body, model)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// openAIChatToAnthropic is OpenAIChatToAnthropic's request, to be edited
+// before it is sent (Vertex AI's).
+func openAIChatToAnthropic(body []byte, model string) (*request, error) {
 	if err := jsonbound.Check(body); err != nil {
 		return nil, err
 	}
 	req := gjson.ParseBytes(body)
-	out := request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: AnthropicDefaultMaxTokens}
+	out := &request{Model: model, Stream: req.Get("stream").Bool(), MaxTokens: AnthropicDefaultMaxTokens}
 	maxGiven := true
 	if v := req.Get("max_completion_tokens"); v.Type == gjson.Number {
 		out.MaxTokens = v.Int()
@@ -135,7 +149,7 @@ func OpenAIChatToAnthropic(body []byte, model string) ([]byte, error) {
 	if rf := req.Get("response_format"); rf.IsObject() {
 		out.addResponseFormat(rf)
 	}
-	return json.Marshal(out)
+	return out, nil
 }
 
 // toolChoice maps OpenAI's tool_choice: auto, required (any), none, or one
@@ -329,10 +343,34 @@ var OpenAIChatAnthropic Translator = openAIChatAnthropic{}
 
 type openAIChatAnthropic struct{}
 
-func (openAIChatAnthropic) Request(body []byte, model string) ([]byte, string, error) {
-	up, err := OpenAIChatToAnthropic(body, model)
-	return up, "/messages", err
+// Request is a Messages API request to /messages, or, for Claude on Vertex
+// AI (upstream.VertexAIAnthropic), to the model's :rawPredict
+// (:streamRawPredict for a stream) under Vertex AI's project and location,
+// with the model in the path only and anthropic_version in the body, as
+// LiteLLM's vertex_ai partner route sends it (VertexAIAnthropicConfig).
+func (openAIChatAnthropic) Request(body []byte, model string, p *upstream.Provider) ([]byte, string, error) {
+	out, err := openAIChatToAnthropic(body, model)
+	if err != nil {
+		return nil, "", err
+	}
+	path := "/messages"
+	if p != nil && p.Name == upstream.VertexAIAnthropic {
+		method := "rawPredict"
+		if out.Stream {
+			method = "streamRawPredict"
+		}
+		if path, err = p.VertexModelPath(model, method); err != nil {
+			return nil, "", err
+		}
+		out.Model, out.AnthropicVersion = "", VertexAnthropicVersion
+	}
+	up, err := json.Marshal(out)
+	return up, path, err
 }
+
+// VertexAnthropicVersion is the anthropic_version Claude on Vertex AI
+// requires in the body, in place of the anthropic-version header.
+const VertexAnthropicVersion = "vertex-2023-10-16"
 
 // Header turns the OpenAI client's bearer key into x-api-key (a proxy key
 // replaces it after), and sets anthropic-version if the client did not.

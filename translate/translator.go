@@ -2,7 +2,8 @@
 // speaks another, and its answer back: the request, the whole answer, and a
 // stream event by event as it passes. Each client→provider pair is one
 // Translator, in a file named for the pair (openai_anthropic.go, with its
-// answer direction in anthropic_openai.go), built from small pure
+// answer direction in anthropic_openai.go; openai_gemini.go and
+// gemini_openai.go for Google's generateContent), built from small pure
 // functions, each behaviour a table row in its test. LiteLLM's semantics
 // (field mappings, defaults, stop reasons, usage) are the reference.
 package translate
@@ -12,15 +13,18 @@ import (
 
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // Translator carries calls of one client API to a provider of another
 // dialect. Implementations hold no per-call state.
 type Translator interface {
 	// Request is the provider's request for the client's body, sent to
-	// model (as the provider names it), and the path it goes to under the
-	// provider's base. An error is the client's fault (a 400).
-	Request(body []byte, model string) (upBody []byte, path string, err error)
+	// model (as the provider names it) at provider p, and the path it goes
+	// to under p's base: p decides where a provider that hosts several
+	// APIs of one dialect takes it (Vertex AI's paths carry its project
+	// and location). An error is the client's fault (a 400).
+	Request(body []byte, model string, p *upstream.Provider) (upBody []byte, path string, err error)
 	// Header readies the client's headers for the provider: credentials
 	// where the provider reads them, the headers it requires.
 	Header(h http.Header)

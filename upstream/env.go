@@ -10,6 +10,7 @@ type Env struct {
 	GeminiEnv
 	VertexEnv
 	AnthropicEnv
+	BedrockEnv
 }
 
 // entry is one provider the environment configures, before its base URL is
@@ -50,6 +51,7 @@ func (e Env) entries() []entry {
 		e.GeminiEnv.entries(),
 		e.VertexEnv.entries(),
 		e.AnthropicEnv.entries(),
+		e.BedrockEnv.entries(),
 	} {
 		all = append(all, family...)
 	}

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"net/http"
+	"strings"
 )
 
 // Dialect names the wire API a provider speaks, and a client too: a call in
@@ -13,6 +14,7 @@ const (
 	OpenAI    Dialect = "openai"    // OpenAI's API, and every server compatible with it
 	Anthropic Dialect = "anthropic" // Anthropic's Messages API
 	Gemini    Dialect = "gemini"    // Google's generateContent API (the Gemini API and Vertex AI)
+	Bedrock   Dialect = "bedrock"   // Amazon Bedrock Runtime's API: Converse and InvokeModel
 )
 
 // Provider is one upstream.
@@ -39,11 +41,19 @@ type Provider struct {
 	// vertex_location, else VERTEXAI_LOCATION (DefaultVertexLocation). A
 	// Vertex AI path a client sends names its own.
 	VertexProject, VertexLocation string
+	// AWSRegion, for Bedrock, is the AWS region of its calls (their host
+	// and their signature): aws_region_name, else AWS_REGION_NAME,
+	// AWS_REGION or AWS_DEFAULT_REGION; when empty, the shared config
+	// profile's region, else DefaultBedrockRegion.
+	AWSRegion string
 
 	family family
 	// google, for Vertex AI, holds its Google credentials and their
 	// token; the provider's copies share it.
 	google *googleAuth
+	// aws, for Bedrock, holds its AWS credentials; the provider's copies
+	// share it.
+	aws *awsAuth
 }
 
 // family is what a kind of provider does its own way. Implementations are
@@ -80,10 +90,15 @@ func (p *Provider) Authorize(r *http.Request, body []byte) error {
 	return p.family.authorize(p, r, body)
 }
 
-// joinURL is base + path, and the query when there is one.
+// joinURL is base + path, and the query when there is one. A path may
+// carry a query of its own (a translated stream's "?alt=sse"): the
+// client's is appended to it.
 func joinURL(base, path, rawQuery string) string {
-	if rawQuery == "" {
+	switch {
+	case rawQuery == "":
 		return base + path
+	case strings.Contains(path, "?"):
+		return base + path + "&" + rawQuery
 	}
 	return base + path + "?" + rawQuery
 }

@@ -38,6 +38,10 @@ type Providers struct {
 	vertexProject string
 	vertexMu      sync.Mutex
 	vertexAuth    map[string]*googleAuth
+	// awsAuth holds the AWS credentials of Bedrock deployments that give
+	// their own, one per source (bedrockDeployment).
+	awsMu   sync.Mutex
+	awsAuth map[awsSource]*awsAuth
 }
 
 // NewProviders builds the routing table from the environment. A base URL
@@ -115,11 +119,12 @@ func (ps *Providers) HoldKeys() bool {
 }
 
 // HoldsCredentials reports whether the provider has credentials of its
-// own, which replace the client's: an API key, or Google credentials given
-// to it (Application Default Credentials, looked for at the first call,
-// are not counted).
+// own, which replace the client's: an API key (a Bedrock API key too), or
+// Google or AWS credentials given to it (Application Default Credentials
+// and the AWS SDKs' default chain, looked for at the first call, are not
+// counted).
 func (p *Provider) HoldsCredentials() bool {
-	return p.APIKey != "" || p.google != nil && p.google.explicit
+	return p.APIKey != "" || p.google != nil && p.google.explicit || p.aws.explicit()
 }
 
 // Home is the provider of a dialect's own API (OpenAI for OpenAI's,
@@ -173,9 +178,11 @@ func (ps *Providers) Default() *Provider { return ps.home[OpenAI] }
 // prefixes of the providers served are stripped ("openai/…" too, as LiteLLM
 // does). A name whose prefix is another of LiteLLM's providers, or a served
 // one with no base URL configured, is an error (400) that says so, rather
-// than a call sent to OpenAI for a model it does not have; so is a
-// vertex_ai/ one (Vertex AI is served on its own routes, RouteNamed, and
-// to a config file's deployments). Any other name,
+// than a call sent to OpenAI for a model it does not have. A vertex_ai/
+// name routes to Vertex AI: Claude ("vertex_ai/claude-sonnet-4-5@20250929")
+// to VertexAIAnthropic, any other model to VertexAI, its project and
+// location the environment's (VERTEXAI_PROJECT, VERTEXAI_LOCATION). Any
+// other name,
 // slashes included ("meta-llama/Llama-3" for a vLLM behind
 // OPENAI_API_BASE), goes to the default base as it is.
 func (ps *Providers) Route(model string) (*Provider, string, error) {
@@ -194,15 +201,27 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 		// the caller.
 		return p, rest, nil
 	}
+	if err := bedrockRouteError(model, prefix); err != nil {
+		return nil, "", err
+	}
 	if variable, served := ps.unset[prefix]; served {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
 			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy has no base URL for: set %s.", model, prefix, variable)}
 	}
 	if prefix == VertexAI {
-		// Vertex AI's calls are its own API's, not translated from
-		// OpenAI's (a config file's deployment names its models).
-		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
-			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy serves on Vertex AI's own routes only (/v1/projects/{project}/locations/{location}/publishers/…).", model, prefix)}
+		// As LiteLLM routes vertex_ai/: Claude is Anthropic's on Vertex AI,
+		// any other model Google's; the caller translates to their
+		// dialects, and the project and location are the provider's.
+		name := VertexAI
+		if vertexClaude(rest) {
+			name = VertexAIAnthropic
+		}
+		p := ps.named[name]
+		if p == nil { // never so: Vertex AI needs no base URL
+			return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+				Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy is not configured for.", model, prefix)}
+		}
+		return p, rest, nil
 	}
 	if litellmProviders[prefix] {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
@@ -212,7 +231,8 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 }
 
 // ErrNotServed marks a deployment of a LiteLLM provider this proxy does not
-// serve (Bedrock, Cohere, ...).
+// serve (Cohere, SageMaker, ...), and of Bedrock's until its translation
+// from OpenAI's API is served (Deployment).
 var ErrNotServed = errors.New("not served by this proxy")
 
 // Params are a config file's settings of one deployment's provider
@@ -223,6 +243,13 @@ type Params struct {
 	// vertex_project, vertex_location and vertex_credentials (a Google
 	// credentials file's path, or its JSON).
 	VertexProject, VertexLocation, VertexCredentials string
+	// The AWS settings of Bedrock's deployments, LiteLLM's aws_region_name,
+	// aws_access_key_id, aws_secret_access_key, aws_session_token,
+	// aws_profile_name, aws_role_name (assumed through STS, as
+	// aws_session_name) and aws_bedrock_runtime_endpoint (api_base wins
+	// over it); APIKey is a Bedrock API key.
+	AWSRegionName, AWSAccessKeyID, AWSSecretAccessKey, AWSSessionToken     string
+	AWSProfileName, AWSRoleName, AWSSessionName, AWSBedrockRuntimeEndpoint string
 }
 
 func (p Params) empty() bool { return p == Params{} }
@@ -235,10 +262,21 @@ func (p Params) empty() bool { return p == Params{} }
 // does gets a copy. A vertex_ai/ model whose name starts with "claude" is
 // Claude on Vertex AI (VertexAIAnthropic), any other Vertex AI's Gemini
 // (VertexAI).
+//
+// A bedrock/ model ("bedrock/us.amazon.nova-micro-v1:0", and LiteLLM's
+// route prefixes "bedrock/converse/…", "bedrock/invoke/…",
+// "bedrock_converse/…") is resolved to the Bedrock provider with the
+// deployment's AWS settings, and its Bedrock model id, the route prefix
+// taken off (SplitBedrockModel): both are returned with an error wrapping
+// ErrNotServed, for such a deployment serves Bedrock's own routes, not yet
+// OpenAI's API. Wrong settings are another error, with no provider.
 func (ps *Providers) Deployment(model string, params Params) (*Provider, string, error) {
 	prefix, rest, ok := strings.Cut(model, "/")
 	if !ok || rest == "" {
 		prefix, rest = "openai", model
+	}
+	if bedrockPrefix(prefix) {
+		return ps.bedrockDeployment(model, prefix, rest, params)
 	}
 	tmpl, known := ps.templates[prefix]
 	known = known && tmpl.litellmPrefix() == prefix // VertexAIAnthropic is no prefix
@@ -340,7 +378,7 @@ func (ps *Providers) served() string {
 // LlmProviders) that the proxy does not serve: a model named with one was
 // meant for that provider, not for the default upstream.
 var litellmProviders = map[string]bool{
-	"anthropic": true, "anthropic_text": true, "bedrock": true, "bedrock_converse": true, "sagemaker": true,
+	"anthropic": true, "anthropic_text": true, "sagemaker": true,
 	"sagemaker_chat": true, "vertex_ai_beta": true, "gemini": true, "palm": true,
 	"cohere": true, "cohere_chat": true, "huggingface": true, "replicate": true, "ai21": true,
 	"ai21_chat": true, "watsonx": true, "watsonx_text": true, "databricks": true, "cloudflare": true,

@@ -190,14 +190,15 @@ func validVertexModel(name string) bool {
 	return true
 }
 
-// MissingCredentials is why a Vertex AI provider holds no Google
-// credentials of its own, once it has looked for Application Default
-// Credentials (at its first call) and found none: the client's own
-// Authorization then passes. It is nil before that, when credentials were
-// given or found, and for other families. The caller may log it once.
+// MissingCredentials is why a provider holds no credentials of its own,
+// once it has looked for them at its first call and found none: Vertex
+// AI's Application Default Credentials, Bedrock's AWS credentials (see
+// MissingAWSCredentials). The client's own then pass. It is nil before
+// that, when credentials were given or found, and for other families. The
+// caller may log it once.
 func (p *Provider) MissingCredentials() error {
 	if p.google == nil {
-		return nil
+		return p.MissingAWSCredentials() // Bedrock's, or nil
 	}
 	return p.google.missing()
 }

@@ -472,7 +472,7 @@ func TestRouteNamed(t *testing.T) {
 		{VertexAI, "", VertexAI, Gemini, "", "", "", "google"},
 		{"anthropic", "anthropic/claude-sonnet-4-5", "anthropic", Anthropic, "claude-sonnet-4-5", "", "anthropic", "anthropic"},
 		{"azure", "d", "", "", "", "set AZURE_API_BASE", "", ""},
-		{"bedrock", "x", "", "", "", `No upstream named "bedrock"`, "", ""},
+		{"cohere", "x", "", "", "", `No upstream named "cohere"`, "", ""},
 	}
 	for _, tt := range tests {
 		p, model, err := ps.RouteNamed(tt.name, tt.model)

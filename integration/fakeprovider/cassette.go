@@ -5,8 +5,10 @@
 package fakeprovider
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,9 +67,24 @@ func header(h map[string][]string, name string) string {
 	return ""
 }
 
-// IsStream reports whether the recorded response is an event stream.
+// IsStream reports whether the recorded response is an event stream:
+// server-sent events, or AWS's binary event stream.
 func (r Response) IsStream() bool {
-	return strings.HasPrefix(r.ContentType(), "text/event-stream")
+	ct := r.ContentType()
+	return strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, eventStreamType)
+}
+
+// eventStreamType is AWS's binary event stream (Bedrock's streams).
+const eventStreamType = "application/vnd.amazon.eventstream"
+
+// isEventStream reports whether a body starts with an AWS event-stream
+// message: a 12-byte prelude whose CRC32 checks.
+func isEventStream(body string) bool {
+	if len(body) < 16 {
+		return false
+	}
+	b := []byte(body[:12])
+	return crc32.ChecksumIEEE(b[:8]) == binary.BigEndian.Uint32(b[8:12])
 }
 
 // LoadDir reads every interaction of every *.yaml cassette in dir, files
@@ -183,8 +200,15 @@ func (it interaction) cassette() (Cassette, error) {
 	switch b := resp.Body.(type) {
 	case string:
 		c.Response.Body = b
+	case []byte: // !!binary: an AWS event stream
+		c.Response.Body = string(b)
 	case map[string]any:
-		c.Response.Body, _ = b["string"].(string)
+		switch s := b["string"].(type) {
+		case string:
+			c.Response.Body = s
+		case []byte:
+			c.Response.Body = string(s)
+		}
 	}
 	if resp.ParsedBody != nil {
 		b, err := json.Marshal(resp.ParsedBody)
@@ -198,8 +222,11 @@ func (it interaction) cassette() (Cassette, error) {
 			c.Response.Headers = map[string][]string{}
 		}
 		ct := "application/json"
-		if strings.HasPrefix(c.Response.Body, "event:") || strings.HasPrefix(c.Response.Body, "data:") {
+		switch {
+		case strings.HasPrefix(c.Response.Body, "event:") || strings.HasPrefix(c.Response.Body, "data:"):
 			ct = "text/event-stream"
+		case isEventStream(c.Response.Body):
+			ct = eventStreamType
 		}
 		c.Response.Headers["Content-Type"] = []string{ct}
 	}
@@ -224,4 +251,22 @@ func Events(body string) []string {
 		body = body[i+n:]
 	}
 	return events
+}
+
+// Messages splits a recorded AWS event stream into its messages, by the
+// total length each prelude gives, so that joining them gives the body
+// back (a tail too short to be a message is one more piece).
+func Messages(body string) []string {
+	var out []string
+	for len(body) > 0 {
+		n := len(body)
+		if len(body) >= 4 {
+			if total := int(binary.BigEndian.Uint32([]byte(body[:4]))); total >= 16 && total <= len(body) {
+				n = total
+			}
+		}
+		out = append(out, body[:n])
+		body = body[n:]
+	}
+	return out
 }

@@ -103,6 +103,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	flusher, _ := w.(http.Flusher)
 	events := Events(c.Response.Body)
+	if strings.HasPrefix(c.Response.ContentType(), eventStreamType) {
+		events = Messages(c.Response.Body)
+	}
 	if usage {
 		events = WithUsage(events)
 	}
