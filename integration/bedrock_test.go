@@ -30,7 +30,8 @@ func withAWSCredentials(t *testing.T) {
 // TestBedrockRecordedCalls: every recorded Bedrock Runtime call (Converse,
 // ConverseStream, InvokeModel, InvokeModelWithResponseStream; Nova, Claude,
 // DeepSeek, Mistral; errors) sent by a client that signs nothing (Claude
-// Code's CLAUDE_CODE_SKIP_BEDROCK_AUTH) reaches a fake Bedrock that takes
+// Code's CLAUDE_CODE_SKIP_BEDROCK_AUTH), or one that signs for the proxy's
+// host with keys of its own (boto3 with endpoint_url), reaches a fake Bedrock that takes
 // only requests signed with the proxy's credentials; the client gets the
 // recorded answer byte for byte, at the root and under /bedrock, and the
 // span is the operation's with the golden span's model, tokens and finish
@@ -61,6 +62,12 @@ func TestBedrockRecordedCalls(t *testing.T) {
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(fakeprovider.CassetteHeader, c.Name)
+			if i%3 == 0 {
+				// boto3 pointed at the proxy signs for the proxy's host
+				// with its own keys: that signature must not go on.
+				req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIACLIENTKEY/20261203/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123")
+				req.Header.Set("X-Amz-Date", "20261203T000000Z")
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
