@@ -18,6 +18,9 @@ func (c *modelCall) answer(resp *http.Response) bool {
 	h, w := c.h, c.w
 	copyHeader(w.Header(), resp.Header)
 	h.litellmHeaders(w.Header(), c.span, c.target, &c.plan, c.start, c.firstOut)
+	if resp.StatusCode < 400 {
+		c.span.ResponseHeaders(resp.Header)
+	}
 	tr := c.prep.translator
 	framing, streamed := c.spec.StreamFraming(resp.Header.Get("Content-Type"), resp.StatusCode, c.stream)
 	if tr != nil {

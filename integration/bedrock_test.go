@@ -110,3 +110,32 @@ func TestBedrockRecordedCalls(t *testing.T) {
 		t.Errorf("%d spans compared; want every recorded call's", compared)
 	}
 }
+
+// TestBedrockInvokeTokensFromHeaders: InvokeModel of a family whose body
+// has no usage (Llama's) has its token counts from Bedrock's
+// X-Amzn-Bedrock-*-Token-Count headers, as the instrumentor reads them.
+func TestBedrockInvokeTokensFromHeaders(t *testing.T) {
+	withAWSCredentials(t)
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Bedrock-Input-Token-Count", "12")
+		w.Header().Set("X-Amzn-Bedrock-Output-Token-Count", "3")
+		_, _ = io.WriteString(w, `{"generation":"Hi there","stop_reason":"stop"}`)
+	}}
+	h := newHarness(t, harnessOptions{upstream: awsfake.New().Handler(up)})
+	resp, got := post(t, h.proxy.URL+"/bedrock/model/meta.llama3-8b-instruct-v1%3A0/invoke", "application/json",
+		`{"prompt":"<|begin_of_text|>Hello","max_gen_len":64}`, nil)
+	if resp.StatusCode != 200 || got != `{"generation":"Hi there","stop_reason":"stop"}` {
+		t.Fatalf("%d %s", resp.StatusCode, got)
+	}
+	if p := up.last.Load().URL.EscapedPath(); p != "/model/meta.llama3-8b-instruct-v1%3A0/invoke" {
+		t.Errorf("upstream path %s; want the model id as sent", p)
+	}
+	span := h.span(t)
+	for k, want := range map[string]any{"llm.token_count.prompt": int64(12), "llm.token_count.completion": int64(3),
+		"llm.token_count.total": int64(15), "llm.model_name": "meta.llama3-8b-instruct-v1:0", "llm.provider": "aws"} {
+		if span.Attributes[k] != want {
+			t.Errorf("%s = %v; want %v", k, span.Attributes[k], want)
+		}
+	}
+}

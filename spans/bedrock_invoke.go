@@ -58,6 +58,9 @@ var BedrockInvokeModel = Operation{
 	Request:       invokeModelRequest,
 	Response:      invokeModelResponse,
 	UpstreamError: botocoreError("InvokeModel"),
+	// Llama's, Mistral's and the other families' token counts come only
+	// in the answer's headers.
+	ResponseHeaders: bedrockTokenHeaders,
 	// Claude's metadata is Anthropic's own: LiteLLM's comes apart.
 	LiteLLMMetadata: true,
 }

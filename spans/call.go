@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -89,8 +90,9 @@ type Call struct {
 	callID    string
 	// resp holds the response's attributes until End sets them after the
 	// request's, so that where both name a key (the tools of a Responses
-	// call) the response's wins, as in the instrumentor.
-	resp []attribute.KeyValue
+	// call) the response's wins, as in the instrumentor; hdr those read
+	// from the answer's headers, which the body's win over.
+	resp, hdr []attribute.KeyValue
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
@@ -353,7 +355,7 @@ func (c *Call) Summary() Summary {
 	if !c.firstAt.IsZero() {
 		s.FirstToken = c.firstAt.Sub(c.started)
 	}
-	for _, kv := range c.resp {
+	for _, kv := range append(c.hdr[:len(c.hdr):len(c.hdr)], c.resp...) {
 		switch kv.Key {
 		case KeyTokenPrompt:
 			s.PromptTokens = kv.Value.AsInt64()
@@ -362,6 +364,17 @@ func (c *Call) Summary() Summary {
 		}
 	}
 	return s
+}
+
+// ResponseHeaders records what the operation reads of the answer's
+// headers (Bedrock's token counts); call it before End.
+func (c *Call) ResponseHeaders(h http.Header) {
+	if c.req.Op.ResponseHeaders == nil || !c.span.IsRecording() {
+		return
+	}
+	var a Attrs
+	c.req.Op.ResponseHeaders(&a, h)
+	c.hdr = a.KeyValues()
 }
 
 // ErrUnreadableAnswer is returned by Response for an answer that is not a
@@ -455,7 +468,7 @@ func (c *Call) End(ok bool) {
 	if c.span.IsRecording() {
 		// The request's first, so that where both name a key the
 		// response's wins; then what the configuration hides goes.
-		kvs := append(c.requestAttrs(len(c.resp)+1), c.resp...)
+		kvs := append(append(c.requestAttrs(len(c.resp)+len(c.hdr)+1), c.hdr...), c.resp...)
 		if c.req.BaseModel != "" && c.req.Op.Kind == KindLLM {
 			// The configured base model wins over the answer's name for
 			// the deployment.

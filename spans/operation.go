@@ -1,6 +1,8 @@
 package spans
 
 import (
+	"net/http"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -18,6 +20,10 @@ type Operation struct {
 	Drop      []string
 	Request   func(a *Attrs, req *requestBody)
 	Response  func(a *Attrs, resp gjson.Result)
+	// ResponseHeaders, when set, reads attributes from the answer's
+	// headers (Bedrock's token counts of InvokeModel); the answer body's
+	// win where both name a key.
+	ResponseHeaders func(a *Attrs, h http.Header)
 	// UpstreamError, when set, words a provider's error answer as the
 	// API's own SDK raises it: the exception type and message, and the
 	// span's status description. Unset: as the OpenAI SDK does.
