@@ -56,6 +56,9 @@ func (h *Handler) endStream(r *http.Request, upCtx context.Context, cancel conte
 	case err == nil && status >= 400:
 		call.UpstreamError(status, []byte(relay.Acc.Err()))
 		return false
+	case err == nil && relay.FramerErr() != nil:
+		call.Fail(failStream, relay.FramerErr())
+		return false
 	case err == nil && relay.Acc.Err() != "":
 		call.Fail(failStream, fmt.Errorf("error event in stream: %s", relay.Acc.Err()))
 		return false

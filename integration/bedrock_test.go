@@ -139,3 +139,28 @@ func TestBedrockInvokeTokensFromHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestBedrockCorruptStreamMessage: an event-stream message whose checksum
+// fails reaches the client as it came (the client's SDK judges it), and the
+// span says the stream was corrupt rather than passing for a clean one.
+func TestBedrockCorruptStreamMessage(t *testing.T) {
+	withAWSCredentials(t)
+	c := loadAPICassette(t, "bedrock", "pa-test_bedrock_model_stream")
+	msgs := fakeprovider.Messages(c.Response.Body)
+	bad := []byte(msgs[1])
+	bad[len(bad)-5] ^= 0x20 // a payload byte: the message CRC fails
+	msgs[1] = string(bad)
+	body := strings.Join(msgs, "")
+	up := &scripted{serve: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
+		_, _ = io.WriteString(w, body)
+	}}
+	h := newHarness(t, harnessOptions{upstream: awsfake.New().Handler(up)})
+	resp, got := post(t, h.proxy.URL+"/model/us.amazon.nova-micro-v1%3A0/converse-stream", "application/json", c.Request.Body, nil)
+	if resp.StatusCode != 200 || got != body {
+		t.Fatalf("%d: the client did not get the stream as it came", resp.StatusCode)
+	}
+	if span := h.span(t); !strings.Contains(span.StatusMessage, "corrupt") {
+		t.Errorf("span status %q; want the corrupt message named", span.StatusMessage)
+	}
+}

@@ -136,6 +136,15 @@ func (r *Relay) start() {
 // Done reports whether the stream's last event passed (chat: [DONE]).
 func (r *Relay) Done() bool { return r.Acc != nil && r.Acc.Done() }
 
+// FramerErr is what the framer found wrong in the stream's framing (a
+// corrupt AWS event-stream message: its bytes passed all the same), or nil.
+func (r *Relay) FramerErr() error {
+	if f, ok := r.framer.(interface{ Err() error }); ok {
+		return f.Err()
+	}
+	return nil
+}
+
 // Truncated reports whether the stream ended inside an event.
 func (r *Relay) Truncated() bool { return r.framer != nil && r.framer.InEvent() }
 
