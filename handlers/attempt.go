@@ -212,7 +212,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	out.Header.Del("Content-Length")
 	out.ContentLength = int64(len(p.upBody))
 	if p.translator != nil {
-		p.translator.Header(out.Header)
+		p.translator.Header(out.Header, t.Provider)
 	}
 	// The proxy's own headers go no further.
 	out.Header.Del("X-Phoenix-Project-Name")

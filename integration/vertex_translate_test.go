@@ -412,3 +412,26 @@ func TestTranslatedVertexClaude(t *testing.T) {
 		})
 	}
 }
+
+// TestTranslatedVertexClaudeClientsToken: without Google credentials of
+// the proxy's, a chat call to vertex_ai/claude-… carries the client's own
+// bearer token to Vertex AI, as it came (not moved into x-api-key as for
+// Anthropic's API).
+func TestTranslatedVertexClaudeClientsToken(t *testing.T) {
+	c := loadAPICassette(t, "anthropic", "oi-messages")
+	fake := &fakeVertex{answer: c}
+	o := harnessOptions{upstream: fake}
+	o.env.VertexProject, o.env.VertexLocation = translateProject, translateLocation
+	h := newHarness(t, o)
+	resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
+		`{"model":"vertex_ai/claude-sonnet-4-6","messages":[{"role":"user","content":"What's the capital of France?"}]}`,
+		map[string]string{"Authorization": "Bearer ya29.client-own"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, got)
+	}
+	r, _ := fake.last()
+	if r.Header.Get("Authorization") != "Bearer ya29.client-own" || r.Header.Get("X-Api-Key") != "" {
+		t.Errorf("upstream Authorization %q, x-api-key %q; want the client's token as it came", r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	}
+	h.span(t)
+}

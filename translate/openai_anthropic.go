@@ -374,7 +374,12 @@ const VertexAnthropicVersion = "vertex-2023-10-16"
 
 // Header turns the OpenAI client's bearer key into x-api-key (a proxy key
 // replaces it after), and sets anthropic-version if the client did not.
-func (openAIChatAnthropic) Header(h http.Header) {
+func (openAIChatAnthropic) Header(h http.Header, p *upstream.Provider) {
+	if p != nil && p.Name == upstream.VertexAIAnthropic {
+		// Claude on Vertex AI: Google's bearer token, the version in the
+		// body; the family puts the proxy's token on when it has one.
+		return
+	}
 	if key, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && h.Get("X-Api-Key") == "" {
 		h.Set("X-Api-Key", key)
 	}

@@ -1322,7 +1322,7 @@ func geminiModelName(name string) bool {
 // own credentials in place of the client's (Vertex AI's token, the Gemini
 // API's key); without them the client's bearer token passes, as a Google
 // access token.
-func (openAIChatGemini) Header(http.Header) {}
+func (openAIChatGemini) Header(http.Header, *upstream.Provider) {}
 
 func (openAIChatGemini) Answer(status int, body []byte) ([]byte, error) {
 	if status >= 400 {

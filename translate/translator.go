@@ -25,9 +25,9 @@ type Translator interface {
 	// APIs of one dialect takes it (Vertex AI's paths carry its project
 	// and location). An error is the client's fault (a 400).
 	Request(body []byte, model string, p *upstream.Provider) (upBody []byte, path string, err error)
-	// Header readies the client's headers for the provider: credentials
-	// where the provider reads them, the headers it requires.
-	Header(h http.Header)
+	// Header readies the client's headers for provider p: credentials
+	// where p reads them, the headers it requires.
+	Header(h http.Header, p *upstream.Provider)
 	// Answer is the client's answer for the provider's whole answer with
 	// its status, an error answer too. An answer it cannot translate is
 	// an error: the client then gets a 502.
