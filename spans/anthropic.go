@@ -15,9 +15,11 @@ var AnthropicMessages = Operation{
 	Name:      NameMessagesCreate,
 	Kind:      KindLLM,
 	ParamsKey: KeyLLMInvocationParameters,
-	Drop:      []string{"model", "messages", "system", "tools", "extra_headers", "output_format"},
-	Request:   anthropicRequest,
-	Response:  anthropicResponse,
+	// anthropic_version is Vertex AI's and Bedrock's body member for what
+	// Anthropic's API takes as a header: no parameter of the call.
+	Drop:     []string{"model", "messages", "system", "tools", "extra_headers", "output_format", "anthropic_version"},
+	Request:  anthropicRequest,
+	Response: anthropicResponse,
 
 	LiteLLMMetadata: true,
 }
@@ -52,6 +54,10 @@ var anthropicToolCallBlocks = map[string]bool{"tool_use": true, "server_tool_use
 // parallel results keep apart.
 func anthropicRequest(a *Attrs, req *requestBody) {
 	a.stringIf(KeyLLMRequestModelName, req.model)
+	if !req.model.Exists() && req.pathModel != "" {
+		// Claude on Vertex AI or Bedrock: the path names the model.
+		a.String(KeyLLMRequestModelName, req.pathModel)
+	}
 	i := 0
 	if system := req.system; (system.Type == gjson.String && system.Str != "") || (system.IsArray() && len(system.Raw) > 2) {
 		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")

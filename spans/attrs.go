@@ -90,8 +90,11 @@ var keyCache = func() map[keyPair]*[cachedIndices]string {
 type requestBody struct {
 	// params is the request without the operation's dropped members, its
 	// other members' raw bytes copied as they came.
-	params                                                                      string
-	obj                                                                         gjson.Result // the whole request
+	params string
+	obj    gjson.Result // the whole request
+	// pathModel is the model the request's path names (Gemini's, Vertex
+	// AI's, Bedrock's), for the APIs whose body names none.
+	pathModel                                                                   string
 	model, messages, tools, prompt, input, instructions, system, user, metadata gjson.Result
 	litellmMetadata                                                             gjson.Result
 }

@@ -59,7 +59,7 @@ func TestBedrockInvokeModelFamilies(t *testing.T) {
 		body:   `{"anthropic_version":"bedrock-2023-05-31","messages":[{"role":"user","content":"hi"}]}`,
 		answer: `{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":0}}`,
 		want: map[string]any{
-			KeyLLMSystem: "anthropic", KeyLLMInvocationParameters: "{}",
+			KeyLLMSystem: "anthropic", KeyLLMInvocationParameters: "{}", KeyLLMRequestModelName: "m",
 			in(0, SuffixMessageRole): "user", in(0, SuffixMessageContent): "hi",
 			indexed(KeyLLMOutputMessages, 0, SuffixMessageRole): "assistant",
 			KeyLLMModelName: "claude-x", KeyLLMResponseModelName: "claude-x", KeyLLMFinishReason: "end_turn",

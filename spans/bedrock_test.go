@@ -76,6 +76,8 @@ var bedrockDiffs = []bedrockDiff{
 		"prompt plus completion, as the Messages mapping records on /v1/messages spans; the instrumentor's Claude mapping records no total"},
 	{[]bedrockFamily{familyClaude, familyClaudeStream}, KeyLLMResponseModelName, diffAdded, "",
 		"the answer's model, as the Messages mapping records it"},
+	{[]bedrockFamily{familyClaude, familyClaudeStream}, KeyLLMRequestModelName, diffAdded, "",
+		"the model the path names, as the Messages mapping records the request's (on Vertex AI too, where the Anthropic instrumentor records it)"},
 }
 
 // bedrockDroppedEventKeys are exception event keys only a Python process has.

@@ -216,6 +216,9 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
 		body := readRequest(obj, req.Op.Drop...)
+		if !body.model.Exists() {
+			body.pathModel = req.Model
+		}
 		if req.Op.ParamsKey != "" {
 			a.String(req.Op.ParamsKey, body.params)
 		}

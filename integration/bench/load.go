@@ -89,6 +89,7 @@ type streamShape struct {
 	responses bool
 	anthropic bool
 	gemini    bool // a native Gemini API stream (SSE, \r\n-separated chunks)
+	vertex    bool // a chat call for a vertex_ai/ Gemini model, translated from a Gemini stream
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
@@ -99,6 +100,8 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 	switch {
 	case shape.anthropic:
 		body, key = anthropicStreamRequest, contentKey
+	case shape.vertex:
+		body, key = vertexStreamRequest, contentKey
 	case shape.responses:
 		body, last = responsesStreamRequest, []byte(`data: {"type":"response.completed"`)
 		url = strings.TrimSuffix(url, "/chat/completions") + "/responses"

@@ -323,6 +323,8 @@ func (b *bench) proxyEnv(port int, service string, tracing bool) []string {
 		"OPENAI_API_BASE=http://" + b.upstream.addrs[0] + "/v1",
 		"ANTHROPIC_API_BASE=http://" + b.upstream.addrs[0],
 		"GEMINI_API_BASE=http://" + b.upstream.addrs[0],
+		// No Google credentials here: the client's token passes.
+		"VERTEXAI_API_BASE=http://" + b.upstream.addrs[0], "VERTEXAI_PROJECT=bench-project",
 		"PHOENIX_COLLECTOR_ENDPOINT=http://" + b.sink.addrs[0],
 		"OTEL_SERVICE_NAME=" + service,
 		"OTEL_SDK_DISABLED=" + strconv.FormatBool(!tracing),

@@ -25,6 +25,9 @@ var (
 	// anthropicStreamRequest is streamRequest for an Anthropic model, which
 	// the proxy translates to the Messages API.
 	anthropicStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"anthropic/claude-sonnet-4-5"`), 1)
+	// vertexStreamRequest is streamRequest for a Gemini model on Vertex
+	// AI, which the proxy translates to generateContent.
+	vertexStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"vertex_ai/gemini-2.5-flash"`), 1)
 )
 
 // geminiStreamRequest is the same conversation as a native Gemini API

@@ -160,6 +160,7 @@ func (b *bench) streamLatency(ctx context.Context) error {
 		{streamShape{responses: true}, "stream-responses", "Responses API, typed events"},
 		{streamShape{anthropic: true}, "stream-anthropic", "anthropic/ model: the proxy translates Anthropic's stream (direct and floor get the same chat stream)"},
 		{streamShape{gemini: true}, "stream-gemini", "native Gemini API (:streamGenerateContent?alt=sse)"},
+		{streamShape{vertex: true}, "stream-vertex", "vertex_ai/ model: the proxy translates Vertex AI's Gemini stream (direct and floor get the same chat stream)"},
 	} {
 		shape, key, who := s.shape, s.key, s.who
 		shape.chunks, shape.pace = b.plan.StreamChunks, b.plan.StreamPace

@@ -59,7 +59,9 @@ func runUpstream() {
 var upstreamBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func serveUpstream(w http.ResponseWriter, r *http.Request) {
-	gemini := r.URL.Path == strings.TrimSuffix(geminiStreamPath, "?alt=sse")
+	// The Gemini API's path, or Vertex AI's (a translated vertex_ai/ call).
+	gemini := r.URL.Path == strings.TrimSuffix(geminiStreamPath, "?alt=sse") ||
+		strings.HasPrefix(r.URL.Path, "/v1/projects/") && strings.HasSuffix(r.URL.Path, ":streamGenerateContent")
 	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages" && !gemini) {
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 		return
@@ -109,7 +111,8 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	// direct and floor targets, which cannot translate: each content chunk
 	// then carries its write time as its text, as the Anthropic stream the
 	// proxy translates does.
-	stampText := strings.HasPrefix(gjson.GetBytes(body, "model").Str, "anthropic/")
+	model := gjson.GetBytes(body, "model").Str
+	stampText := strings.HasPrefix(model, "anthropic/") || strings.HasPrefix(model, "vertex_ai/")
 	flusher := startEventStream(w)
 
 	// Events go out on a fixed schedule, so a slow write does not shift

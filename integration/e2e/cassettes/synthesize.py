@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -282,6 +283,114 @@ def agents_tool_run() -> str:
     )
 
 
+# --- Claude on Vertex AI: the AnthropicVertex client's request ------------------
+
+
+def capture_anthropic_vertex() -> tuple[str, dict[str, Any]]:
+    """Runs the suite's AnthropicVertex call (tests/cases.py,
+    anthropic_vertex_create) against a local server that answers with
+    oi-messages' answer; returns (path, request body) as the pinned
+    Anthropic SDK sends them: the model in the path, anthropic_version in
+    the body."""
+    seen: list[tuple[str, bytes]] = []
+    body = compact(json.loads(recorded.interaction(cases.ANTHROPIC_VERTEX_QUESTION)["response"]["body"])).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = cases.Target(root=f"http://127.0.0.1:{server.server_address[1]}", api_key="sk-synthesize", via_proxy=False)
+        result = cases.anthropic_vertex_create(target)
+    finally:
+        server.shutdown()
+    assert result["ok"], result
+    assert len(seen) == 1, seen
+    return seen[0][0], json.loads(seen[0][1])
+
+
+def anthropic_vertex() -> str:
+    """The anthropic-vertex case's call: the request AnthropicVertex sends to
+    Vertex AI's :rawPredict (captured twice, which must agree), at Vertex
+    AI's URL for the region, with oi-messages' answer as recorded."""
+    path, request = capture_anthropic_vertex()
+    assert (path, request) == capture_anthropic_vertex(), "AnthropicVertex's requests differ between two runs"
+    url = f"https://{cases.ANTHROPIC_VERTEX_REGION}-aiplatform.googleapis.com{path}"
+    source = cases.ANTHROPIC_VERTEX_QUESTION
+    reply = compact(json.loads(recorded.interaction(source)["response"]["body"]))
+    return cassette(source, [interaction(0, request, url, reply, "application/json")])
+
+
+# --- the README's google-genai snippet ------------------------------------------
+
+README = HERE.parents[2] / "README.md"
+GEMINI_README_CASSETTE = "synthetic-gemini-readme"
+GEMINI_README_ANSWER = "pa-test_google_model_instructions"  # a recorded answer to its question
+
+
+def readme_genai_snippet() -> str:
+    """The README's google-genai snippet (its "Using it" section's Python
+    block that imports google.genai), as tests/test_readme.py runs it."""
+    section = README.read_text().split("## Using it", 1)[1].split("\n## ", 1)[0]
+    (code,) = [c for c in re.findall(r"```python\n(.*?)```", section, re.S) if "from google import genai" in c]
+    return code
+
+
+def capture_readme_genai() -> tuple[str, dict[str, Any], str]:
+    """Runs the README's google-genai snippet, as written but for the
+    address, against a local server that answers with the recorded answer;
+    returns (path, request body, the answer) as the pinned SDK sends them."""
+    seen: list[tuple[str, bytes]] = []
+    answer = json.loads(recorded.interaction(GEMINI_README_ANSWER)["response"]["body"])
+    model = re.search(r'model="([^"]+)"', readme_genai_snippet()).group(1)
+    answer["modelVersion"] = model  # the model the snippet asks for answers
+    body = compact(answer).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    code = readme_genai_snippet().replace("http://localhost:4000", f"http://127.0.0.1:{server.server_address[1]}")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GEMINI_API_KEY": "sk-synthesize", "NO_PROXY": "127.0.0.1"}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert len(seen) == 1, seen
+    return seen[0][0], json.loads(seen[0][1]), body.decode()
+
+
+def gemini_readme() -> str:
+    """The README snippet's call (captured twice, which must agree) with a
+    recorded answer to the same question, its modelVersion the snippet's
+    model."""
+    path, request, reply = capture_readme_genai()
+    assert (path, request, reply) == capture_readme_genai(), "the README snippet's requests differ between two runs"
+    url = "https://generativelanguage.googleapis.com" + path
+    return cassette(GEMINI_README_ANSWER, [interaction(0, request, url, reply, "application/json; charset=UTF-8")])
+
+
 # --- calls the proxy rewrites: anthropic/ (translated) and gemini/ models -----
 
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
@@ -427,6 +536,8 @@ def main() -> int:
     (HERE / "synthetic-chat-streaming-usage.yaml").write_text(streaming_usage())
     (HERE / "synthetic-chat-streaming-tools.yaml").write_text(streaming_tools())
     (HERE / f"{cases.AGENT_CASSETTE}.yaml").write_text(agents_tool_run())
+    (HERE / f"{cases.ANTHROPIC_VERTEX_CASSETTE}.yaml").write_text(anthropic_vertex())
+    (HERE / f"{GEMINI_README_CASSETTE}.yaml").write_text(gemini_readme())
     for name, text in rewritten().items():
         (HERE / f"{name}.yaml").write_text(text)
     # Round-trip check: the files parse and their bodies are what we built.

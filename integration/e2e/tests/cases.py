@@ -64,6 +64,9 @@ class Recording:
             return "messages.stream" if "stream-helper" in getattr(self, "id", "") else "messages.create"
         if self.api == "translated":
             return "ChatCompletion"  # the call as the client made it
+        if self.api == "gemini":
+            # As openinference-instrumentation-google-genai names them.
+            return "GenerateContentStream" if self.stream else "GenerateContent"
         return span_name_for(self.cassette)
 
     @property
@@ -86,7 +89,9 @@ class Case(Recording):
     which replay interactions 0..turns-1 of `cassette`."""
 
     id: str
-    client: str  # openai | openai-async | litellm | node | agents | anthropic | anthropic-async
+    # openai | openai-async | litellm | node | agents | anthropic | anthropic-async
+    # | anthropic-vertex | genai | genai-async | genai-vertex
+    client: str
     cassette: str
     run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
     # How the oracle reproduces the call when the client cannot be
@@ -102,6 +107,8 @@ class Case(Recording):
     #   anthropic   Anthropic's Messages API (the Anthropic SDK)
     #   translated  the client speaks OpenAI's chat API for an anthropic/
     #               model; the proxy translates to the Messages API and back
+    #   gemini      Google's generateContent (the google-genai SDK, on the
+    #               Gemini API or Vertex AI)
     api: str = "openai"
     # The body the client sends the proxy when it is not the cassette's
     # recorded request: a provider-prefixed model the proxy strips
@@ -124,6 +131,8 @@ class Case(Recording):
             return self.oracle
         if self.client.startswith("anthropic"):
             return ("anthropic",)
+        if self.client.startswith("genai"):
+            return ("google-genai",)
         if self.litellm:
             return ("openai", "litellm")  # LiteLLM calls the OpenAI SDK
         return ("openai",)
@@ -171,7 +180,7 @@ class Call(Recording):
         with the model named as its provider names it (the proxy routes by
         LiteLLM's prefix, strips it, and records the model Phoenix prices)."""
         body = self.request_body()
-        prefix, _, rest = body["model"].partition("/")
+        prefix, _, rest = str(body.get("model", "")).partition("/")  # Google's and Vertex's name it in the path
         if prefix in ("anthropic", "gemini") and rest:
             body["model"] = rest
         return body
@@ -1084,6 +1093,393 @@ def openai_gemini(t: Target) -> dict[str, Any]:
     return summarize(client.chat.completions.create(**body))
 
 
+# --- Google's Gemini API and Vertex AI (the google-genai SDK) ---------------------
+# The SDK unchanged but for its base URL: the server's root for the Gemini API
+# (the SDK appends /v1beta/models/{model}:generateContent), and for Vertex AI
+# the proxy's /vertex_ai (LiteLLM's pass-through prefix; the SDK appends
+# /v1beta1/projects/...) or the fake provider's root. The proxy holds no Google
+# credentials in this suite, so the Vertex client's own bearer token passes
+# through it: a static token (the run's dummy key), which the SDK sends as it
+# is, never asking Google for one.
+
+VERTEX_PREFIX = "/vertex_ai"
+# The usage a summary keeps, as the SDK names usageMetadata's members.
+GENAI_USAGE = {k: "".join("_" + c.lower() if c.isupper() else c for c in k) for k in recorded.GENAI_USAGE}
+
+
+def _genai_http_options(base_url: str) -> Any:
+    from google.genai import types
+
+    # attempts=1: one request per call (the SDK's default too), as
+    # max_retries=0 for the other SDKs; the timeout is in milliseconds.
+    return types.HttpOptions(
+        base_url=base_url, timeout=int(CALL_TIMEOUT * 1000), retry_options=types.HttpRetryOptions(attempts=1)
+    )
+
+
+def _genai(t: Target) -> Any:
+    from google import genai
+
+    return genai.Client(api_key=t.api_key, http_options=_genai_http_options(t.root))
+
+
+def _genai_vertex(t: Target, cassette: str) -> Any:
+    """A Vertex AI client for the project and location the recorded URL names."""
+    import google.oauth2.credentials
+    from google import genai
+
+    where = recorded.google_url(cassette)
+    return genai.Client(
+        vertexai=True,
+        project=where["project"],
+        location=where["location"],
+        credentials=google.oauth2.credentials.Credentials(token=t.api_key),
+        http_options=_genai_http_options(t.root + VERTEX_PREFIX if t.via_proxy else t.root),
+    )
+
+
+def genai_summary(responses: list[Any]) -> dict[str, Any]:
+    """recorded.genai_summary, of the SDK's GenerateContentResponse objects
+    (one, or a stream's chunks in order) as the caller reads them."""
+    s: dict[str, Any] = {"text": None, "thoughts": None, "function_calls": [], "finish_reason": None, "usage": None}
+    for r in responses:
+        s["model_version"] = r.model_version if r.model_version is not None else s.get("model_version")
+        s["response_id"] = r.response_id if r.response_id is not None else s.get("response_id")
+        if r.usage_metadata is not None:
+            s["usage"] = {k: getattr(r.usage_metadata, attr) for k, attr in GENAI_USAGE.items()}
+        for c in (r.candidates or [])[:1]:
+            if c.finish_reason is not None:
+                s["finish_reason"] = getattr(c.finish_reason, "value", c.finish_reason)
+            for p in (c.content.parts if c.content else None) or []:
+                if p.text is not None:
+                    key = "thoughts" if p.thought else "text"
+                    s[key] = (s[key] or "") + p.text
+                if p.function_call is not None:
+                    fc = p.function_call
+                    s["function_calls"].append({"id": fc.id, "name": fc.name, "args": fc.args})
+    return s
+
+
+def genai_result(responses: list[Any], stream: bool) -> dict[str, Any]:
+    out = {"ok": True, **genai_summary(responses)}
+    if stream:
+        out["chunks"] = len(responses)
+    return out
+
+
+def genai_guarded(fn: Callable[[Target], dict[str, Any]]) -> Callable[[Target], dict[str, Any]]:
+    """guarded, with Google's errors as the SDK raises them: code, status
+    and message of the API's error."""
+
+    def run(t: Target) -> dict[str, Any]:
+        from google.genai import errors
+
+        try:
+            return fn(t)
+        except errors.APIError as e:
+            return {"ok": False, "status": e.code, "status_name": e.status, "message": e.message}
+        except Exception as e:
+            return failure(e)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def genai_expect(cassette: str, turns: int = 1) -> Callable[[], dict[str, Any]]:
+    def expect() -> dict[str, Any]:
+        if turns == 1:
+            return recorded.genai_result(cassette)
+        return {"ok": True, "turns": [recorded.genai_result(recorded.turn(cassette, k)) for k in range(turns)]}
+
+    return expect
+
+
+# The weather tool of openinference's google-genai tests (their cassettes).
+WEATHER_SYSTEM = "You are a helpful assistant that can answer questions and help with tasks."
+WEATHER_TOOLS_SYSTEM = WEATHER_SYSTEM + " Use the available tools when appropriate."
+WEATHER_REPORT = {"location": "San Francisco", "temperature": 65, "unit": "fahrenheit", "condition": "foggy", "humidity": "85%"}
+
+
+def weather_tool() -> Any:
+    from google.genai import types
+
+    return types.Tool(
+        function_declarations=[
+            types.FunctionDeclaration(
+                name="get_weather",
+                description="Get current weather information for a given location",
+                parameters=types.Schema(
+                    type=types.Type.OBJECT,
+                    properties={
+                        "location": types.Schema(
+                            type=types.Type.STRING, description="The city and state/country for weather information"
+                        ),
+                        "unit": types.Schema(
+                            type=types.Type.STRING, description="Temperature unit", enum=["celsius", "fahrenheit"]
+                        ),
+                    },
+                    required=["location"],
+                ),
+            )
+        ]
+    )
+
+
+@genai_guarded
+def genai_generate_content(t: Target) -> dict[str, Any]:
+    """pa-test_google_model: a system instruction and text only."""
+    from google.genai import types
+
+    with _genai(t) as client:
+        resp = client.models.generate_content(
+            model="gemini-2.5-flash",
+            contents="Hello!",
+            config=types.GenerateContentConfig(system_instruction="You are a chatbot.", response_modalities=["TEXT"]),
+        )
+    return genai_result([resp], stream=False)
+
+
+@genai_guarded
+def genai_instructions_async(t: Target) -> dict[str, Any]:
+    """pa-test_google_model_instructions, with the async client (client.aio)."""
+    from google.genai import types
+
+    async def go() -> dict[str, Any]:
+        async with _genai(t).aio as client:
+            resp = await client.models.generate_content(
+                model="gemini-2.0-flash",
+                contents="What is the capital of France?",
+                config=types.GenerateContentConfig(system_instruction="You are a helpful assistant."),
+            )
+        return genai_result([resp], stream=False)
+
+    return asyncio.run(go())
+
+
+@genai_guarded
+def genai_tools(t: Target) -> dict[str, Any]:
+    """oi-generate_content_with_tool: a function declaration; the model calls it."""
+    from google.genai import types
+
+    with _genai(t) as client:
+        resp = client.models.generate_content(
+            model="gemini-2.0-flash",
+            contents="What's the weather like in San Francisco?",
+            config=types.GenerateContentConfig(system_instruction=WEATHER_TOOLS_SYSTEM, tools=[weather_tool()]),
+        )
+    return genai_result([resp], stream=False)
+
+
+@genai_guarded
+def genai_function_response(t: Target) -> dict[str, Any]:
+    """oi-generate_content: a conversation whose last turns are the model's
+    function call and the function's response; the model answers in text."""
+    from google.genai import types
+
+    call = types.FunctionCall(id="call_abc123", name="get_weather", args={"location": "San Francisco"})
+    contents = [
+        types.Content(role="user", parts=[types.Part(text="What's the weather like?")]),
+        types.Content(role="model", parts=[types.Part(function_call=call)]),
+        types.Content(
+            role="user",
+            parts=[types.Part(function_response=types.FunctionResponse(id=call.id, name=call.name, response=WEATHER_REPORT))],
+        ),
+    ]
+    with _genai(t) as client:
+        resp = client.models.generate_content(
+            model="gemini-2.0-flash", contents=contents, config=types.GenerateContentConfig(system_instruction=WEATHER_SYSTEM)
+        )
+    return genai_result([resp], stream=False)
+
+
+# pa-test_google_tool_output's tools and the id its application (pydantic-ai)
+# gave the model's function call, which the API sent without one.
+USER_COUNTRY = "Mexico"
+USER_COUNTRY_CALL_ID = "pyd_ai_3fa5644dae1d4aad997ae39c70006fbd"
+
+
+@genai_guarded
+def genai_tool_round_trip(t: Target) -> dict[str, Any]:
+    """pa-test_google_tool_output, both turns: function calling forced (mode
+    ANY); the model calls get_user_country, the application sends the call
+    and its response back, the model calls final_result."""
+    from google.genai import types
+
+    config = types.GenerateContentConfig(
+        tools=[
+            types.Tool(
+                function_declarations=[
+                    types.FunctionDeclaration(
+                        name="get_user_country", description="", parameters=types.Schema(type=types.Type.OBJECT, properties={})
+                    ),
+                    types.FunctionDeclaration(
+                        name="final_result",
+                        description="The final response which ends this conversation",
+                        parameters=types.Schema(
+                            type=types.Type.OBJECT,
+                            properties={"city": types.Schema(type=types.Type.STRING), "country": types.Schema(type=types.Type.STRING)},
+                            required=["city", "country"],
+                        ),
+                    ),
+                ]
+            )
+        ],
+        tool_config=types.ToolConfig(
+            function_calling_config=types.FunctionCallingConfig(
+                mode=types.FunctionCallingConfigMode.ANY, allowed_function_names=["get_user_country", "final_result"]
+            )
+        ),
+    )
+    question = types.Content(role="user", parts=[types.Part(text="What is the largest city in the user country?")])
+    with _genai(t) as client:
+        first = client.models.generate_content(model="gemini-2.0-flash", contents=[question], config=config)
+        call = first.function_calls[0]
+        call = types.FunctionCall(id=USER_COUNTRY_CALL_ID, name=call.name, args=call.args)
+        answer = types.FunctionResponse(id=call.id, name=call.name, response={"return_value": USER_COUNTRY})
+        second = client.models.generate_content(
+            model="gemini-2.0-flash",
+            contents=[
+                question,
+                types.Content(role="model", parts=[types.Part(function_call=call)]),
+                types.Content(role="user", parts=[types.Part(function_response=answer)]),
+            ],
+            config=config,
+        )
+    return {"ok": True, "turns": [genai_result([first], stream=False), genai_result([second], stream=False)]}
+
+
+@genai_guarded
+def genai_stream(t: Target) -> dict[str, Any]:
+    """oi-streaming_text_content: generate_content_stream, text only."""
+    with _genai(t) as client:
+        chunks = list(client.models.generate_content_stream(model="gemini-2.0-flash", contents="Tell me a short story about a cat."))
+    return genai_result(chunks, stream=True)
+
+
+@genai_guarded
+def genai_stream_tools(t: Target) -> dict[str, Any]:
+    """oi-response_with_multiple_tool_calls-True: a stream of two parallel
+    function calls."""
+    from google.genai import types
+
+    with _genai(t) as client:
+        stream = client.models.generate_content_stream(
+            model="gemini-2.0-flash",
+            contents="What is the weather like in Boston & new Delhi?",
+            config=types.GenerateContentConfig(system_instruction=WEATHER_TOOLS_SYSTEM, tools=[weather_tool()]),
+        )
+        chunks = list(stream)
+    return genai_result(chunks, stream=True)
+
+
+@genai_guarded
+def genai_stream_async(t: Target) -> dict[str, Any]:
+    """pa-test_google_model_stream, with the async client: temperature 0."""
+    from google.genai import types
+
+    async def go() -> dict[str, Any]:
+        async with _genai(t).aio as client:
+            stream = await client.models.generate_content_stream(
+                model="gemini-2.0-flash-exp",
+                contents="What is the capital of France?",
+                config=types.GenerateContentConfig(system_instruction="You are a helpful chatbot.", temperature=0.0),
+            )
+            chunks = [chunk async for chunk in stream]
+        return genai_result(chunks, stream=True)
+
+    return asyncio.run(go())
+
+
+@genai_guarded
+def genai_thinking_stream(t: Target) -> dict[str, Any]:
+    """oi-streaming_reasoning: thoughts asked for, with a budget; the stream
+    has thought parts, then the answer's text, then its thought signature."""
+    from google.genai import types
+
+    config = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True, thinking_budget=512))
+    with _genai(t) as client:
+        stream = client.models.generate_content_stream(
+            model="gemini-3.5-flash", contents="Tell bed storey for 5 years old boy.", config=config
+        )
+        chunks = list(stream)
+    return genai_result(chunks, stream=True)
+
+
+@genai_guarded
+def genai_error(t: Target) -> dict[str, Any]:
+    """pa-test_model_name_suggestion-google: a model the API does not know (404)."""
+    from google.genai import types
+
+    with _genai(t) as client:
+        resp = client.models.generate_content(
+            model="gemini-3.6-flahs", contents="hello", config=types.GenerateContentConfig(response_modalities=["TEXT"])
+        )
+    return genai_result([resp], stream=False)
+
+
+@genai_guarded
+def vertex_generate_content(t: Target) -> dict[str, Any]:
+    """pa-test_google_model_vertex_provider: the Vertex AI client."""
+    from google.genai import types
+
+    cassette = "pa-test_google_model_vertex_provider"
+    with _genai_vertex(t, cassette) as client:
+        resp = client.models.generate_content(
+            model="gemini-2.0-flash",
+            contents="What is the capital of France?",
+            config=types.GenerateContentConfig(system_instruction="You are a helpful chatbot."),
+        )
+    return genai_result([resp], stream=False)
+
+
+@genai_guarded
+def vertex_stream(t: Target) -> dict[str, Any]:
+    """pa-test_google_vertex_service_tier_flex_stream: the Vertex AI client, streamed."""
+    from google.genai import types
+
+    cassette = "pa-test_google_vertex_service_tier_flex_stream"
+    with _genai_vertex(t, cassette) as client:
+        stream = client.models.generate_content_stream(
+            model="gemini-3-flash-preview",
+            contents="Reply with exactly: OK",
+            config=types.GenerateContentConfig(response_modalities=["TEXT"]),
+        )
+        chunks = list(stream)
+    return genai_result(chunks, stream=True)
+
+
+# --- Claude on Vertex AI (the Anthropic SDK's AnthropicVertex) ---------------------
+# As Claude Code calls it through a gateway: the base URL is the proxy's
+# /vertex_ai/v1 (the SDK appends /projects/{p}/locations/{region}/publishers/
+# anthropic/models/{model}:rawPredict), a static access token. The request is
+# the SDK's (the model in the path, anthropic_version in the body), which no
+# recording holds: its synthetic cassette pairs it with oi-messages' answer.
+
+ANTHROPIC_VERTEX_CASSETTE = "synthetic-anthropic-vertex"
+ANTHROPIC_VERTEX_QUESTION = "oi-messages"  # the recorded call it asks again
+ANTHROPIC_VERTEX_REGION, ANTHROPIC_VERTEX_PROJECT = "us-east5", "my-project"
+
+
+def _anthropic_vertex(t: Target) -> Any:
+    import anthropic
+
+    return anthropic.AnthropicVertex(
+        region=ANTHROPIC_VERTEX_REGION,
+        project_id=ANTHROPIC_VERTEX_PROJECT,
+        base_url=(t.root + VERTEX_PREFIX if t.via_proxy else t.root) + "/v1",
+        access_token=t.api_key,
+        max_retries=0,
+        timeout=CALL_TIMEOUT,
+    )
+
+
+@guarded
+def anthropic_vertex_create(t: Target) -> dict[str, Any]:
+    """oi-messages' messages.create, on Vertex AI."""
+    message = _anthropic_vertex(t).messages.create(**recorded.request_body(ANTHROPIC_VERTEX_QUESTION))
+    return {"ok": True, "message": message_summary(message)}
+
+
 # --- the list --------------------------------------------------------------------
 
 CASES: list[Case] = [
@@ -1269,6 +1665,38 @@ CASES: list[Case] = [
         sent=lambda: gemini_bodies()["litellm-proxy-gemini"],
         provider="google",
         oracle=(),
+    ),
+    # Google's own API, natively: the google-genai SDK on the Gemini API
+    # (sync and async) and on Vertex AI, each call a recorded one (the request
+    # the SDK sends is the recorded request), compared with
+    # openinference-instrumentation-google-genai.
+    *[
+        Case(case_id, client, cassette, run, turns=turns, expect=genai_expect(cassette, turns), api="gemini", provider="google")
+        for case_id, client, cassette, run, turns in [
+            ("genai-generate-content", "genai", "pa-test_google_model", genai_generate_content, 1),
+            ("genai-instructions-async", "genai-async", "pa-test_google_model_instructions", genai_instructions_async, 1),
+            ("genai-tools", "genai", "oi-generate_content_with_tool", genai_tools, 1),
+            ("genai-function-response", "genai", "oi-generate_content", genai_function_response, 1),
+            ("genai-tool-round-trip", "genai", "pa-test_google_tool_output", genai_tool_round_trip, 2),
+            ("genai-stream", "genai", "oi-streaming_text_content", genai_stream, 1),
+            ("genai-stream-tools", "genai", "oi-response_with_multiple_tool_calls-True", genai_stream_tools, 1),
+            ("genai-stream-async", "genai-async", "pa-test_google_model_stream", genai_stream_async, 1),
+            ("genai-thinking-stream", "genai", "oi-streaming_reasoning", genai_thinking_stream, 1),
+            ("genai-error", "genai", "pa-test_model_name_suggestion-google", genai_error, 1),
+            ("genai-vertex", "genai-vertex", "pa-test_google_model_vertex_provider", vertex_generate_content, 1),
+            ("genai-vertex-stream", "genai-vertex", "pa-test_google_vertex_service_tier_flex_stream", vertex_stream, 1),
+        ]
+    ],
+    # Claude on Vertex AI: the Anthropic SDK's AnthropicVertex (as Claude Code
+    # uses it) to :rawPredict; a messages.create span, the host Google.
+    Case(
+        "anthropic-vertex",
+        "anthropic-vertex",
+        ANTHROPIC_VERTEX_CASSETTE,
+        anthropic_vertex_create,
+        expect=anthropic_result(ANTHROPIC_VERTEX_CASSETTE),
+        api="anthropic",
+        provider="google",
     ),
 ]
 

@@ -31,7 +31,9 @@ for _k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"
     os.environ[_k] = "http://127.0.0.1:9"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 for _k in list(os.environ):
-    if _k.startswith(("OPENAI_", "OTEL_", "PHOENIX_", "ANTHROPIC_", "GEMINI_", "LITELLM_PROXY_", "USE_LITELLM_PROXY")):
+    if _k.startswith(
+        ("OPENAI_", "OTEL_", "PHOENIX_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "VERTEXAI_", "CLOUD_ML_", "LITELLM_PROXY_", "USE_LITELLM_PROXY")
+    ):
         del os.environ[_k]
 
 import cases  # noqa: E402
@@ -48,14 +50,21 @@ ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS") or E2E / ".artifacts")
 # only have come from this run's requests.
 API_KEY = "sk-e2e-dummy-" + secrets.token_hex(12)
 PROXY_PROJECT = "e2e-proxy"
-ORACLE_PROJECTS = {"openai": "oracle-openai", "litellm": "oracle-litellm", "anthropic": "oracle-anthropic"}
+ORACLE_PROJECTS = {
+    "openai": "oracle-openai",
+    "litellm": "oracle-litellm",
+    "anthropic": "oracle-anthropic",
+    "google-genai": "oracle-google-genai",
+}
 
 
 @dataclass
 class Stack:
     phoenix: str  # http://127.0.0.1:PORT (UI, REST)
     grpc: str  # http://127.0.0.1:PORT (OTLP gRPC)
-    fake: str  # http://127.0.0.1:PORT (serves /v1/..., Anthropic's /v1/messages, Gemini's /v1beta/openai/...)
+    # http://127.0.0.1:PORT: serves /v1/..., Anthropic's /v1/messages, Gemini's
+    # /v1beta/openai/... and /v1beta/models/..., Vertex AI's /v1beta1/projects/...
+    fake: str
     proxy: str  # http://127.0.0.1:PORT
     proxy_service: Service
     work: Path  # scratch directory, removed at the end
@@ -107,8 +116,8 @@ def start_phoenix(work: Path) -> tuple[Service, str, str]:
 
 def cassette_dir(work: Path) -> Path:
     """The recorded cassettes (chat, completions, embeddings; the Responses
-    API; Anthropic's Messages API) plus the suite's synthetic ones, in one
-    folder."""
+    API; Anthropic's Messages API; Google's generateContent, on the Gemini
+    API and Vertex AI) plus the suite's synthetic ones, in one folder."""
     d = work / "cassettes"
     d.mkdir()
     for src in recorded.CASSETTE_DIRS:
@@ -128,16 +137,29 @@ def start_fake(work: Path) -> tuple[Service, str]:
     return svc, m.group(1)
 
 
+def _empty_home() -> Path:
+    home = ARTIFACTS / "proxy-home"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
 def start_proxy(name: str, fake: str, grpc: str, project: str, **extra: str) -> tuple[Service, str]:
     port = free_port()
     settings = {
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "OPENAI_API_BASE": f"{fake}/v1",
-        # Anthropic's server root (the proxy adds /v1/messages) and Gemini's
-        # OpenAI-compatible base (it adds /chat/completions): the fake too.
+        # Anthropic's server root (the proxy adds /v1/messages), the Gemini
+        # API's root (its native routes go under it, gemini/ models to its
+        # /v1beta/openai) and Vertex AI's (in place of each location's host):
+        # the fake too.
         "ANTHROPIC_API_BASE": fake,
-        "GEMINI_API_BASE": fake + cases.GEMINI_PATH,
+        "GEMINI_API_BASE": fake,
+        "VERTEXAI_API_BASE": fake,
+        # No Google credentials: the Vertex clients' own bearer tokens pass.
+        # An empty home, so that no gcloud Application Default Credentials of
+        # the machine's are found instead.
+        "HOME": str(_empty_home()),
         "PHOENIX_COLLECTOR_ENDPOINT": grpc,
         "PHOENIX_PROJECT_NAME": project,
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans reach Phoenix quickly

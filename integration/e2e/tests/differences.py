@@ -4,8 +4,9 @@ compares everything else and fails on any difference not listed here.
 
 Key: (oracle, scope, path).
   oracle  "openai" (openinference-instrumentation-openai), "litellm"
-          (openinference-instrumentation-litellm) or "anthropic"
-          (openinference-instrumentation-anthropic).
+          (openinference-instrumentation-litellm), "anthropic"
+          (openinference-instrumentation-anthropic) or "google-genai"
+          (openinference-instrumentation-google-genai).
   scope   space-separated words, all of which must hold:
             all        any case
             stream     streaming cases only
@@ -23,9 +24,83 @@ Key: (oracle, scope, path).
           name, span_kind, status_code, status_message, events (the list of
           event names), event:<event name>:<attribute>. A path also covers
           everything beneath it.
+
+NORMALIZED lists the fields that are compared after both sides are put in
+one form (a difference of form, not of content), each with its reason.
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+_CAMEL_RUN = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL_WORD = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake_case_keys(v: Any) -> Any:
+    """v with every object key in snake_case, as the google-genai
+    instrumentor converts its SDK's request (its _camel_to_snake, regular
+    expressions and all; integration/golden_test.go: snakeCased)."""
+    if isinstance(v, dict):
+        return {_CAMEL_WORD.sub(r"\1_\2", _CAMEL_RUN.sub(r"\1_\2", k)).lower(): snake_case_keys(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [snake_case_keys(x) for x in v]
+    return v
+
+
+def google_json(v: Any) -> Any:
+    """A Google request or response (input.value, output.value) in one form:
+    keys in snake_case (snake_case_keys), each thought_signature in standard
+    base64 (the bytes it encodes, whichever alphabet wrote them), create_time
+    as a UTC ISO 8601 time (however it was written)."""
+    return _google_values(snake_case_keys(v))
+
+
+def _google_values(v: Any, key: str | None = None) -> Any:
+    if isinstance(v, dict):
+        return {k: _google_values(x, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_google_values(x, key) for x in v]
+    if isinstance(v, str) and key == "thought_signature":
+        try:
+            raw = base64.b64decode(v.replace("-", "+").replace("_", "/") + "=" * (-len(v) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            return v
+        return base64.b64encode(raw).decode()
+    if isinstance(v, str) and key == "create_time":
+        try:
+            return datetime.fromisoformat(v).astimezone(timezone.utc).isoformat()
+        except ValueError:
+            return v
+    return v
+
+
+# (oracle, field) -> (the form both sides are put in, why).
+NORMALIZED: dict[tuple[str, str], tuple[Callable[[Any], Any], str]] = {
+    ("google-genai", "input.value"): (
+        google_json,
+        "The proxy records the request as it crossed the wire, in Google's camelCase "
+        "(systemInstruction, functionDeclarations); the instrumentor records its SDK's request "
+        "dict with every key put in snake_case (README: Google spans). Compared with the "
+        "proxy's keys put in snake_case the same way (integration/golden_test.go: googleIO); "
+        "every value must be equal.",
+    ),
+    ("google-genai", "output.value"): (
+        google_json,
+        "The same for the response: the proxy records the JSON as the API sent it (a stream's, "
+        "assembled from its chunks); the instrumentor its SDK's response object, dumped with "
+        "snake_case keys. Two values are written as the SDK's types write them: a "
+        "thoughtSignature (bytes to the SDK), which google-genai 2.34's dump writes in URL-safe "
+        "base64 where the API sent standard base64, and a stream's createTime (a datetime to the "
+        "SDK), which the instrumentor writes as Python prints a datetime "
+        "('2026-03-21 18:11:55.919086+00:00' for the API's '2026-03-21T18:11:55.919086Z'). They "
+        "are compared as the bytes and the time they stand for.",
+    ),
+}
 
 DIFFERENCES: dict[tuple[str, str, str], str] = {
     # --- against openinference-instrumentation-openai ------------------------
@@ -90,6 +165,47 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "adds it to the request); the proxy records the request body, which has \"stream\": true."
     ),
     ("anthropic", "case:anthropic-stream-helper-async", "input.value#stream"): "As for anthropic-stream-helper.",
+    # --- against openinference-instrumentation-anthropic: Claude on Vertex AI --
+    ("anthropic", "case:anthropic-vertex", "input.value#model"): (
+        "The instrumentor records the arguments of messages.create, the model among them; the "
+        "AnthropicVertex client moves the model into the URL (.../publishers/anthropic/models/"
+        "{model}:rawPredict) and the proxy records the body as it was sent, which has none. The "
+        "model is compared in llm.model_name."
+    ),
+    ("anthropic", "case:anthropic-vertex extra", "input.value#anthropic_version"): (
+        "AnthropicVertex adds anthropic_version (Vertex AI's way of naming the API version) to "
+        "the body it sends; the arguments the instrumentor records have none."
+    ),
+    # --- against openinference-instrumentation-google-genai -----------------
+    # input.value and output.value are compared in one form (NORMALIZED).
+    ("google-genai", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("google-genai", "stream", "events"): (
+        "The google-genai instrumentor records no First Token Stream Event; the proxy records "
+        "one on every stream, when the first token reaches the client (test_spans checks it)."
+    ),
+    ("google-genai", "error", "event:exception:exception.stacktrace"): (
+        "A Python traceback of the client SDK; the proxy has no Python stack to report."
+    ),
+    ("google-genai", "all", "output.value#sdk_http_response"): (
+        "The SDK adds sdk_http_response (the HTTP headers it received) to the response object "
+        "the instrumentor dumps; it is no part of the API's answer, which the proxy records."
+    ),
+    ("google-genai", "all", "output.value#automatic_function_calling_history"): (
+        "The SDK's record of its automatic function calling (an empty list when it ran none), "
+        "added to the response object by the SDK; no part of the API's answer."
+    ),
+    ("google-genai", "extra", "output.value#usage_metadata.service_tier"): (
+        "The API sends usageMetadata.serviceTier, which google-genai 2.34's types do not know, "
+        "so the response it parses, and the instrumentor's dump of it, lack it; the proxy "
+        "records what the API sent (integration/golden_test.go: googleIO drops it too)."
+    ),
+    ("google-genai", "case:genai-instructions-async", "name"): (
+        "The instrumentor names the async client's calls AsyncGenerateContent and "
+        "AsyncGenerateContentStream. The async client's requests are the sync client's, byte "
+        "for byte and header for header (google-genai 2.34), so the proxy cannot tell them "
+        "apart: it names both GenerateContent / GenerateContentStream."
+    ),
+    ("google-genai", "case:genai-stream-async", "name"): "As for genai-instructions-async.",
     # --- against openinference-instrumentation-litellm -----------------------
     # Only what LiteLLM's span records is compared (never the proxy's extras).
     # LiteLLM's span describes its *function call*; the proxy's, like the OpenAI

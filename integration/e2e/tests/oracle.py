@@ -7,6 +7,7 @@ project, so every span is found by project and time window:
   --instrumentor openai   openinference-instrumentation-openai  (every case)
   --instrumentor litellm  openinference-instrumentation-litellm (LiteLLM cases)
   --instrumentor anthropic openinference-instrumentation-anthropic (Anthropic SDK cases)
+  --instrumentor google-genai openinference-instrumentation-google-genai (google-genai SDK cases)
 (Not both in one process: LiteLLM calls the OpenAI SDK, so the two spans would
 share a trace, and Phoenix files a whole trace under one project.)
 
@@ -25,6 +26,7 @@ import sys
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from openinference.instrumentation.anthropic import AnthropicInstrumentor  # noqa: E402
+from openinference.instrumentation.google_genai import GoogleGenAIInstrumentor  # noqa: E402
 from openinference.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
 from openinference.instrumentation.openai import OpenAIInstrumentor  # noqa: E402
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter  # noqa: E402
@@ -45,7 +47,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--grpc", required=True)
-    ap.add_argument("--instrumentor", choices=["openai", "litellm", "anthropic"], required=True)
+    ap.add_argument("--instrumentor", choices=["openai", "litellm", "anthropic", "google-genai"], required=True)
     ap.add_argument("--project", required=True)
     ap.add_argument("--api-key", required=True)
     ap.add_argument("--out", required=True)
@@ -57,6 +59,8 @@ def main() -> int:
         OpenAIInstrumentor().instrument(tracer_provider=tp)
     elif args.instrumentor == "anthropic":
         AnthropicInstrumentor().instrument(tracer_provider=tp)
+    elif args.instrumentor == "google-genai":
+        GoogleGenAIInstrumentor().instrument(tracer_provider=tp)
     else:
         LiteLLMInstrumentor().instrument(tracer_provider=tp)
 

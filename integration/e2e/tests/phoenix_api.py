@@ -4,8 +4,13 @@ by `next_cursor`."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
+import re
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -113,3 +118,19 @@ def span_cost(base: str, span: dict[str, Any], timeout: float = 10.0) -> dict[st
         if summary is not None or time.monotonic() > deadline:
             return summary
         time.sleep(0.25)
+
+
+@functools.lru_cache(maxsize=None)
+def _price_patterns() -> list[re.Pattern[str]]:
+    spec = importlib.util.find_spec("phoenix")
+    assert spec and spec.submodule_search_locations, "arize-phoenix is not installed"
+    manifest = Path(list(spec.submodule_search_locations)[0]) / "server" / "cost_tracking" / "model_cost_manifest.json"
+    return [re.compile(m["name_pattern"]) for m in json.loads(manifest.read_text())["models"]]
+
+
+def prices_model(model: str) -> bool:
+    """Whether the pinned Phoenix's built-in price table knows a model: as
+    Phoenix looks a span's llm.model_name up (CostModelLookup.find_model), a
+    model matches when an entry's name_pattern is found in the name
+    (re.search) of its bundled model_cost_manifest.json."""
+    return any(p.search(model) for p in _price_patterns())

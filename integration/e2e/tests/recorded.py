@@ -23,8 +23,9 @@ FIXTURES = Path(os.environ.get("FIXTURES_DIR") or (REPO / "integration" / "testd
 RECORDED_DIR = FIXTURES / "openai" / "cassettes"
 RESPONSES_DIR = FIXTURES / "responses" / "cassettes"
 ANTHROPIC_DIR = FIXTURES / "anthropic" / "cassettes"
+GEMINI_DIR = FIXTURES / "gemini" / "cassettes"
 SYNTHETIC_DIR = E2E / "cassettes"
-CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR, ANTHROPIC_DIR)
+CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR, ANTHROPIC_DIR, GEMINI_DIR)
 
 
 def cassette_path(name: str) -> Path:
@@ -259,3 +260,74 @@ class MessageAccumulator:
         elif kind == "message_delta":
             self.message.update({k: v for k, v in event["delta"].items() if k in ("stop_reason", "stop_sequence")})
             self.message["usage"].update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
+
+
+# --- Google's generateContent (the Gemini API, Vertex AI) ------------------------
+
+
+def is_generate_content(name: str) -> bool:
+    """Whether the recorded call is Google's generateContent or
+    streamGenerateContent (on the Gemini API or Vertex AI)."""
+    return urlsplit(interaction(name)["request"]["url"]).path.endswith((":generateContent", ":streamGenerateContent"))
+
+
+def google_url(name: str) -> dict[str, str]:
+    """What a recorded generateContent URL names: the model, and on Vertex
+    AI the API version, project and location
+    (/v1beta1/projects/P/locations/L/publishers/google/models/M:method)."""
+    path = urlsplit(interaction(name)["request"]["url"]).path
+    out = {"model": path.rsplit("/", 1)[1].split(":")[0]}
+    parts = path.strip("/").split("/")
+    if len(parts) > 4 and parts[1] == "projects" and parts[3] == "locations":
+        out.update(version=parts[0], project=parts[2], location=parts[4])
+    return out
+
+
+def generate_content_chunks(name: str) -> list[dict[str, Any]]:
+    """The GenerateContentResponse objects a recorded call answered: the
+    JSON body, or each event of a stream."""
+    if is_stream(name):
+        return sse_chunks(name)
+    return [json.loads(interaction(name)["response"]["body"])]
+
+
+def genai_summary(responses: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a google-genai caller reads of an answer (one response, or a
+    stream's chunks in order), from the wire JSON: candidate 0's text and
+    thought text (joined over the chunks), its function calls, the last
+    finish reason, usage, model version and response id. cases.py makes the
+    same summary of the SDK's objects."""
+    s: dict[str, Any] = {"text": None, "thoughts": None, "function_calls": [], "finish_reason": None, "usage": None}
+    for r in responses:
+        s["model_version"] = r.get("modelVersion", s.get("model_version"))
+        s["response_id"] = r.get("responseId", s.get("response_id"))
+        if r.get("usageMetadata"):
+            u = r["usageMetadata"]
+            s["usage"] = {k: u.get(k) for k in GENAI_USAGE}
+        for c in (r.get("candidates") or [])[:1]:
+            s["finish_reason"] = c.get("finishReason") or s["finish_reason"]
+            for p in (c.get("content") or {}).get("parts") or []:
+                if "text" in p:
+                    key = "thoughts" if p.get("thought") else "text"
+                    s[key] = (s[key] or "") + p["text"]
+                if "functionCall" in p:
+                    fc = p["functionCall"]
+                    s["function_calls"].append({"id": fc.get("id"), "name": fc["name"], "args": fc.get("args")})
+    return s
+
+
+# The usage a summary keeps (usageMetadata's camelCase names).
+GENAI_USAGE = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "totalTokenCount")
+
+
+def genai_result(name: str) -> dict[str, Any]:
+    """The summary cases.py makes of a google-genai call whose caller got the
+    recorded answer (a stream's: with its number of chunks), or of its error."""
+    if status(name) >= 400:
+        e = json.loads(interaction(name)["response"]["body"])["error"]
+        return {"ok": False, "status": e["code"], "status_name": e["status"], "message": e["message"]}
+    chunks = generate_content_chunks(name)
+    out = {"ok": True, **genai_summary(chunks)}
+    if is_stream(name):
+        out["chunks"] = len(chunks)
+    return out

@@ -10,7 +10,8 @@
   for the OpenAI SDK's types) with the recorded answer's content, tool
   calls, finish reason and usage; the span is a ChatCompletion span naming
   Anthropic and its model, with token counts, which Phoenix prices.
-- gemini/ models: Phoenix prices them too (test_spans.py checks the rest).
+- gemini/ models: Phoenix prices them too (test_spans.py checks the rest;
+  Google's own API and Claude on Vertex AI are test_gemini.py's).
 
 Expectations come from the recorded Anthropic answers the (synthetic)
 cassettes give.
@@ -30,8 +31,8 @@ from test_spans import attr, parsed, the_span
 
 MESSAGES_OK = [c for c in cases.CALLS if c.api == "anthropic" and c.status < 400]
 TRANSLATED = [c for c in cases.CASES if c.api == "translated"]
-# Calls whose model Phoenix's cost table knows: every translated and gemini call.
-PRICED = [c for c in cases.CALLS if c.api == "translated" or c.case.provider == "google"]
+# Calls whose model Phoenix's cost table knows: every translated and gemini/ call.
+PRICED = [c for c in cases.CALLS if c.api == "translated" or (c.api == "openai" and c.case.provider == "google")]
 
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -74,7 +75,7 @@ def test_messages_span(call, proxy_spans):
     s = the_span(proxy_spans, call)
     message = recorded.anthropic_message(call.cassette)
     assert attr(s, "llm.system") == "anthropic"
-    assert attr(s, "llm.provider") == "anthropic"
+    assert attr(s, "llm.provider") == call.case.provider, "who hosts the model: Anthropic, or Google for Vertex AI"
     assert attr(s, "llm.model_name") == message["model"], "llm.model_name is the model that answered"
     counts = usage_counts(message)
     assert attr(s, "llm.token_count.prompt") == counts["prompt_tokens"]
@@ -259,7 +260,11 @@ def test_phoenix_prices_the_call(call, stack, proxy_spans):
     Gemini's, without LiteLLM's prefix) and prices the call from its token
     counts. (Phoenix's REST API does not return costs: they are read the
     way its UI reads them, through its GraphQL API.)"""
-    s = the_span(proxy_spans, call)
+    assert_priced(stack, the_span(proxy_spans, call))
+
+
+def assert_priced(stack: Any, s: dict[str, Any]) -> None:
+    """Phoenix priced the span: prompt and completion, for its token counts."""
     cost = phoenix_api.span_cost(stack.phoenix, s)
     assert cost is not None, f"Phoenix computed no cost for {attr(s, 'llm.model_name')!r}"
     assert cost["prompt"]["tokens"] == attr(s, "llm.token_count.prompt")

@@ -15,9 +15,15 @@ import pytest
 
 import cases
 from conftest import ARTIFACTS
-from differences import DIFFERENCES
+from differences import DIFFERENCES, NORMALIZED
 
 _report: dict[str, Any] = {}
+
+# Differences a proxy bug makes: (oracle, case id, field) -> the bug. Not
+# worked around: a call whose only differences are its bugs' xfails with
+# them as the reason, one with any other difference fails, and one whose bug
+# no longer shows fails too (remove its line then).
+PROXY_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 def scope_holds(scope: str, call: cases.Call, kind: str) -> bool:
@@ -119,6 +125,10 @@ def short(v: Any, n: int = 300) -> str:
 
 def compare(oracle: str, call: cases.Call, mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
     a, b = fields(mine), fields(theirs)
+    for (o, k), (form, _reason) in NORMALIZED.items():
+        for side in (a, b):
+            if o == oracle and k in side:
+                side[k] = form(side[k])
     problems = []
     for k in sorted(set(a) | set(b)):
         if k not in a:
@@ -153,6 +163,18 @@ def explain(call: cases.Call, oracle: str, problems: list[dict[str, Any]]) -> st
     return "\n".join(lines)
 
 
+def check(oracle: str, call: cases.Call, problems: list[dict[str, Any]]) -> None:
+    _report[f"{oracle}/{call.id}"] = problems
+    bugs = {f: reason for (o, case_id, f), reason in PROXY_BUGS.items() if o == oracle and case_id == call.case.id}
+    others = [p for p in problems if p["field"] not in bugs]
+    assert not others, explain(call, oracle, others)
+    shown = {p["field"] for p in problems}
+    fixed = [f for f in bugs if f not in shown]
+    assert not fixed, f"{call.id}: {fixed} now match the {oracle} instrumentor: remove them from PROXY_BUGS"
+    if bugs:
+        pytest.xfail("; ".join(bugs.values()))
+
+
 def one(spans: dict[str, list[dict[str, Any]]], who: str, call: cases.Call) -> dict[str, Any]:
     """The span of one model call among its case's spans (one per call, in order)."""
     got, want = spans[call.case.id], call.case.turns
@@ -165,9 +187,7 @@ def one(spans: dict[str, list[dict[str, Any]]], who: str, call: cases.Call) -> d
 def test_matches_openai_instrumentor(call, proxy_spans, oracle_spans):
     mine = one(proxy_spans, "proxy", call)
     theirs = one(oracle_spans["openai"], "OpenAI-instrumentor", call)
-    problems = compare("openai", call, mine, theirs)
-    _report[f"openai/{call.id}"] = problems
-    assert not problems, explain(call, "openai", problems)
+    check("openai", call, compare("openai", call, mine, theirs))
 
 
 @pytest.mark.parametrize("call", [c for c in cases.CALLS if "litellm" in c.case.oracles], ids=lambda c: c.id)
@@ -176,18 +196,21 @@ def test_matches_litellm_instrumentor(call, proxy_spans, oracle_spans):
         pytest.skip(f"openinference-instrumentation-litellm records no span for {call.id} (nothing to compare)")
     mine = one(proxy_spans, "proxy", call)
     theirs = one(oracle_spans["litellm"], "LiteLLM-instrumentor", call)
-    problems = compare("litellm", call, mine, theirs)
-    _report[f"litellm/{call.id}"] = problems
-    assert not problems, explain(call, "litellm", problems)
+    check("litellm", call, compare("litellm", call, mine, theirs))
 
 
 @pytest.mark.parametrize("call", [c for c in cases.CALLS if "anthropic" in c.case.oracles], ids=lambda c: c.id)
 def test_matches_anthropic_instrumentor(call, proxy_spans, oracle_spans):
     mine = one(proxy_spans, "proxy", call)
     theirs = one(oracle_spans["anthropic"], "Anthropic-instrumentor", call)
-    problems = compare("anthropic", call, mine, theirs)
-    _report[f"anthropic/{call.id}"] = problems
-    assert not problems, explain(call, "anthropic", problems)
+    check("anthropic", call, compare("anthropic", call, mine, theirs))
+
+
+@pytest.mark.parametrize("call", [c for c in cases.CALLS if "google-genai" in c.case.oracles], ids=lambda c: c.id)
+def test_matches_google_genai_instrumentor(call, proxy_spans, oracle_spans):
+    mine = one(proxy_spans, "proxy", call)
+    theirs = one(oracle_spans["google-genai"], "google-genai-instrumentor", call)
+    check("google-genai", call, compare("google-genai", call, mine, theirs))
 
 
 def teardown_module() -> None:
