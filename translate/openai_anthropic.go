@@ -399,37 +399,16 @@ func (openAIChatAnthropic) Answer(status int, body []byte) ([]byte, error) {
 func (openAIChatAnthropic) Framing() stream.Framing { return stream.SSE }
 
 func (openAIChatAnthropic) Stream(req *openai.Request) Stream {
-	return &anthropicStream{conv: AnthropicChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}
+	return &chatSSE{conv: &anthropicChunks{AnthropicChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}}
 }
 
-// anthropicStream writes each Anthropic event's chat chunks as SSE events.
-type anthropicStream struct{ conv AnthropicChatStream }
+// anthropicChunks is an Anthropic stream's chat chunks: Anthropic always
+// sends the usage, and the span gets it when the client did not ask for it.
+type anthropicChunks struct{ AnthropicChatStream }
 
-func (s *anthropicStream) Rewrite(out []byte, ev stream.Event, add func([]byte)) []byte {
-	if !ev.HasData {
-		return out
+func (c *anthropicChunks) EndUsage() []byte {
+	if c.IncludeUsage {
+		return nil
 	}
-	for _, data := range s.conv.Event(ev.Data) {
-		out = append(out, "data: "...)
-		out = append(out, data...)
-		out = append(out, "\n\n"...)
-		add(data)
-	}
-	return out
-}
-
-// Rest is nothing: half an Anthropic event translates to nothing.
-func (s *anthropicStream) Rest([]byte) []byte { return nil }
-
-// Bounded is false: every event is translated whole.
-func (s *anthropicStream) Bounded() bool { return false }
-
-func (s *anthropicStream) ContentType() string { return "text/event-stream; charset=utf-8" }
-
-// End adds the usage chunk when the client did not ask for it: Anthropic
-// always sends the usage, and the span gets it.
-func (s *anthropicStream) End(add func([]byte)) {
-	if !s.conv.IncludeUsage {
-		add(s.conv.UsageChunk())
-	}
+	return c.UsageChunk()
 }

@@ -1335,37 +1335,16 @@ func (openAIChatGemini) Answer(status int, body []byte) ([]byte, error) {
 func (openAIChatGemini) Framing() stream.Framing { return stream.SSE }
 
 func (openAIChatGemini) Stream(req *openai.Request) Stream {
-	return &geminiStream{conv: GeminiChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}
+	return &chatSSE{conv: &geminiChunks{GeminiChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}}
 }
 
-// geminiStream writes each Gemini chunk's chat chunks as SSE events.
-type geminiStream struct{ conv GeminiChatStream }
+// geminiChunks is a Gemini stream's chat chunks: Gemini sends the usage on
+// every chunk, and the span gets it when the client did not ask for it.
+type geminiChunks struct{ GeminiChatStream }
 
-func (s *geminiStream) Rewrite(out []byte, ev stream.Event, add func([]byte)) []byte {
-	if !ev.HasData {
-		return out
+func (c *geminiChunks) EndUsage() []byte {
+	if c.IncludeUsage || !c.HasUsage() {
+		return nil
 	}
-	for _, data := range s.conv.Event(ev.Data) {
-		out = append(out, "data: "...)
-		out = append(out, data...)
-		out = append(out, "\n\n"...)
-		add(data)
-	}
-	return out
-}
-
-// Rest is nothing: half a Gemini chunk translates to nothing.
-func (s *geminiStream) Rest([]byte) []byte { return nil }
-
-// Bounded is false: every chunk is translated whole.
-func (s *geminiStream) Bounded() bool { return false }
-
-func (s *geminiStream) ContentType() string { return "text/event-stream; charset=utf-8" }
-
-// End adds the usage chunk when the client did not ask for it: Gemini
-// sends the usage on every chunk, and the span gets it.
-func (s *geminiStream) End(add func([]byte)) {
-	if !s.conv.IncludeUsage && s.conv.HasUsage() {
-		add(s.conv.UsageChunk())
-	}
+	return c.UsageChunk()
 }

@@ -51,3 +51,46 @@ type Stream interface {
 	// of a call that asked for none), so the span has it.
 	End(add func(data []byte))
 }
+
+// chatChunks turns a provider's stream events into chat completion chunks,
+// holding one stream's state.
+type chatChunks interface {
+	// Event is the client's chunks for one provider event's data.
+	Event(data []byte) [][]byte
+	// EndUsage is the usage chunk the span gets once the stream has
+	// ended, when the client did not ask for it; nil otherwise.
+	EndUsage() []byte
+}
+
+// chatSSE is the Stream of every translation to OpenAI chat: each provider
+// event's chunks written as SSE events, every event translated whole.
+type chatSSE struct{ conv chatChunks }
+
+func (s *chatSSE) Rewrite(out []byte, ev stream.Event, add func([]byte)) []byte {
+	if !ev.HasData {
+		return out
+	}
+	for _, data := range s.conv.Event(ev.Data) {
+		out = append(out, "data: "...)
+		out = append(out, data...)
+		out = append(out, "\n\n"...)
+		add(data)
+	}
+	return out
+}
+
+// Rest is nothing: half a provider event translates to nothing.
+func (s *chatSSE) Rest([]byte) []byte { return nil }
+
+// Bounded is false: every event is translated whole (the relay still
+// bounds what one may hold: stream.ErrEventTooLarge).
+func (s *chatSSE) Bounded() bool { return false }
+
+func (s *chatSSE) ContentType() string { return "text/event-stream; charset=utf-8" }
+
+// End gives the accumulator the usage the client did not ask for.
+func (s *chatSSE) End(add func([]byte)) {
+	if u := s.conv.EndUsage(); u != nil {
+		add(u)
+	}
+}
