@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/phoenixproxy/llmproxy/openai"
+	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // Failure kinds, as they appear in a span's exception event.
@@ -18,6 +19,9 @@ const (
 	failStream     = "UpstreamStreamError"
 	failClientGone = "ClientDisconnected"
 	failTracing    = "TracingError"
+	// failCredentials: the proxy holds no credentials for the provider and
+	// the client sent none it could pass (Bedrock without AWS keys).
+	failCredentials = "MissingCredentials"
 )
 
 // statusClientClosed is nginx's 499: the client went away before the answer.
@@ -43,6 +47,8 @@ func classify(clientCtx, upstreamCtx context.Context, err error) (status int, ki
 		return http.StatusGatewayTimeout, failIdle, errIdleTimeout
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, failTimeout, withoutURLKey(err)
+	case errors.Is(err, upstream.ErrNoAWSCredentials):
+		return http.StatusUnauthorized, failCredentials, upstream.ErrNoAWSCredentials
 	}
 	return http.StatusBadGateway, failUpstream, withoutURLKey(err)
 }
@@ -71,8 +77,12 @@ func withoutURLKey(err error) error {
 // upstreamError is the client's answer when no upstream answer came.
 func upstreamError(status int, cause error) *openai.Error {
 	typ := openai.TypeProxy
-	if status == http.StatusGatewayTimeout {
+	switch status {
+	case http.StatusGatewayTimeout:
 		typ = openai.TypeTimeout
+	case http.StatusUnauthorized:
+		// Nothing was sent: the cause says what would authorize the call.
+		return &openai.Error{Status: status, Type: "auth_error", Message: cause.Error()}
 	}
 	return &openai.Error{Status: status, Type: typ,
 		Message: fmt.Sprintf("Upstream request failed: %v", cause)}

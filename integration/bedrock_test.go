@@ -164,3 +164,30 @@ func TestBedrockCorruptStreamMessage(t *testing.T) {
 		t.Errorf("span status %q; want the corrupt message named", span.StatusMessage)
 	}
 }
+
+// TestBedrockWithoutCredentials: a proxy that finds no AWS credentials and
+// a client that sends no Bedrock API key get a 401 in Bedrock's format
+// that says what to set; nothing is sent to AWS.
+func TestBedrockWithoutCredentials(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_REGION", awsfake.Region)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	up := answer(200, "{}")
+	h := newHarness(t, harnessOptions{upstream: up})
+	resp, got := post(t, h.proxy.URL+"/bedrock/model/us.amazon.nova-micro-v1%3A0/converse", "application/json",
+		`{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`, nil)
+	if resp.StatusCode != 401 || resp.Header.Get("X-Amzn-Errortype") != "AccessDeniedException" || !strings.Contains(got, "AWS_ACCESS_KEY_ID") {
+		t.Errorf("%d %q %s; want a 401 AccessDeniedException naming what to set", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), got)
+	}
+	if up.calls.Load() != 0 {
+		t.Errorf("the upstream was called")
+	}
+}
