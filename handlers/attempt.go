@@ -34,13 +34,16 @@ var (
 func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, error) {
 	model := req.Model
 	if spec.Dialect != upstream.OpenAI && !h.router.Serves(model) {
-		route := h.providers.RouteHome
+		var (
+			p   *upstream.Provider
+			m   string
+			err error
+		)
 		if spec.Home != "" {
-			route = func(_ upstream.Dialect, model string) (*upstream.Provider, string, error) {
-				return h.providers.RouteNamed(spec.Home, model)
-			}
+			p, m, err = h.providers.RouteNamed(spec.Home, model)
+		} else {
+			p, m, err = h.providers.RouteHome(spec.Dialect, model)
 		}
-		p, m, err := route(spec.Dialect, model)
 		if err != nil {
 			return router.Plan{}, err
 		}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -285,7 +284,7 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request, writeError 
 		r.Header.Del(hdr)
 	}
 	if queryKey != "" {
-		r.URL.RawQuery = withoutQueryParam(r.URL.RawQuery, "key")
+		upstream.DropQueryKey(r.URL)
 	}
 	return true
 }
@@ -293,21 +292,6 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request, writeError 
 // callerKeyHeaders are where a caller may present the master key: OpenAI's
 // Authorization first, then Azure's, Anthropic's, LiteLLM's and Google's.
 var callerKeyHeaders = []string{"Authorization", "Api-Key", "X-Api-Key", "X-Litellm-Api-Key", "X-Goog-Api-Key"}
-
-// withoutQueryParam is a raw query without the parameters of that name,
-// the others byte for byte.
-func withoutQueryParam(rawQuery, name string) string {
-	parts := strings.Split(rawQuery, "&")
-	kept := parts[:0]
-	for _, p := range parts {
-		k, _, _ := strings.Cut(p, "=")
-		if dk, err := url.QueryUnescape(k); err == nil && dk == name || k == name {
-			continue
-		}
-		kept = append(kept, p)
-	}
-	return strings.Join(kept, "&")
-}
 
 // admit takes a slot for a request, or answers 503 when every slot is
 // taken: a clear answer a client can retry beats a queue that grows

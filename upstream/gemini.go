@@ -69,16 +69,16 @@ func (geminiAPI) authorize(p *Provider, r *http.Request, _ []byte) error {
 	}
 	r.Header.Del("Authorization")
 	r.Header.Set("X-Goog-Api-Key", p.APIKey)
-	dropQueryKey(r.URL)
+	DropQueryKey(r.URL)
 	return nil
 }
 
 func (geminiAPI) base(server string) string { return strings.TrimSuffix(server, "/") }
 
-// dropQueryKey takes Google's key parameter out of a URL's query, however
+// DropQueryKey takes Google's key parameter out of a URL's query, however
 // its name is encoded (Google decodes it), leaving the other parameters
 // byte for byte.
-func dropQueryKey(u *url.URL) {
+func DropQueryKey(u *url.URL) {
 	if u == nil || u.RawQuery == "" {
 		return
 	}

@@ -100,7 +100,7 @@ func (vertexAPI) authorize(p *Provider, r *http.Request, _ []byte) error {
 		return nil // none found: the client's own
 	}
 	r.Header.Del("X-Goog-Api-Key")
-	dropQueryKey(r.URL)
+	DropQueryKey(r.URL)
 	tok.SetAuthHeader(r)
 	return nil
 }
