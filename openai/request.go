@@ -2,6 +2,8 @@ package openai
 
 import (
 	"fmt"
+	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -71,12 +73,15 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
 			Message: "Request body is not valid JSON."}
 	}
-	root := gjson.ParseBytes(body)
+	// Parsed where it lies (gjson.ParseBytes would copy it): what out
+	// keeps of it is cloned before it is returned, so the Request never
+	// aliases body.
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	if !root.IsObject() {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
 			Message: "Request body must be a JSON object."}
 	}
-	var model gjson.Result
+	var model, stream, streamOptions gjson.Result
 	var out Request
 	models := 0
 	root.ForEach(func(k, v gjson.Result) bool { // one pass over the members
@@ -84,6 +89,10 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 		case k.Str == "model":
 			model = v
 			models++
+		case k.Str == "stream" && !stream.Exists(): // the first, as gjson's Get reads it
+			stream = v
+		case k.Str == "stream_options" && !streamOptions.Exists():
+			streamOptions = v
 		case k.Str == "mock_response" && v.Type == gjson.String:
 			out.Mock, out.MockResponse = true, v.Str
 		case k.Str == "mock_testing_fallbacks":
@@ -117,9 +126,10 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 		}
 		return true
 	})
+	out.clone()
+	out.Stream = stream.Type == gjson.True
 	if !bodyModel {
 		out.Model = pathModel
-		out.Stream = root.Get("stream").Type == gjson.True
 		return out, nil
 	}
 	if model.Type != gjson.String || model.Str == "" {
@@ -132,10 +142,17 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
 			Message: "The 'model' parameter is given more than once."}
 	}
-	out.Model = model.Str
-	out.Stream = root.Get("stream").Type == gjson.True
-	out.IncludeUsage = root.Get("stream_options.include_usage").Type == gjson.True
+	out.Model = strings.Clone(model.Str)
+	out.IncludeUsage = streamOptions.Get("include_usage").Type == gjson.True
 	return out, nil
+}
+
+// clone gives the strings read from a body their own memory.
+func (r *Request) clone() {
+	r.MockResponse, r.Project, r.TraceID = strings.Clone(r.MockResponse), strings.Clone(r.Project), strings.Clone(r.TraceID)
+	for i, f := range r.Fallbacks {
+		r.Fallbacks[i] = strings.Clone(f)
+	}
 }
 
 // SetModel returns body with its top-level model field replaced by model.

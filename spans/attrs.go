@@ -102,8 +102,11 @@ type requestBody struct {
 // readRequest reads a request object's top-level members.
 func readRequest(obj gjson.Result, drop ...string) requestBody {
 	r := requestBody{obj: obj}
-	buf := make([]byte, 0, len(obj.Raw))
-	buf = append(buf, '{')
+	// The parameters are built on the stack (the invocation parameters of
+	// a call are small once its messages and tools are dropped), then
+	// copied once into their string.
+	var scratch [1024]byte
+	buf := append(scratch[:0], '{')
 	obj.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":

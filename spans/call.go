@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -27,6 +28,9 @@ type Recorder struct {
 	tracer    trace.Tracer
 	projects  ProjectTracers // nil: every span in the provider's project
 	redaction *Redaction
+	// attrs holds the slices End builds a span's attributes in: the SDK
+	// copies what SetAttributes gets, so one slice serves call after call.
+	attrs *sync.Pool
 }
 
 // ProjectTracers is what a TracerProvider offers when a call's span may go
@@ -47,7 +51,8 @@ func NewRecorder(tp trace.TracerProvider) *Recorder {
 // red hides hidden. When tp is also ProjectTracers, a call that names a
 // Phoenix project has its span made by that project's provider.
 func NewRedactingRecorder(tp trace.TracerProvider, red *Redaction) *Recorder {
-	r := &Recorder{tracer: tp.Tracer(tracerName), redaction: red}
+	r := &Recorder{tracer: tp.Tracer(tracerName), redaction: red,
+		attrs: &sync.Pool{New: func() any { return &Attrs{kv: make([]attribute.KeyValue, 0, 64)} }}}
 	r.projects, _ = tp.(ProjectTracers)
 	return r
 }
@@ -85,9 +90,17 @@ type Call struct {
 	span      trace.Span
 	req       Request
 	redaction *Redaction
+	attrs     *sync.Pool // the Recorder's
 	started   time.Time
 	firstAt   time.Time // when the first token reached the client
 	callID    string
+	mocked    bool
+	// pooledResp is the pooled slice resp was built in, if it was.
+	pooledResp *Attrs
+	// tokens are the prompt and completion token counts, noted by End.
+	tokens [2]int64
+	// deployment holds SetDeployment's attributes until End.
+	deployment []attribute.KeyValue
 	// resp holds the response's attributes until End sets them after the
 	// request's, so that where both name a key (the tools of a Responses
 	// call) the response's wins, as in the instrumentor; hdr those read
@@ -96,10 +109,10 @@ type Call struct {
 }
 
 // Start starts the span of a call as a child of whatever span ctx carries
-// (the caller's traceparent), with the attributes that need no parsing. The
-// attributes read from the request's body are built when the call ends,
-// after the answer has gone out, so the client never waits for them:
-// req.Body must stay unchanged until End.
+// (the caller's traceparent). Its attributes are all set when the call
+// ends, in one SetAttributes (the SDK grows its copy once): those read from
+// the request's body are built after the answer has gone out, so the
+// client never waits for them. req.Body must stay unchanged until End.
 func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Call) {
 	tracer, limited := r.tracer, false
 	if req.Project != "" && r.projects != nil {
@@ -110,25 +123,27 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 		}
 	}
 	ctx, span := tracer.Start(ctx, req.Op.Name, trace.WithSpanKind(trace.SpanKindInternal))
-	if span.IsRecording() {
-		a := Attrs{kv: make([]attribute.KeyValue, 0, 4)}
-		a.String(KeySpanKind, req.Op.Kind)
-		if req.System != "" {
-			a.String(KeyLLMSystem, req.System)
-		}
-		if req.Provider != "" {
-			a.String(KeyLLMProvider, req.Provider)
-		}
-		if m := req.spanModel(); m != "" && req.Op.Kind == KindLLM {
-			// The response's model replaces it when there is one.
-			a.String(KeyLLMModelName, m)
-		}
-		if limited {
-			span.AddEvent(EventProjectLimit, trace.WithAttributes(attribute.String(KeyProjectName, req.Project)))
-		}
-		span.SetAttributes(a.KeyValues()...)
+	if limited && span.IsRecording() {
+		span.AddEvent(EventProjectLimit, trace.WithAttributes(attribute.String(KeyProjectName, req.Project)))
 	}
-	return ctx, &Call{span: span, req: req, redaction: r.redaction, started: time.Now()}
+	return ctx, &Call{span: span, req: req, redaction: r.redaction, attrs: r.attrs, started: time.Now()}
+}
+
+// targetAttrs are the attributes that need no parsing: the span kind, and
+// the upstream the call went to (Retarget's when it moved).
+func (c *Call) targetAttrs(a *Attrs) {
+	req := &c.req
+	a.String(KeySpanKind, req.Op.Kind)
+	if req.System != "" {
+		a.String(KeyLLMSystem, req.System)
+	}
+	if req.Provider != "" {
+		a.String(KeyLLMProvider, req.Provider)
+	}
+	if m := req.spanModel(); m != "" && req.Op.Kind == KindLLM {
+		// The response's model replaces it when there is one.
+		a.String(KeyLLMModelName, m)
+	}
 }
 
 func (req *Request) spanModel() string {
@@ -148,13 +163,6 @@ type Deployment struct {
 // the call as it was made to the attempt that answers.
 func (c *Call) Retarget(system, provider, model, baseModel string, body []byte) {
 	c.req.System, c.req.Provider, c.req.Model, c.req.BaseModel, c.req.Body = system, provider, model, baseModel, body
-	a := Attrs{kv: make([]attribute.KeyValue, 0, 3)}
-	a.String(KeyLLMSystem, system)
-	a.String(KeyLLMProvider, provider)
-	if m := c.req.spanModel(); m != "" && c.req.Op.Kind == KindLLM {
-		a.String(KeyLLMModelName, m)
-	}
-	c.span.SetAttributes(a.KeyValues()...)
 }
 
 // SetDeployment records the deployment that answered, and the attempts
@@ -176,7 +184,7 @@ func (c *Call) SetDeployment(d Deployment, retries, fallbacks int) {
 	if retries > 0 || fallbacks > 0 {
 		kv = append(kv, attribute.Int(KeyAttemptedRetries, retries), attribute.Int(KeyAttemptedFallbacks, fallbacks))
 	}
-	c.span.SetAttributes(kv...)
+	c.deployment = kv
 }
 
 // AttemptFailed records an attempt that failed before another was made: an
@@ -204,11 +212,10 @@ func (c *Call) AttemptFailed(n int, d Deployment, model string, status int, msg 
 	))
 }
 
-// requestAttrs are the attributes read from the body of the request that
-// started the call, in a slice with room for as many more.
-func (c *Call) requestAttrs(room int) []attribute.KeyValue {
+// requestAttrs adds the attributes read from the body of the request that
+// started the call.
+func (c *Call) requestAttrs(a *Attrs) {
 	req := c.req
-	a := Attrs{kv: make([]attribute.KeyValue, 0, 32+room)}
 	// One copy of the body: the attribute and the parsed values share it.
 	// Credentials a client put in the body never reach the span.
 	raw := withoutSecrets(string(req.Body))
@@ -222,12 +229,11 @@ func (c *Call) requestAttrs(room int) []attribute.KeyValue {
 		if req.Op.ParamsKey != "" {
 			a.String(req.Op.ParamsKey, body.params)
 		}
-		req.Op.Request(&a, &body)
-		if name := contextAttrs(&a, &body, req); name != "" {
+		req.Op.Request(a, &body)
+		if name := contextAttrs(a, &body, req); name != "" {
 			c.span.SetName(name)
 		}
 	}
-	return a.KeyValues()
 }
 
 // contextAttrs records who made the call and in what context, as LiteLLM
@@ -316,15 +322,10 @@ func withoutMembers(obj gjson.Result, names ...string) string {
 
 // SetMocked marks a call the proxy answered itself (LiteLLM's
 // mock_response).
-func (c *Call) SetMocked() {
-	c.span.SetAttributes(attribute.Bool(KeyMocked, true))
-}
+func (c *Call) SetMocked() { c.mocked = true }
 
 // SetCallID records the id the client got in x-litellm-call-id.
-func (c *Call) SetCallID(id string) {
-	c.callID = id
-	c.span.SetAttributes(attribute.String(KeyCallID, id))
-}
+func (c *Call) SetCallID(id string) { c.callID = id }
 
 // TraceResponse is the W3C traceresponse header naming the call's span, or
 // "" when it has none (tracing off).
@@ -352,21 +353,28 @@ type Summary struct {
 	PromptTokens, CompletionTokens int64
 }
 
-// Summary reads the call's summary from what it recorded.
+// Summary is the call's summary, read from what it recorded: call it once
+// the call has ended.
 func (c *Call) Summary() Summary {
-	s := Summary{CallID: c.callID}
+	s := Summary{CallID: c.callID, PromptTokens: c.tokens[0], CompletionTokens: c.tokens[1]}
 	if !c.firstAt.IsZero() {
 		s.FirstToken = c.firstAt.Sub(c.started)
 	}
-	for _, kv := range append(c.hdr[:len(c.hdr):len(c.hdr)], c.resp...) {
-		switch kv.Key {
-		case KeyTokenPrompt:
-			s.PromptTokens = kv.Value.AsInt64()
-		case KeyTokenCompletion:
-			s.CompletionTokens = kv.Value.AsInt64()
+	return s
+}
+
+// countTokens notes the token counts the answer gave, for Summary.
+func (c *Call) countTokens() {
+	for _, kvs := range [...][]attribute.KeyValue{c.hdr, c.resp} {
+		for _, kv := range kvs {
+			switch kv.Key {
+			case KeyTokenPrompt:
+				c.tokens[0] = kv.Value.AsInt64()
+			case KeyTokenCompletion:
+				c.tokens[1] = kv.Value.AsInt64()
+			}
 		}
 	}
-	return s
 }
 
 // ResponseHeaders records what the operation reads of the answer's
@@ -392,19 +400,22 @@ func (c *Call) Response(body []byte) error {
 	if !c.span.IsRecording() {
 		return nil // tracing is off: nothing to read the answer for
 	}
-	if !jsonbound.Valid(body) || !gjson.ParseBytes(body).IsObject() {
+	// One copy of the answer: the attribute and the parsed values share it.
+	raw := string(body)
+	resp := gjson.Parse(raw)
+	if !jsonbound.Valid(body) || !resp.IsObject() {
 		if len(body) > 0 {
-			c.resp = []attribute.KeyValue{attribute.String(KeyOutputValue, string(body))}
+			c.resp = []attribute.KeyValue{attribute.String(KeyOutputValue, raw)}
 		}
 		return ErrUnreadableAnswer
 	}
-	raw := string(body)
-	resp := gjson.Parse(raw)
-	a := Attrs{kv: make([]attribute.KeyValue, 0, 24)}
+	// The answer's attributes wait for End in a slice of the Recorder's,
+	// which End gives back.
+	a := c.attrs.Get().(*Attrs)
 	a.String(KeyOutputValue, raw)
 	a.String(KeyOutputMimeType, MimeJSON)
-	c.req.Op.Response(&a, resp)
-	c.resp = a.KeyValues()
+	c.req.Op.Response(a, resp)
+	c.resp, c.pooledResp = a.kv, a
 	return nil
 }
 
@@ -470,19 +481,46 @@ func (c *Call) recordError(typ, msg, description string) {
 func (c *Call) End(ok bool) {
 	if c.span.IsRecording() {
 		// The request's first, so that where both name a key the
-		// response's wins; then what the configuration hides goes.
-		kvs := append(append(c.requestAttrs(len(c.resp)+len(c.hdr)+1), c.hdr...), c.resp...)
+		// response's wins (the SDK keeps a key's last value); then what
+		// the configuration hides goes.
+		a := c.attrs.Get().(*Attrs)
+		c.targetAttrs(a)
+		a.kv = append(a.kv, c.deployment...)
+		if c.callID != "" {
+			a.String(KeyCallID, c.callID)
+		}
+		if c.mocked {
+			a.kv = append(a.kv, attribute.Bool(KeyMocked, true))
+		}
+		c.requestAttrs(a)
+		a.kv = append(append(a.kv, c.hdr...), c.resp...)
 		if c.req.BaseModel != "" && c.req.Op.Kind == KindLLM {
 			// The configured base model wins over the answer's name for
 			// the deployment.
-			kvs = append(kvs, attribute.String(KeyLLMModelName, c.req.BaseModel))
+			a.String(KeyLLMModelName, c.req.BaseModel)
 		}
-		c.span.SetAttributes(c.redaction.apply(kvs)...)
+		c.span.SetAttributes(c.redaction.apply(a.kv)...)
+		// The pooled slice keeps no call's strings alive.
+		c.release(a)
+		c.countTokens()
+		if c.pooledResp != nil {
+			c.pooledResp.kv = c.resp // grown, maybe, by the operation
+			c.resp = nil
+			c.release(c.pooledResp)
+		}
 	}
 	if ok {
 		c.span.SetStatus(codes.Ok, "")
 	}
-	c.span.End(trace.WithTimestamp(time.Now()))
+	c.span.End() // the SDK stamps the time
+}
+
+// release gives a slice of attributes back to the Recorder's pool, its
+// values cleared: the pool keeps no call's strings alive.
+func (c *Call) release(a *Attrs) {
+	clear(a.kv)
+	a.kv = a.kv[:0]
+	c.attrs.Put(a)
 }
 
 // errorClass is the OpenAI SDK's exception class for an HTTP status
