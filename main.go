@@ -36,6 +36,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/litellmconfig"
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/router"
+	"github.com/phoenixproxy/llmproxy/sessions"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
@@ -94,6 +95,22 @@ type Config struct {
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"text"`
 
 	Redaction RedactionConfig
+
+	// SessionInference infers the session of calls that name none, from
+	// the conversation they continue (on or off); SessionCacheSize and
+	// SessionCacheTTL bound what it remembers.
+	SessionInference string        `envconfig:"SESSION_INFERENCE" default:"on"`
+	SessionCacheSize int           `envconfig:"SESSION_CACHE_SIZE" default:"100000"`
+	SessionCacheTTL  time.Duration `envconfig:"SESSION_CACHE_TTL" default:"24h"`
+}
+
+// sessions is the session inference the configuration asks for: none
+// when it is off, or when nothing is traced.
+func (c *Config) sessions() *sessions.Resolver {
+	if c.SessionInference == "off" || c.TracingDisabled {
+		return nil
+	}
+	return sessions.New(sessions.Options{Size: c.SessionCacheSize, TTL: c.SessionCacheTTL})
 }
 
 // RedactionConfig is OpenInference's trace configuration, in its own
@@ -168,6 +185,8 @@ func LoadConfig() (Config, error) {
 		{"MAX_REQUEST_BODY_BYTES", c.MaxRequestBodyBytes},
 		{"SPAN_BUFFER_BYTES", int64(c.SpanBufferBytes)},
 		{"OTLP_EXPORT_ATTEMPT_TIMEOUT", int64(c.ExportAttemptTimeout)},
+		{"SESSION_CACHE_SIZE", int64(c.SessionCacheSize)},
+		{"SESSION_CACHE_TTL", int64(c.SessionCacheTTL)},
 	}
 	if c.MaxExportBytes < 64<<10 {
 		return c, fmt.Errorf("OTLP_MAX_EXPORT_BYTES=%d: must be at least 65536", c.MaxExportBytes)
@@ -195,6 +214,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT=%q: must be text or json", c.LogFormat)
+	}
+	if c.SessionInference != "on" && c.SessionInference != "off" {
+		return c, fmt.Errorf("SESSION_INFERENCE=%q: must be on or off", c.SessionInference)
 	}
 	if c.MaxInFlight < 0 {
 		return c, fmt.Errorf("MAX_IN_FLIGHT_REQUESTS=%d: must not be negative (0: no cap)", c.MaxInFlight)
@@ -441,6 +463,7 @@ func run(configPath string) error {
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		MaxInFlight:       cfg.MaxInFlight,
 		MasterKey:         cfg.MasterKey,
+		Sessions:          cfg.sessions(),
 	})
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)

@@ -72,6 +72,7 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 	c.startSpan(project)
 	ok := false
 	defer func() {
+		c.identify(ok)
 		c.span.End(ok)
 		h.logCall(w, r, c.span, c.target, c.start, spec.Name)
 	}()

@@ -20,6 +20,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
+	"github.com/phoenixproxy/llmproxy/sessions"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
@@ -68,6 +69,10 @@ type Options struct {
 	// phoenix_project_name) must match whole; with a master key and no
 	// pattern, calls cannot choose their project.
 	ProjectPattern *regexp.Regexp
+	// Sessions infers the session of calls that name none (from the
+	// conversation they continue); nil infers none: a call's session is
+	// then what its LiteLLM fields or its client name.
+	Sessions *sessions.Resolver
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -90,6 +95,7 @@ type Handler struct {
 	masterKey         []byte
 	projectPattern    *regexp.Regexp
 	metrics           *metrics.Metrics
+	sessions          *sessions.Resolver
 	inFlight          chan struct{} // a slot per request served; nil: no cap
 	forwarder         *httputil.ReverseProxy
 	engine            *gin.Engine
@@ -123,6 +129,7 @@ func New(opts Options) *Handler {
 		metrics:           opts.Metrics,
 		projectPattern:    opts.ProjectPattern,
 		specs:             opts.Specs,
+		sessions:          opts.Sessions,
 	}
 	if h.specs == nil {
 		h.specs = endpoint.All

@@ -75,6 +75,11 @@ type Request struct {
 	SessionID, UserID string
 	Tags              []string
 	HeaderMetadata    string
+	// ClientSessionID and ClientUserID are what the call's client names, or
+	// what the proxy inferred (package sessions): session.id and user.id
+	// when LiteLLM's headers and fields name none. SetClientContext sets
+	// them once the call is known.
+	ClientSessionID, ClientUserID string
 	// BaseModel, when set, is llm.model_name whatever the answer names: the
 	// model a config file's model_info.base_model says a deployment serves,
 	// which Phoenix prices.
@@ -247,15 +252,7 @@ func (c *Call) requestAttrs(a *Attrs) {
 // It returns LiteLLM's generation_name, the name the caller gave the call:
 // the span's name instead of the operation's.
 func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName string) {
-	md := body.metadata
-	if req.Op.LiteLLMMetadata || !md.IsObject() {
-		// LiteLLM's own member, on the APIs with a metadata of their own,
-		// and wherever a client sends it instead of metadata.
-		md = body.litellmMetadata
-	}
-	if !md.IsObject() {
-		md = gjson.Result{}
-	}
+	md := liteLLMMetadata(req.Op, body.metadata, body.litellmMetadata)
 	userID := req.UserID
 	if userID == "" {
 		userID = md.Get("trace_user_id").Str
@@ -263,12 +260,18 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	if userID == "" {
 		userID = body.user.Str
 	}
+	if userID == "" {
+		userID = req.ClientUserID
+	}
 	if userID != "" {
 		a.String(KeyUserID, userID)
 	}
 	session := req.SessionID
 	if session == "" {
 		session = md.Get("session_id").Str
+	}
+	if session == "" {
+		session = req.ClientSessionID
 	}
 	if session != "" {
 		a.String(KeySessionID, session)
@@ -290,6 +293,66 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	}
 	if g := md.Get("generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
 		return g.Str
+	}
+	return ""
+}
+
+// liteLLMMetadata is the member of a request that holds LiteLLM's
+// metadata: litellm_metadata on the APIs with a metadata of their own, and
+// wherever a client sends it instead of metadata; else metadata. It is an
+// object, or nothing.
+func liteLLMMetadata(op *Operation, metadata, litellm gjson.Result) gjson.Result {
+	md := metadata
+	if op.LiteLLMMetadata || !md.IsObject() {
+		md = litellm
+	}
+	if !md.IsObject() {
+		return gjson.Result{}
+	}
+	return md
+}
+
+// ExplicitContext is the session and user the call names in LiteLLM's own
+// headers and fields, as its span records them ("" for what it does not
+// name): the x-session-id and x-user-id headers, then the metadata's
+// session_id and trace_user_id, then the body's user.
+func (c *Call) ExplicitContext() (session, user string) {
+	session, user = c.req.SessionID, c.req.UserID
+	if session != "" && user != "" {
+		return session, user
+	}
+	f := gjson.GetManyBytes(c.req.Body, "metadata", "litellm_metadata", "user")
+	md := liteLLMMetadata(c.req.Op, f[0], f[1])
+	if session == "" {
+		session = md.Get("session_id").Str
+	}
+	if user == "" {
+		user = md.Get("trace_user_id").Str
+	}
+	if user == "" {
+		user = f[2].Str
+	}
+	return session, user
+}
+
+// SetClientContext sets the session and user the call's client names, or
+// the proxy inferred: they count where LiteLLM's name none. Call it before
+// End.
+func (c *Call) SetClientContext(session, user string) {
+	c.req.ClientSessionID, c.req.ClientUserID = session, user
+}
+
+// Recording reports whether the call's span records anything (tracing is
+// on, and the call sampled).
+func (c *Call) Recording() bool { return c.span.IsRecording() }
+
+// Output is the answer the call's span recorded as output.value (the
+// client's dialect, for a stream the answer it added up to), or "".
+func (c *Call) Output() string {
+	for _, kv := range c.resp {
+		if kv.Key == KeyOutputValue {
+			return kv.Value.AsString()
+		}
 	}
 	return ""
 }
