@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/phoenixproxy/llmproxy/sessions"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
@@ -44,7 +45,8 @@ func (c *cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // nothing (tracing off), "traced" with the SDK's recording tracer and a
 // synchronous exporter that drops what it gets, so the figure is the
 // handler and the span but not the export pipeline (package export's
-// BenchmarkExport). Its allocations are issue 19's "allocations per traced
+// BenchmarkExport); "traced+sessions" with session inference on, as the
+// proxy runs by default. Its allocations are issue 19's "allocations per traced
 // chat call": go test ./handlers -run '^$' -bench ChatCall -benchmem.
 func BenchmarkChatCall(b *testing.B) {
 	reqBody, err := os.ReadFile("testdata/bench-chat-request.json")
@@ -60,15 +62,20 @@ func BenchmarkChatCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	transport := &cannedTransport{header: http.Header{"Content-Type": {"application/json"}}, body: answer}
+	traced := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
 	for _, tc := range []struct {
-		name string
-		tp   trace.TracerProvider
+		name     string
+		tp       trace.TracerProvider
+		sessions *sessions.Resolver
 	}{
-		{"off", noop.NewTracerProvider()},
-		{"traced", sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))},
+		{"off", noop.NewTracerProvider(), nil},
+		{"traced", traced, nil},
+		// The default: sessions inferred from the call's history (each
+		// call here the same first turn: a new session every time).
+		{"traced+sessions", traced, sessions.New(sessions.Options{})},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			h := New(Options{Providers: ps, Recorder: spans.NewRecorder(tc.tp), Transport: transport,
+			h := New(Options{Providers: ps, Recorder: spans.NewRecorder(tc.tp), Transport: transport, Sessions: tc.sessions,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			b.ReportAllocs()
 			for b.Loop() {
