@@ -2,6 +2,7 @@ package spans
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,8 +114,8 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 	if span.IsRecording() {
 		a := Attrs{kv: make([]attribute.KeyValue, 0, 4)}
 		a.String(KeySpanKind, req.Op.Kind)
-		if req.System != "" {
-			a.String(KeyLLMSystem, req.System)
+		if sys := cmp.Or(req.System, req.Op.System); sys != "" {
+			a.String(KeyLLMSystem, sys)
 		}
 		if req.Provider != "" {
 			a.String(KeyLLMProvider, req.Provider)
@@ -149,7 +150,7 @@ type Deployment struct {
 func (c *Call) Retarget(system, provider, model, baseModel string, body []byte) {
 	c.req.System, c.req.Provider, c.req.Model, c.req.BaseModel, c.req.Body = system, provider, model, baseModel, body
 	a := Attrs{kv: make([]attribute.KeyValue, 0, 3)}
-	a.String(KeyLLMSystem, system)
+	a.String(KeyLLMSystem, cmp.Or(system, c.req.Op.System))
 	a.String(KeyLLMProvider, provider)
 	if m := c.req.spanModel(); m != "" && c.req.Op.Kind == KindLLM {
 		a.String(KeyLLMModelName, m)
