@@ -56,19 +56,25 @@ func TypeFor(status int) string {
 // WriteError answers with an error in the Messages API's envelope:
 // {"type":"error","error":{"type","message"}}.
 func WriteError(w http.ResponseWriter, status int, message string) {
-	b, _ := json.Marshal(struct {
-		Type  string `json:"type"`
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}{Type: "error", Error: struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	}{TypeFor(status), message}})
+	b := ErrorBody(TypeFor(status), message)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// ErrorBody is the Messages API's error envelope for an error of type typ
+// (TypeFor's, for a status), as its answers and its streams' error events
+// carry it: {"type":"error","error":{"type","message"}}.
+func ErrorBody(typ, message string) []byte {
+	type detail struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}
+	b, _ := json.Marshal(struct {
+		Type  string `json:"type"`
+		Error detail `json:"error"`
+	}{"error", detail{typ, message}}) // strings only: cannot fail
+	return b
 }

@@ -19,7 +19,7 @@ const bedrockPrefix = "/bedrock"
 // proxy) and under /bedrock. The model may be a model id, an inference
 // profile or an ARN (escaped, as the AWS SDKs send it).
 func bedrockRoutes(operation string, streams bool) []Route {
-	return prefixed(bedrockPrefix, Route{Method: "POST", Path: "/model/{model}/" + operation, Stream: streams})
+	return prefixed(bedrockPrefix, Route{Method: "POST", Path: "/model/{model}/" + operation, Stream: streams, ModelMethod: operation})
 }
 
 // BedrockConverse is Bedrock Runtime's Converse, signed by the proxy.

@@ -21,7 +21,7 @@ func newGeminiAcc() stream.Accumulator { return &stream.GeminiAccumulator{} }
 func geminiRoutes(method string, streams bool) []Route {
 	var routes []Route
 	for _, version := range []string{"/v1beta", "/v1"} {
-		routes = append(routes, Route{Method: "POST", Path: version + "/models/{model}:" + method, Stream: streams})
+		routes = append(routes, Route{Method: "POST", Path: version + "/models/{model}:" + method, Stream: streams, ModelMethod: method})
 	}
 	return prefixed(geminiPrefix, routes...)
 }

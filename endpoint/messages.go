@@ -7,17 +7,21 @@ import (
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/stream"
+	"github.com/phoenixproxy/llmproxy/translate"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
-// Messages is Anthropic's Messages API, served by Anthropic.
+// Messages is Anthropic's Messages API, served by Anthropic; a model a
+// config file serves with Claude on Bedrock goes to its InvokeModel, as
+// LiteLLM's /v1/messages does.
 var Messages = Spec{
 	Name:    "/messages",
 	Routes:  []Route{{Method: "POST", Path: "/messages"}, {Method: "POST", Path: "/v1/messages"}},
 	Dialect: upstream.Anthropic, Path: "/messages",
 	Op: &spans.AnthropicMessages, OpFor: messagesStreamHelper,
 	NewAccumulator: func() stream.Accumulator { return &stream.AnthropicAccumulator{} }, Framing: stream.SSE,
-	WriteError: writeAnthropicError,
+	WriteError:  writeAnthropicError,
+	Translators: map[upstream.Dialect]translate.Translator{upstream.Bedrock: translate.AnthropicBedrock},
 }
 
 // messagesStreamHelper names the calls of the SDK's messages.stream()

@@ -22,6 +22,12 @@ type Route struct {
 	// provider's (LiteLLM's pass-through prefixes /gemini, /vertex_ai):
 	// the upstream path of a Spec without a Path of its own is the rest.
 	Prefix string
+	// ModelMethod, on a native route whose path names the model (Google's
+	// "{model}:generateContent", Bedrock's "/model/{model}/converse"), is
+	// the model's method the route calls: a config file's model_name in
+	// the path goes to its deployment's provider at that provider's path
+	// for the method (upstream.Provider.ModelPath).
+	ModelMethod string
 }
 
 // prefixed is each route under prefix too, the prefix marked as the

@@ -18,7 +18,7 @@ const vertexPrefix = "/vertex_ai"
 func vertexRoutes(publisher, method string, streams bool) []Route {
 	var routes []Route
 	for _, version := range []string{"/v1", "/v1beta1"} {
-		routes = append(routes, Route{Method: "POST", Stream: streams,
+		routes = append(routes, Route{Method: "POST", Stream: streams, ModelMethod: method,
 			Path: version + "/projects/{project}/locations/{location}/publishers/" + publisher + "/models/{model}:" + method})
 	}
 	return prefixed(vertexPrefix, routes...)

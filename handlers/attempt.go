@@ -29,8 +29,11 @@ var (
 
 // plan is the router's plan for a call's model. A call in a dialect other
 // than OpenAI's whose model the config file does not name goes to the
-// API's home provider (Vertex AI for its routes), else to the provider of
-// that dialect's own API (the Messages API to Anthropic).
+// API's home provider (Vertex AI for its routes); else, when its LiteLLM
+// prefix names a provider the API translates to, to that one (as
+// LiteLLM's router takes "bedrock/us.anthropic.claude-…" on /v1/messages:
+// Claude Code's ANTHROPIC_MODEL); else to the provider of that dialect's
+// own API (the Messages API to Anthropic).
 func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, error) {
 	model := req.Model
 	if spec.Dialect != upstream.OpenAI && !h.router.Serves(model) {
@@ -39,6 +42,11 @@ func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, e
 			m   string
 			err error
 		)
+		if spec.Home == "" {
+			if p, m, ok := h.providers.RoutePrefixed(model); ok && p.Dialect() != spec.Dialect && spec.Translators[p.Dialect()] != nil {
+				return router.Fixed(p, m), nil
+			}
+		}
 		if spec.Home != "" {
 			p, m, err = h.providers.RouteNamed(spec.Home, model)
 		} else {
@@ -74,9 +82,27 @@ type prepared struct {
 
 // prepare readies a call's request for a target: as the client sent it,
 // with the target's model and without LiteLLM's own members, to a
-// provider of the call's dialect; translated for one of another.
-func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Error) {
+// provider of the call's dialect; translated for one of another. On a
+// native route (its path names the model's method), a config file's
+// deployment goes to its family's provider of the route's dialect
+// (upstream.Providers.Native: t.Provider is set to it), at that
+// provider's path for the deployment's model.
+func (h *Handler) prepare(c *modelCall, t *router.Target) (prepared, *openai.Error) {
 	spec, req := c.spec, &c.req
+	var modelPath string
+	if method := c.via.ModelMethod; method != "" && h.router.Serves(req.Model) {
+		native := h.providers.Native(t.Provider, spec.Dialect)
+		var err error
+		if native != nil {
+			modelPath, err = native.ModelPath(t.Model, method)
+		}
+		if native == nil || err != nil {
+			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+				Message: fmt.Sprintf("Model %q is served by %s (%s), which %s cannot reach: call it on %s.",
+					req.Model, t.Provider.Host, t.Deployment.Model, c.via.Path, h.reaching(t.Provider.Dialect(), spec.Dialect))}
+		}
+		t.Provider = native
+	}
 	tr := spec.Translators[t.Provider.Dialect()]
 	if tr == nil && t.Provider.Dialect() != spec.Dialect {
 		return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
@@ -92,7 +118,14 @@ func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Erro
 	if tr != nil {
 		// A call to a provider of another dialect is translated, and its
 		// answer back, as LiteLLM does.
-		up, path, err := tr.Request(p.traced, t.Model, t.Provider)
+		var up []byte
+		var path string
+		var err error
+		if hr, ok := tr.(translate.HeaderRequester); ok {
+			up, path, err = hr.RequestWithHeader(p.traced, c.r.Header, t.Model, t.Provider)
+		} else {
+			up, path, err = tr.Request(p.traced, t.Model, t.Provider)
+		}
 		if err != nil {
 			return prepared{}, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Message: err.Error()}
 		}
@@ -100,6 +133,9 @@ func (h *Handler) prepare(c *modelCall, t router.Target) (prepared, *openai.Erro
 		return p, nil
 	}
 	p.upBody, p.path = p.traced, endpoint.UpstreamPath(spec.UpstreamPattern(c.via), t.Model, c.params)
+	if modelPath != "" {
+		p.path = modelPath
+	}
 	switch {
 	case spec.LiteLLMMetadata && req.Metadata:
 		p.upBody = openai.WithoutLiteLLMFields(p.traced, "metadata")
@@ -269,7 +305,7 @@ func (h *Handler) nextAttempt(c *modelCall) (router.Target, prepared, time.Durat
 			return router.Target{}, prepared{}, 0, skipped // exhausted
 		}
 		if err == nil {
-			p, e := h.prepare(c, t)
+			p, e := h.prepare(c, &t)
 			if e == nil {
 				return t, p, wait, skipped
 			}

@@ -135,7 +135,7 @@ func (c *modelCall) route() *openai.Error {
 	if c.target, _, err = c.plan.Next(); err != nil {
 		return routeError(err)
 	}
-	p, e := c.h.prepare(c, c.target)
+	p, e := c.h.prepare(c, &c.target)
 	if e != nil {
 		return e
 	}

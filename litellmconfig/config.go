@@ -57,16 +57,42 @@ type Model struct {
 	// deployment's vertex_project, vertex_location and vertex_credentials
 	// (a credentials file's path, or its JSON).
 	VertexProject, VertexLocation, VertexCredentials string
-	Timeout, StreamTimeout                           time.Duration // 0: not set
-	MaxRetries                                       int           // -1: not set
-	ExtraHeaders                                     map[string]string
-	Weight                                           float64        // 0: not set
-	RPM, TPM                                         float64        // 0: not set (used as weights when weight is not)
-	ID                                               string         // model_info.id; "" when not set
-	BaseModel                                        string         // model_info.base_model
-	Info                                             map[string]any // model_info as written, for /model/info
+	// AWS holds a Bedrock deployment's aws_* settings.
+	AWS                    AWSParams
+	Timeout, StreamTimeout time.Duration // 0: not set
+	MaxRetries             int           // -1: not set
+	ExtraHeaders           map[string]string
+	Weight                 float64        // 0: not set
+	RPM, TPM               float64        // 0: not set (used as weights when weight is not)
+	ID                     string         // model_info.id; "" when not set
+	BaseModel              string         // model_info.base_model
+	Info                   map[string]any // model_info as written, for /model/info
 
 	orgs []string // organization given as a list: one Model each
+}
+
+// AWSParams are a Bedrock deployment's AWS settings, LiteLLM's aws_*
+// litellm_params, each os.environ/ resolved: its region, its credentials
+// (keys, a shared config profile, a role assumed with them or with a web
+// identity token) and its Bedrock Runtime endpoint.
+type AWSParams struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+	RegionName, ProfileName                    string
+	RoleName, SessionName, WebIdentityToken    string
+	BedrockRuntimeEndpoint                     string
+}
+
+// awsFields are the aws_* litellm_params read, by name.
+var awsFields = map[string]func(*AWSParams) *string{
+	"aws_access_key_id":            func(a *AWSParams) *string { return &a.AccessKeyID },
+	"aws_secret_access_key":        func(a *AWSParams) *string { return &a.SecretAccessKey },
+	"aws_session_token":            func(a *AWSParams) *string { return &a.SessionToken },
+	"aws_region_name":              func(a *AWSParams) *string { return &a.RegionName },
+	"aws_profile_name":             func(a *AWSParams) *string { return &a.ProfileName },
+	"aws_role_name":                func(a *AWSParams) *string { return &a.RoleName },
+	"aws_session_name":             func(a *AWSParams) *string { return &a.SessionName },
+	"aws_web_identity_token":       func(a *AWSParams) *string { return &a.WebIdentityToken },
+	"aws_bedrock_runtime_endpoint": func(a *AWSParams) *string { return &a.BedrockRuntimeEndpoint },
 }
 
 // RouterSettings are the router's settings the proxy acts on.
@@ -459,6 +485,10 @@ func (p *parser) litellmParams(entry string, v any, m *Model) {
 				}
 			}
 		default:
+			if at := awsFields[item.key]; at != nil {
+				*at(&m.AWS), _ = p.str(field, item.value, nil)
+				break
+			}
 			p.ignore(entry + ".litellm_params." + item.key)
 		}
 		if p.err != nil {

@@ -47,6 +47,9 @@ func TestDocsQuickStart(t *testing.T) {
 	if f.MasterKey != "sk-1234" {
 		t.Errorf("master key %q", f.MasterKey)
 	}
+	if r := f.Models[3].AWS.RegionName; r != "us-east-1" {
+		t.Errorf("anthropic-claude's aws_region_name = %q, want us-east-1", r)
+	}
 	if v := f.Models[4].Info["version"]; v != uint64(2) {
 		t.Errorf("model_info.version = %#v, want 2", v)
 	}
@@ -54,7 +57,6 @@ func TestDocsQuickStart(t *testing.T) {
 		"general_settings.alerting",
 		`litellm_settings.drop_params`,
 		`litellm_settings.success_callback`,
-		`model_list[3] (model_name "anthropic-claude").litellm_params.aws_region_name`,
 	}
 	if !reflect.DeepEqual(f.Ignored, want) {
 		t.Errorf("ignored:\n%q\nwant\n%q", f.Ignored, want)
@@ -174,7 +176,8 @@ func TestEnvironmentVariables(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"docs-configs-quick-start.yaml", "docs-configs-load-balancing.yaml", "docs-reliability-model-id.yaml"} {
+	for _, name := range []string{"docs-configs-quick-start.yaml", "docs-configs-load-balancing.yaml", "docs-reliability-model-id.yaml",
+		"docs-providers-bedrock.yaml", "docs-oidc-bedrock.yaml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -249,5 +252,58 @@ model_list:
 		if strings.Contains(ig, "vertex") {
 			t.Errorf("reported as ignored: %s", ig)
 		}
+	}
+}
+
+// TestAWSParams: a Bedrock entry's aws_* settings, each os.environ/
+// resolved as LiteLLM's get_secret does (the docs' Bedrock and OIDC
+// examples, as written, and every setting at once); none is reported as
+// ignored, and an unset variable is an error naming the field.
+func TestAWSParams(t *testing.T) {
+	vars := map[string]string{"CUSTOM_AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "CUSTOM_AWS_SECRET_ACCESS_KEY": "secret/EXAMPLE",
+		"CUSTOM_AWS_REGION_NAME": "eu-west-3", "OIDC_TOKEN": "eyJ.token", "SESSION": "session-token"}
+	all, err := Parse([]byte(`
+model_list:
+  - model_name: every-setting
+    litellm_params:
+      model: bedrock/converse/us.amazon.nova-pro-v1:0
+      aws_access_key_id: os.environ/CUSTOM_AWS_ACCESS_KEY_ID
+      aws_secret_access_key: os.environ/CUSTOM_AWS_SECRET_ACCESS_KEY
+      aws_session_token: os.environ/SESSION
+      aws_region_name: us-east-2
+      aws_profile_name: team
+      aws_role_name: arn:aws:iam::123456789012:role/bedrock
+      aws_session_name: proxy
+      aws_web_identity_token: os.environ/OIDC_TOKEN
+      aws_bedrock_runtime_endpoint: https://vpce-1.example
+`), env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		file *File
+		want AWSParams
+	}{
+		{"providers/bedrock.md", load(t, "docs-providers-bedrock.yaml", vars),
+			AWSParams{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret/EXAMPLE", RegionName: "eu-west-3"}},
+		{"oidc.md", load(t, "docs-oidc-bedrock.yaml", nil),
+			AWSParams{RegionName: "us-west-2", SessionName: "litellm", RoleName: "arn:aws:iam::YOUR_THING_HERE:role/litellm-google-demo",
+				WebIdentityToken: "oidc/google/https://example.com"}},
+		{"every setting", all, AWSParams{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret/EXAMPLE", SessionToken: "session-token",
+			RegionName: "us-east-2", ProfileName: "team", RoleName: "arn:aws:iam::123456789012:role/bedrock", SessionName: "proxy",
+			WebIdentityToken: "eyJ.token", BedrockRuntimeEndpoint: "https://vpce-1.example"}},
+	}
+	for _, tt := range tests {
+		if got := tt.file.Models[0].AWS; got != tt.want {
+			t.Errorf("%s: %+v; want %+v", tt.name, got, tt.want)
+		}
+		if len(tt.file.Ignored) != 0 {
+			t.Errorf("%s: reported as ignored: %q", tt.name, tt.file.Ignored)
+		}
+	}
+	_, err = Parse([]byte("model_list:\n- model_name: a\n  litellm_params: {model: bedrock/m, aws_secret_access_key: os.environ/NOPE}\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `litellm_params.aws_secret_access_key`) || !strings.Contains(err.Error(), "NOPE") {
+		t.Errorf("unset variable: %v", err)
 	}
 }

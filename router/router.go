@@ -196,7 +196,11 @@ func newDeployment(m litellmconfig.Model, ps *upstream.Providers) (*Deployment, 
 		Group: m.Name, ID: m.ID, Model: m.Model, BaseModel: m.BaseModel,
 		Timeout: m.Timeout, StreamTimeout: m.StreamTimeout, Info: m.Info,
 		params: upstream.Params{APIBase: m.APIBase, APIKey: m.APIKey, APIVersion: m.APIVersion,
-			VertexProject: m.VertexProject, VertexLocation: m.VertexLocation, VertexCredentials: m.VertexCredentials},
+			VertexProject: m.VertexProject, VertexLocation: m.VertexLocation, VertexCredentials: m.VertexCredentials,
+			AWSRegionName: m.AWS.RegionName, AWSAccessKeyID: m.AWS.AccessKeyID, AWSSecretAccessKey: m.AWS.SecretAccessKey,
+			AWSSessionToken: m.AWS.SessionToken, AWSProfileName: m.AWS.ProfileName, AWSRoleName: m.AWS.RoleName,
+			AWSSessionName: m.AWS.SessionName, AWSWebIdentityToken: m.AWS.WebIdentityToken,
+			AWSBedrockRuntimeEndpoint: m.AWS.BedrockRuntimeEndpoint},
 	}
 	if m.MaxRetries > 0 {
 		d.MaxRetries = m.MaxRetries
@@ -227,6 +231,15 @@ func newDeployment(m litellmconfig.Model, ps *upstream.Providers) (*Deployment, 
 	}
 	if m.APIVersion != "" {
 		d.Params["api_version"] = m.APIVersion
+	}
+	// The AWS settings that name no secret, as LiteLLM's /model/info
+	// shows them: never the keys, the session token or the web identity
+	// token.
+	for k, v := range map[string]string{"aws_region_name": m.AWS.RegionName, "aws_profile_name": m.AWS.ProfileName,
+		"aws_role_name": m.AWS.RoleName, "aws_session_name": m.AWS.SessionName, "aws_bedrock_runtime_endpoint": m.AWS.BedrockRuntimeEndpoint} {
+		if v != "" {
+			d.Params[k] = v
+		}
 	}
 	if m.Timeout > 0 {
 		d.Params["timeout"] = m.Timeout.Seconds()
@@ -276,6 +289,11 @@ func modelID(m litellmconfig.Model) string {
 	if m.VertexProject != "" || m.VertexLocation != "" || m.VertexCredentials != "" {
 		// Only when set: the ids of every other entry stay as they were.
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", m.VertexProject, m.VertexLocation, m.VertexCredentials)
+	}
+	if m.AWS != (litellmconfig.AWSParams{}) {
+		a := m.AWS
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", a.RegionName, a.AccessKeyID, a.SecretAccessKey,
+			a.SessionToken, a.ProfileName, a.RoleName, a.SessionName, a.WebIdentityToken, a.BedrockRuntimeEndpoint)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

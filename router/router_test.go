@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -181,19 +182,47 @@ func TestUnknownAndUnservedModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, _ := upstream.NewProviders(upstream.Env{})
+	ps, _ := upstream.NewProviders(upstream.Env{BedrockEnv: upstream.BedrockEnv{AWSRegion: "eu-west-1"}})
 	r, err := New(f, ps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Unserved) != 2 || !strings.Contains(r.Unserved[0], "bedrock") {
-		t.Errorf("unserved %q", r.Unserved)
+	// Its two bedrock/ entries are served: no warning; each routes to
+	// Bedrock with its model id, in its own region or the environment's.
+	if len(r.Unserved) != 0 {
+		t.Errorf("unserved %q; want none", r.Unserved)
 	}
-	p, _ := r.Plan("bedrock-claude-v1")
+	for name, region := range map[string]string{"bedrock-claude-v1": "eu-west-1", "anthropic-claude": "us-east-1"} {
+		p, err := r.Plan(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, _, err := p.Next()
+		if err != nil || tg.Provider.Name != upstream.BedrockProvider || tg.Model != "anthropic.claude-instant-v1" {
+			t.Fatalf("%s: %+v %v; want Bedrock's anthropic.claude-instant-v1", name, tg, err)
+		}
+		if u := tg.Provider.URL(upstream.BedrockModelPath(tg.Model, "invoke"), tg.Model, ""); !strings.HasPrefix(u, "https://bedrock-runtime."+region+".amazonaws.com/") {
+			t.Errorf("%s: upstream URL %s; want region %s", name, u, region)
+		}
+	}
+	// A provider the proxy does not speak stays listed, unserved, and
+	// its calls get a 400 that names it.
+	f, err = litellmconfig.Parse([]byte("model_list:\n- model_name: c\n  litellm_params: {model: cohere/command-r}\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	unserved, err := New(f, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unserved.Unserved) != 1 || !strings.Contains(unserved.Unserved[0], "cohere") {
+		t.Errorf("unserved %q", unserved.Unserved)
+	}
+	p, _ := unserved.Plan("c")
 	_, _, err = p.Next()
 	var e *openai.Error
-	if !errors.As(err, &e) || e.Status != 400 || !strings.Contains(e.Message, "bedrock") {
-		t.Errorf("bedrock entry: %v", err)
+	if !errors.As(err, &e) || e.Status != 400 || !strings.Contains(e.Message, "cohere") {
+		t.Errorf("cohere entry: %v", err)
 	}
 	// The "*" entry serves any other name, by the environment's routing.
 	p, err = r.Plan("gpt-4o-mini")
@@ -280,7 +309,7 @@ func TestReadmeExample(t *testing.T) {
 	}
 }
 
-// A model_name with a served entry and an unserved one (bedrock/) always
+// A model_name with a served entry and an unserved one (cohere/) always
 // routes to the served one; /model/info still lists both.
 func TestMixedGroupSkipsUnserved(t *testing.T) {
 	r := newTestRouter(t, `
@@ -288,7 +317,7 @@ model_list:
 - model_name: gpt
   litellm_params: {model: openai/gpt-4o, api_base: "http://a.test/v1"}
 - model_name: gpt
-  litellm_params: {model: bedrock/anthropic.claude-v2}
+  litellm_params: {model: cohere/command-r}
 `)
 	for i := range 10 {
 		x := float64(i) / 10
@@ -400,5 +429,84 @@ func TestAliases(t *testing.T) {
 	}
 	if !r.Serves("secret") {
 		t.Error("a hidden alias is still served")
+	}
+}
+
+// TestBedrockEntries: a config file's bedrock/ entries are served as any
+// deployment: each routes to the Bedrock provider with its own region,
+// endpoint and credentials (held: they replace the client's), a failed
+// one falls back; its Params (what /model/info shows) name its region,
+// role and endpoint, never a key, a session token or a web identity token.
+func TestBedrockEntries(t *testing.T) {
+	secrets := map[string]string{"KEY_ID": "AKIAEXAMPLEKEYID0001", "SECRET": "secret/EXAMPLE", "TOKEN": "session-EXAMPLE", "OIDC": "eyJ.oidc.EXAMPLE"}
+	f, err := litellmconfig.Parse([]byte(`
+model_list:
+- model_name: claude
+  litellm_params:
+    model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0
+    aws_access_key_id: os.environ/KEY_ID
+    aws_secret_access_key: os.environ/SECRET
+    aws_session_token: os.environ/TOKEN
+    aws_region_name: eu-central-1
+    aws_bedrock_runtime_endpoint: https://vpce-1.bedrock-runtime.eu-central-1.vpce.amazonaws.com
+- model_name: nova
+  litellm_params:
+    model: bedrock/converse/amazon.nova-pro-v1:0
+    aws_role_name: arn:aws:iam::123456789012:role/bedrock
+    aws_session_name: proxy
+    aws_web_identity_token: os.environ/OIDC
+    aws_region_name: us-east-1
+router_settings:
+  fallbacks: [{claude: [nova]}]
+`), func(name string) (string, bool) { v, ok := secrets[name]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := upstream.NewProviders(upstream.Env{})
+	r, err := New(f, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Unserved) != 0 {
+		t.Errorf("unserved %q; want none", r.Unserved)
+	}
+	p, err := r.Plan("claude")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, _, err := p.Next()
+	if err != nil || tg.Provider.Name != upstream.BedrockProvider || tg.Model != "us.anthropic.claude-sonnet-4-5-20250929-v1:0" ||
+		tg.Provider.AWSRegion != "eu-central-1" || tg.Provider.BaseURL != "https://vpce-1.bedrock-runtime.eu-central-1.vpce.amazonaws.com" ||
+		!tg.Provider.HoldsCredentials() {
+		t.Fatalf("claude: %+v %v; want Bedrock with the entry's region, endpoint and keys", tg, err)
+	}
+	p.Failed(tg, Failure{Status: 503})
+	for {
+		next, _, err := p.Next()
+		if err != nil {
+			t.Fatalf("no fallback: %v", err)
+		}
+		if next.Group == "nova" {
+			if next.Model != "amazon.nova-pro-v1:0" || next.Provider.AWSRegion != "us-east-1" || !next.Provider.HoldsCredentials() {
+				t.Errorf("nova: %+v; want its own region and role", next)
+			}
+			break
+		}
+		p.Failed(next, Failure{Status: 503})
+	}
+	if !r.HoldKeys() {
+		t.Error("HoldKeys() = false; the entries give AWS credentials")
+	}
+	for _, d := range r.Deployments() {
+		for k, v := range d.Params {
+			for _, secret := range secrets {
+				if strings.Contains(fmt.Sprint(v), secret) {
+					t.Errorf("%s: Params[%s] shows a secret", d.Group, k)
+				}
+			}
+		}
+	}
+	if got := r.Deployments()[1].Params; got["aws_role_name"] != "arn:aws:iam::123456789012:role/bedrock" || got["aws_region_name"] != "us-east-1" || got["aws_session_name"] != "proxy" {
+		t.Errorf("nova's Params %v; want its region, role and session name", got)
 	}
 }

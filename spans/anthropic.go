@@ -14,6 +14,7 @@ import (
 var AnthropicMessages = Operation{
 	Name:      NameMessagesCreate,
 	Kind:      KindLLM,
+	System:    "anthropic",
 	ParamsKey: KeyLLMInvocationParameters,
 	// anthropic_version is Vertex AI's and Bedrock's body member for what
 	// Anthropic's API takes as a header: no parameter of the call.

@@ -2,6 +2,7 @@ package spans
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -139,8 +140,8 @@ func (r *Recorder) Start(ctx context.Context, req Request) (context.Context, *Ca
 func (c *Call) targetAttrs(a *Attrs) {
 	req := &c.req
 	a.String(KeySpanKind, req.Op.Kind)
-	if req.System != "" {
-		a.String(KeyLLMSystem, req.System)
+	if sys := cmp.Or(req.System, req.Op.System); sys != "" {
+		a.String(KeyLLMSystem, sys)
 	}
 	if req.Provider != "" {
 		a.String(KeyLLMProvider, req.Provider)

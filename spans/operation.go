@@ -13,6 +13,10 @@ import (
 type Operation struct {
 	Name string
 	Kind string
+	// System, when set, is llm.system of the API's calls to a provider
+	// that has none of its own: the API names the family (Claude's
+	// Messages API through Bedrock is Anthropic's).
+	System string
 	// ParamsKey is the invocation parameters' key; Drop the request members
 	// they leave out (the messages, prompt or input recorded apart). With
 	// no ParamsKey, Request records them itself, if at all.

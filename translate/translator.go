@@ -4,7 +4,9 @@
 // Translator, in a file named for the pair (openai_anthropic.go, with its
 // answer direction in anthropic_openai.go; openai_gemini.go and
 // gemini_openai.go for Google's generateContent), built from small pure
-// functions, each behaviour a table row in its test. LiteLLM's semantics
+// functions, each behaviour a table row in its test. anthropic_bedrock.go
+// (with bedrock_anthropic.go) carries the Messages API to Claude on
+// Bedrock's InvokeModel. LiteLLM's semantics
 // (field mappings, defaults, stop reasons, usage) are the reference.
 package translate
 
@@ -37,6 +39,14 @@ type Translator interface {
 	// Stream starts the translation of one of the provider's streams for
 	// the client's call.
 	Stream(req *openai.Request) Stream
+}
+
+// HeaderRequester is a Translator whose request reads the client's
+// headers too (the Messages API's anthropic-beta flags, which Bedrock
+// takes in the body). The caller prefers RequestWithHeader, which is
+// Request with h, the client's headers, read only.
+type HeaderRequester interface {
+	RequestWithHeader(body []byte, h http.Header, model string, p *upstream.Provider) (upBody []byte, path string, err error)
 }
 
 // Stream translates one stream, event by event as the relay passes them:

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,8 +41,10 @@ type awsSource struct {
 	profile                                    string
 	// role is assumed with the credentials above (keys, else the
 	// profile's, else the default chain's), as sessionName, through STS
-	// in region.
+	// in region; with webIdentity, it is assumed with that OIDC token
+	// instead (AssumeRoleWithWebIdentity, which takes no credentials).
 	role, sessionName, region string
+	webIdentity               webIdentityToken
 }
 
 // explicit reports whether the source names credentials of its own.
@@ -49,8 +53,9 @@ func (s awsSource) explicit() bool {
 }
 
 // awsSourceOf is a deployment's credentials. Keys go in pairs; a session
-// token goes with keys; aws_session_name without aws_role_name is
-// ignored, as LiteLLM does. Errors do not quote the values.
+// token goes with keys; a web identity token goes with a role;
+// aws_session_name without aws_role_name is ignored, as LiteLLM does.
+// Errors do not quote the secrets.
 func awsSourceOf(params Params, region string) (awsSource, error) {
 	s := awsSource{accessKeyID: params.AWSAccessKeyID, secretAccessKey: params.AWSSecretAccessKey,
 		sessionToken: params.AWSSessionToken, profile: params.AWSProfileName, role: params.AWSRoleName}
@@ -59,12 +64,77 @@ func awsSourceOf(params Params, region string) (awsSource, error) {
 		return awsSource{}, errors.New("aws_access_key_id and aws_secret_access_key go together")
 	case s.sessionToken != "" && s.accessKeyID == "":
 		return awsSource{}, errors.New("aws_session_token goes with aws_access_key_id and aws_secret_access_key")
+	case params.AWSWebIdentityToken != "" && s.role == "":
+		return awsSource{}, errors.New("aws_web_identity_token goes with aws_role_name, the role it is exchanged for")
+	}
+	if params.AWSWebIdentityToken != "" {
+		tok, err := parseWebIdentityToken(params.AWSWebIdentityToken)
+		if err != nil {
+			return awsSource{}, fmt.Errorf("aws_web_identity_token: %w", err)
+		}
+		s.webIdentity = tok
 	}
 	if s.role != "" {
 		s.sessionName, s.region = params.AWSSessionName, region
 	}
 	return s, nil
 }
+
+// webIdentityToken is where a deployment's OIDC token is read, as
+// LiteLLM's get_secret reads aws_web_identity_token: the token itself
+// (os.environ/ already resolved), or "oidc/file/{path}", "oidc/env/{NAME}"
+// or "oidc/env_path/{NAME}" (a variable holding the token's path). A file
+// is read at every exchange: a projected token (Kubernetes', IRSA's)
+// rotates.
+type webIdentityToken struct {
+	token, file, env, envPath string
+}
+
+// parseWebIdentityToken reads aws_web_identity_token. LiteLLM's other OIDC
+// providers (oidc/google/, oidc/github/, oidc/azure/, oidc/circleci…)
+// fetch a token from the platform; they are an error saying what is
+// served. The error never quotes a token.
+func parseWebIdentityToken(v string) (webIdentityToken, error) {
+	rest, oidc := strings.CutPrefix(v, "oidc/")
+	if !oidc {
+		return webIdentityToken{token: v}, nil
+	}
+	provider, arg, _ := strings.Cut(rest, "/")
+	switch {
+	case arg == "":
+	case provider == "file":
+		return webIdentityToken{file: arg}, nil
+	case provider == "env":
+		return webIdentityToken{env: arg}, nil
+	case provider == "env_path":
+		return webIdentityToken{envPath: arg}, nil
+	}
+	return webIdentityToken{}, fmt.Errorf("LiteLLM's OIDC provider %q is not served: give the token itself "+
+		"(os.environ/NAME), oidc/file/{path}, oidc/env/{NAME} or oidc/env_path/{NAME}", provider)
+}
+
+// GetIdentityToken reads the token (stscreds.IdentityTokenRetriever).
+func (t webIdentityToken) GetIdentityToken() ([]byte, error) {
+	switch {
+	case t.file != "":
+		return stscreds.IdentityTokenFile(t.file).GetIdentityToken()
+	case t.env != "":
+		v, ok := os.LookupEnv(t.env)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("web identity token: %s is not set", t.env)
+		}
+		return []byte(v), nil
+	case t.envPath != "":
+		path, ok := os.LookupEnv(t.envPath)
+		if !ok || path == "" {
+			return nil, fmt.Errorf("web identity token: %s is not set", t.envPath)
+		}
+		return stscreds.IdentityTokenFile(path).GetIdentityToken()
+	}
+	return []byte(t.token), nil
+}
+
+func (t webIdentityToken) set() bool { return t != webIdentityToken{} }
 
 // awsAuth is one source of AWS credentials, shared by every copy of the
 // providers that use it: read at the first call that needs them, then
@@ -97,8 +167,9 @@ func (a *awsAuth) config() (aws.Config, error) {
 }
 
 // load makes the configuration, in LiteLLM's order (base_aws_llm.py,
-// get_credentials): a role, assumed with the keys, the profile or the
-// default chain; else the profile; else the keys; else the default chain.
+// get_credentials): a role, assumed with a web identity token, else with
+// the keys, the profile or the default chain; else the profile; else the
+// keys; else the default chain.
 func (a *awsAuth) load() (aws.Config, error) {
 	s := a.src
 	keys := credentials.NewStaticCredentialsProvider(s.accessKeyID, s.secretAccessKey, s.sessionToken)
@@ -125,6 +196,13 @@ func (a *awsAuth) load() (aws.Config, error) {
 	stsCfg := cfg.Copy()
 	stsCfg.Region = cmp.Or(stsCfg.Region, DefaultBedrockRegion)
 	session := cmp.Or(s.sessionName, fmt.Sprintf("litellm-session-%d", time.Now().Unix())) // LiteLLM's default
+	if s.webIdentity.set() {
+		// LiteLLM's first flow: the token for the role, no other
+		// credentials asked for.
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(stsCfg), s.role, s.webIdentity,
+			func(o *stscreds.WebIdentityRoleOptions) { o.RoleSessionName = session }))
+		return cfg, nil
+	}
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), s.role,
 		func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = session }))
 	return cfg, nil
@@ -225,10 +303,14 @@ func (p *Provider) MissingAWSCredentials() error { return p.aws.missing() }
 
 // bedrockDeployment is Deployment for a model with a Bedrock prefix: the
 // Bedrock provider with the deployment's settings (the environment's own
-// when it sets none), the Bedrock model id (SplitBedrockModel's), and an
-// error wrapping ErrNotServed, for such a deployment serves Bedrock's own
-// routes, not yet OpenAI's API. Settings that are wrong are another error,
-// with no provider.
+// when it sets none) and the Bedrock model id (SplitBedrockModel's). The
+// router serves it as any deployment; each API reaches it as far as it has
+// a translation to Bedrock (prepare, in package handlers, says which do
+// not). An imported model behind one of LiteLLM's specs
+// ("bedrock/llama/arn:…", "bedrock/deepseek_r1/…") is an error wrapping
+// ErrNotServed: its InvokeModel body is the imported family's own, which
+// nothing here translates to, and its id is not the path's. Settings that
+// are wrong are another error, with no provider.
 func (ps *Providers) bedrockDeployment(model, prefix, rest string, params Params) (*Provider, string, error) {
 	_, id := SplitBedrockModel(rest)
 	tmpl, ok := ps.templates[BedrockProvider]
@@ -238,11 +320,13 @@ func (ps *Providers) bedrockDeployment(model, prefix, rest string, params Params
 	case !ok:
 		return nil, "", fmt.Errorf("model %q: no Bedrock provider", model)
 	}
-	notServed := fmt.Errorf("model %q: LiteLLM's provider %q is served on Bedrock Runtime's own routes only "+
-		"(/model/{modelId}/converse, …); its translation from OpenAI's API is %w", model, prefix, ErrNotServed)
+	if spec, _, isSpec := strings.Cut(id, "/"); isSpec && !strings.HasPrefix(id, "arn:") {
+		return nil, "", fmt.Errorf("model %q: LiteLLM's imported-model spec %q (InvokeModel in that family's own body) is %w; "+
+			"name the model by its ARN (%s/arn:…) on Bedrock Runtime's own routes", model, spec, ErrNotServed, prefix)
+	}
 	if params.empty() {
 		if p := ps.named[BedrockProvider]; p != nil {
-			return p, id, notServed
+			return p, id, nil
 		}
 	}
 	p := tmpl
@@ -282,5 +366,5 @@ func (ps *Providers) bedrockDeployment(model, prefix, rest string, params Params
 		ps.awsMu.Unlock()
 		p.aws = auth
 	}
-	return &p, id, notServed
+	return &p, id, nil
 }

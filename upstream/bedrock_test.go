@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -449,8 +450,8 @@ func TestBedrockProfile(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "proxy")
 	ps := bedrockProviders(t, BedrockEnv{})
 	team, _, err := ps.Deployment("bedrock/us.amazon.nova-micro-v1:0", Params{AWSProfileName: "team"})
-	if !errors.Is(err, ErrNotServed) || team == nil {
-		t.Fatalf("Deployment = %v, %v; want the provider, not served from OpenAI's API", team, err)
+	if err != nil || team == nil {
+		t.Fatalf("Deployment = %v, %v; want the provider", team, err)
 	}
 	for _, tt := range []struct {
 		name string
@@ -488,7 +489,7 @@ func TestBedrockAssumeRole(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/bedrock-invoker"
 	p, id, err := ps.Deployment("bedrock/converse/us.amazon.nova-micro-v1:0", Params{AWSRegionName: awsfake.Region,
 		AWSAccessKeyID: "AKIABASEEXAMPLE00003", AWSSecretAccessKey: "base/secret", AWSRoleName: role, AWSSessionName: "team-a"})
-	if !errors.Is(err, ErrNotServed) || p == nil || id != "us.amazon.nova-micro-v1:0" {
+	if err != nil || p == nil || id != "us.amazon.nova-micro-v1:0" {
 		t.Fatalf("Deployment = %v, %q, %v", p, id, err)
 	}
 	for range 3 {
@@ -537,6 +538,58 @@ func TestBedrockWebIdentity(t *testing.T) {
 	}
 }
 
+// TestBedrockDeploymentWebIdentity: aws_web_identity_token with
+// aws_role_name is exchanged at STS (AssumeRoleWithWebIdentity, as
+// aws_session_name) for the role's credentials, which sign the call; the
+// token given itself, in a file (read at each exchange) or in a variable,
+// as LiteLLM's get_secret reads it. Neither the deployment's keys nor the
+// environment's are asked for.
+func TestBedrockDeploymentWebIdentity(t *testing.T) {
+	isolateAWS(t)
+	sts := awsfake.NewSTS(t, awsfake.Verifier{})
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(sts.WebIdentityToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LLMPROXY_TEST_OIDC", sts.WebIdentityToken)
+	t.Setenv("LLMPROXY_TEST_OIDC_PATH", file)
+	const role = "arn:aws:iam::123456789012:role/bedrock-oidc"
+	ps := bedrockProviders(t, BedrockEnv{})
+	for i, token := range []string{sts.WebIdentityToken, "oidc/file/" + file, "oidc/env/LLMPROXY_TEST_OIDC", "oidc/env_path/LLMPROXY_TEST_OIDC_PATH"} {
+		session := fmt.Sprintf("team-%d", i)
+		p, _, err := ps.Deployment("bedrock/us.amazon.nova-micro-v1:0", Params{AWSRegionName: awsfake.Region,
+			AWSRoleName: role, AWSSessionName: session, AWSWebIdentityToken: token})
+		if err != nil {
+			t.Fatalf("%s: Deployment error = %v", token, err)
+		}
+		r := bedrockCall(context.Background(), t, p, novaPath, "", converseBody)
+		if err := p.Authorize(r, []byte(converseBody)); err != nil {
+			t.Fatalf("%s: Authorize error = %v", token, err)
+		}
+		if err := awsfake.RoleVerifier().Verify(r, []byte(converseBody)); err != nil {
+			t.Errorf("%s: signature: %v", token, err)
+		}
+		calls := sts.Calls()
+		if len(calls) != i+1 || calls[i] != (awsfake.STSCall{Action: "AssumeRoleWithWebIdentity", RoleArn: role, RoleSessionName: session}) {
+			t.Errorf("%s: STS calls %+v; want an AssumeRoleWithWebIdentity of %s as %s", token, calls, role, session)
+		}
+		if !p.HoldsCredentials() {
+			t.Errorf("%s: HoldsCredentials() = false; want true", token)
+		}
+	}
+	// A token the STS does not take is the call's error, not a call
+	// made without credentials.
+	p, _, err := ps.Deployment("bedrock/m", Params{AWSRoleName: role, AWSWebIdentityToken: "eyJ.not-the-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Authorize(bedrockCall(context.Background(), t, p, novaPath, "", converseBody), []byte(converseBody))
+	if err == nil || strings.Contains(err.Error(), "eyJ.not-the-token") {
+		t.Errorf("Authorize error = %v; want STS's refusal, the token unquoted", err)
+	}
+}
+
 // blockingCredentials answer once released.
 type blockingCredentials struct{ release chan struct{} }
 
@@ -574,8 +627,9 @@ func TestBedrockCredentialsHonourContext(t *testing.T) {
 
 // TestBedrockDeployment: a config file's bedrock/ entries, LiteLLM's
 // aws_* settings applied to a copy of the provider, the model id with
-// LiteLLM's route prefix taken off; all are ErrNotServed for OpenAI's
-// API. Bad settings are errors that quote no secret.
+// LiteLLM's route prefix taken off; all are served. An imported model
+// behind one of LiteLLM's specs is ErrNotServed; bad settings are errors
+// that quote no secret.
 func TestBedrockDeployment(t *testing.T) {
 	isolateAWS(t)
 	ps := bedrockProviders(t, BedrockEnv{AWSRegionName: "us-east-1"})
@@ -595,6 +649,9 @@ func TestBedrockDeployment(t *testing.T) {
 		wantEnv      bool // the environment's provider itself
 		wantErr      string
 		wantNoSecret bool
+		// wantNotServed: the error wraps ErrNotServed (kept, unserved, by
+		// the router), not a wrong setting (start-up fails).
+		wantNotServed bool
 	}{
 		{name: "no settings", model: "bedrock/us.amazon.nova-micro-v1:0", wantID: "us.amazon.nova-micro-v1:0", wantRegion: "us-east-1", wantEnv: true},
 		{name: "converse/", model: "bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
@@ -624,21 +681,29 @@ func TestBedrockDeployment(t *testing.T) {
 		{name: "a session token alone", model: "bedrock/m", params: Params{AWSSessionToken: awsfake.SessionToken}, wantErr: "aws_session_token", wantNoSecret: true},
 		{name: "an endpoint that is not a URL", model: "bedrock/m", params: Params{AWSBedrockRuntimeEndpoint: "vpce-1.example"}, wantErr: "aws_bedrock_runtime_endpoint"},
 		{name: "no model id", model: "bedrock/converse/", wantErr: "no Bedrock model id"},
+		{name: "a web identity token without a role", model: "bedrock/m", params: Params{AWSWebIdentityToken: "eyJ.secret-oidc"},
+			wantErr: "aws_web_identity_token goes with aws_role_name"},
+		{name: "an OIDC provider not served", model: "bedrock/m", params: Params{AWSRoleName: "arn:aws:iam::1:role/r", AWSWebIdentityToken: "oidc/google/https://example.com"},
+			wantErr: `OIDC provider "google" is not served`},
+		{name: "an imported model's spec", model: "bedrock/llama/arn:aws:bedrock:us-east-1:123456789012:imported-model/abc", wantErr: `spec "llama"`, wantNotServed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, id, err := ps.Deployment(tt.model, tt.params)
 			if tt.wantErr != "" {
-				if err == nil || errors.Is(err, ErrNotServed) || p != nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Deployment = %v, %v; want no provider and an error naming %s", p, err, tt.wantErr)
+				if err == nil || errors.Is(err, ErrNotServed) != tt.wantNotServed || p != nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Deployment = %v, %v; want no provider and an error naming %s (not served: %v)", p, err, tt.wantErr, tt.wantNotServed)
+				}
+				if strings.Contains(err.Error(), "eyJ.secret-oidc") {
+					t.Errorf("Deployment error = %v; it quotes the web identity token", err)
 				}
 				if tt.wantNoSecret && (strings.Contains(err.Error(), awsfake.SecretAccessKey) || strings.Contains(err.Error(), awsfake.SessionToken)) {
 					t.Errorf("Deployment error = %v; it quotes a secret", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrNotServed) || !strings.Contains(err.Error(), "Bedrock Runtime's own routes") {
-				t.Errorf("Deployment error = %v; want ErrNotServed, saying where Bedrock is served", err)
+			if err != nil {
+				t.Errorf("Deployment error = %v; want a served deployment", err)
 			}
 			if p == nil || p.Name != BedrockProvider || p.Dialect() != Bedrock || p.Host != "aws" || id != tt.wantID {
 				t.Fatalf("Deployment = %+v, %q; want Bedrock's provider, %q", p, id, tt.wantID)

@@ -160,6 +160,20 @@ func (ps *Providers) RouteNamed(name, model string) (*Provider, string, error) {
 	return p, strings.TrimPrefix(model, p.litellmPrefix()+"/"), nil
 }
 
+// RoutePrefixed is the provider a model's LiteLLM prefix names and the
+// model as that provider names it, as a config file's deployment of that
+// model with no settings of its own goes (Deployment): "bedrock/invoke/
+// us.anthropic.claude-…" is Bedrock's us.anthropic.claude-…. ok is false
+// for a model with no prefix, or one that names no provider served: a
+// caller in another dialect than OpenAI's then keeps its own routing.
+func (ps *Providers) RoutePrefixed(model string) (p *Provider, upstreamModel string, ok bool) {
+	if prefix, rest, found := strings.Cut(model, "/"); !found || prefix == "" || rest == "" {
+		return nil, "", false
+	}
+	p, upstreamModel, err := ps.Deployment(model, Params{})
+	return p, upstreamModel, err == nil && p != nil
+}
+
 // litellmPrefix is LiteLLM's prefix for the provider's models: its Name,
 // and Vertex AI's for both of its providers.
 func (p *Provider) litellmPrefix() string {
@@ -231,8 +245,8 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 }
 
 // ErrNotServed marks a deployment of a LiteLLM provider this proxy does not
-// serve (Cohere, SageMaker, ...), and of Bedrock's until its translation
-// from OpenAI's API is served (Deployment).
+// serve (Cohere, SageMaker, ...), or of a model it cannot reach (a Bedrock
+// imported model behind one of LiteLLM's specs: Deployment).
 var ErrNotServed = errors.New("not served by this proxy")
 
 // Params are a config file's settings of one deployment's provider
@@ -246,10 +260,13 @@ type Params struct {
 	// The AWS settings of Bedrock's deployments, LiteLLM's aws_region_name,
 	// aws_access_key_id, aws_secret_access_key, aws_session_token,
 	// aws_profile_name, aws_role_name (assumed through STS, as
-	// aws_session_name) and aws_bedrock_runtime_endpoint (api_base wins
-	// over it); APIKey is a Bedrock API key.
+	// aws_session_name, with aws_web_identity_token when it is given:
+	// an OIDC token, or where to read one) and
+	// aws_bedrock_runtime_endpoint (api_base wins over it); APIKey is a
+	// Bedrock API key.
 	AWSRegionName, AWSAccessKeyID, AWSSecretAccessKey, AWSSessionToken     string
 	AWSProfileName, AWSRoleName, AWSSessionName, AWSBedrockRuntimeEndpoint string
+	AWSWebIdentityToken                                                    string
 }
 
 func (p Params) empty() bool { return p == Params{} }
@@ -265,11 +282,11 @@ func (p Params) empty() bool { return p == Params{} }
 //
 // A bedrock/ model ("bedrock/us.amazon.nova-micro-v1:0", and LiteLLM's
 // route prefixes "bedrock/converse/…", "bedrock/invoke/…",
-// "bedrock_converse/…") is resolved to the Bedrock provider with the
-// deployment's AWS settings, and its Bedrock model id, the route prefix
-// taken off (SplitBedrockModel): both are returned with an error wrapping
-// ErrNotServed, for such a deployment serves Bedrock's own routes, not yet
-// OpenAI's API. Wrong settings are another error, with no provider.
+// "bedrock_converse/…") is the Bedrock provider with the deployment's AWS
+// settings, and its Bedrock model id, the route prefix taken off
+// (SplitBedrockModel); an imported model behind one of LiteLLM's specs
+// ("bedrock/llama/arn:…") is not served (bedrockDeployment). Wrong
+// settings are another error, with no provider.
 func (ps *Providers) Deployment(model string, params Params) (*Provider, string, error) {
 	prefix, rest, ok := strings.Cut(model, "/")
 	if !ok || rest == "" {
