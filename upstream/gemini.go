@@ -8,10 +8,11 @@ import (
 
 // GeminiEnv configures Google's Gemini API. GEMINI_API_BASE is the API's
 // root, as LiteLLM reads it: the native API (generateContent) is under it,
-// and the OpenAI-compatible endpoint that LiteLLM's "gemini/" models go to
-// is its /v1beta/openai. A base ending in /openai (the compatible
-// endpoint's own, as this proxy once read it) names that endpoint, and the
-// root is what precedes its version.
+// and "gemini/" models on /chat/completions are translated to it, as
+// LiteLLM sends them. A base ending in /openai (the OpenAI-compatible
+// endpoint's own, as this proxy once read it) keeps "gemini/" models on
+// that endpoint, untranslated, and the native root is what precedes its
+// version.
 type GeminiEnv struct {
 	GeminiAPIBase string `envconfig:"GEMINI_API_BASE" default:"https://generativelanguage.googleapis.com"`
 	GeminiAPIKey  string `envconfig:"GEMINI_API_KEY"`
@@ -19,14 +20,39 @@ type GeminiEnv struct {
 
 func (e GeminiEnv) entries() []entry {
 	root, compatible := geminiBases(e.GeminiAPIBase)
-	return []entry{
-		{p: Provider{Name: "gemini", System: "openai", Host: "google", BaseURL: compatible, APIKey: e.GeminiAPIKey, family: openAIAPI{}},
-			env: "GEMINI_API_BASE"},
-		// OpenInference has no llm.system for Google's own API: none is
-		// recorded.
-		{p: Provider{Name: "gemini", Host: "google", BaseURL: root, APIKey: e.GeminiAPIKey, family: geminiAPI{}},
-			env: "GEMINI_API_BASE", home: true, homeOnly: true},
+	// OpenInference has no llm.system for Google's own API: none is
+	// recorded.
+	native := Provider{Name: "gemini", Host: "google", BaseURL: root, APIKey: e.GeminiAPIKey, family: geminiAPI{}}
+	prefix := native
+	prefix.family = geminiChatAPI{}
+	if compatibleBase(e.GeminiAPIBase) {
+		prefix = Provider{Name: "gemini", System: "openai", Host: "google", BaseURL: compatible, APIKey: e.GeminiAPIKey, family: openAIAPI{}}
 	}
+	return []entry{
+		{p: prefix, env: "GEMINI_API_BASE"},
+		{p: native, env: "GEMINI_API_BASE", home: true, homeOnly: true},
+	}
+}
+
+// compatibleBase reports whether a Gemini API base names the
+// OpenAI-compatible endpoint (…/v1beta/openai, …/openai) rather than the
+// API's root.
+func compatibleBase(base string) bool {
+	return strings.HasSuffix(strings.TrimSuffix(base, "/"), "/openai")
+}
+
+// geminiDeployment is the provider of a config file's "gemini/" deployment
+// with an api_base of its own, from the environment's (tmpl): the
+// OpenAI-compatible endpoint for a base ending in /openai, the native API,
+// translated to, for any other, as GEMINI_API_BASE decides for the
+// environment's.
+func geminiDeployment(tmpl Provider, apiBase string) Provider {
+	p := tmpl
+	p.System, p.family = "", geminiChatAPI{}
+	if compatibleBase(apiBase) {
+		p.System, p.family = "openai", openAIAPI{}
+	}
+	return p
 }
 
 // geminiBases are the native API's root and the OpenAI-compatible
@@ -92,4 +118,22 @@ func DropQueryKey(u *url.URL) {
 		kept = append(kept, part)
 	}
 	u.RawQuery = strings.Join(kept, "&")
+}
+
+// geminiChatAPI is the Gemini API as "gemini/" models on /chat/completions
+// reach it, translated from OpenAI's API: the native API, whose key an
+// OpenAI client sends as its bearer token. Without a key of the proxy's,
+// that token goes where Google reads a key, x-goog-api-key, as LiteLLM
+// sends a gemini/ call's key (Google takes a bearer token for an OAuth
+// access token only).
+type geminiChatAPI struct{ geminiAPI }
+
+func (a geminiChatAPI) authorize(p *Provider, r *http.Request, body []byte) error {
+	if p.APIKey == "" && r.Header.Get("X-Goog-Api-Key") == "" {
+		if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && key != "" {
+			r.Header.Del("Authorization")
+			r.Header.Set("X-Goog-Api-Key", key)
+		}
+	}
+	return a.geminiAPI.authorize(p, r, body)
 }

@@ -32,40 +32,70 @@ func TestGeminiBases(t *testing.T) {
 }
 
 // TestGeminiProviders: the native API is the Gemini dialect's home and no
-// prefix's; "gemini/" stays the OpenAI-compatible endpoint's, with either
-// form of GEMINI_API_BASE.
+// prefix's; "gemini/" is translated to the native API for a root
+// GEMINI_API_BASE, as LiteLLM sends it, and stays on the OpenAI-compatible
+// endpoint for a base ending in /openai; a config file's deployment
+// decides by its own api_base the same way.
 func TestGeminiProviders(t *testing.T) {
-	for _, base := range []string{"https://generativelanguage.googleapis.com", "https://generativelanguage.googleapis.com/v1beta/openai"} {
-		t.Run(base, func(t *testing.T) {
-			ps, err := NewProviders(Env{GeminiEnv: GeminiEnv{GeminiAPIBase: base, GeminiAPIKey: "g-key"}})
+	const root = "https://generativelanguage.googleapis.com"
+	tests := []struct {
+		base        string
+		wantDialect Dialect
+		wantSystem  string
+		wantURL     string // of /chat/completions for the compatible endpoint, of the translated path else
+	}{
+		{root, Gemini, "", root + "/v1beta/models/gemini-2.0-flash:generateContent"},
+		{root + "/", Gemini, "", root + "/v1beta/models/gemini-2.0-flash:generateContent"},
+		{root + "/v1beta/openai", OpenAI, "openai", root + "/v1beta/openai/chat/completions"},
+		{root + "/v1beta/openai/", OpenAI, "openai", root + "/v1beta/openai/chat/completions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base, func(t *testing.T) {
+			ps, err := NewProviders(Env{GeminiEnv: GeminiEnv{GeminiAPIBase: tt.base, GeminiAPIKey: "g-key"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			native := ps.Home(Gemini)
-			if native == nil || native.BaseURL != "https://generativelanguage.googleapis.com" || native.Dialect() != Gemini ||
+			if native == nil || native.BaseURL != root || native.Dialect() != Gemini ||
 				native.System != "" || native.Host != "google" {
 				t.Fatalf("Home(Gemini) = %+v; want the native API at the root, no llm.system", native)
 			}
-			compatible, model, err := ps.Route("gemini/gemini-2.0-flash")
-			if err != nil || compatible.Dialect() != OpenAI || compatible.System != "openai" || model != "gemini-2.0-flash" ||
-				compatible.URL("/chat/completions", model, "") != "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions" {
-				t.Errorf("Route(gemini/…) = %+v, %q, %v; want the OpenAI-compatible endpoint", compatible, model, err)
+			prefixed, model, err := ps.Route("gemini/gemini-2.0-flash")
+			path := "/chat/completions"
+			if tt.wantDialect == Gemini {
+				path = "/v1beta/models/gemini-2.0-flash:generateContent"
+			}
+			if err != nil || prefixed.Dialect() != tt.wantDialect || prefixed.System != tt.wantSystem || prefixed.Host != "google" ||
+				model != "gemini-2.0-flash" || prefixed.URL(path, model, "") != tt.wantURL {
+				t.Errorf("Route(gemini/…) = %+v, %q, %v; want dialect %s, llm.system %q, %s", prefixed, model, err, tt.wantDialect, tt.wantSystem, tt.wantURL)
 			}
 			if p, m, err := ps.RouteHome(Gemini, "gemini/gemini-2.0-flash"); err != nil || p != native || m != "gemini-2.0-flash" {
 				t.Errorf("RouteHome(Gemini, gemini/…) = %v, %q, %v; want the native API", p, m, err)
 			}
-			if p, _, err := ps.RouteNamed("gemini", ""); err != nil || p != compatible {
-				t.Errorf("RouteNamed(gemini) = %+v, %v; want the compatible endpoint (the native one is the home only)", p, err)
+			if p, _, err := ps.RouteNamed("gemini", ""); err != nil || p != prefixed {
+				t.Errorf("RouteNamed(gemini) = %+v, %v; want the prefix's provider (the native one is the home only)", p, err)
 			}
-			if p, _, err := ps.Deployment("gemini/gemini-2.0-flash", Params{}); err != nil || p != compatible {
-				t.Errorf("Deployment(gemini/…) = %+v, %v; want the compatible endpoint", p, err)
+			if p, _, err := ps.Deployment("gemini/gemini-2.0-flash", Params{}); err != nil || p != prefixed {
+				t.Errorf("Deployment(gemini/…) = %+v, %v; want the prefix's provider", p, err)
 			}
-			if p, _, err := ps.Deployment("gemini/gemini-2.0-flash", Params{APIBase: "http://localhost:9000/v1beta/openai/"}); err != nil ||
-				p.Dialect() != OpenAI || p.BaseURL != "http://localhost:9000/v1beta/openai" {
-				t.Errorf("Deployment(gemini/…, api_base) = %+v, %v; want the compatible endpoint there", p, err)
+			for _, d := range []struct {
+				apiBase, wantBase string
+				wantDialect       Dialect
+			}{
+				{"http://localhost:9000/v1beta/openai/", "http://localhost:9000/v1beta/openai", OpenAI},
+				{"http://localhost:9000/", "http://localhost:9000", Gemini},
+			} {
+				p, _, err := ps.Deployment("gemini/gemini-2.0-flash", Params{APIBase: d.apiBase})
+				if err != nil || p.Dialect() != d.wantDialect || p.BaseURL != d.wantBase || p.APIKey != "g-key" {
+					t.Errorf("Deployment(gemini/…, api_base %s) = %+v, %v; want dialect %s at %s", d.apiBase, p, err, d.wantDialect, d.wantBase)
+				}
 			}
-			if got := strings.Count(ps.served(), "gemini/"); got != 1 {
-				t.Errorf("served() = %q; want gemini/ once", ps.served())
+			wantServed := 0 // served() lists the prefixes of OpenAI's dialect, untranslated
+			if tt.wantDialect == OpenAI {
+				wantServed = 1
+			}
+			if got := strings.Count(ps.served(), "gemini/"); got != wantServed {
+				t.Errorf("served() = %q; want gemini/ %d times", ps.served(), wantServed)
 			}
 		})
 	}
@@ -104,10 +134,12 @@ func TestGeminiURL(t *testing.T) {
 }
 
 // TestGeminiAuthorize: the proxy's key replaces the client's, in the
-// header and the URL both; without one the client's pass untouched.
+// header and the URL both; without one the client's pass untouched, but
+// for a translated gemini/ call's bearer token, which is its Gemini key.
 func TestGeminiAuthorize(t *testing.T) {
 	tests := []struct {
 		name       string
+		chat       bool // the gemini/ prefix's provider (geminiChatAPI)
 		key        string
 		header     http.Header
 		rawQuery   string
@@ -139,10 +171,33 @@ func TestGeminiAuthorize(t *testing.T) {
 			name: "key: a query of the key alone", key: "proxy-key", header: http.Header{},
 			rawQuery: "key=client-key", wantHeader: http.Header{"X-Goog-Api-Key": {"proxy-key"}}, wantQuery: "",
 		},
+		{
+			name: "gemini/, no key: the OpenAI client's bearer token is its key", chat: true,
+			header:     http.Header{"Authorization": {"Bearer client-key"}, "Content-Type": {"application/json"}},
+			wantHeader: http.Header{"X-Goog-Api-Key": {"client-key"}, "Content-Type": {"application/json"}},
+		},
+		{
+			name: "gemini/, no key: a client's x-goog-api-key stays, and its bearer token", chat: true,
+			header:     http.Header{"X-Goog-Api-Key": {"client-key"}, "Authorization": {"Bearer other"}},
+			wantHeader: http.Header{"X-Goog-Api-Key": {"client-key"}, "Authorization": {"Bearer other"}},
+		},
+		{
+			name: "gemini/, no key: no bearer token, nothing moved", chat: true,
+			header: http.Header{"Authorization": {"Basic abc"}}, wantHeader: http.Header{"Authorization": {"Basic abc"}},
+		},
+		{
+			name: "gemini/, key: the proxy's replaces the bearer token", chat: true, key: "proxy-key",
+			header: http.Header{"Authorization": {"Bearer client-key"}}, rawQuery: "key=client-key",
+			wantHeader: http.Header{"X-Goog-Api-Key": {"proxy-key"}}, wantQuery: "",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Provider{Name: "gemini", APIKey: tt.key, BaseURL: "https://generativelanguage.googleapis.com", family: geminiAPI{}}
+			var f family = geminiAPI{}
+			if tt.chat {
+				f = geminiChatAPI{}
+			}
+			p := Provider{Name: "gemini", APIKey: tt.key, BaseURL: "https://generativelanguage.googleapis.com", family: f}
 			u, err := url.Parse(p.URL("/v1beta/models/m:generateContent", "m", tt.rawQuery))
 			if err != nil {
 				t.Fatal(err)

@@ -300,6 +300,9 @@ func (ps *Providers) Deployment(model string, params Params) (*Provider, string,
 	if known && prefix == VertexAI && vertexClaude(rest) {
 		tmpl = ps.templates[VertexAIAnthropic]
 	}
+	if known && prefix == "gemini" && params.APIBase != "" {
+		tmpl = geminiDeployment(tmpl, params.APIBase)
+	}
 	if !known {
 		host, compatible := openAICompatible[prefix]
 		switch {

@@ -42,6 +42,14 @@ type Server struct {
 	// BeforeEvent, when set, is called before each stream event is written
 	// (with its index) and may block: tests use it to move in lockstep.
 	BeforeEvent func(i int)
+	// AnyBody names, by request path, a cassette that answers every
+	// request to that path whatever its method, query and body: for a
+	// client whose requests no recording can hold byte for byte (an agent
+	// CLI's prompt carries the date and its working directory). Requests
+	// to other paths are matched as ever.
+	AnyBody map[string]string
+	// Log, when set, is told of each request an AnyBody route answered.
+	Log func(format string, args ...any)
 
 	mu   sync.Mutex
 	seen []Seen
@@ -80,6 +88,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.match(r.Method, r.URL.Path, r.Header.Get(CassetteHeader), body)
 	if name := r.Header.Get(AnyBodyHeader); name != "" {
 		c, ok = s.named(name)
+	}
+	if name, route := s.AnyBody[r.URL.Path]; route {
+		c, ok = s.named(name)
+		if s.Log != nil {
+			s.Log("any-body route: %s %s (%d bytes) answered with %s", r.Method, r.URL.Path, len(body), name)
+		}
 	}
 	if !ok {
 		w.Header().Set("Content-Type", "application/json")

@@ -150,11 +150,13 @@ def start_proxy(name: str, fake: str, grpc: str, project: str, **extra: str) -> 
         "HOST": "127.0.0.1",
         "OPENAI_API_BASE": f"{fake}/v1",
         # Anthropic's server root (the proxy adds /v1/messages), the Gemini
-        # API's root (its native routes go under it, gemini/ models to its
-        # /v1beta/openai) and Vertex AI's (in place of each location's host):
-        # the fake too.
+        # API's OpenAI-compatible endpoint (its native routes go under the
+        # root before /v1beta/openai; gemini/ models stay on the endpoint,
+        # as the cases' cassettes hold them: test_google_clients.py runs a
+        # proxy with the root, which translates them) and Vertex AI's (in
+        # place of each location's host): the fake too.
         "ANTHROPIC_API_BASE": fake,
-        "GEMINI_API_BASE": fake,
+        "GEMINI_API_BASE": f"{fake}/v1beta/openai",
         "VERTEXAI_API_BASE": fake,
         # No Google credentials: the Vertex clients' own bearer tokens pass.
         # An empty home, so that no gcloud Application Default Credentials of
