@@ -36,7 +36,7 @@ func (c *modelCall) answer(resp *http.Response) bool {
 	}
 	switch {
 	case tr != nil && streamed && resp.StatusCode < 400:
-		st := tr.Stream(&c.req)
+		st := tr.Stream(&c.req, c.target.Model)
 		relay.Rewrite = st
 		relay.OnEnd = func() { st.End(func(data []byte) { _, _ = relay.Acc.Add(data) }) }
 		w.Header().Del("Content-Length")
@@ -107,7 +107,7 @@ func (c *modelCall) translatedBody(resp *http.Response) bool {
 		c.spec.WriteError(w, upstreamError(status, cause))
 		return false
 	}
-	body, err := c.prep.translator.Answer(resp.StatusCode, buf.Bytes())
+	body, err := c.prep.translator.Answer(resp.StatusCode, buf.Bytes(), c.target.Model)
 	if err != nil {
 		cause := fmt.Errorf("translating %s's answer: %w", c.target.Provider.Host, err)
 		c.span.Fail(failTracing, cause)

@@ -165,21 +165,26 @@ func TestBedrockCorruptStreamMessage(t *testing.T) {
 	}
 }
 
+// noAWSCredentials leaves the AWS SDKs' default chain nothing to find, on
+// any machine: no keys, no profile, no web identity, no container or
+// instance role.
+func noAWSCredentials(t *testing.T) {
+	t.Helper()
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_BEARER_TOKEN_BEDROCK"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+}
+
 // TestBedrockWithoutCredentials: a proxy that finds no AWS credentials and
 // a client that sends no Bedrock API key get a 401 in Bedrock's format
 // that says what to set; nothing is sent to AWS.
 func TestBedrockWithoutCredentials(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
+	noAWSCredentials(t)
 	t.Setenv("AWS_REGION", awsfake.Region)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "")
-	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
-	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
 	up := answer(200, "{}")
 	h := newHarness(t, harnessOptions{upstream: up})
 	resp, got := post(t, h.proxy.URL+"/bedrock/model/us.amazon.nova-micro-v1%3A0/converse", "application/json",

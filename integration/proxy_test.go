@@ -445,12 +445,11 @@ func TestLiteLLMPrefixes(t *testing.T) {
 		t.Errorf("llm.provider = %v; want google", span.Attributes["llm.provider"])
 	}
 
-	for _, model := range []string{"bedrock/anthropic.claude-3-sonnet"} {
+	for _, model := range []string{"bedrock/invoke/anthropic.claude-3-sonnet"} {
 		resp, body := post(t, h.proxy.URL+"/v1/chat/completions", "application/json",
 			`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`, nil)
-		prefix, _, _ := strings.Cut(model, "/")
-		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, `"`+prefix+`"`) {
-			t.Errorf("%s: got %d %q; want 400 naming the provider", model, resp.StatusCode, msg)
+		if msg, _, _ := openAIError(t, body); resp.StatusCode != 400 || !strings.Contains(msg, "InvokeModel") {
+			t.Errorf("%s: got %d %q; want 400 naming the API not translated to", model, resp.StatusCode, msg)
 		}
 	}
 	resp, body = post(t, h.proxy.URL+"/v1/chat/completions", "application/json",

@@ -284,7 +284,7 @@ func (anthropicBedrock) Header(h http.Header, _ *upstream.Provider) {
 // Answer is the client's answer: InvokeModel's Claude answer is the
 // Messages API's JSON already, passed as it came; an error becomes
 // Anthropic's envelope, its status kept (BedrockErrorToAnthropic).
-func (anthropicBedrock) Answer(status int, body []byte) ([]byte, error) {
+func (anthropicBedrock) Answer(status int, body []byte, _ string) ([]byte, error) {
 	if status >= 400 {
 		return BedrockErrorToAnthropic(status, body), nil
 	}
@@ -293,4 +293,4 @@ func (anthropicBedrock) Answer(status int, body []byte) ([]byte, error) {
 
 func (anthropicBedrock) Framing() stream.Framing { return stream.EventStream }
 
-func (anthropicBedrock) Stream(*openai.Request) Stream { return &BedrockAnthropicStream{} }
+func (anthropicBedrock) Stream(*openai.Request, string) Stream { return &BedrockAnthropicStream{} }

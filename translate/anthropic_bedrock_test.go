@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
-
 	"github.com/phoenixproxy/llmproxy/stream"
 )
 
@@ -126,29 +124,11 @@ func TestAnthropicBedrockAnswer(t *testing.T) {
 		{403, `{"Message":"User is not authorized"}`, `{"type":"error","error":{"type":"permission_error","message":"User is not authorized"}}`},
 		{503, `upstream connect error`, `{"type":"error","error":{"type":"api_error","message":"upstream connect error"}}`},
 	} {
-		got, err := AnthropicBedrock.Answer(tt.status, []byte(tt.in))
+		got, err := AnthropicBedrock.Answer(tt.status, []byte(tt.in), "m")
 		if err != nil || string(got) != tt.want {
 			t.Errorf("Answer(%d, %s) = %s, %v; want %s", tt.status, tt.in, got, err, tt.want)
 		}
 	}
-}
-
-// esMessage is one event-stream message, as Bedrock encodes it.
-func esMessage(t testing.TB, kind, name string, payload []byte) []byte {
-	t.Helper()
-	m := eventstream.Message{Payload: payload}
-	m.Headers.Set(":message-type", eventstream.StringValue(kind))
-	switch kind {
-	case "event":
-		m.Headers.Set(":event-type", eventstream.StringValue(name))
-	case "exception":
-		m.Headers.Set(":exception-type", eventstream.StringValue(name))
-	}
-	var b bytes.Buffer
-	if err := eventstream.NewEncoder().Encode(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 // claudeEvent is a chunk event of an Anthropic stream event's JSON.
@@ -160,7 +140,7 @@ func claudeEvent(t testing.TB, event string) []byte {
 // relay does, and returns the client's bytes and what the accumulator got.
 func translateStream(in []byte) (string, []string) {
 	var p stream.EventStreamParser
-	s := AnthropicBedrock.Stream(nil)
+	s := AnthropicBedrock.Stream(nil, "m")
 	var out []byte
 	var added []string
 	p.Feed(in, func(ev stream.Event) {

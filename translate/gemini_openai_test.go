@@ -332,7 +332,7 @@ func TestGeminiChatStream(t *testing.T) {
 // TestGeminiStreamUsageForTheSpan: without include_usage the client gets
 // no usage chunk, and End gives the span the stream's.
 func TestGeminiStreamUsageForTheSpan(t *testing.T) {
-	st := OpenAIChatGemini.Stream(&openAIRequest)
+	st := OpenAIChatGemini.Stream(&openAIRequest, "gemini-2.5-flash")
 	var added [][]byte
 	out := st.Rewrite(nil, sseEvent(`{"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP"}],`+
 		`"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":1,"totalTokenCount":4},"modelVersion":"gemini-2.5-flash","responseId":"r"}`),

@@ -389,7 +389,7 @@ func (openAIChatAnthropic) Header(h http.Header, p *upstream.Provider) {
 	}
 }
 
-func (openAIChatAnthropic) Answer(status int, body []byte) ([]byte, error) {
+func (openAIChatAnthropic) Answer(status int, body []byte, _ string) ([]byte, error) {
 	if status >= 400 {
 		return AnthropicErrorToOpenAI(status, body), nil
 	}
@@ -398,7 +398,7 @@ func (openAIChatAnthropic) Answer(status int, body []byte) ([]byte, error) {
 
 func (openAIChatAnthropic) Framing() stream.Framing { return stream.SSE }
 
-func (openAIChatAnthropic) Stream(req *openai.Request) Stream {
+func (openAIChatAnthropic) Stream(req *openai.Request, _ string) Stream {
 	return &chatSSE{conv: &anthropicChunks{AnthropicChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}}
 }
 

@@ -1324,7 +1324,7 @@ func geminiModelName(name string) bool {
 // access token.
 func (openAIChatGemini) Header(http.Header, *upstream.Provider) {}
 
-func (openAIChatGemini) Answer(status int, body []byte) ([]byte, error) {
+func (openAIChatGemini) Answer(status int, body []byte, _ string) ([]byte, error) {
 	if status >= 400 {
 		return GeminiErrorToOpenAI(status, body), nil
 	}
@@ -1334,7 +1334,7 @@ func (openAIChatGemini) Answer(status int, body []byte) ([]byte, error) {
 // Framing is SSE: the translation asks for alt=sse.
 func (openAIChatGemini) Framing() stream.Framing { return stream.SSE }
 
-func (openAIChatGemini) Stream(req *openai.Request) Stream {
+func (openAIChatGemini) Stream(req *openai.Request, _ string) Stream {
 	return &chatSSE{conv: &geminiChunks{GeminiChatStream{IncludeUsage: req.IncludeUsage, Created: time.Now().Unix()}}}
 }
 

@@ -3,7 +3,8 @@
 // stream event by event as it passes. Each client→provider pair is one
 // Translator, in a file named for the pair (openai_anthropic.go, with its
 // answer direction in anthropic_openai.go; openai_gemini.go and
-// gemini_openai.go for Google's generateContent), built from small pure
+// gemini_openai.go for Google's generateContent; openai_bedrock.go and
+// bedrock_openai.go for Bedrock's Converse), built from small pure
 // functions, each behaviour a table row in its test. anthropic_bedrock.go
 // (with bedrock_anthropic.go) carries the Messages API to Claude on
 // Bedrock's InvokeModel. LiteLLM's semantics
@@ -31,14 +32,16 @@ type Translator interface {
 	// where p reads them, the headers it requires.
 	Header(h http.Header, p *upstream.Provider)
 	// Answer is the client's answer for the provider's whole answer with
-	// its status, an error answer too. An answer it cannot translate is
-	// an error: the client then gets a 502.
-	Answer(status int, body []byte) ([]byte, error)
+	// its status, an error answer too; model is the one Request was given,
+	// which the answer names when the provider's does not (Bedrock's).
+	// An answer it cannot translate is an error: the client then gets a
+	// 502.
+	Answer(status int, body []byte, model string) ([]byte, error)
 	// Framing is how the provider's streams are framed.
 	Framing() stream.Framing
 	// Stream starts the translation of one of the provider's streams for
-	// the client's call.
-	Stream(req *openai.Request) Stream
+	// the client's call to model (the one Request was given).
+	Stream(req *openai.Request, model string) Stream
 }
 
 // HeaderRequester is a Translator whose request reads the client's
@@ -80,7 +83,12 @@ func (s *chatSSE) Rewrite(out []byte, ev stream.Event, add func([]byte)) []byte 
 	if !ev.HasData {
 		return out
 	}
-	for _, data := range s.conv.Event(ev.Data) {
+	return writeChunks(out, s.conv.Event(ev.Data), add)
+}
+
+// writeChunks appends chunks to out as SSE events, each given to add.
+func writeChunks(out []byte, chunks [][]byte, add func([]byte)) []byte {
+	for _, data := range chunks {
 		out = append(out, "data: "...)
 		out = append(out, data...)
 		out = append(out, "\n\n"...)

@@ -244,17 +244,44 @@ func bedrockPrefix(prefix string) bool {
 	return prefix == BedrockProvider || prefix == "bedrock_converse"
 }
 
-// bedrockRouteError is Route's answer to a model with a Bedrock prefix,
-// nil for any other: Bedrock is served on its own routes, its translation
-// from OpenAI's API not yet.
-func bedrockRouteError(model, prefix string) error {
-	if !bedrockPrefix(prefix) {
-		return nil
+// routeBedrock is Route's answer to a model with a Bedrock prefix: the
+// Bedrock provider (configured by default: it needs no base URL) and the
+// Bedrock model id, the route prefix taken off (SplitBedrockModel; a
+// "bedrock_converse/" model's id is whatever follows), or the 400 of
+// bedrockRouteError.
+func (ps *Providers) routeBedrock(model, prefix, rest string) (*Provider, string, error) {
+	route, id := SplitBedrockModel(rest)
+	if prefix != BedrockProvider {
+		route, id = BedrockConverse, rest
 	}
-	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
-		Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy serves on Bedrock Runtime's own routes only "+
-			"(/model/{modelId}/converse, /converse-stream, /invoke, /invoke-with-response-stream, at the root or under /bedrock); "+
-			"its translation from OpenAI's API is not served yet.", model, prefix)}
+	if err := bedrockRouteError(model, route, id); err != nil {
+		return nil, "", err
+	}
+	p := ps.named[BedrockProvider]
+	if p == nil { // never so: Bedrock needs no base URL
+		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names LiteLLM's provider %q, which this proxy is not configured for.", model, prefix)}
+	}
+	return p, id, nil
+}
+
+// bedrockRouteError is Route's answer to a Bedrock model it cannot route,
+// nil for any other: a model with no id, and an InvokeModel one
+// ("bedrock/invoke/…": LiteLLM would send it in the model family's own
+// body, which this proxy does not translate to); Converse's are served on
+// OpenAI's API.
+func bedrockRouteError(model, route, id string) error {
+	switch {
+	case id == "":
+		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q names no Bedrock model id: use bedrock/<model id>, as bedrock/us.amazon.nova-micro-v1:0.", model)}
+	case route == BedrockInvoke:
+		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",
+			Message: fmt.Sprintf("Model %q asks for Bedrock's InvokeModel API, which this proxy does not translate OpenAI's API to: "+
+				"use bedrock/converse/%s (or bedrock/%s), which goes to Converse, or call InvokeModel itself on its native route, "+
+				"POST /bedrock/model/{modelId}/invoke (and /invoke-with-response-stream).", model, id, id)}
+	}
+	return nil
 }
 
 // sha256Hex is the hex SHA-256 of b, SigV4's payload hash.

@@ -736,18 +736,30 @@ func TestBedrockDeployment(t *testing.T) {
 	}
 }
 
-// TestBedrockRoute: Bedrock's prefixes name no provider of OpenAI's API
-// yet: a 400 saying where Bedrock is served; RouteNamed and Home reach it.
+// TestBedrockRoute: Bedrock's prefixes route to the Bedrock provider (the
+// one RouteNamed and Home reach: it needs no base URL) with the Bedrock
+// model id, an ARN's too; an InvokeModel model is a 400 that names what
+// works.
 func TestBedrockRoute(t *testing.T) {
 	isolateAWS(t)
 	ps := bedrockProviders(t, BedrockEnv{})
-	for _, model := range []string{"bedrock/anthropic.claude-v2", "bedrock/converse/us.amazon.nova-micro-v1:0", "bedrock_converse/amazon.nova-pro-v1:0"} {
-		_, _, err := ps.Route(model)
-		var e *openai.Error
-		if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Param != "model" ||
-			!strings.Contains(e.Message, "Bedrock Runtime's own routes only (/model/{modelId}/converse") {
-			t.Errorf("Route(%q) error = %v; want a 400 saying where Bedrock is served", model, err)
+	for model, want := range map[string]string{
+		"bedrock/anthropic.claude-v2":                                                  "anthropic.claude-v2",
+		"bedrock/converse/us.amazon.nova-micro-v1:0":                                   "us.amazon.nova-micro-v1:0",
+		"bedrock_converse/amazon.nova-pro-v1:0":                                        "amazon.nova-pro-v1:0",
+		"bedrock/converse/arn:aws:bedrock:us-east-1:1:application-inference-profile/x": "arn:aws:bedrock:us-east-1:1:application-inference-profile/x",
+	} {
+		p, id, err := ps.Route(model)
+		if err != nil || p != ps.Home(Bedrock) || id != want {
+			t.Errorf("Route(%q) = %+v, %q, %v; want the Bedrock provider, %q", model, p, id, err, want)
 		}
+	}
+	_, _, err := ps.Route("bedrock/invoke/anthropic.claude-3-5-haiku-20241022-v1:0")
+	var e *openai.Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Param != "model" ||
+		!strings.Contains(e.Message, "InvokeModel") || !strings.Contains(e.Message, "/bedrock/model/{modelId}/invoke") ||
+		!strings.Contains(e.Message, "bedrock/converse/anthropic.claude-3-5-haiku-20241022-v1:0") {
+		t.Errorf("Route(bedrock/invoke/…) error = %v; want a 400 naming the native route and bedrock/converse/", err)
 	}
 	p, model, err := ps.RouteNamed(BedrockProvider, "bedrock/us.amazon.nova-micro-v1:0")
 	if err != nil || p.Name != BedrockProvider || model != "us.amazon.nova-micro-v1:0" || p.System != "" || p.Host != "aws" {

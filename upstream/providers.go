@@ -195,9 +195,11 @@ func (ps *Providers) Default() *Provider { return ps.home[OpenAI] }
 // than a call sent to OpenAI for a model it does not have. A vertex_ai/
 // name routes to Vertex AI: Claude ("vertex_ai/claude-sonnet-4-5@20250929")
 // to VertexAIAnthropic, any other model to VertexAI, its project and
-// location the environment's (VERTEXAI_PROJECT, VERTEXAI_LOCATION). Any
-// other name,
-// slashes included ("meta-llama/Llama-3" for a vLLM behind
+// location the environment's (VERTEXAI_PROJECT, VERTEXAI_LOCATION). A
+// bedrock/ name ("bedrock/us.amazon.nova-micro-v1:0", "bedrock/converse/…",
+// "bedrock_converse/…") routes to Bedrock as its model id, its calls
+// translated to Converse; "bedrock/invoke/…" is a 400 (bedrockRouteError).
+// Any other name, slashes included ("meta-llama/Llama-3" for a vLLM behind
 // OPENAI_API_BASE), goes to the default base as it is.
 func (ps *Providers) Route(model string) (*Provider, string, error) {
 	prefix, rest, ok := strings.Cut(model, "/")
@@ -215,8 +217,10 @@ func (ps *Providers) Route(model string) (*Provider, string, error) {
 		// the caller.
 		return p, rest, nil
 	}
-	if err := bedrockRouteError(model, prefix); err != nil {
-		return nil, "", err
+	if bedrockPrefix(prefix) {
+		// As LiteLLM routes bedrock/: the caller translates to Converse,
+		// with the Bedrock model id; InvokeModel is not translated to.
+		return ps.routeBedrock(model, prefix, rest)
 	}
 	if variable, served := ps.unset[prefix]; served {
 		return nil, "", &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model",

@@ -90,6 +90,8 @@ type streamShape struct {
 	anthropic bool
 	gemini    bool // a native Gemini API stream (SSE, \r\n-separated chunks)
 	vertex    bool // a chat call for a vertex_ai/ Gemini model, translated from a Gemini stream
+	bedrock   bool // a chat call for a bedrock/ model, translated from a ConverseStream
+	converse  bool // a native Bedrock ConverseStream (AWS event stream)
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
@@ -102,6 +104,10 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 		body, key = anthropicStreamRequest, contentKey
 	case shape.vertex:
 		body, key = vertexStreamRequest, contentKey
+	case shape.bedrock:
+		body, key = bedrockStreamRequest, contentKey
+	case shape.converse:
+		body, url = converseStreamRequest, strings.TrimSuffix(url, "/v1/chat/completions")+converseStreamPath
 	case shape.responses:
 		body, last = responsesStreamRequest, []byte(`data: {"type":"response.completed"`)
 		url = strings.TrimSuffix(url, "/chat/completions") + "/responses"
@@ -126,7 +132,31 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 		br := readers.Get().(*bufio.Reader)
 		br.Reset(resp.Body)
 		done := false
-		for {
+		for shape.converse {
+			msg, err := readMessage(br)
+			if stamp, ok := digitsAfter(msg, textKey); ok {
+				now := time.Now()
+				d := now.UnixNano() - stamp
+				if len(s.events) == 0 {
+					s.ttfb, s.first = now.Sub(sched), d
+				}
+				s.events = append(s.events, d)
+			}
+			done = done || bytes.Contains(msg, metadataEvent)
+			if err != nil {
+				s.ok = err == io.EOF && done && resp.StatusCode == http.StatusOK
+				switch {
+				case resp.StatusCode != http.StatusOK:
+					s.err = resp.Status
+				case err != io.EOF:
+					s.err = fmt.Sprintf("after %d events: %v", len(s.events), err)
+				case !done:
+					s.err = fmt.Sprintf("no metadata event after %d events", len(s.events))
+				}
+				break
+			}
+		}
+		for !shape.converse {
 			line, err := br.ReadSlice('\n')
 			if stamp, ok := stampOf(line, key); ok {
 				now := time.Now()
@@ -167,19 +197,51 @@ var (
 	textKey    = []byte(`"text":"`)
 )
 
+// metadataEvent is the :event-type header of a ConverseStream's last
+// event, as the event-stream encoding writes it (type 7, a string, and its
+// length).
+var metadataEvent = []byte("\x07\x00\x08metadata")
+
+// readMessage reads one AWS event-stream message whole, by the length its
+// prelude gives; io.EOF when the stream ended between messages.
+func readMessage(br *bufio.Reader) ([]byte, error) {
+	var prelude [4]byte
+	if _, err := io.ReadFull(br, prelude[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("a message cut in its prelude")
+		}
+		return nil, err
+	}
+	n := int(prelude[0])<<24 | int(prelude[1])<<16 | int(prelude[2])<<8 | int(prelude[3])
+	if n < 16 || n > 1<<20 {
+		return nil, fmt.Errorf("a message of %d bytes", n)
+	}
+	msg := make([]byte, n)
+	copy(msg, prelude[:])
+	if _, err := io.ReadFull(br, msg[4:]); err != nil {
+		return nil, fmt.Errorf("a message cut: %w", err)
+	}
+	return msg, nil
+}
+
 // stampOf reads the upstream's write time from a chunk's data line, the
 // digits after key.
 func stampOf(line, key []byte) (int64, bool) {
 	if !bytes.HasPrefix(line, []byte("data: {")) {
 		return 0, false
 	}
-	i := bytes.LastIndex(line, key)
+	return digitsAfter(line, key)
+}
+
+// digitsAfter reads the number after the last key in b.
+func digitsAfter(b, key []byte) (int64, bool) {
+	i := bytes.LastIndex(b, key)
 	if i < 0 {
 		return 0, false
 	}
 	var n int64
 	digits := 0
-	for _, c := range line[i+len(key):] {
+	for _, c := range b[i+len(key):] {
 		if c < '0' || c > '9' {
 			break
 		}

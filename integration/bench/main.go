@@ -325,6 +325,10 @@ func (b *bench) proxyEnv(port int, service string, tracing bool) []string {
 		"GEMINI_API_BASE=http://" + b.upstream.addrs[0],
 		// No Google credentials here: the client's token passes.
 		"VERTEXAI_API_BASE=http://" + b.upstream.addrs[0], "VERTEXAI_PROJECT=bench-project",
+		// AWS's documented example keys: the proxy signs every Bedrock
+		// call (SigV4), as in production; the upstream checks nothing.
+		"AWS_BEDROCK_RUNTIME_ENDPOINT=http://" + b.upstream.addrs[0], "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		"PHOENIX_COLLECTOR_ENDPOINT=http://" + b.sink.addrs[0],
 		"OTEL_SERVICE_NAME=" + service,
 		"OTEL_SDK_DISABLED=" + strconv.FormatBool(!tracing),

@@ -28,7 +28,28 @@ var (
 	// vertexStreamRequest is streamRequest for a Gemini model on Vertex
 	// AI, which the proxy translates to generateContent.
 	vertexStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"vertex_ai/gemini-2.5-flash"`), 1)
+	// bedrockStreamRequest is streamRequest for a Bedrock model, which the
+	// proxy translates to ConverseStream.
+	bedrockStreamRequest = bytes.Replace(streamRequest, []byte(`"model":"gpt-4o-mini"`), []byte(`"model":"bedrock/us.amazon.nova-micro-v1:0"`), 1)
 )
+
+// converseStreamRequest is the same conversation as a native Bedrock
+// ConverseStream call: system, messages with a tool use and its result,
+// one tool.
+var converseStreamRequest = []byte(`{"system":[{"text":"You are a helpful assistant that answers questions about the weather. Use the tools when you need current data."}],` +
+	`"messages":[{"role":"user","content":[{"text":"What is the weather like in Boston today?"}]},` +
+	`{"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_8ZfZ2Jd3kQyN1Lw0mXo4","name":"get_current_weather","input":{"location":"Boston, MA","unit":"fahrenheit"}}}]},` +
+	`{"role":"user","content":[{"toolResult":{"toolUseId":"tooluse_8ZfZ2Jd3kQyN1Lw0mXo4","content":[{"json":{"temperature":72,"unit":"fahrenheit","description":"Sunny with a light breeze"}}]}},` +
+	`{"text":"Should I take an umbrella this afternoon?"}]}],` +
+	`"toolConfig":{"tools":[{"toolSpec":{"name":"get_current_weather","description":"Get the current weather in a given location",` +
+	`"inputSchema":{"json":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},` +
+	`"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}}}}]},` +
+	`"inferenceConfig":{"temperature":0.2,"maxTokens":256}}`)
+
+// converseStreamPath is where converseStreamRequest goes: the proxy's
+// /bedrock route (LiteLLM's pass-through prefix), which the upstream
+// also answers for the direct and floor targets.
+const converseStreamPath = "/bedrock/model/us.amazon.nova-micro-v1%3A0/converse-stream"
 
 // geminiStreamRequest is the same conversation as a native Gemini API
 // call (:streamGenerateContent?alt=sse): system instruction, contents with

@@ -161,6 +161,8 @@ func (b *bench) streamLatency(ctx context.Context) error {
 		{streamShape{anthropic: true}, "stream-anthropic", "anthropic/ model: the proxy translates Anthropic's stream (direct and floor get the same chat stream)"},
 		{streamShape{gemini: true}, "stream-gemini", "native Gemini API (:streamGenerateContent?alt=sse)"},
 		{streamShape{vertex: true}, "stream-vertex", "vertex_ai/ model: the proxy translates Vertex AI's Gemini stream (direct and floor get the same chat stream)"},
+		{streamShape{converse: true}, "stream-converse", "native Bedrock ConverseStream (AWS event stream), signed by the proxy with SigV4"},
+		{streamShape{bedrock: true}, "stream-bedrock", "bedrock/ model: the proxy translates Bedrock's ConverseStream (direct and floor get the same chat stream)"},
 	} {
 		shape, key, who := s.shape, s.key, s.who
 		shape.chunks, shape.pace = b.plan.StreamChunks, b.plan.StreamPace

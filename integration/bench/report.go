@@ -197,7 +197,7 @@ func (b *bench) buildTable() {
 		errorsRow(ph)
 	}
 
-	for _, key := range []string{"stream", "stream+usage", "stream-responses", "stream-anthropic", "stream-gemini", "stream-vertex"} {
+	for _, key := range []string{"stream", "stream+usage", "stream-responses", "stream-anthropic", "stream-gemini", "stream-vertex", "stream-converse", "stream-bedrock"} {
 		ph := b.phase(key)
 		if ph == nil {
 			continue

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
@@ -62,7 +63,11 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	// The Gemini API's path, or Vertex AI's (a translated vertex_ai/ call).
 	gemini := r.URL.Path == strings.TrimSuffix(geminiStreamPath, "?alt=sse") ||
 		strings.HasPrefix(r.URL.Path, "/v1/projects/") && strings.HasSuffix(r.URL.Path, ":streamGenerateContent")
-	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages" && !gemini) {
+	// Bedrock's ConverseStream: from the proxy (/model/…), or as the
+	// direct and floor targets send it (/bedrock/model/…).
+	converse := strings.HasSuffix(r.URL.Path, "/converse-stream") &&
+		(strings.HasPrefix(r.URL.Path, "/model/") || strings.HasPrefix(r.URL.Path, "/bedrock/model/"))
+	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/responses" && r.URL.Path != "/v1/messages" && !gemini && !converse) {
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 		return
 	}
@@ -81,7 +86,7 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Openai-Processing-Ms", "412")
 	h.Set("Openai-Version", "2020-10-01")
 	h.Set("Openai-Organization", "bench-org")
-	if !gemini && !gjson.GetBytes(body, "stream").Bool() {
+	if !gemini && !converse && !gjson.GetBytes(body, "stream").Bool() {
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.Itoa(len(chatResponse)))
 		_, _ = w.Write(chatResponse)
@@ -105,6 +110,9 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	case gemini:
 		serveGeminiStream(w, chunks, pace)
 		return
+	case converse:
+		serveConverseStream(w, chunks, pace)
+		return
 	}
 	usage := gjson.GetBytes(body, "stream_options.include_usage").Bool()
 	// An anthropic/ model reaches the upstream as a chat call only from the
@@ -112,7 +120,7 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	// then carries its write time as its text, as the Anthropic stream the
 	// proxy translates does.
 	model := gjson.GetBytes(body, "model").Str
-	stampText := strings.HasPrefix(model, "anthropic/") || strings.HasPrefix(model, "vertex_ai/")
+	stampText := strings.HasPrefix(model, "anthropic/") || strings.HasPrefix(model, "vertex_ai/") || strings.HasPrefix(model, "bedrock/")
 	flusher := startEventStream(w)
 
 	// Events go out on a fixed schedule, so a slow write does not shift
@@ -293,6 +301,50 @@ func serveAnthropicStream(w http.ResponseWriter, chunks int, pace time.Duration)
 		}
 		ev = append(ev, "\n\n"...)
 		if _, err := w.Write(ev); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
+
+// serveConverseStream streams a ConverseStream answer as Bedrock does, in
+// AWS's event stream: messageStart, a text block of chunks deltas (each
+// text the time it was written), contentBlockStop, messageStop with the
+// stop reason, metadata with the usage.
+func serveConverseStream(w http.ResponseWriter, chunks int, pace time.Duration) {
+	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	events := [][2]string{{"messageStart", `{"p":"abcdefgh","role":"assistant"}`}}
+	for i := 0; i < chunks; i++ {
+		events = append(events, [2]string{"contentBlockDelta", ""})
+	}
+	events = append(events,
+		[2]string{"contentBlockStop", `{"contentBlockIndex":0,"p":"abcdefghijkl"}`},
+		[2]string{"messageStop", `{"p":"abcd","stopReason":"end_turn"}`},
+		[2]string{"metadata", `{"metrics":{"latencyMs":412},"p":"abcdefghijklmnop","usage":{"inputTokens":187,"outputTokens":38,"totalTokens":225}}`},
+	)
+	enc := eventstream.NewEncoder()
+	var buf bytes.Buffer
+	start := time.Now()
+	for i, ev := range events {
+		if i > 0 {
+			if d := time.Until(start.Add(time.Duration(i) * pace)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		payload := ev[1]
+		if payload == "" {
+			payload = `{"contentBlockIndex":0,"delta":{"text":"` + strconv.FormatInt(time.Now().UnixNano(), 10) + `"},"p":"abcdefghij"}`
+		}
+		buf.Reset()
+		_ = enc.Encode(&buf, eventstream.Message{Headers: eventstream.Headers{
+			{Name: ":event-type", Value: eventstream.StringValue(ev[0])},
+			{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+			{Name: ":message-type", Value: eventstream.StringValue("event")},
+		}, Payload: []byte(payload)})
+		if _, err := w.Write(buf.Bytes()); err != nil {
 			return
 		}
 		flusher.Flush()
