@@ -26,7 +26,8 @@ type entry struct {
 	home bool
 	// homeOnly keeps a home provider out of routing by name: no prefix
 	// and no RouteNamed reach it (the Gemini API's LiteLLM prefix,
-	// "gemini/", is its OpenAI-compatible endpoint's).
+	// "gemini/", is another entry's: the same API translated to from
+	// OpenAI's, or the OpenAI-compatible endpoint).
 	homeOnly bool
 	// namedOnly keeps a provider out of Route's prefixes: RouteNamed
 	// reaches it by Name, and a config file's deployment by its family's
