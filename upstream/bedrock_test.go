@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -796,6 +797,36 @@ func TestBedrockModelPath(t *testing.T) {
 	} {
 		if got := BedrockModelPath(tt.model, tt.op); got != tt.want {
 			t.Errorf("BedrockModelPath(%q, %q) = %q; want %q", tt.model, tt.op, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkBedrockSign measures what signing costs a Bedrock call: SigV4
+// over a Converse request with a 4 KiB body (its SHA-256 included), with
+// credentials from the environment, already loaded. go test ./upstream
+// -run '^$' -bench BedrockSign -benchmem.
+func BenchmarkBedrockSign(b *testing.B) {
+	for _, v := range []string{"AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		b.Setenv(v, "")
+	}
+	b.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	b.Setenv("AWS_ACCESS_KEY_ID", awsfake.AccessKeyID)
+	b.Setenv("AWS_SECRET_ACCESS_KEY", awsfake.SecretAccessKey)
+	b.Setenv("AWS_SESSION_TOKEN", awsfake.SessionToken)
+	ps, err := NewProviders(Env{BedrockEnv: BedrockEnv{AWSRegion: awsfake.Region, AWSEndpointURLBedrockRuntime: "http://bedrock.invalid"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := ps.Home(Bedrock)
+	body := []byte(`{"messages":[{"role":"user","content":[{"text":"` + strings.Repeat("x", 4096) + `"}]}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := http.NewRequestWithContext(context.Background(), http.MethodPost, p.URL(novaPath, "", ""), bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Authorize(r, body); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
