@@ -81,6 +81,12 @@ type Config struct {
 	// beyond it. ExportAttemptTimeout cuts one export attempt.
 	SpanBufferBytes      int           `envconfig:"SPAN_BUFFER_BYTES" default:"67108864"`
 	ExportAttemptTimeout time.Duration `envconfig:"OTLP_EXPORT_ATTEMPT_TIMEOUT" default:"10s"`
+	// SpoolDir, when set, keeps those spans on disk instead (package
+	// spool), so that a crash does not cost them: within SpoolBytes, each
+	// synced to the disk within SpoolFsyncInterval.
+	SpoolDir           string        `envconfig:"SPAN_SPOOL_DIR"`
+	SpoolBytes         int64         `envconfig:"SPAN_SPOOL_BYTES" default:"67108864"`
+	SpoolFsyncInterval time.Duration `envconfig:"SPAN_SPOOL_FSYNC_INTERVAL" default:"1s"`
 
 	MaxRequestBodyBytes int64         `envconfig:"MAX_REQUEST_BODY_BYTES" default:"33554432"`
 	UpstreamTimeout     time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"600s"`
@@ -187,6 +193,8 @@ func LoadConfig() (Config, error) {
 		{"OTLP_EXPORT_ATTEMPT_TIMEOUT", int64(c.ExportAttemptTimeout)},
 		{"SESSION_CACHE_SIZE", int64(c.SessionCacheSize)},
 		{"SESSION_CACHE_TTL", int64(c.SessionCacheTTL)},
+		{"SPAN_SPOOL_BYTES", c.SpoolBytes},
+		{"SPAN_SPOOL_FSYNC_INTERVAL", int64(c.SpoolFsyncInterval)},
 	}
 	if c.MaxExportBytes < 64<<10 {
 		return c, fmt.Errorf("OTLP_MAX_EXPORT_BYTES=%d: must be at least 65536", c.MaxExportBytes)
@@ -271,6 +279,9 @@ func (c Config) exporterConfig() (export.Config, error) {
 		MaxExportBytes:     c.MaxExportBytes,
 		BufferBytes:        c.SpanBufferBytes,
 		AttemptTimeout:     c.ExportAttemptTimeout,
+		SpoolDir:           c.SpoolDir,
+		SpoolBytes:         c.SpoolBytes,
+		SpoolFsyncInterval: c.SpoolFsyncInterval,
 		MaxProjects:        c.MaxProjects,
 		Disabled:           c.TracingDisabled,
 	}, nil
@@ -448,7 +459,10 @@ func run(configPath string) error {
 	recorder := spans.NewRedactingRecorder(tp, redaction)
 	m := metrics.New(func() metrics.SpanCounts {
 		s := tp.BufferStats()
-		return metrics.SpanCounts{Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes}
+		return metrics.SpanCounts{
+			Sent: s.Sent, Dropped: s.Dropped, Held: s.Held, HeldBytes: s.HeldBytes,
+			Spooled: s.SpoolSpans, SpooledBytes: s.SpoolBytes, SpoolDamaged: s.SpoolDamaged, SpoolErrors: s.SpoolErrors,
+		}
 	})
 	handler := handlers.New(handlers.Options{
 		Metrics:           m,

@@ -8,12 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/spool"
 )
 
 // benchSink is an OTLP gRPC trace service that only counts spans.
@@ -90,4 +94,110 @@ func BenchmarkExport(b *testing.B) {
 		b.Fatalf("collector got %d spans, want %d", got, b.N)
 	}
 	b.ReportMetric(float64(got)/time.Since(start).Seconds(), "spans/s")
+}
+
+// BenchmarkSpanBuffer measures what the span spool costs a span: batches
+// of 64 full chat spans through the span buffer, kept in memory or in the
+// spool (protobuf encoding, a write, the read back and decoding; the
+// fsyncs are the spool's, every second), sent to a counting collector on
+// loopback as they come; the time runs until the collector has them all.
+// The difference between the two ns/span is the spool's cost.
+func BenchmarkSpanBuffer(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink := &benchSink{}
+	srv := grpc.NewServer()
+	collectortrace.RegisterTraceServiceServer(srv, sink)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+
+	body, err := os.ReadFile("../spans/testdata/bench-chat-request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := os.ReadFile("../spans/testdata/bench-chat-response.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	recorded := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(NewResource("llmproxy", "bench")),
+		sdktrace.WithSpanProcessor(recorded), sdktrace.WithRawSpanLimits(Limits()))
+	rec := spans.NewRecorder(tp)
+	req := spans.Request{Op: &spans.Chat, System: "openai", Provider: "openai", Model: "gpt-4o-mini",
+		Body: body, SessionID: "session-1", Tags: []string{"bench"}}
+	const batch = 64
+	for i := 0; i < batch; i++ {
+		_, call := rec.Start(context.Background(), req)
+		call.Response(resp)
+		call.End(true)
+	}
+	spans := recorded.Ended()
+
+	b.Run("spool alone", func(b *testing.B) {
+		// What the spool adds to a batch, without the network: encoding,
+		// the write, the read back, decoding, the acknowledgement.
+		sp, err := spool.Open(b.TempDir(), spool.Options{MaxBytes: 4 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sp.Close()
+		buf := &spanBuffer{transform: otlptrace.NewUnstarted(capture{})}
+		rs := buf.toProto(spans)
+		b.ReportAllocs()
+		bytes := 0
+		for b.Loop() {
+			data, err := proto.Marshal(&collectortrace.ExportTraceServiceRequest{ResourceSpans: rs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bytes = len(data)
+			if err := sp.Append(data, len(spans)); err != nil {
+				b.Fatal(err)
+			}
+			r, ok := sp.Head()
+			if !ok {
+				b.Fatal("no head")
+			}
+			var req collectortrace.ExportTraceServiceRequest
+			if err := proto.Unmarshal(r.Payload, &req); err != nil {
+				b.Fatal(err)
+			}
+			sp.Ack(r.ID)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/span")
+		b.ReportMetric(float64(bytes)/batch, "bytes/span")
+	})
+	for _, kind := range []string{"memory", "spool"} {
+		b.Run(kind, func(b *testing.B) {
+			ctx := context.Background()
+			l, err := newLink(ctx, collector{url: "http://" + ln.Addr().String()}, nil, 10*time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var sp *spool.Spool
+			if kind == "spool" {
+				if sp, err = spool.Open(b.TempDir(), spool.Options{MaxBytes: 4 << 30}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			buf := newSpanBuffer(l, 4<<30, 10*time.Second, sp)
+			defer buf.Shutdown(ctx)
+			before := sink.spans.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := buf.ExportSpans(ctx, spans); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := buf.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if got := sink.spans.Load() - before; got != int64(b.N*batch) {
+				b.Fatalf("collector got %d spans, want %d", got, b.N*batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/span")
+		})
+	}
 }

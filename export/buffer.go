@@ -9,7 +9,13 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/phoenixproxy/llmproxy/spool"
 )
 
 // DefaultBufferBytes is the span buffer's default memory budget.
@@ -22,19 +28,41 @@ const (
 	retryMax   = time.Second
 )
 
+// Watching an attempt that hangs (see attempt).
+const (
+	stuckFloor = time.Second            // an attempt out this long is probed…
+	stuckSlack = 4                      // …or this many times the slowest recent success
+	probeEvery = 250 * time.Millisecond // between probes
+)
+
 // spanBuffer keeps ended spans until the collector has them. It sits
 // between the BatchSpanProcessor (through the export guard) and the OTLP
-// exporter: ExportSpans takes a batch into memory and returns at once, and
-// one goroutine sends the batches in order, each attempt cut by its
-// timeout, retrying a failed one until it goes through. A collector that is
-// down, hung or not yet started therefore costs no span, and no batch
-// waits behind a hung export for longer than one attempt. Only when the
-// spans held exceed the budget (bytes, estimated as the guard estimates
-// them) are the oldest dropped, counted, and reported through otel.Handle.
+// client: ExportSpans turns a batch into OTLP protobuf (the SDK's own
+// transform) and keeps it, and returns at once; one goroutine sends the
+// batches in order, each attempt cut by its timeout, retrying a failed one
+// until it goes through. A collector that is down, hung or not yet started
+// therefore costs no span, and no batch waits behind a hung export for
+// longer than one attempt.
+//
+// The batches are kept in the spool when there is one, else in memory: the
+// spool sits in the buffer's place, not in front of it, so that a batch is
+// on disk from the moment the processor hands it over (a process killed
+// then loses only what the processor still held, at most its schedule
+// delay, which NewProvider keeps within the spool's fsync interval) and the
+// disk budget is the buffer's, not the memory's. A batch the spool cannot
+// take (a full or read-only disk) is kept in memory instead: one log line
+// when the disk starts failing, each such batch counted. The spool's
+// batches, an earlier process's first, go before the memory's.
+//
+// Only when the spans held exceed the budget (bytes, estimated as the guard
+// estimates them, or the spool's) are the oldest dropped, counted, and
+// reported through otel.Handle.
 type spanBuffer struct {
-	next           sdktrace.SpanExporter
+	link           uplink
 	budget         int
 	attemptTimeout time.Duration
+	spool          *spool.Spool // nil: memory only
+	transform      *otlptrace.Exporter
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -51,11 +79,19 @@ type spanBuffer struct {
 	failingSince atomic.Int64
 
 	sent, dropped atomic.Int64
+	spoolFailing  atomic.Bool
+	spoolErrors   atomic.Int64 // batches the spool could not take
+
+	// recent are the durations of the last successful attempts (the
+	// sender's own).
+	recent [8]time.Duration
+	next   int
 }
 
 type bufferedBatch struct {
 	seq   uint64
-	spans []sdktrace.ReadOnlySpan
+	rs    []*tracepb.ResourceSpans
+	spans int
 	size  int
 }
 
@@ -64,12 +100,38 @@ var (
 	_ sizedExporter         = (*spanBuffer)(nil)
 )
 
-func newSpanBuffer(next sdktrace.SpanExporter, budget int, attemptTimeout time.Duration) *spanBuffer {
-	b := &spanBuffer{next: next, budget: budget, attemptTimeout: attemptTimeout, stopped: make(chan struct{})}
+// newSpanBuffer starts the buffer's sender; sp, when not nil, keeps the
+// batches on disk (and may hold an earlier process's, sent first).
+func newSpanBuffer(link uplink, budget int, attemptTimeout time.Duration, sp *spool.Spool) *spanBuffer {
+	b := &spanBuffer{
+		link: link, budget: budget, attemptTimeout: attemptTimeout, spool: sp,
+		transform: otlptrace.NewUnstarted(capture{}),
+		stopped:   make(chan struct{}),
+	}
 	b.cond = sync.NewCond(&b.mu)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	go b.send()
 	return b
+}
+
+// capture is an OTLP client that keeps what it is given: the SDK's
+// exporter over it turns spans into OTLP protobuf exactly as it would
+// before sending them.
+type capture struct{}
+
+type captureKey struct{}
+
+func (capture) Start(context.Context) error { return nil }
+func (capture) Stop(context.Context) error  { return nil }
+func (capture) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
+	*ctx.Value(captureKey{}).(*[]*tracepb.ResourceSpans) = rs
+	return nil
+}
+
+func (b *spanBuffer) toProto(spans []sdktrace.ReadOnlySpan) []*tracepb.ResourceSpans {
+	var rs []*tracepb.ResourceSpans
+	_ = b.transform.ExportSpans(context.WithValue(context.Background(), captureKey{}, &rs), spans)
+	return rs
 }
 
 // ExportSpans keeps the batch for the sender. It does not block, and fails
@@ -90,17 +152,27 @@ func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error 
 		return nil
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closing {
+	closing := b.closing
+	b.mu.Unlock()
+	if closing {
 		return errors.New("span buffer is shut down")
 	}
+	rs := b.toProto(spans)
+	if b.spool != nil && b.toSpool(rs, len(spans)) {
+		b.mu.Lock()
+		b.cond.Signal()
+		b.mu.Unlock()
+		return nil
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.seq++
-	// The processor reuses its slice: keep a copy.
-	b.queue = append(b.queue, bufferedBatch{seq: b.seq, spans: append([]sdktrace.ReadOnlySpan(nil), spans...), size: size})
+	b.queue = append(b.queue, bufferedBatch{seq: b.seq, rs: rs, spans: len(spans), size: size})
 	b.bytes += size
 	dropped := 0
 	for b.bytes > b.budget && len(b.queue) > 1 {
-		dropped += len(b.queue[0].spans)
+		dropped += b.queue[0].spans
 		b.bytes -= b.queue[0].size
 		b.queue = b.queue[1:]
 	}
@@ -112,26 +184,95 @@ func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error 
 	return nil
 }
 
+// toSpool writes the batch to the spool; false, logged the first time in
+// a row, when the disk refuses it.
+func (b *spanBuffer) toSpool(rs []*tracepb.ResourceSpans, spans int) bool {
+	data, err := proto.Marshal(&collectortrace.ExportTraceServiceRequest{ResourceSpans: rs})
+	if err == nil {
+		err = b.spool.Append(data, spans)
+	}
+	if err != nil {
+		b.spoolErrors.Add(1)
+		if !b.spoolFailing.Swap(true) {
+			otel.Handle(fmt.Errorf("span spool: %w; keeping spans in memory (SPAN_BUFFER_BYTES) while the disk refuses them", err))
+		}
+		return false
+	}
+	b.spoolFailing.Store(false)
+	return true
+}
+
+// errStuck ends an attempt abandoned as stuck.
+var errStuck = errors.New("the attempt hung while the collector answered probes: abandoned for a fresh connection")
+
+// head is the oldest batch: the spool's, else the memory's. Called with
+// b.mu held.
+func (b *spanBuffer) head() (pending, bool) {
+	if b.spool != nil {
+		for {
+			rec, ok := b.spool.Head()
+			if !ok {
+				break
+			}
+			var req collectortrace.ExportTraceServiceRequest
+			if err := proto.Unmarshal(rec.Payload, &req); err != nil {
+				// It checked, so it is what was written: never, short of
+				// a bug. Counted, not retried for ever.
+				b.spool.Ack(rec.ID)
+				b.dropped.Add(int64(rec.Count))
+				otel.Handle(fmt.Errorf("span spool: a record of %d spans does not decode, dropped: %w", rec.Count, err))
+				continue
+			}
+			return pending{rs: req.ResourceSpans, spans: rec.Count, spooled: true, id: rec.ID}, true
+		}
+	}
+	if len(b.queue) > 0 {
+		h := b.queue[0]
+		return pending{rs: h.rs, spans: h.spans, seq: h.seq}, true
+	}
+	return pending{}, false
+}
+
+// pending is the batch being sent.
+type pending struct {
+	rs      []*tracepb.ResourceSpans
+	spans   int
+	spooled bool
+	id      spool.ID // spooled
+	seq     uint64   // in memory
+}
+
+func (p pending) same(q pending) bool {
+	return p.spooled == q.spooled && p.id == q.id && p.seq == q.seq
+}
+
 // send sends the batches in order until Shutdown, retrying each until it
 // goes through.
 func (b *spanBuffer) send() {
 	defer close(b.stopped)
 	wait := retryFirst
+	var abandoned pending // the batch last abandoned as stuck
 	for {
 		b.mu.Lock()
-		for len(b.queue) == 0 && !b.closing {
+		var p pending
+		var ok bool
+		for {
+			if p, ok = b.head(); ok || b.closing {
+				break
+			}
 			b.cond.Wait()
 		}
-		if len(b.queue) == 0 || b.ctx.Err() != nil {
+		if !ok || b.ctx.Err() != nil {
 			b.mu.Unlock()
 			return
 		}
-		head := b.queue[0]
 		b.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(b.ctx, b.attemptTimeout)
-		err := b.next.ExportSpans(ctx, head.spans)
-		cancel()
+		err := b.attempt(p.rs, !p.same(abandoned))
+		if errors.Is(err, errStuck) {
+			abandoned = p
+			continue // at once, on the fresh connection
+		}
 		if err != nil {
 			b.failingSince.CompareAndSwap(0, time.Now().UnixNano())
 		} else {
@@ -139,41 +280,106 @@ func (b *spanBuffer) send() {
 		}
 		if err == nil {
 			b.mu.Lock()
-			if len(b.queue) > 0 && b.queue[0].seq == head.seq {
-				b.bytes -= head.size
+			if p.spooled {
+				b.spool.Ack(p.id)
+			} else if len(b.queue) > 0 && b.queue[0].seq == p.seq {
+				b.bytes -= b.queue[0].size
 				b.queue = b.queue[1:]
 			}
 			b.cond.Broadcast()
 			b.mu.Unlock()
-			b.sent.Add(int64(len(head.spans)))
+			b.sent.Add(int64(p.spans))
 			wait = retryFirst
 			continue
 		}
-		otel.Handle(fmt.Errorf("exporting %d spans (kept, retrying in %s): %w", len(head.spans), wait, err))
-		select {
-		case <-time.After(wait):
-		case <-b.ctx.Done():
+		if b.ctx.Err() != nil {
+			return
+		}
+		otel.Handle(fmt.Errorf("exporting %d spans (kept, retrying in %s at most): %w", p.spans, wait, err))
+		b.link.waitReady(b.ctx, wait)
+		if b.ctx.Err() != nil {
 			return
 		}
 		wait = min(2*wait, retryMax)
 	}
 }
 
+// attempt makes one export attempt, cut at the attempt timeout. When
+// watch is set and the attempt is out longer than a healthy collector takes
+// (stuckAfter), the collector is asked on a connection of its own, every
+// probeEvery, whether it answers: if it does, this attempt is stuck on a
+// request or a connection it will never answer (it hung, and came back
+// without them), and it is abandoned for a fresh connection at once
+// (errStuck) instead of waiting out the timeout (issue 21: the first span
+// after a hung collector recovered came 7.4 s late). The sender watches a
+// batch's attempts until it has abandoned one: a collector merely slow with
+// that batch then gets the whole timeout, so at most one attempt per batch
+// is wasted.
+func (b *spanBuffer) attempt(rs []*tracepb.ResourceSpans, watch bool) error {
+	ctx, cancel := context.WithTimeout(b.ctx, b.attemptTimeout)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- b.link.upload(ctx, rs) }()
+	var probe <-chan time.Time
+	if after := b.stuckAfter(); watch && after < b.attemptTimeout {
+		t := time.NewTimer(after)
+		defer t.Stop()
+		probe = t.C
+	}
+	for {
+		select {
+		case err := <-done:
+			if err == nil {
+				b.recent[b.next%len(b.recent)] = time.Since(start)
+				b.next++
+			}
+			return err
+		case <-probe:
+			answers := b.link.probe(ctx)
+			select {
+			case err := <-done: // it ended meanwhile
+				return err
+			default:
+			}
+			if answers {
+				cancel()
+				<-done
+				b.link.reset()
+				return errStuck
+			}
+			probe = time.After(probeEvery)
+		}
+	}
+}
+
+// stuckAfter is how long an attempt may be out before it is suspected:
+// stuckSlack times the slowest recent success, at least stuckFloor.
+func (b *spanBuffer) stuckAfter() time.Duration {
+	slowest := time.Duration(0)
+	for _, d := range b.recent {
+		slowest = max(slowest, d)
+	}
+	return max(stuckFloor, stuckSlack*slowest)
+}
+
+// empty reports whether nothing is held.
+func (b *spanBuffer) empty() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue) == 0 && (b.spool == nil || b.spool.Stats().Records == 0)
+}
+
 // Flush waits until every batch taken so far has been sent, or ctx ends.
 func (b *spanBuffer) Flush(ctx context.Context) error {
-	for {
-		b.mu.Lock()
-		empty := len(b.queue) == 0
-		b.mu.Unlock()
-		if empty {
-			return nil
-		}
+	for !b.empty() {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("span buffer still holds spans: %w", ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+	return nil
 }
 
 // giveUpAfter is how long, at shutdown, a collector may keep failing every
@@ -182,8 +388,9 @@ func (b *spanBuffer) Flush(ctx context.Context) error {
 const giveUpAfter = 3 * time.Second
 
 // Shutdown sends what is held until ctx ends, or until the collector has
-// failed every attempt for giveUpAfter, then stops; the spans it could not
-// send are counted as dropped.
+// failed every attempt for giveUpAfter (at once when all that is left is in
+// the spool, which keeps it for the next start), then stops; the spans in
+// memory it could not send are counted as dropped.
 func (b *spanBuffer) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	b.closing = true
@@ -192,7 +399,13 @@ func (b *spanBuffer) Shutdown(ctx context.Context) error {
 	start := time.Now()
 	giveUp := func() bool {
 		since := b.failingSince.Load()
-		return since != 0 && time.Since(time.Unix(0, max(since, start.UnixNano()))) > giveUpAfter
+		if since == 0 {
+			return false
+		}
+		b.mu.Lock()
+		onDisk := len(b.queue) == 0
+		b.mu.Unlock()
+		return (onDisk && b.spool != nil) || time.Since(time.Unix(0, max(since, start.UnixNano()))) > giveUpAfter
 	}
 	var err error
 	for done := false; !done; {
@@ -213,7 +426,7 @@ func (b *spanBuffer) Shutdown(ctx context.Context) error {
 		b.mu.Lock()
 		lost := 0
 		for _, q := range b.queue {
-			lost += len(q.spans)
+			lost += q.spans
 		}
 		b.queue, b.bytes = nil, 0
 		b.mu.Unlock()
@@ -222,26 +435,52 @@ func (b *spanBuffer) Shutdown(ctx context.Context) error {
 		if cause == nil {
 			cause = fmt.Errorf("the collector failed every attempt for %s", giveUpAfter)
 		}
-		err = fmt.Errorf("shutting down with %d spans not sent: %w", lost, cause)
+		kept := 0
+		if b.spool != nil {
+			kept = b.spool.Stats().Count
+		}
+		if lost > 0 || kept > 0 {
+			err = fmt.Errorf("shutting down with %d spans not sent (%d kept in the spool for the next start): %w", lost+kept, kept, cause)
+		}
 	}
 	b.cancel()
-	return errors.Join(err, b.next.Shutdown(ctx))
+	errs := []error{err, b.link.shutdown(ctx)}
+	if b.spool != nil {
+		errs = append(errs, b.spool.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // BufferStats are the span buffer's counts.
 type BufferStats struct {
-	Sent, Dropped int64 // spans, since start
-	Held          int   // spans held now
-	HeldBytes     int   // their estimated size
+	Sent, Dropped int64 // spans, since start; Dropped includes the spool's
+	Held          int   // spans held now, in memory and in the spool
+	HeldBytes     int   // their size: estimated in memory, on disk in the spool
+
+	// The spool's part (zero without one): the spans and bytes in it, the
+	// damaged stretches it skipped, the batches it could not take (kept
+	// in memory instead).
+	SpoolSpans   int
+	SpoolBytes   int64
+	SpoolDamaged int64
+	SpoolErrors  int64
 }
 
 // Stats reads the counts.
 func (b *spanBuffer) Stats() BufferStats {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	held := 0
+	held, bytes := 0, b.bytes
 	for _, q := range b.queue {
-		held += len(q.spans)
+		held += q.spans
 	}
-	return BufferStats{Sent: b.sent.Load(), Dropped: b.dropped.Load(), Held: held, HeldBytes: b.bytes}
+	b.mu.Unlock()
+	st := BufferStats{Sent: b.sent.Load(), Dropped: b.dropped.Load(), Held: held, HeldBytes: bytes, SpoolErrors: b.spoolErrors.Load()}
+	if b.spool != nil {
+		s := b.spool.Stats()
+		st.Dropped += s.Dropped
+		st.Held += s.Count
+		st.HeldBytes += int(s.Bytes)
+		st.SpoolSpans, st.SpoolBytes, st.SpoolDamaged = s.Count, s.Bytes, s.Damaged
+	}
+	return st
 }

@@ -2,8 +2,9 @@
 // TracerProvider whose BatchSpanProcessor hands them, in groups
 // (coalesce.go), to an export guard that keeps every request within the
 // collector's size limit and encoding (guard.go), a buffer that keeps them
-// through collector outages (buffer.go), and the OTLP exporter, over gRPC or
-// HTTP (provider.go); a tracer provider per Phoenix project a call names,
+// through collector outages, in memory or in a spool on disk that outlives
+// the process (buffer.go), and the OTLP client, over gRPC or HTTP, on a
+// connection it replaces when an attempt hangs (link.go); a tracer provider per Phoenix project a call names,
 // sharing that pipeline (project.go); and the trace id a call asks for
 // (traceid.go). Nothing here blocks a request.
 package export
@@ -15,17 +16,15 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/spool"
 )
 
 // Config says where spans go and how they are batched. The zero value of a
@@ -61,6 +60,17 @@ type Config struct {
 	BufferBytes int
 	// AttemptTimeout cuts one export attempt (then retried); 0 means 10 s.
 	AttemptTimeout time.Duration
+
+	// SpoolDir, when set, keeps the spans the collector has not taken in
+	// a spool on disk there instead of in memory (package spool), so that
+	// they outlive the process; spans an earlier process left there are
+	// sent first. SpoolBytes is its budget (0: spool.DefaultMaxBytes) and
+	// SpoolFsyncInterval the longest a span waits to be synced to the disk
+	// (0: spool.DefaultFsyncInterval); the batch timeout is kept within
+	// it. A directory that cannot be used leaves the spans in memory.
+	SpoolDir           string
+	SpoolBytes         int64
+	SpoolFsyncInterval time.Duration
 
 	// MaxProjects bounds the Phoenix projects calls may name besides
 	// ProjectName (each costs a resource for the life of the process); 0
@@ -125,7 +135,8 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 
 // NewProvider builds the TracerProvider: the SDK's BatchSpanProcessor, then
 // the export guard (size and encoding), the span buffer (which keeps spans
-// through a collector outage, see spanBuffer), and the OTLP gRPC exporter,
+// through a collector outage, in memory or in the spool, see spanBuffer),
+// and the SDK's OTLP client, over gRPC or HTTP (link.go),
 // with no limit on the number of attributes per span (the SDK's default of
 // 128 cuts long conversations short). It does not wait for the collector:
 // gRPC connects lazily, and a dead collector never slows a request.
@@ -141,14 +152,28 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 	if attempt <= 0 {
 		attempt = 10 * time.Second
 	}
-	exporter, err := newExporter(ctx, target, cfg.Headers, attempt)
+	link, err := newLink(ctx, target, cfg.Headers, attempt)
 	if err != nil {
 		return nil, err
 	}
 
 	var bspOpts []sdktrace.BatchSpanProcessorOption
-	if cfg.BatchTimeout > 0 {
-		bspOpts = append(bspOpts, sdktrace.WithBatchTimeout(cfg.BatchTimeout))
+	batchTimeout := cfg.BatchTimeout
+	sp, spoolErr := openSpool(cfg)
+	if sp != nil {
+		// The processor's queue is memory: a process killed loses what it
+		// holds. With a spool, it holds spans no longer than a span waits
+		// for the disk.
+		fsync := cfg.SpoolFsyncInterval
+		if fsync <= 0 {
+			fsync = spool.DefaultFsyncInterval
+		}
+		if batchTimeout <= 0 || batchTimeout > fsync {
+			batchTimeout = fsync
+		}
+	}
+	if batchTimeout > 0 {
+		bspOpts = append(bspOpts, sdktrace.WithBatchTimeout(batchTimeout))
 	}
 	if cfg.ExportTimeout > 0 {
 		bspOpts = append(bspOpts, sdktrace.WithExportTimeout(cfg.ExportTimeout))
@@ -168,7 +193,12 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 	if budget <= 0 {
 		budget = DefaultBufferBytes
 	}
-	buffer := newSpanBuffer(exporter, budget, attempt)
+	buffer := newSpanBuffer(link, budget, attempt, sp)
+	if spoolErr != nil {
+		buffer.spoolErrors.Add(1)
+		buffer.spoolFailing.Store(true)
+		otel.Handle(fmt.Errorf("span spool: %w; keeping spans in memory (SPAN_BUFFER_BYTES) instead", spoolErr))
+	}
 	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
 	processor := newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))
 	common := []sdktrace.TracerProviderOption{sdktrace.WithRawSpanLimits(Limits()), sdktrace.WithIDGenerator(idGenerator{})}
@@ -185,45 +215,13 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 	return &Provider{TracerProvider: tp, shutdown: tp.Shutdown, forceFlush: tp.ForceFlush, buffer: buffer, projects: ps}, nil
 }
 
-// newExporter is the OTLP exporter for the target, over gRPC or HTTP, with
-// the same headers, attempt timeout and no retry of its own (the span
-// buffer retries, in order and without end; the exporters' own retry would
-// hold a batch for up to a minute).
-func newExporter(ctx context.Context, target collector, headers map[string]string, attempt time.Duration) (sdktrace.SpanExporter, error) {
-	if target.http {
-		opts := []otlptracehttp.Option{
-			otlptracehttp.WithEndpointURL(target.url),
-			otlptracehttp.WithTimeout(attempt),
-			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}),
-		}
-		if len(headers) > 0 {
-			opts = append(opts, otlptracehttp.WithHeaders(headers))
-		}
-		exporter, err := otlptracehttp.New(ctx, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("creating OTLP/HTTP exporter for %s: %w", target.url, err)
-		}
-		return exporter, nil
+// openSpool opens the spool the configuration asks for: nil, nil when it
+// asks for none.
+func openSpool(cfg Config) (*spool.Spool, error) {
+	if cfg.SpoolDir == "" {
+		return nil, nil
 	}
-	opts := []otlptracegrpc.Option{
-		otlptracegrpc.WithEndpointURL(target.url),
-		otlptracegrpc.WithTimeout(attempt),
-		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
-		// gRPC's reconnect backoff grows to two minutes by default: a
-		// collector back (or started late) must be found within a second.
-		otlptracegrpc.WithDialOption(grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-			MinConnectTimeout: time.Second,
-		})),
-	}
-	if len(headers) > 0 {
-		opts = append(opts, otlptracegrpc.WithHeaders(headers))
-	}
-	exporter, err := otlptracegrpc.New(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("creating OTLP gRPC exporter for %s: %w", target.url, err)
-	}
-	return exporter, nil
+	return spool.Open(cfg.SpoolDir, spool.Options{MaxBytes: cfg.SpoolBytes, FsyncInterval: cfg.SpoolFsyncInterval})
 }
 
 // NewResource is the resource every span carries: the service name and the

@@ -1,8 +1,8 @@
 // Package metrics is the proxy's Prometheus metrics: calls by route,
 // model, provider and status; latency and time to first token; tokens in
 // and out; upstream errors by kind; streams in flight; and the spans
-// exported, buffered and dropped. Each Metrics has its own registry (no
-// global state), served at /metrics by Handler.
+// exported, buffered, spooled on disk and dropped. Each Metrics has its
+// own registry (no global state), served at /metrics by Handler.
 package metrics
 
 import (
@@ -41,6 +41,11 @@ type Metrics struct {
 type SpanCounts struct {
 	Sent, Dropped   int64
 	Held, HeldBytes int
+	// The spool's part (SPAN_SPOOL_DIR): spans and bytes on disk, damaged
+	// stretches skipped, batches the disk refused (kept in memory).
+	Spooled                   int
+	SpooledBytes              int64
+	SpoolDamaged, SpoolErrors int64
 }
 
 // New makes the metrics; spans, when set, is read at each scrape.
@@ -75,12 +80,20 @@ func New(spans func() SpanCounts) *Metrics {
 		m.registry.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "llmproxy_spans_exported_total", Help: "Spans the collector took."},
 				func() float64 { return float64(spans().Sent) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "llmproxy_spans_dropped_total", Help: "Spans dropped: the buffer was over its budget, or shutdown came first."},
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "llmproxy_spans_dropped_total", Help: "Spans dropped: the buffer or the spool was over its budget, or shutdown came first."},
 				func() float64 { return float64(spans().Dropped) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_spans_buffered", Help: "Spans held for the collector now."},
 				func() float64 { return float64(spans().Held) }),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_spans_buffered_bytes", Help: "Estimated size of the spans held."},
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_spans_buffered_bytes", Help: "Size of the spans held (estimated in memory, on disk in the spool)."},
 				func() float64 { return float64(spans().HeldBytes) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_spans_spooled", Help: "Spans held in the spool on disk now (SPAN_SPOOL_DIR)."},
+				func() float64 { return float64(spans().Spooled) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_spool_bytes", Help: "Bytes of the spool's segments on disk."},
+				func() float64 { return float64(spans().SpooledBytes) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "llmproxy_spool_damaged_records_total", Help: "Damaged stretches of the spool skipped (a write cut short by a crash)."},
+				func() float64 { return float64(spans().SpoolDamaged) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "llmproxy_spool_write_errors_total", Help: "Batches of spans the spool could not take (a full or read-only disk), kept in memory instead."},
+				func() float64 { return float64(spans().SpoolErrors) }),
 		)
 	}
 	return m
