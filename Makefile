@@ -58,6 +58,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChatToGemini$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzGeminiChatStream$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' $(FUZZFLAGS) ./litellmconfig
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenAIChatToBedrock$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzBedrockChatStream$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicToBedrockInvoke$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzBedrockAnthropicStream$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' $(FUZZFLAGS) ./spool
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentify$$' $(FUZZFLAGS) ./sessions
+	$(GO) test -run '^$$' -fuzz '^FuzzClaudeCodeUserID$$' $(FUZZFLAGS) ./sessions
 
 ## e2e: the end-to-end suite alone (Phoenix from PyPI, the real SDKs); installs what it needs on first run
 e2e:
@@ -65,7 +72,7 @@ e2e:
 
 ## soak: 100,000 mixed calls (plain, streamed, upstream errors, clients that leave) through one
 ## proxy; goroutines, open files and live heap must end where they began (SOAK_CALLS=N to change);
-## and a 20 s collector outage under load, after which every span must arrive
+## and a 20 s collector outage under load, spans in memory and then in a spool, after which every span must arrive
 soak:
 	SOAK=1 $(GO) test -count=1 -run '^(TestSoak|TestCollectorLongOutage)$$' -v ./integration
 

@@ -25,15 +25,23 @@ import (
 // outageProxy is a proxy whose collector is at addr, exporting every 20 ms.
 func outageProxy(t *testing.T, addr string, bufferBytes int) (*export.Provider, string) {
 	t.Helper()
+	return outageProxyWith(t, addr, func(c *export.Config) { c.BufferBytes = bufferBytes })
+}
+
+// outageProxyWith is outageProxy with its export configuration changed by
+// set.
+func outageProxyWith(t *testing.T, addr string, set func(*export.Config)) (*export.Provider, string) {
+	t.Helper()
 	up := httptest.NewServer(answer(200, chatAnswer))
 	t.Cleanup(up.Close)
-	tp, err := export.NewProvider(context.Background(), export.Config{
+	cfg := export.Config{
 		Endpoint:       "http://" + addr,
 		ProjectName:    "outage",
 		BatchTimeout:   20 * time.Millisecond,
 		AttemptTimeout: 300 * time.Millisecond,
-		BufferBytes:    bufferBytes,
-	})
+	}
+	set(&cfg)
+	tp, err := export.NewProvider(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,22 +250,32 @@ func TestCollectorLongOutage(t *testing.T) {
 	if os.Getenv("SOAK") == "" {
 		t.Skip("set SOAK=1 (make soak) to run")
 	}
-	addr := freeAddr(t)
-	first := otlptest.StartAt(t, addr)
-	_, proxyURL := outageProxy(t, addr, 0)
-	stop := make(chan struct{})
-	got := load(t, proxyURL, 50*time.Millisecond, stop)
-	time.Sleep(time.Second)
-	first.Stop()
-	time.Sleep(20 * time.Second)
-	second := otlptest.StartAt(t, addr)
-	time.Sleep(time.Second)
-	close(stop)
-	markers := <-got
-	resp, _ := post(t, proxyURL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"after"}]}`, nil)
-	if resp.StatusCode != 200 {
-		t.Fatal(resp.StatusCode)
+	for _, tc := range []struct {
+		name string
+		set  func(*testing.T, *export.Config)
+	}{
+		{"memory buffer", func(*testing.T, *export.Config) {}},
+		{"spool", func(t *testing.T, c *export.Config) { c.SpoolDir = t.TempDir() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			first := otlptest.StartAt(t, addr)
+			_, proxyURL := outageProxyWith(t, addr, func(c *export.Config) { tc.set(t, c) })
+			stop := make(chan struct{})
+			got := load(t, proxyURL, 50*time.Millisecond, stop)
+			time.Sleep(time.Second)
+			first.Stop()
+			time.Sleep(20 * time.Second)
+			second := otlptest.StartAt(t, addr)
+			time.Sleep(time.Second)
+			close(stop)
+			markers := <-got
+			resp, _ := post(t, proxyURL+"/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"after"}]}`, nil)
+			if resp.StatusCode != 200 {
+				t.Fatal(resp.StatusCode)
+			}
+			waitMarkers(t, append(markers, "after"), 5*time.Second, first, second)
+			t.Logf("%d calls over a 20 s outage; every span arrived", len(markers)+1)
+		})
 	}
-	waitMarkers(t, append(markers, "after"), 5*time.Second, first, second)
-	t.Logf("%d calls over a 20 s outage; every span arrived", len(markers)+1)
 }
