@@ -262,7 +262,46 @@ func (v *Verifier) recompute(r *http.Request, signedHeaders []string, payloadHas
 // Handler checks every request's signature before next sees it (its body
 // read and put back); a request it rejects is answered as Bedrock answers
 // one: the status, X-Amzn-Errortype, {"message": reason}.
-func (v *Verifier) Handler(next http.Handler) http.Handler {
+func (v *Verifier) Handler(next http.Handler) http.Handler { return handler(v, next) }
+
+// Verifiers take a request that any one of them verifies: a fake Bedrock
+// that serves several signers, each with its own credentials (a proxy's,
+// and a client's that calls it directly).
+type Verifiers []*Verifier
+
+// Verify is nil when a verifier takes the request; else the error of the
+// verifier of the access key the request names (what AWS would say to
+// that key's owner), or the first verifier's when it names none of theirs.
+func (vs Verifiers) Verify(r *http.Request, body []byte) error {
+	if len(vs) == 0 {
+		return reject(UnrecognizedClient, "this fake takes no credentials")
+	}
+	key := ""
+	if sig, err := parseAuthorization(r.Header.Get("Authorization")); err == nil {
+		key = sig.accessKeyID
+	}
+	var first error
+	for i, v := range vs {
+		err := v.Verify(r, body)
+		if err == nil {
+			return nil
+		}
+		if i == 0 || key != "" && key == v.AccessKeyID {
+			first = err
+		}
+	}
+	return first
+}
+
+// Handler is Verifier.Handler for a request any of vs takes.
+func (vs Verifiers) Handler(next http.Handler) http.Handler { return handler(vs, next) }
+
+// verifier is what Handler checks a request with.
+type verifier interface {
+	Verify(r *http.Request, body []byte) error
+}
+
+func handler(v verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

@@ -138,3 +138,45 @@ func TestVerifyOutgoing(t *testing.T) {
 		t.Errorf("Verify(the API key) = %v; want nil", err)
 	}
 }
+
+// TestVerifiers: a set of verifiers takes a request signed with any one's
+// credentials; one it refuses gets the error of the verifier whose key it
+// names (its real reason), or the first's for a key none of them has.
+func TestVerifiers(t *testing.T) {
+	other := &Verifier{AccessKeyID: "AKIAOTHERCLIENTEXAMPLE", SecretAccessKey: "other/secret", Region: Region, Service: Service}
+	vs := Verifiers{New(), other}
+	signWith := func(creds aws.Credentials) *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/model/us.amazon.nova-micro-v1%3A0/converse", strings.NewReader(converse))
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, sha256Hex(converse), Service, Region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		creds     aws.Credentials
+		wantType  string // "" accepted
+		wantCause string
+	}{
+		{"the first's", aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: SessionToken}, "", ""},
+		{"the second's", aws.Credentials{AccessKeyID: other.AccessKeyID, SecretAccessKey: other.SecretAccessKey}, "", ""},
+		{"the second's key, a wrong secret", aws.Credentials{AccessKeyID: other.AccessKeyID, SecretAccessKey: "wrong"}, InvalidSignature, "does not match"},
+		{"a key neither has", aws.Credentials{AccessKeyID: "AKIACLIENTKEY", SecretAccessKey: "x"}, UnrecognizedClient, AccessKeyID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := vs.Verify(signWith(tt.creds), []byte(converse))
+			var e *Error
+			switch {
+			case tt.wantType == "" && err != nil:
+				t.Fatalf("Verify = %v; want nil", err)
+			case tt.wantType == "":
+			case !errors.As(err, &e) || e.Type != tt.wantType || !strings.Contains(e.Reason, tt.wantCause):
+				t.Fatalf("Verify = %v; want %s naming %q", err, tt.wantType, tt.wantCause)
+			}
+		})
+	}
+	if err := (Verifiers{}).Verify(signWith(aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}), []byte(converse)); err == nil {
+		t.Error("an empty set took a request")
+	}
+}

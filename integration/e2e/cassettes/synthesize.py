@@ -23,6 +23,14 @@ question: for Anthropic an answer from integration/testdata/anthropic, as
 recorded; for Gemini a recorded OpenAI chat answer given Gemini's model name
 and shape.
 
+Claude Code on Bedrock sends requests of its own (its system prompt, its
+tools, a session's state) that no recording could match, so the fake provider
+answers them, whatever their body, with a cassette their
+X-Fake-Cassette-Any-Body header names: a recorded Anthropic stream with a
+text answer (oi-stream_message) re-framed as Bedrock's
+InvokeModelWithResponseStream sends one, each event a chunk of AWS's event
+stream carrying the event's JSON in base64.
+
 They are synthetic, not recorded traffic: the README beside this file says so.
 Run from the repo root to regenerate (output is deterministic; nothing leaves
 the machine; the proxy must be built, as `make -C integration/e2e build` does):
@@ -33,6 +41,7 @@ the machine; the proxy must be built, as `make -C integration/e2e build` does):
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -40,7 +49,9 @@ import socket
 import subprocess
 import sys
 import threading
+import struct
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -529,6 +540,67 @@ def rewritten() -> dict[str, str]:
     return files
 
 
+def event_stream_message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One message of AWS's event stream: prelude (total and headers
+    length, its CRC32), string headers, payload, the message's CRC32."""
+    hb = b"".join(
+        bytes([len(k)]) + k.encode() + b"\x07" + struct.pack(">H", len(v.encode())) + v.encode() for k, v in headers.items()
+    )
+    prelude = struct.pack(">II", 12 + len(hb) + len(payload) + 4, len(hb))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + hb + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def bedrock_claude_code() -> str:
+    """synthetic-bedrock-claude-code: oi-stream_message's question as
+    AnthropicBedrock sends it to InvokeModelWithResponseStream (the model in
+    the path, anthropic_version in the body), and its recorded events (pings
+    aside: Bedrock sends none) as Bedrock frames them."""
+    source = CLAUDE_CODE_SOURCE
+    body = recorded.request_body(source)
+    model = body.pop("model")
+    body.pop("stream", None)
+    body["anthropic_version"] = "bedrock-2023-05-31"
+    stream = b"".join(
+        event_stream_message(
+            {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"},
+            compact({"bytes": base64.b64encode(compact(e).encode()).decode()}).encode(),
+        )
+        for e in recorded.sse_chunks(source)
+        if e.get("type") != "ping"
+    )
+    url = f"https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.{model}/invoke-with-response-stream"
+    req = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False)
+    b64 = base64.b64encode(stream).decode()
+    lines = "\n".join(" " * 12 + b64[i : i + 76] for i in range(0, len(b64), 76))
+    return cassette(
+        source,
+        [
+            "    - id: 0\n"
+            "      request:\n"
+            "        body: |-\n"
+            f"{indent(req, 12)}\n"
+            "        headers:\n"
+            "            Content-Type:\n"
+            "                - application/json\n"
+            f"        url: {url}\n"
+            "        method: POST\n"
+            "      response:\n"
+            f"        content_length: {len(stream)}\n"
+            "        body: !!binary |\n"
+            f"{lines}\n"
+            "        headers:\n"
+            "            Content-Type:\n"
+            "                - application/vnd.amazon.eventstream\n"
+            "        status: 200 OK\n"
+            "        code: 200\n"
+        ],
+    )
+
+
+CLAUDE_CODE_SOURCE = "oi-stream_message"
+
+
 def main() -> int:
     # Loopback only, whatever the shell's proxy settings.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
@@ -538,6 +610,7 @@ def main() -> int:
     (HERE / f"{cases.AGENT_CASSETTE}.yaml").write_text(agents_tool_run())
     (HERE / f"{cases.ANTHROPIC_VERTEX_CASSETTE}.yaml").write_text(anthropic_vertex())
     (HERE / f"{GEMINI_README_CASSETTE}.yaml").write_text(gemini_readme())
+    (HERE / f"{cases.CLAUDE_CODE_CASSETTE}.yaml").write_text(bedrock_claude_code())
     for name, text in rewritten().items():
         (HERE / f"{name}.yaml").write_text(text)
     # Round-trip check: the files parse and their bodies are what we built.

@@ -21,7 +21,9 @@ calls must stay uninstrumented.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -67,6 +69,9 @@ class Recording:
         if self.api == "gemini":
             # As openinference-instrumentation-google-genai names them.
             return "GenerateContentStream" if self.stream else "GenerateContent"
+        if self.api == "bedrock":
+            # As openinference-instrumentation-bedrock names them.
+            return BEDROCK_SPAN_NAMES[recorded.bedrock_url(self.cassette)[1]]
         return span_name_for(self.cassette)
 
     @property
@@ -90,7 +95,8 @@ class Case(Recording):
 
     id: str
     # openai | openai-async | litellm | node | agents | anthropic | anthropic-async
-    # | anthropic-vertex | genai | genai-async | genai-vertex
+    # | anthropic-vertex | genai | genai-async | genai-vertex | boto3
+    # | anthropic-bedrock
     client: str
     cassette: str
     run: Callable[[Target], dict[str, Any]] = field(repr=False, compare=False)
@@ -109,6 +115,8 @@ class Case(Recording):
     #               model; the proxy translates to the Messages API and back
     #   gemini      Google's generateContent (the google-genai SDK, on the
     #               Gemini API or Vertex AI)
+    #   bedrock     AWS Bedrock Runtime (Converse, ConverseStream, InvokeModel,
+    #               InvokeModelWithResponseStream), signed by the proxy
     api: str = "openai"
     # The body the client sends the proxy when it is not the cassette's
     # recorded request: a provider-prefixed model the proxy strips
@@ -1480,6 +1488,232 @@ def anthropic_vertex_create(t: Target) -> dict[str, Any]:
     return {"ok": True, "message": message_summary(message)}
 
 
+# --- AWS Bedrock Runtime (boto3's bedrock-runtime client) ------------------------
+# boto3 with endpoint_url set to the proxy's root, as an application points it
+# at a gateway. It signs every request (SigV4, for the proxy's host) with keys
+# of its own, which no AWS account has and the fake provider does not take:
+# through the proxy a call succeeds only because the proxy drops that
+# signature and signs again with its own credentials. The oracle's boto3 calls
+# the fake provider directly with keys the fake takes (BEDROCK_ORACLE_KEYS).
+
+BEDROCK_REGION = "us-east-1"
+BEDROCK_CLIENT_KEYS = ("AKIAE2ECLIENTDUMMY00", "e2e/client/dummy/secret/KEY")
+BEDROCK_ORACLE_KEYS = ("AKIAE2EORACLE0000000", "e2e/oracle/secret/EXAMPLEKEY")
+
+BEDROCK_SPAN_NAMES = {
+    "converse": "bedrock.converse",
+    "converse-stream": "bedrock.converse_stream",
+    "invoke": "bedrock.invoke_model",
+    "invoke-with-response-stream": "bedrock.invoke_model_with_response_stream",
+}
+
+
+def _boto3_bedrock(t: Target, under_bedrock: bool = False) -> Any:
+    """boto3's client for the target: the proxy's root, or its /bedrock
+    (LiteLLM's pass-through prefix) when under_bedrock; the fake's root."""
+    import boto3
+    from botocore.config import Config
+
+    key, secret = BEDROCK_CLIENT_KEYS if t.via_proxy else BEDROCK_ORACLE_KEYS
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=BEDROCK_REGION,
+        endpoint_url=t.root + ("/bedrock" if under_bedrock and t.via_proxy else ""),
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        # No retry (a failure is one call, one span), and no call that hangs.
+        # Legacy mode with no retries, not total_max_attempts=1: that marks
+        # every error as having "reached max retries", which botocore then
+        # writes into the exception's text.
+        config=Config(retries={"mode": "legacy", "max_attempts": 0}, connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT),
+    )
+
+
+def bedrock_guarded(fn: Callable[[Target], dict[str, Any]]) -> Callable[[Target], dict[str, Any]]:
+    """guarded, with botocore's ClientError read as the caller reads it:
+    the HTTP status, the error code and message Bedrock sent."""
+
+    def run(t: Target) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return fn(t)
+        except ClientError as e:
+            err = e.response.get("Error") or {}
+            status = (e.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            return {"ok": False, "status": status, "code": err.get("Code"), "message": err.get("Message")}
+        except Exception as e:
+            return failure(e)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def _converse_kwargs(cassette: str) -> dict[str, Any]:
+    """The recorded Converse request as boto3's keyword arguments: the
+    path's model id, the body's members, each source's base64 bytes (of a
+    document, an image) as the bytes they encode, which boto3 encodes again."""
+
+    def blobs(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: base64.b64decode(x) if k == "bytes" and isinstance(x, str) else blobs(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [blobs(x) for x in v]
+        return v
+
+    return {"modelId": recorded.bedrock_url(cassette)[0], **blobs(recorded.request_body(cassette))}
+
+
+def boto3_converse(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        acc = recorded.ConverseAccumulator()
+        acc.answer(_boto3_bedrock(t).converse(**_converse_kwargs(cassette)))
+        return acc.result()
+
+    return bedrock_guarded(run)
+
+
+# Prompt caching: the same request twice, the first answer writing the cache,
+# the second reading it. The fake provider answers equal requests with the
+# first recording unless a header names the interaction: boto3 adds it
+# before signing, the proxy passes it on.
+BEDROCK_CACHE_CASSETTE = "pa-test_bedrock_cache_write_and_read"
+FAKE_CASSETTE_HEADER = "X-Fake-Cassette"
+
+
+@bedrock_guarded
+def boto3_converse_cache_write_and_read(t: Target) -> dict[str, Any]:
+    turns = []
+    for k in range(2):
+        name = recorded.turn(BEDROCK_CACHE_CASSETTE, k)
+        client = _boto3_bedrock(t)
+
+        def mark(request: Any, name: str = name, **_: Any) -> None:
+            request.headers[FAKE_CASSETTE_HEADER] = name
+
+        client.meta.events.register("before-sign.bedrock-runtime.Converse", mark)
+        acc = recorded.ConverseAccumulator()
+        acc.answer(client.converse(**_converse_kwargs(name)))
+        turns.append(acc.result())
+    return {"ok": True, "turns": turns}
+
+
+def boto3_converse_stream(cassette: str, under_bedrock: bool = False) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        acc, events = recorded.ConverseAccumulator(), 0
+        for event in _boto3_bedrock(t, under_bedrock).converse_stream(**_converse_kwargs(cassette))["stream"]:
+            events += 1
+            acc.add(event)
+        return {**acc.result(), "events": events}
+
+    return bedrock_guarded(run)
+
+
+def boto3_invoke(cassette: str) -> Callable[[Target], dict[str, Any]]:
+    """invoke_model, or invoke_model_with_response_stream for a streamed
+    recording, with the recorded body as the bytes sent."""
+
+    def run(t: Target) -> dict[str, Any]:
+        model, operation = recorded.bedrock_url(cassette)
+        kwargs = {
+            "modelId": model,
+            "body": recorded.interaction(cassette)["request"]["body"],
+            "contentType": "application/json",
+            "accept": "application/json",
+        }
+        client = _boto3_bedrock(t)
+        if operation == "invoke":
+            return {"ok": True, "body": json.loads(client.invoke_model(**kwargs)["body"].read())}
+        stream = client.invoke_model_with_response_stream(**kwargs)["body"]
+        return {"ok": True, "events": [json.loads(e["chunk"]["bytes"]) for e in stream if "chunk" in e]}
+
+    return bedrock_guarded(run)
+
+
+# --- Claude on Bedrock (the Anthropic SDK's AnthropicBedrock) -----------------------
+# As Claude Code calls it through a gateway (ANTHROPIC_BEDROCK_BASE_URL): the
+# base URL is the proxy's /bedrock (the SDK appends /model/{model}/invoke or
+# /invoke-with-response-stream), the body Claude's Messages body with
+# anthropic_version. Either signed with dummy keys (for the proxy's host), or
+# not signed at all, as Claude Code's CLAUDE_CODE_SKIP_BEDROCK_AUTH leaves
+# it (the TypeScript SDK's skipAuth; the Python SDK has no such switch, so a
+# subclass skips the signing step). The oracle makes the same InvokeModel
+# call with boto3 (the bedrock instrumentor traces botocore, not httpx).
+
+# Claude Code's own requests (test_claude_code.py) no recording holds: the fake
+# provider answers them whatever their body with this synthetic cassette
+# (cassettes/synthesize.py), which their X-Fake-Cassette-Any-Body header names.
+CLAUDE_CODE_CASSETTE = "synthetic-bedrock-claude-code"
+
+ANTHROPIC_BEDROCK_MODEL_CASSETTES = ("oi-TestClaudeInvokeModelMessageApi.test_invoke_model", "oi-TestInvokeModelWithStreamResponse.test_invoke")
+
+
+def _anthropic_bedrock(t: Target, signed: bool) -> Any:
+    import anthropic
+
+    class UnsignedAnthropicBedrock(anthropic.AnthropicBedrock):
+        """AnthropicBedrock that signs nothing (skip-auth)."""
+
+        def _prepare_request(self, request: Any) -> None:
+            return None
+
+    keys = {"aws_access_key": BEDROCK_CLIENT_KEYS[0], "aws_secret_key": BEDROCK_CLIENT_KEYS[1]} if signed else {}
+    cls = anthropic.AnthropicBedrock if signed else UnsignedAnthropicBedrock
+    return cls(aws_region=BEDROCK_REGION, base_url=t.root + "/bedrock", max_retries=0, timeout=CALL_TIMEOUT, **keys)
+
+
+def _anthropic_bedrock_kwargs(cassette: str) -> dict[str, Any]:
+    """The recorded InvokeModel body as messages.create's arguments: the
+    model from the path; anthropic_version, which the SDK adds itself, and
+    temperature (which anthropic 1.17's create() no longer takes) as extra
+    body members."""
+    body = recorded.request_body(cassette)
+    extra = {k: body.pop(k) for k in ("anthropic_version", "temperature") if k in body}
+    return {"model": recorded.bedrock_url(cassette)[0], **body, "extra_body": extra}
+
+
+def anthropic_bedrock_create(cassette: str, signed: bool, stream: bool = False) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        client = _anthropic_bedrock(t, signed)
+        if not stream:
+            return {"ok": True, "message": message_summary(client.messages.create(**_anthropic_bedrock_kwargs(cassette)))}
+        acc, events = recorded.MessageAccumulator(), 0
+        for event in client.messages.create(**_anthropic_bedrock_kwargs(cassette), stream=True):
+            events += 1
+            acc.add(event.model_dump(mode="json"))
+        return {"ok": True, "events": events, "text": acc.text, "message": message_summary(acc.message)}
+
+    return guarded(run)
+
+
+def anthropic_bedrock_stream_helper(cassette: str, signed: bool) -> Callable[[Target], dict[str, Any]]:
+    def run(t: Target) -> dict[str, Any]:
+        with _anthropic_bedrock(t, signed).messages.stream(**_anthropic_bedrock_kwargs(cassette)) as stream:
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+        return {"ok": True, "text": text, "message": message_summary(final)}
+
+    return guarded(run)
+
+
+def anthropic_bedrock_result(cassette: str, how: str) -> Callable[[], dict[str, Any]]:
+    """What an AnthropicBedrock case returns when it gets the recorded
+    answer. how: create, events (create with stream=True), helper."""
+
+    def expect() -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": True, "message": message_summary(recorded.bedrock_message(cassette))}
+        if how in ("events", "helper"):
+            acc = recorded.MessageAccumulator()
+            for event in recorded.invoke_stream_events(cassette):
+                acc.add(event)
+            out["text"] = acc.text
+        if how == "events":
+            out["events"] = len(recorded.invoke_stream_events(cassette))
+        return out
+
+    return expect
+
+
 # --- the list --------------------------------------------------------------------
 
 CASES: list[Case] = [
@@ -1698,6 +1932,129 @@ CASES: list[Case] = [
         api="anthropic",
         provider="google",
     ),
+]
+
+# AWS Bedrock Runtime: boto3's bedrock-runtime client (Converse, ConverseStream,
+# InvokeModel with Claude's and Nova's bodies, InvokeModelWithResponseStream)
+# through the proxy, which signs each call, compared with
+# openinference-instrumentation-bedrock; and AnthropicBedrock, compared with
+# the same call made with boto3 (its oracle_run).
+CASES += [
+    *[
+        Case(
+            case_id,
+            "boto3",
+            cassette,
+            run(cassette),
+            expect=functools.partial(expect, cassette),
+            api="bedrock",
+            provider="aws",
+            oracle=oracle,
+        )
+        for case_id, cassette, run, expect, oracle in [
+            ("bedrock-converse", "pa-test_bedrock_model", boto3_converse, recorded.converse_result, ("bedrock",)),
+            ("bedrock-converse-tools", "oi-test_converse_tool_use_message", boto3_converse, recorded.converse_result, ("bedrock",)),
+            (
+                "bedrock-converse-inference-profile",
+                "pa-test_bedrock_inference_profile_converse",
+                boto3_converse,
+                recorded.converse_result,
+                ("bedrock",),
+            ),
+            ("bedrock-converse-guardrail", "pa-test_bedrock_model_guardrail_config", boto3_converse, recorded.converse_result, ("bedrock",)),
+            ("bedrock-converse-stream", "pa-test_bedrock_model_stream", boto3_converse_stream, recorded.converse_result, ("bedrock",)),
+            (
+                "bedrock-converse-stream-tools",
+                "oi-TestConverseStream.test_invoke_tool_message",
+                boto3_converse_stream,
+                recorded.converse_result,
+                ("bedrock",),
+            ),
+            # endpoint_url the proxy's /bedrock, as the README has it.
+            (
+                "bedrock-converse-stream-tool-result",
+                "oi-TestConverseStream.test_invoke_tool_response_message",
+                functools.partial(boto3_converse_stream, under_bedrock=True),
+                recorded.converse_result,
+                ("bedrock",),
+            ),
+            (
+                "bedrock-converse-stream-thinking",
+                "pa-test_bedrock_model_thinking_part_stream",
+                boto3_converse_stream,
+                recorded.converse_result,
+                ("bedrock",),
+            ),
+            ("bedrock-invoke-claude", "oi-TestClaudeInvokeModelMessageApi.test_invoke_model", boto3_invoke, recorded.invoke_result, ("bedrock",)),
+            ("bedrock-invoke-nova", "oi-TestNovaInvokeModel.test_nova_lite_with_system", boto3_invoke, recorded.invoke_result, ("bedrock",)),
+            (
+                "bedrock-invoke-stream-claude",
+                "oi-TestInvokeModelWithStreamResponse.test_invoke",
+                boto3_invoke,
+                recorded.invoke_result,
+                ("bedrock",),
+            ),
+        ]
+    ],
+    Case(
+        "bedrock-converse-cache",
+        "boto3",
+        BEDROCK_CACHE_CASSETTE,
+        boto3_converse_cache_write_and_read,
+        turns=2,
+        expect=lambda: {"ok": True, "turns": [recorded.converse_result(recorded.turn(BEDROCK_CACHE_CASSETTE, k)) for k in range(2)]},
+        api="bedrock",
+        provider="aws",
+        oracle=("bedrock",),
+    ),
+    # Errors: Bedrock's 400 for an unknown model, on Converse and on
+    # ConverseStream (which the instrumentor exports no span of: no oracle).
+    *[
+        Case(case_id, "boto3", cassette, run(cassette), api="bedrock", provider="aws", oracle=oracle)
+        for case_id, cassette, run, oracle in [
+            ("bedrock-converse-error", "pa-test_bedrock_error", boto3_converse, ("bedrock",)),
+            ("bedrock-converse-stream-error", "pa-test_bedrock_streaming_error", boto3_converse_stream, ()),
+        ]
+    ],
+    *[
+        Case(
+            case_id,
+            "anthropic-bedrock",
+            cassette,
+            run,
+            oracle_run=boto3_invoke(cassette),
+            expect=anthropic_bedrock_result(cassette, how),
+            api="bedrock",
+            provider="aws",
+            oracle=("bedrock",),
+        )
+        for case_id, cassette, run, how in [
+            (
+                "anthropic-bedrock-create",
+                ANTHROPIC_BEDROCK_MODEL_CASSETTES[0],
+                anthropic_bedrock_create(ANTHROPIC_BEDROCK_MODEL_CASSETTES[0], signed=True),
+                "create",
+            ),
+            (
+                "anthropic-bedrock-create-stream",
+                ANTHROPIC_BEDROCK_MODEL_CASSETTES[1],
+                anthropic_bedrock_create(ANTHROPIC_BEDROCK_MODEL_CASSETTES[1], signed=True, stream=True),
+                "events",
+            ),
+            (
+                "anthropic-bedrock-stream-helper-skip-auth",
+                ANTHROPIC_BEDROCK_MODEL_CASSETTES[1],
+                anthropic_bedrock_stream_helper(ANTHROPIC_BEDROCK_MODEL_CASSETTES[1], signed=False),
+                "helper",
+            ),
+            (
+                "anthropic-bedrock-create-skip-auth",
+                ANTHROPIC_BEDROCK_MODEL_CASSETTES[0],
+                anthropic_bedrock_create(ANTHROPIC_BEDROCK_MODEL_CASSETTES[0], signed=False),
+                "create",
+            ),
+        ]
+    ],
 ]
 
 CALLS: list[Call] = [call for case in CASES for call in case.calls]

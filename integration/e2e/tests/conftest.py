@@ -33,6 +33,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 for _k in list(os.environ):
     if _k.startswith(
         ("OPENAI_", "OTEL_", "PHOENIX_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "VERTEXAI_", "CLOUD_ML_", "LITELLM_PROXY_", "USE_LITELLM_PROXY")
+        + ("AWS_", "CLAUDE_CODE_")
     ):
         del os.environ[_k]
 
@@ -55,7 +56,15 @@ ORACLE_PROJECTS = {
     "litellm": "oracle-litellm",
     "anthropic": "oracle-anthropic",
     "google-genai": "oracle-google-genai",
+    "bedrock": "oracle-bedrock",
 }
+# The proxy's AWS credentials, with which it signs every Bedrock call (the
+# fake provider takes these and the oracle's, never a client's through the
+# proxy). The secret and session token are random per run, so a match in a
+# span or a log can only have come from this run's proxy.
+PROXY_AWS_KEY_ID = "AKIAE2EPROXY00000000"
+PROXY_AWS_SECRET = "e2e/proxy/" + secrets.token_hex(16)
+PROXY_AWS_SESSION_TOKEN = "e2e-proxy-session-" + secrets.token_hex(16)
 
 
 @dataclass
@@ -122,16 +131,27 @@ def cassette_dir(work: Path) -> Path:
     d.mkdir()
     for src in recorded.CASSETTE_DIRS:
         for f in sorted(src.glob("*.yaml")):
-            (d / f.name).symlink_to(f)
+            if not (d / f.name).exists():  # a name two directories share: the first's (as recorded.cassette_path)
+                (d / f.name).symlink_to(f)
     return d
 
 
-def start_fake(work: Path) -> tuple[Service, str]:
+def start_fake(work: Path, name: str = "fakeprovider") -> tuple[Service, str]:
+    """The fake provider, serving the cassettes from a folder under work;
+    its log is ARTIFACTS/<name>.log."""
     svc = Service(
-        "fakeprovider",
-        [str(_binary("fakeprovider")), "-addr", "127.0.0.1:0", "-cassettes", str(cassette_dir(work)), "-pace", "2ms"],
+        name,
+        [
+            str(_binary("fakeprovider")),
+            *("-addr", "127.0.0.1:0", "-cassettes", str(cassette_dir(work)), "-pace", "2ms"),
+            # Bedrock Runtime's routes take SigV4 signatures of the proxy's
+            # credentials and of the oracle's (boto3 calling it directly).
+            "-aws-credentials",
+            f"{PROXY_AWS_KEY_ID}:{PROXY_AWS_SECRET}:{PROXY_AWS_SESSION_TOKEN},{':'.join(cases.BEDROCK_ORACLE_KEYS)}",
+            *("-aws-region", cases.BEDROCK_REGION),
+        ],
         base_env(),
-        ARTIFACTS / "fakeprovider.log",
+        ARTIFACTS / f"{name}.log",
     )
     m = svc.wait_log_line(r"listening on (http://127\.0\.0\.1:\d+)", timeout=30)
     return svc, m.group(1)
@@ -162,6 +182,17 @@ def start_proxy(name: str, fake: str, grpc: str, project: str, **extra: str) -> 
         # An empty home, so that no gcloud Application Default Credentials of
         # the machine's are found instead.
         "HOME": str(_empty_home()),
+        # Bedrock Runtime: the fake too, every call signed with the proxy's
+        # AWS credentials (from the environment, as the AWS SDKs find them;
+        # no shared config file or instance role to probe).
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake,
+        "AWS_ACCESS_KEY_ID": PROXY_AWS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": PROXY_AWS_SECRET,
+        "AWS_SESSION_TOKEN": PROXY_AWS_SESSION_TOKEN,
+        "AWS_REGION": cases.BEDROCK_REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "PHOENIX_COLLECTOR_ENDPOINT": grpc,
         "PHOENIX_PROJECT_NAME": project,
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans reach Phoenix quickly

@@ -5,13 +5,16 @@ compares everything else and fails on any difference not listed here.
 Key: (oracle, scope, path).
   oracle  "openai" (openinference-instrumentation-openai), "litellm"
           (openinference-instrumentation-litellm), "anthropic"
-          (openinference-instrumentation-anthropic) or "google-genai"
-          (openinference-instrumentation-google-genai).
+          (openinference-instrumentation-anthropic), "google-genai"
+          (openinference-instrumentation-google-genai) or "bedrock"
+          (openinference-instrumentation-bedrock).
   scope   space-separated words, all of which must hold:
             all        any case
             stream     streaming cases only
             error      cases whose provider answer is an HTTP error
             responses  Responses API calls only (Response spans)
+            claude-invoke  Bedrock InvokeModel calls (plain or streamed) with
+                       Claude's Messages body (anthropic_version)
             case:<id>  that case only (every model call of it)
             extra      only where the proxy records something the
                        instrumentor does not (never a missing or unequal value)
@@ -31,6 +34,7 @@ one form (a difference of form, not of content), each with its reason.
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import re
@@ -79,6 +83,42 @@ def _google_values(v: Any, key: str | None = None) -> Any:
     return v
 
 
+def _py_bytes_as_base64(v: Any) -> Any:
+    """v with every Python bytes literal (b'...', as the bedrock
+    instrumentor writes binary content into its JSON) in standard base64,
+    as the API's JSON carries the same bytes."""
+    if isinstance(v, dict):
+        return {k: _py_bytes_as_base64(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_py_bytes_as_base64(x) for x in v]
+    if isinstance(v, str) and len(v) > 2 and v[0] == "b" and v[1] in "'\"" and v[-1] == v[1]:
+        try:
+            raw = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            return v
+        if isinstance(raw, bytes):
+            return base64.b64encode(raw).decode()
+    return v
+
+
+def bedrock_messages(v: Any) -> Any:
+    """A Bedrock request (input.value) as the bedrock instrumentor records
+    Converse's and Nova's: the JSON of its messages, binary content in
+    base64. Claude's Messages body (anthropic_version), which both record
+    whole, is left as it is."""
+    if isinstance(v, dict) and isinstance(v.get("messages"), list) and "anthropic_version" not in v:
+        v = v["messages"]
+    return _py_bytes_as_base64(v)
+
+
+def bedrock_output_message(v: Any) -> Any:
+    """A Converse or Nova answer (output.value) as the instrumentor records
+    it: its output.message alone. Claude's Message is left as it is."""
+    if isinstance(v, dict) and isinstance(v.get("output"), dict) and "message" in v["output"]:
+        return v["output"]["message"]
+    return v
+
+
 # (oracle, field) -> (the form both sides are put in, why).
 NORMALIZED: dict[tuple[str, str], tuple[Callable[[Any], Any], str]] = {
     ("google-genai", "input.value"): (
@@ -99,6 +139,27 @@ NORMALIZED: dict[tuple[str, str], tuple[Callable[[Any], Any], str]] = {
         "SDK), which the instrumentor writes as Python prints a datetime "
         "('2026-03-21 18:11:55.919086+00:00' for the API's '2026-03-21T18:11:55.919086Z'). They "
         "are compared as the bytes and the time they stand for.",
+    ),
+    ("bedrock", "input.value"): (
+        bedrock_messages,
+        "On Converse, ConverseStream and Nova's InvokeModel the proxy records the request body as "
+        "it was sent, as on every API (spans/bedrock.go): what else the body holds (toolChoice, "
+        "guardrailConfig, promptVariables, Nova's schemaVersion) has no attribute of its own. The "
+        "instrumentor records the JSON of the body's messages alone, a document's or an image's "
+        "bytes as a Python bytes literal (b'...'). Compared: the proxy's messages member against "
+        "the instrumentor's value, its bytes literals read as base64 (integration/spans "
+        "bedrockDiffs: diffProjected \"messages\"); the system prompt, inferenceConfig and "
+        "toolConfig are compared in the attributes both record from them (input messages, "
+        "invocation parameters, tools). Claude's Messages body both record whole.",
+    ),
+    ("bedrock", "output.value"): (
+        bedrock_output_message,
+        "On Converse, ConverseStream and Nova's InvokeModel the proxy records the whole answer (a "
+        "stream's assembled in the shape of Converse's); the instrumentor its output.message "
+        "alone. Compared: the proxy's output.message against the instrumentor's value "
+        "(bedrockDiffs: diffProjected \"output.message\"); stopReason and usage are compared in "
+        "llm.finish_reason and the token counts; metrics and a guardrail's trace, which the "
+        "instrumentor records nowhere, only the proxy keeps.",
     ),
 }
 
@@ -206,6 +267,60 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "apart: it names both GenerateContent / GenerateContentStream."
     ),
     ("google-genai", "case:genai-stream-async", "name"): "As for genai-instructions-async.",
+    # --- against openinference-instrumentation-bedrock ----------------------
+    # input.value and output.value of Converse and Nova are compared on what
+    # both record (NORMALIZED). The rest follows integration/spans'
+    # bedrockDiffs (spans/bedrock_test.go), where the golden spans the same
+    # instrumentor made are compared key by key.
+    ("bedrock", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("bedrock", "stream", "events"): (
+        "The bedrock instrumentor records no First Token Stream Event; the proxy records one on "
+        "every stream (ConverseStream, InvokeModelWithResponseStream), when the first token "
+        "reaches the client (test_spans checks it)."
+    ),
+    ("bedrock", "error", "event:exception:exception.stacktrace"): (
+        "A Python traceback of boto3; the proxy has no client stack to report."
+    ),
+    ("bedrock", "claude-invoke", "llm.output_messages.*"): (
+        "Claude's answer on InvokeModel is mapped as Anthropic's Messages API is on /v1/messages "
+        "spans: every content block a part with its type (a lone text too, where the "
+        "instrumentor's Claude mapping writes message.content), each tool_use a tool call and a "
+        "tool_use part; the instrumentor's stream mapping writes parts with no type "
+        "(bedrockDiffs: the output messages of the claude families)."
+    ),
+    ("bedrock", "claude-invoke stream", "llm.input_messages.*"): (
+        "Claude's request on InvokeModelWithResponseStream is mapped as Anthropic's Messages "
+        "API is (and as the instrumentor maps it on InvokeModel): parts with their type, a "
+        "string content (the system's too) as message.content, each tool_result a tool message "
+        "of its own with its tool_call_id. The instrumentor's stream mapping writes parts with "
+        "no type and one tool message without ids for a message's results, so its messages "
+        "after the first tool result are shifted by one."
+    ),
+    ("bedrock", "claude-invoke stream", "output.value#content.*.input"): (
+        "The Message the stream's events make up: the proxy parses each tool_use's streamed "
+        "input JSON into the object the API means (as Anthropic's SDKs accumulate it); the "
+        "instrumentor's accumulator keeps it as the JSON text."
+    ),
+    ("bedrock", "claude-invoke stream null", "output.value"): (
+        "The instrumentor's accumulator adds as null the members the stream did not send "
+        "(citations, cache token counts); the proxy writes what the events hold. Every member "
+        "the stream sent is compared."
+    ),
+    ("bedrock", "claude-invoke stream extra", "output.value#amazon-bedrock-invocationMetrics"): (
+        "Bedrock's invocation metrics (token counts, latencies) ride on the stream's last "
+        "event; the proxy keeps them in the message it assembles, the instrumentor drops them."
+    ),
+    ("bedrock", "claude-invoke extra", "llm.token_count.total"): (
+        "Prompt plus completion, as the Messages mapping records it on /v1/messages spans; the "
+        "instrumentor's Claude mapping records no total."
+    ),
+    ("bedrock", "claude-invoke extra", "llm.response.model_name"): (
+        "The model that answered (the Message's model), as the Messages mapping records it."
+    ),
+    ("bedrock", "claude-invoke extra", "llm.request.model_name"): (
+        "The model the path names, as the Messages mapping records the request's (on Vertex AI "
+        "too, where the Anthropic instrumentor records it)."
+    ),
     # --- against openinference-instrumentation-litellm -----------------------
     # Only what LiteLLM's span records is compared (never the proxy's extras).
     # LiteLLM's span describes its *function call*; the proxy's, like the OpenAI

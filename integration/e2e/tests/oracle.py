@@ -8,6 +8,8 @@ project, so every span is found by project and time window:
   --instrumentor litellm  openinference-instrumentation-litellm (LiteLLM cases)
   --instrumentor anthropic openinference-instrumentation-anthropic (Anthropic SDK cases)
   --instrumentor google-genai openinference-instrumentation-google-genai (google-genai SDK cases)
+  --instrumentor bedrock  openinference-instrumentation-bedrock (boto3's Bedrock
+                          Runtime calls; AnthropicBedrock's made again with boto3)
 (Not both in one process: LiteLLM calls the OpenAI SDK, so the two spans would
 share a trace, and Phoenix files a whole trace under one project.)
 
@@ -26,6 +28,7 @@ import sys
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from openinference.instrumentation.anthropic import AnthropicInstrumentor  # noqa: E402
+from openinference.instrumentation.bedrock import BedrockInstrumentor  # noqa: E402
 from openinference.instrumentation.google_genai import GoogleGenAIInstrumentor  # noqa: E402
 from openinference.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
 from openinference.instrumentation.openai import OpenAIInstrumentor  # noqa: E402
@@ -47,7 +50,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--grpc", required=True)
-    ap.add_argument("--instrumentor", choices=["openai", "litellm", "anthropic", "google-genai"], required=True)
+    ap.add_argument("--instrumentor", choices=["openai", "litellm", "anthropic", "google-genai", "bedrock"], required=True)
     ap.add_argument("--project", required=True)
     ap.add_argument("--api-key", required=True)
     ap.add_argument("--out", required=True)
@@ -61,6 +64,8 @@ def main() -> int:
         AnthropicInstrumentor().instrument(tracer_provider=tp)
     elif args.instrumentor == "google-genai":
         GoogleGenAIInstrumentor().instrument(tracer_provider=tp)
+    elif args.instrumentor == "bedrock":
+        BedrockInstrumentor().instrument(tracer_provider=tp)
     else:
         LiteLLMInstrumentor().instrument(tracer_provider=tp)
 

@@ -24,8 +24,12 @@ RECORDED_DIR = FIXTURES / "openai" / "cassettes"
 RESPONSES_DIR = FIXTURES / "responses" / "cassettes"
 ANTHROPIC_DIR = FIXTURES / "anthropic" / "cassettes"
 GEMINI_DIR = FIXTURES / "gemini" / "cassettes"
+BEDROCK_DIR = FIXTURES / "bedrock" / "cassettes"
 SYNTHETIC_DIR = E2E / "cassettes"
-CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR, ANTHROPIC_DIR, GEMINI_DIR)
+# Where two directories hold a cassette of the same name, the first's is the
+# one read (and served: conftest.cassette_dir): Bedrock's
+# pa-test_image_url_input is Anthropic's.
+CASSETTE_DIRS = (SYNTHETIC_DIR, RECORDED_DIR, RESPONSES_DIR, ANTHROPIC_DIR, GEMINI_DIR, BEDROCK_DIR)
 
 
 def cassette_path(name: str) -> Path:
@@ -63,7 +67,10 @@ def _go_vcr(it: dict[str, Any]) -> dict[str, Any]:
     rbody = json.dumps(resp["parsed_body"]) if "parsed_body" in resp else resp["body"]["string"]
     ct = next((v[0] for k, v in (resp.get("headers") or {}).items() if k.lower() == "content-type"), None)
     if ct is None:
-        ct = "text/event-stream" if rbody.startswith(("event:", "data:")) else "application/json"
+        if isinstance(rbody, bytes):  # !!binary: an AWS event stream
+            ct = EVENT_STREAM
+        else:
+            ct = "text/event-stream" if rbody.startswith(("event:", "data:")) else "application/json"
     return {
         "request": {"method": req["method"], "url": req["uri"], "body": body},
         "response": {"code": resp["status"]["code"], "body": rbody, "headers": {"Content-Type": [ct]}},
@@ -79,9 +86,13 @@ def status(name: str) -> int:
     return int(interaction(name)["response"]["code"])
 
 
+# AWS's binary event stream: Bedrock's streamed answers.
+EVENT_STREAM = "application/vnd.amazon.eventstream"
+
+
 def is_stream(name: str) -> bool:
     ct = interaction(name)["response"]["headers"].get("Content-Type", [""])[0]
-    return ct.startswith("text/event-stream")
+    return ct.startswith(("text/event-stream", EVENT_STREAM))
 
 
 def sse_chunks(name: str) -> list[dict[str, Any]]:
@@ -119,7 +130,9 @@ def decode_vector(v: Any) -> list[float]:
 @functools.lru_cache(maxsize=None)
 def expected(name: str) -> Expected:
     if status(name) >= 400:
-        return Expected(error=json.loads(interaction(name)["response"]["body"]).get("error"))
+        body = json.loads(interaction(name)["response"]["body"])
+        # Bedrock's error body is {"message": ...} itself.
+        return Expected(error=body.get("error") or ({"message": body["message"]} if "message" in body else None))
     if is_stream(name):
         return _expected_stream(name)
     body = json.loads(interaction(name)["response"]["body"])
@@ -331,3 +344,144 @@ def genai_result(name: str) -> dict[str, Any]:
     if is_stream(name):
         out["chunks"] = len(chunks)
     return out
+
+
+# --- AWS Bedrock Runtime ----------------------------------------------------------
+
+
+def is_bedrock(name: str) -> bool:
+    """Whether the recorded call went to Bedrock Runtime (/model/{id}/...)."""
+    return urlsplit(interaction(name)["request"]["url"]).path.startswith("/model/")
+
+
+def bedrock_url(name: str) -> tuple[str, str]:
+    """(model id, operation) of a recorded Bedrock Runtime call: the path's
+    modelId unescaped (us.amazon.nova-micro-v1:0, an inference profile's
+    ARN) and converse | converse-stream | invoke | invoke-with-response-stream."""
+    from urllib.parse import unquote
+
+    _, model, operation = urlsplit(interaction(name)["request"]["url"]).path.rsplit("/", 2)
+    return unquote(model), operation
+
+
+def _response_bytes(name: str) -> bytes:
+    body = interaction(name)["response"]["body"]
+    return body if isinstance(body, bytes) else body.encode()
+
+
+def event_stream(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """The messages of a recorded AWS event stream, in order: (event type,
+    payload JSON), decoded with botocore's own event-stream reader."""
+    from botocore.eventstream import EventStreamBuffer
+
+    buf = EventStreamBuffer()
+    buf.add_data(_response_bytes(name))
+    return [(m.headers.get(":event-type", ""), json.loads(m.payload or b"{}")) for m in buf]
+
+
+def bedrock_json(name: str) -> dict[str, Any]:
+    """A recorded Bedrock Runtime answer that is not a stream (Converse's,
+    InvokeModel's model body, an error)."""
+    return json.loads(interaction(name)["response"]["body"])
+
+
+def invoke_stream_events(name: str) -> list[dict[str, Any]]:
+    """The model's own events an InvokeModelWithResponseStream answer
+    carries: each chunk's bytes (base64 in the wire's JSON), as JSON."""
+    return [json.loads(base64.b64decode(p["bytes"])) for kind, p in event_stream(name) if kind == "chunk"]
+
+
+class ConverseAccumulator:
+    """What a Converse caller reads of an answer, from a whole answer
+    (`answer`) or a ConverseStream's events (`add`, as {type: payload}):
+    the text, reasoning and tool uses of the output message, the stop
+    reason, the token counts. cases.py builds the same from boto3's
+    objects."""
+
+    USAGE = ("inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.stop_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+
+    def answer(self, a: dict[str, Any]) -> None:
+        for i, block in enumerate(a["output"]["message"]["content"]):
+            b = self.blocks.setdefault(i, {})
+            if "text" in block:
+                b["text"] = block["text"]
+            if "reasoningContent" in block and "reasoningText" in block["reasoningContent"]:
+                b["reasoning"] = block["reasoningContent"]["reasoningText"].get("text")
+            if "toolUse" in block:
+                t = block["toolUse"]
+                b["tool_use"] = {"id": t["toolUseId"], "name": t["name"], "input": t["input"]}
+        self.stop_reason = a.get("stopReason")
+        self._usage(a.get("usage"))
+
+    def add(self, event: dict[str, Any]) -> None:
+        (kind, p), = event.items()
+        if kind == "contentBlockStart" and "toolUse" in p.get("start", {}):
+            t = p["start"]["toolUse"]
+            self.blocks.setdefault(p["contentBlockIndex"], {})["tool_use"] = {"id": t["toolUseId"], "name": t["name"], "input": ""}
+        elif kind == "contentBlockDelta":
+            b, d = self.blocks.setdefault(p["contentBlockIndex"], {}), p["delta"]
+            if "text" in d:
+                b["text"] = b.get("text", "") + d["text"]
+            if "reasoningContent" in d and "text" in d["reasoningContent"]:
+                b["reasoning"] = b.get("reasoning", "") + d["reasoningContent"]["text"]
+            if "toolUse" in d:
+                b["tool_use"]["input"] += d["toolUse"]["input"]
+        elif kind == "contentBlockStop":
+            t = self.blocks.get(p["contentBlockIndex"], {}).get("tool_use")
+            if t and isinstance(t["input"], str):
+                t["input"] = json.loads(t["input"] or "{}")
+        elif kind == "messageStop":
+            self.stop_reason = p.get("stopReason")
+        elif kind == "metadata":
+            self._usage(p.get("usage"))
+
+    def _usage(self, u: dict[str, Any] | None) -> None:
+        if u is not None:
+            self.usage = {k: u[k] for k in self.USAGE if k in u}
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "content": [self.blocks[i] for i in sorted(self.blocks)],
+            "stop_reason": self.stop_reason,
+            "usage": self.usage,
+        }
+
+
+def converse_result(name: str) -> dict[str, Any]:
+    """The summary cases.py makes of a Converse or ConverseStream call whose
+    caller got the recorded answer (a stream's: with its number of events)."""
+    acc = ConverseAccumulator()
+    if not is_stream(name):
+        acc.answer(bedrock_json(name))
+        return acc.result()
+    events = event_stream(name)
+    for kind, payload in events:
+        payload.pop("p", None)  # the padding Bedrock adds to each event
+        acc.add({kind: payload})
+    return {**acc.result(), "events": len(events)}
+
+
+def invoke_result(name: str) -> dict[str, Any]:
+    """The summary cases.py makes of an InvokeModel call that got the
+    recorded answer (the model's body as JSON), or of an
+    InvokeModelWithResponseStream call (the model's events)."""
+    if is_stream(name):
+        return {"ok": True, "events": invoke_stream_events(name)}
+    return {"ok": True, "body": bedrock_json(name)}
+
+
+def bedrock_message(name: str) -> dict[str, Any]:
+    """The Message a recorded Claude InvokeModel call answered: the body, or
+    the message the stream's events build."""
+    if not is_stream(name):
+        return bedrock_json(name)
+    acc = MessageAccumulator()
+    for event in invoke_stream_events(name):
+        acc.add(event)
+    return acc.message

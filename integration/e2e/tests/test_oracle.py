@@ -36,6 +36,8 @@ def scope_holds(scope: str, call: cases.Call, kind: str) -> bool:
             return False
         if word == "responses" and call.span_name != "Response":
             return False
+        if word == "claude-invoke" and not (call.api == "bedrock" and "anthropic_version" in call.request_body()):
+            return False
         if word.startswith("case:") and word[len("case:") :] != call.case.id:
             return False
         if word in ("extra", "null") and kind != word:
@@ -211,6 +213,13 @@ def test_matches_google_genai_instrumentor(call, proxy_spans, oracle_spans):
     mine = one(proxy_spans, "proxy", call)
     theirs = one(oracle_spans["google-genai"], "google-genai-instrumentor", call)
     check("google-genai", call, compare("google-genai", call, mine, theirs))
+
+
+@pytest.mark.parametrize("call", [c for c in cases.CALLS if "bedrock" in c.case.oracles], ids=lambda c: c.id)
+def test_matches_bedrock_instrumentor(call, proxy_spans, oracle_spans):
+    mine = one(proxy_spans, "proxy", call)
+    theirs = one(oracle_spans["bedrock"], "Bedrock-instrumentor", call)
+    check("bedrock", call, compare("bedrock", call, mine, theirs))
 
 
 def teardown_module() -> None:
