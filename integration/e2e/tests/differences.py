@@ -174,6 +174,13 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "does, and records the same id on the call's span, so a caller can find the span of a "
         "call; a client-side instrumentor has no such id."
     ),
+    ("openai", "extra", "session.id"): (
+        "The proxy puts every call in a Phoenix session with no setting (package sessions, README "
+        "\"Sessions\"): the id a client sends (Claude Code's, Codex's, …), a Responses chain's, or "
+        "one inferred from the conversation's history (a new one for a new conversation); an "
+        "in-process instrumentor records session.id only where the caller sets it."
+    ),
+    ("openai", "extra", "user.id"): "As session.id: the user a client names (Claude Code's account or device).",
     ("openai", "stream extra", "llm.token_count.*"): (
         "The proxy asks the provider for stream usage (stream_options.include_usage) when the "
         "client did not, so its stream spans have token counts; the instrumentor only has them "
@@ -217,6 +224,8 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "compared (integration/golden_test.go: nullAsAbsent)."
     ),
     ("anthropic", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("anthropic", "extra", "session.id"): "As for the OpenAI instrumentor.",
+    ("anthropic", "extra", "user.id"): "As for the OpenAI instrumentor.",
     ("anthropic", "stream", "events"): (
         "The Anthropic instrumentor records no First Token Stream Event; the proxy records one "
         "on every stream, when the first token reaches the client (test_spans checks it)."
@@ -240,6 +249,8 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
     # --- against openinference-instrumentation-google-genai -----------------
     # input.value and output.value are compared in one form (NORMALIZED).
     ("google-genai", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("google-genai", "extra", "session.id"): "As for the OpenAI instrumentor.",
+    ("google-genai", "extra", "user.id"): "As for the OpenAI instrumentor.",
     ("google-genai", "stream", "events"): (
         "The google-genai instrumentor records no First Token Stream Event; the proxy records "
         "one on every stream, when the first token reaches the client (test_spans checks it)."
@@ -273,6 +284,8 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
     # bedrockDiffs (spans/bedrock_test.go), where the golden spans the same
     # instrumentor made are compared key by key.
     ("bedrock", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("bedrock", "extra", "session.id"): "As for the OpenAI instrumentor.",
+    ("bedrock", "extra", "user.id"): "As for the OpenAI instrumentor.",
     ("bedrock", "stream", "events"): (
         "The bedrock instrumentor records no First Token Stream Event; the proxy records one on "
         "every stream (ConverseStream, InvokeModelWithResponseStream), when the first token "
