@@ -2,14 +2,13 @@ package handlers
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoenixproxy/llmproxy/ids"
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -116,7 +115,7 @@ var Version = "dev"
 func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, t router.Target, plan *router.Plan, start, sent time.Time) {
 	// The keys are written as http.CanonicalHeaderKey would make them:
 	// Set would canonicalize each on every call.
-	id := newCallID()
+	id := ids.UUID()
 	call.SetCallID(id)
 	hdr["X-Litellm-Call-Id"] = []string{id}
 	if tr := call.TraceResponse(); tr != "" {
@@ -143,17 +142,4 @@ func count(n int) []string {
 		return zero
 	}
 	return []string{strconv.Itoa(n)}
-}
-
-// newCallID is a random (version 4) UUID, as LiteLLM's call ids are. It
-// names a call, it guards nothing: the runtime's fast generator serves
-// (crypto/rand costs a system call a request here).
-func newCallID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b[:])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixproxy/llmproxy/ids"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/openai"
@@ -28,7 +30,7 @@ func (m mockTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := "chatcmpl-mock-" + newCallID()
+	id := "chatcmpl-mock-" + ids.UUID()
 	created := time.Now().Unix()
 	const usage = `{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}`
 	text := openai.AppendJSONString(nil, m.text)

@@ -1,14 +1,13 @@
 package sessions
 
 import (
-	"encoding/binary"
-	"encoding/hex"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/phoenixproxy/llmproxy/ids"
 
 	"github.com/tidwall/gjson"
 )
@@ -61,7 +60,7 @@ func New(o Options) *Resolver {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
-		o.NewID = newUUID
+		o.NewID = ids.UUID
 	}
 	return &Resolver{
 		turns: newLRU[uint64](o.Size, o.TTL, o.Now),
@@ -227,16 +226,4 @@ func (r *Resolver) rememberResponse(ans gjson.Result, session string) {
 	if rid := ans.Get("id").Str; rid != "" && len(rid) <= maxID {
 		r.ids.put("r:"+rid, session)
 	}
-}
-
-// newUUID is a random (version 4) UUID. It names a session, it guards
-// nothing: the runtime's fast generator serves.
-func newUUID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b[:])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
