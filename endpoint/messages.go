@@ -12,16 +12,18 @@ import (
 )
 
 // Messages is Anthropic's Messages API, served by Anthropic; a model a
-// config file serves with Claude on Bedrock goes to its InvokeModel, as
-// LiteLLM's /v1/messages does.
+// config file serves with Claude on Bedrock goes to its InvokeModel, one
+// it serves with Claude on Vertex AI to its :rawPredict, as LiteLLM's
+// /v1/messages does.
 var Messages = Spec{
 	Name:    "/messages",
 	Routes:  []Route{{Method: "POST", Path: "/messages"}, {Method: "POST", Path: "/v1/messages"}},
 	Dialect: upstream.Anthropic, Path: "/messages",
 	Op: &spans.AnthropicMessages, OpFor: messagesStreamHelper,
 	NewAccumulator: func() stream.Accumulator { return &stream.AnthropicAccumulator{} }, Framing: stream.SSE,
-	WriteError:  writeAnthropicError,
-	Translators: map[upstream.Dialect]translate.Translator{upstream.Bedrock: translate.AnthropicBedrock},
+	WriteError: writeAnthropicError,
+	Translators: map[upstream.Dialect]translate.Translator{upstream.Bedrock: translate.AnthropicBedrock,
+		upstream.VertexAnthropic: translate.AnthropicVertex},
 }
 
 // messagesStreamHelper names the calls of the SDK's messages.stream()

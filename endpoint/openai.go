@@ -20,14 +20,16 @@ var chatUsage = UsageOption{
 func newChatAcc() stream.Accumulator { return &stream.ChatAccumulator{} }
 
 // Chat is OpenAI's chat completions API; "anthropic/…" models are
-// translated to Anthropic's Messages API, Gemini's to generateContent,
-// "bedrock/…" models to Bedrock's Converse, as LiteLLM does.
+// translated to Anthropic's Messages API ("vertex_ai/claude-…" to it on
+// Vertex AI), Gemini's to generateContent, "bedrock/…" models to
+// Bedrock's Converse, as LiteLLM does.
 var Chat = Spec{
 	Name: "/chat/completions", Routes: openAIRoutes("/chat/completions"),
 	Dialect: upstream.OpenAI, Path: "/chat/completions",
 	Op: &spans.Chat, NewAccumulator: newChatAcc, Framing: stream.SSE,
 	WriteError: writeOpenAIError, Usage: &chatUsage, Mock: true, LiteLLMMetadata: true,
-	Translators: map[upstream.Dialect]translate.Translator{upstream.Anthropic: translate.OpenAIChatAnthropic, upstream.Gemini: translate.OpenAIChatGemini,
+	Translators: map[upstream.Dialect]translate.Translator{upstream.Anthropic: translate.OpenAIChatAnthropic,
+		upstream.VertexAnthropic: translate.OpenAIChatVertexAnthropic, upstream.Gemini: translate.OpenAIChatGemini,
 		upstream.Bedrock: translate.OpenAIChatBedrock},
 }
 

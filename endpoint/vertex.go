@@ -43,13 +43,14 @@ var VertexStreamGenerateContent = Spec{
 }
 
 // VertexRawPredict is Claude on Vertex AI: an Anthropic Messages body
-// (anthropic_version, no model: the path names it) to :rawPredict, or to
-// :streamRawPredict for its stream, traced as the Messages API is.
+// (anthropic_version, no model: the path names it; upstream.VertexAnthropic)
+// to :rawPredict, or to :streamRawPredict for its stream, traced as the
+// Messages API is.
 var VertexRawPredict = Spec{
 	Name: "vertex_ai:rawPredict",
 	Routes: append(vertexRoutes("anthropic", "rawPredict", false),
 		vertexRoutes("anthropic", "streamRawPredict", true)...),
-	Dialect: upstream.Anthropic, Home: upstream.VertexAIAnthropic, ModelParam: "model",
+	Dialect: upstream.VertexAnthropic, Home: upstream.VertexAIAnthropic, ModelParam: "model",
 	Op: &spans.AnthropicMessages, OpFor: messagesStreamHelper,
 	NewAccumulator: func() stream.Accumulator { return &stream.AnthropicAccumulator{} }, Framing: stream.SSE,
 	WriteError: writeAnthropicError,

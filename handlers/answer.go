@@ -41,7 +41,9 @@ func (c *modelCall) answer(resp *http.Response) bool {
 		relay.OnEnd = func() { st.End(func(data []byte) { _, _ = relay.Acc.Add(data) }) }
 		w.Header().Del("Content-Length")
 		w.Header().Del("Content-Encoding")
-		w.Header().Set("Content-Type", st.ContentType())
+		if ct := st.ContentType(); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
 		return h.relayStream(w, c.r, c.upCtx, c.cancel, resp, c.span, &relay)
 	case tr != nil:
 		return c.translatedBody(resp)

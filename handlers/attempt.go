@@ -31,9 +31,10 @@ var (
 // than OpenAI's whose model the config file does not name goes to the
 // API's home provider (Vertex AI for its routes); else, when its LiteLLM
 // prefix names a provider the API translates to, to that one (as
-// LiteLLM's router takes "bedrock/us.anthropic.claude-…" on /v1/messages:
-// Claude Code's ANTHROPIC_MODEL); else to the provider of that dialect's
-// own API (the Messages API to Anthropic).
+// LiteLLM's router takes "bedrock/us.anthropic.claude-…" or
+// "vertex_ai/claude-…" on /v1/messages: Claude Code's ANTHROPIC_MODEL);
+// else to the provider of that dialect's own API (the Messages API to
+// Anthropic).
 func (h *Handler) plan(spec *endpoint.Spec, req *openai.Request) (router.Plan, error) {
 	model := req.Model
 	if spec.Dialect != upstream.OpenAI && !h.router.Serves(model) {
@@ -82,7 +83,8 @@ type prepared struct {
 
 // prepare readies a call's request for a target: as the client sent it,
 // with the target's model and without LiteLLM's own members, to a
-// provider of the call's dialect; translated for one of another. On a
+// provider of the call's dialect or for a call the proxy answers itself
+// (LiteLLM's mock_response); translated for one of another. On a
 // native route (its path names the model's method), a config file's
 // deployment goes to its family's provider of the route's dialect
 // (upstream.Providers.Native: t.Provider is set to it), at that
@@ -114,6 +116,11 @@ func (h *Handler) prepare(c *modelCall, t *router.Target) (prepared, *openai.Err
 	p := prepared{traced: c.body}
 	if spec.ModelParam == "" && t.Model != req.Model {
 		p.traced = openai.SetModel(c.body, t.Model)
+	}
+	if tr != nil && c.mocked() {
+		// LiteLLM's mock_response answers in the client's format whatever
+		// the provider: nothing is translated, as nothing is sent.
+		tr = nil
 	}
 	if tr != nil {
 		// A call to a provider of another dialect is translated, and its
@@ -258,18 +265,18 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	for k, v := range t.Header {
 		out.Header[k] = v
 	}
+	if mocked {
+		// LiteLLM's mock_response: the proxy answers itself, traced like
+		// any call (examples and tests run with no provider, and with no
+		// credentials: none is looked for).
+		return mockTransport{text: mockText, model: t.Model}.RoundTrip(out)
+	}
 	err = t.Provider.Authorize(out, p.upBody)
 	h.credentialsFound(t.Provider)
 	if err != nil {
 		return nil, fmt.Errorf("authorizing the request to %s: %w", t.Provider.Host, err)
 	}
-	transport := h.transport
-	if mocked {
-		// LiteLLM's mock_response: the proxy answers itself, traced like
-		// any call (examples and tests run with no provider).
-		transport = mockTransport{text: mockText, model: t.Model}
-	}
-	return transport.RoundTrip(out)
+	return h.transport.RoundTrip(out)
 }
 
 // attemptFailure reads an attempt's outcome: final when it is the answer

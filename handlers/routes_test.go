@@ -106,6 +106,8 @@ func bodyFor(spec *endpoint.Spec) string {
 		return `{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`
 	case upstream.Anthropic:
 		return `{"model":"claude-sonnet-4-6","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
+	case upstream.VertexAnthropic:
+		return `{"anthropic_version":"vertex-2023-10-16","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
 	}
 	return `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"prompt":"hi","input":"hi"}`
 }

@@ -25,6 +25,11 @@ var litellmFields = map[string]bool{
 	"fallbacks": true, "mock_testing_fallbacks": true,
 }
 
+// LiteLLMField reports whether a top-level request member is LiteLLM's
+// (see litellmFields): a translation that copies the client's members
+// leaves it out.
+func LiteLLMField(name string) bool { return litellmFields[name] }
+
 // WithoutLiteLLMFields returns body without the top-level members that are
 // LiteLLM's (see litellmFields), and without the members named in also
 // (the metadata of an API that has none of its own), the rest byte for

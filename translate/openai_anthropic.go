@@ -341,20 +341,26 @@ func imageBlock(url string) (block, error) {
 // Messages API, as LiteLLM does for "anthropic/…" models.
 var OpenAIChatAnthropic Translator = openAIChatAnthropic{}
 
-type openAIChatAnthropic struct{}
+// OpenAIChatVertexAnthropic carries them to Claude on Vertex AI (dialect
+// upstream.VertexAnthropic), as LiteLLM's vertex_ai partner route does
+// for "vertex_ai/claude-…" models (VertexAIAnthropicConfig): the same
+// Messages request, but for the model, which only the path names, and
+// Vertex AI's anthropic_version; the same answers.
+var OpenAIChatVertexAnthropic Translator = openAIChatAnthropic{vertex: true}
 
-// Request is a Messages API request to /messages, or, for Claude on Vertex
-// AI (upstream.VertexAIAnthropic), to the model's :rawPredict
-// (:streamRawPredict for a stream) under Vertex AI's project and location,
-// with the model in the path only and anthropic_version in the body, as
-// LiteLLM's vertex_ai partner route sends it (VertexAIAnthropicConfig).
-func (openAIChatAnthropic) Request(body []byte, model string, p *upstream.Provider) ([]byte, string, error) {
+// openAIChatAnthropic is both: vertex tells them apart.
+type openAIChatAnthropic struct{ vertex bool }
+
+// Request is a Messages API request to /messages, or, on Vertex AI, to the
+// model's :rawPredict (:streamRawPredict for a stream) under the
+// provider's project and location.
+func (t openAIChatAnthropic) Request(body []byte, model string, p *upstream.Provider) ([]byte, string, error) {
 	out, err := openAIChatToAnthropic(body, model)
 	if err != nil {
 		return nil, "", err
 	}
 	path := "/messages"
-	if p != nil && p.Name == upstream.VertexAIAnthropic {
+	if t.vertex {
 		method := "rawPredict"
 		if out.Stream {
 			method = "streamRawPredict"
@@ -368,16 +374,13 @@ func (openAIChatAnthropic) Request(body []byte, model string, p *upstream.Provid
 	return up, path, err
 }
 
-// VertexAnthropicVersion is the anthropic_version Claude on Vertex AI
-// requires in the body, in place of the anthropic-version header.
-const VertexAnthropicVersion = "vertex-2023-10-16"
-
 // Header turns the OpenAI client's bearer key into x-api-key (a proxy key
 // replaces it after), and sets anthropic-version if the client did not.
-func (openAIChatAnthropic) Header(h http.Header, p *upstream.Provider) {
-	if p != nil && p.Name == upstream.VertexAIAnthropic {
-		// Claude on Vertex AI: Google's bearer token, the version in the
-		// body; the family puts the proxy's token on when it has one.
+// On Vertex AI it changes nothing: the bearer token is Google's (the
+// provider puts the proxy's on when it has one), the version is in the
+// body.
+func (t openAIChatAnthropic) Header(h http.Header, _ *upstream.Provider) {
+	if t.vertex {
 		return
 	}
 	if key, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && h.Get("X-Api-Key") == "" {

@@ -489,7 +489,11 @@ func TestVertexClaudeRequest(t *testing.T) {
 			"/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict", claude},
 		{"Anthropic's API", `{"model":"m","messages":[{"role":"user","content":"Hi"}]}`, "/messages", nil},
 	} {
-		up, path, err := OpenAIChatAnthropic.Request([]byte(tt.in), "claude-sonnet-4-5@20250929", tt.p)
+		tr := OpenAIChatAnthropic
+		if tt.p != nil {
+			tr = OpenAIChatVertexAnthropic
+		}
+		up, path, err := tr.Request([]byte(tt.in), "claude-sonnet-4-5@20250929", tt.p)
 		if err != nil || path != tt.path {
 			t.Errorf("%s: path %q, %v; want %q", tt.name, path, err, tt.path)
 			continue
@@ -502,7 +506,7 @@ func TestVertexClaudeRequest(t *testing.T) {
 			t.Errorf("%s: body %s", tt.name, up)
 		}
 	}
-	if _, _, err := OpenAIChatAnthropic.Request([]byte(`{"model":"m","messages":[{"role":"user","content":"Hi"}]}`), "../x", claude); err == nil {
+	if _, _, err := OpenAIChatVertexAnthropic.Request([]byte(`{"model":"m","messages":[{"role":"user","content":"Hi"}]}`), "../x", claude); err == nil {
 		t.Error("a Claude model that leaves its path segment was sent")
 	}
 }

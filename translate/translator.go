@@ -7,7 +7,9 @@
 // bedrock_openai.go for Bedrock's Converse), built from small pure
 // functions, each behaviour a table row in its test. anthropic_bedrock.go
 // (with bedrock_anthropic.go) carries the Messages API to Claude on
-// Bedrock's InvokeModel. LiteLLM's semantics
+// Bedrock's InvokeModel, anthropic_vertex.go to Claude on Vertex AI's
+// rawPredict (upstream.VertexAnthropic: the request adapted, the answer
+// passed as it came). LiteLLM's semantics
 // (field mappings, defaults, stop reasons, usage) are the reference.
 package translate
 
@@ -57,7 +59,8 @@ type HeaderRequester interface {
 // client's accumulator reads.
 type Stream interface {
 	stream.Rewriter
-	// ContentType is the Content-Type of the client's stream.
+	// ContentType is the Content-Type of the client's stream; "" keeps
+	// the provider's (a stream that is the client's dialect already).
 	ContentType() string
 	// End gives the accumulator, once the provider's stream has ended,
 	// what the stream said that the client did not ask to get (the usage

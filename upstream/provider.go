@@ -15,6 +15,11 @@ const (
 	Anthropic Dialect = "anthropic" // Anthropic's Messages API
 	Gemini    Dialect = "gemini"    // Google's generateContent API (the Gemini API and Vertex AI)
 	Bedrock   Dialect = "bedrock"   // Amazon Bedrock Runtime's API: Converse and InvokeModel
+	// VertexAnthropic is the Messages API as Claude on Vertex AI takes it
+	// at :rawPredict and :streamRawPredict: the path names the model, the
+	// body has none and carries anthropic_version instead (the header's);
+	// the answers and streams are the Messages API's.
+	VertexAnthropic Dialect = "anthropic-vertex"
 )
 
 // Provider is one upstream.

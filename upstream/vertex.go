@@ -33,7 +33,8 @@ const (
 	// (publishers/google).
 	VertexAI = "vertex_ai"
 	// VertexAIAnthropic is Claude on Vertex AI: Anthropic's Messages API
-	// at :rawPredict (publishers/anthropic).
+	// at :rawPredict (publishers/anthropic), in its own dialect
+	// (VertexAnthropic).
 	VertexAIAnthropic = "vertex_ai_anthropic"
 )
 
@@ -57,7 +58,7 @@ func (e VertexEnv) entries() []entry {
 	}
 	// OpenInference has no llm.system for Google's API: none is recorded
 	// for Gemini models; Claude's calls are Anthropic's API.
-	return []entry{vertex(VertexAI, "", Gemini), vertex(VertexAIAnthropic, "anthropic", Anthropic)}
+	return []entry{vertex(VertexAI, "", Gemini), vertex(VertexAIAnthropic, "anthropic", VertexAnthropic)}
 }
 
 // vertexAPI is Vertex AI, in one dialect per publisher: paths carry the
@@ -168,7 +169,7 @@ func (p *Provider) VertexModelPath(model, method string) (string, error) {
 		return "", fmt.Errorf("model %q: a Vertex AI model name has only letters, digits, '.', '_', '-' and '@'", model)
 	}
 	publisher := "google"
-	if v.d == Anthropic {
+	if v.d == VertexAnthropic {
 		publisher = "anthropic"
 	}
 	return "/v1/projects/" + url.PathEscape(p.VertexProject) + "/locations/" + p.VertexLocation +

@@ -467,8 +467,8 @@ func TestRouteNamed(t *testing.T) {
 	}{
 		{VertexAI, "gemini-2.0-flash", VertexAI, Gemini, "gemini-2.0-flash", "", "", "google"},
 		{VertexAI, "vertex_ai/gemini-2.0-flash", VertexAI, Gemini, "gemini-2.0-flash", "", "", "google"},
-		{VertexAIAnthropic, "claude-sonnet-4-5@20250929", VertexAIAnthropic, Anthropic, "claude-sonnet-4-5@20250929", "", "anthropic", "google"},
-		{VertexAIAnthropic, "vertex_ai/claude-sonnet-4-5@20250929", VertexAIAnthropic, Anthropic, "claude-sonnet-4-5@20250929", "", "anthropic", "google"},
+		{VertexAIAnthropic, "claude-sonnet-4-5@20250929", VertexAIAnthropic, VertexAnthropic, "claude-sonnet-4-5@20250929", "", "anthropic", "google"},
+		{VertexAIAnthropic, "vertex_ai/claude-sonnet-4-5@20250929", VertexAIAnthropic, VertexAnthropic, "claude-sonnet-4-5@20250929", "", "anthropic", "google"},
 		{VertexAI, "", VertexAI, Gemini, "", "", "", "google"},
 		{"anthropic", "anthropic/claude-sonnet-4-5", "anthropic", Anthropic, "claude-sonnet-4-5", "", "anthropic", "anthropic"},
 		{"azure", "d", "", "", "", "set AZURE_API_BASE", "", ""},
