@@ -62,6 +62,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzBedrockChatStream$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicToBedrockInvoke$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzBedrockAnthropicStream$$' $(FUZZFLAGS) ./translate
+	$(GO) test -run '^$$' -fuzz '^FuzzAnthropicToVertex$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' $(FUZZFLAGS) ./spool
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentify$$' $(FUZZFLAGS) ./sessions
 	$(GO) test -run '^$$' -fuzz '^FuzzClaudeCodeUserID$$' $(FUZZFLAGS) ./sessions
