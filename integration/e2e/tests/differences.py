@@ -113,6 +113,13 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "does, and records the same id on the call's span, so a caller can find the span of a "
         "call; a client-side instrumentor has no such id."
     ),
+    ("openai", "extra", "session.id"): (
+        "Session inference (README, \"Sessions\"; issue 20): the proxy puts every call it traces "
+        "in a session, the one its history or its Responses chain continues, else a new one, so "
+        "that Phoenix's Sessions view groups an agent's calls with no change to the client; an "
+        "instrumentor sets session.id only where the application names one (using_session). "
+        "test_sessions.py checks the sessions."
+    ),
     ("openai", "stream extra", "llm.token_count.*"): (
         "The proxy asks the provider for stream usage (stream_options.include_usage) when the "
         "client did not, so its stream spans have token counts; the instrumentor only has them "
@@ -156,6 +163,7 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
         "compared (integration/golden_test.go: nullAsAbsent)."
     ),
     ("anthropic", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("anthropic", "extra", "session.id"): "As for the OpenAI instrumentor.",
     ("anthropic", "stream", "events"): (
         "The Anthropic instrumentor records no First Token Stream Event; the proxy records one "
         "on every stream, when the first token reaches the client (test_spans checks it)."
@@ -179,6 +187,7 @@ DIFFERENCES: dict[tuple[str, str, str], str] = {
     # --- against openinference-instrumentation-google-genai -----------------
     # input.value and output.value are compared in one form (NORMALIZED).
     ("google-genai", "extra", "litellm.call_id"): "As for the OpenAI instrumentor.",
+    ("google-genai", "extra", "session.id"): "As for the OpenAI instrumentor.",
     ("google-genai", "stream", "events"): (
         "The google-genai instrumentor records no First Token Stream Event; the proxy records "
         "one on every stream, when the first token reaches the client (test_spans checks it)."
