@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 # on this machine; a bounded count of tries keeps it fuzzing.
 FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
-.PHONY: run build test lint unit e2e bench fuzz soak clean
+.PHONY: run build test lint unit e2e bench fuzz soak clean redis-server
 
 ## run: start the proxy on :4000 and, unless PHOENIX_COLLECTOR_ENDPOINT answers, a local Phoenix (UI on :6006);
 ## Ctrl-C stops both (configure with environment variables, see README)
@@ -32,8 +32,25 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-unit:
+unit: redis-server
 	$(GO) test -race -count=1 ./...
+
+# Debian 12's redis-server, pinned: the Go tests that share sessions between
+# replicas start one on loopback (sessions/redisstore, integration).
+REDIS_SERVER_DEB := 5:7.0.15-1~deb12u10
+
+## redis-server: install Debian's redis-server (pinned) when none is on PATH, as root or through sudo;
+## where it cannot be, say so: the tests that need it then skip, naming this target
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 && exit 0; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "redis-server: not installed, and installing it needs root or sudo: the Redis tests will skip"; exit 0; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "redis-server: not installed, and no apt-get here: the Redis tests will skip"; exit 0; }; \
+	  install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server=$(REDIS_SERVER_DEB)"; \
+	  echo "installing Debian's redis-server $(REDIS_SERVER_DEB) for the Redis tests"; \
+	  $$install || { $$sudo apt-get update -q && $$install; } || \
+	    echo "redis-server: apt-get could not install redis-server=$(REDIS_SERVER_DEB): the Redis tests will skip"
 
 ## fuzz: run each fuzz target for FUZZTIME; crashers land in testdata/fuzz, which `unit` replays
 ## (not part of `test`: a random find must not make one CI run red and the next green)

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -37,6 +38,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/sessions"
+	"github.com/phoenixproxy/llmproxy/sessions/redisstore"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
@@ -108,15 +110,64 @@ type Config struct {
 	SessionInference string        `envconfig:"SESSION_INFERENCE" default:"on"`
 	SessionCacheSize int           `envconfig:"SESSION_CACHE_SIZE" default:"100000"`
 	SessionCacheTTL  time.Duration `envconfig:"SESSION_CACHE_TTL" default:"24h"`
+	// SessionRedisURL shares what session inference remembers between the
+	// proxy's replicas, in Redis: redis://[user:password@]host:port[/db]
+	// (rediss:// for TLS). Unset, REDIS_URL, else REDIS_HOST and its
+	// companions, as LiteLLM reads them (litellm/_redis.py). None of them:
+	// each replica remembers on its own.
+	SessionRedisURL string `envconfig:"SESSION_REDIS_URL"`
+	RedisURL        string `envconfig:"REDIS_URL"`
+	RedisHost       string `envconfig:"REDIS_HOST"`
+	RedisPort       string `envconfig:"REDIS_PORT" default:"6379"`
+	RedisUsername   string `envconfig:"REDIS_USERNAME"`
+	RedisPassword   string `envconfig:"REDIS_PASSWORD"`
+	RedisSSL        string `envconfig:"REDIS_SSL"` // "true" (any case): TLS, as LiteLLM reads it
+}
+
+// sessionRedis is the Redis URL session inference shares its memory
+// through, "" for none, and the variable that names it.
+func (c *Config) sessionRedis() (u, from string) {
+	switch {
+	case c.SessionRedisURL != "":
+		return c.SessionRedisURL, "SESSION_REDIS_URL"
+	case c.RedisURL != "":
+		return c.RedisURL, "REDIS_URL"
+	case c.RedisHost != "":
+		r := url.URL{Scheme: "redis", Host: net.JoinHostPort(c.RedisHost, c.RedisPort)}
+		if strings.EqualFold(c.RedisSSL, "true") {
+			r.Scheme = "rediss"
+		}
+		if c.RedisUsername != "" || c.RedisPassword != "" {
+			r.User = url.UserPassword(c.RedisUsername, c.RedisPassword)
+		}
+		return r.String(), "REDIS_HOST"
+	}
+	return "", ""
 }
 
 // sessions is the session inference the configuration asks for: none
-// when it is off, or when nothing is traced.
-func (c *Config) sessions() *sessions.Resolver {
+// when it is off, or when nothing is traced; with its memory shared
+// through Redis when a Redis is named. closeSessions sends the writes
+// still queued for Redis.
+func (c *Config) sessions(ctx context.Context, log *slog.Logger) (_ *sessions.Resolver, closeSessions func(context.Context) error, _ error) {
+	closeSessions = func(context.Context) error { return nil }
 	if c.SessionInference == "off" || c.TracingDisabled {
-		return nil
+		return nil, closeSessions, nil
 	}
-	return sessions.New(sessions.Options{Size: c.SessionCacheSize, TTL: c.SessionCacheTTL})
+	o := sessions.Options{Size: c.SessionCacheSize, TTL: c.SessionCacheTTL}
+	if u, from := c.sessionRedis(); u != "" {
+		redisstore.RouteClientLog(log)
+		// A Redis that does not answer within this is not waited for: the
+		// store starts marked down and is used once it answers.
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		store, err := redisstore.New(pingCtx, redisstore.Options{URL: u, TTL: c.SessionCacheTTL, Logger: log})
+		if err != nil {
+			return nil, closeSessions, fmt.Errorf("%s: %w", from, err)
+		}
+		o.Shared, closeSessions = store, store.Close
+	}
+	return sessions.New(o), closeSessions, nil
 }
 
 // RedactionConfig is OpenInference's trace configuration, in its own
@@ -225,6 +276,11 @@ func LoadConfig() (Config, error) {
 	}
 	if c.SessionInference != "on" && c.SessionInference != "off" {
 		return c, fmt.Errorf("SESSION_INFERENCE=%q: must be on or off", c.SessionInference)
+	}
+	if u, from := c.sessionRedis(); u != "" {
+		if err := redisstore.CheckURL(u); err != nil {
+			return c, fmt.Errorf("%s: %w", from, err)
+		}
 	}
 	if c.MaxInFlight < 0 {
 		return c, fmt.Errorf("MAX_IN_FLIGHT_REQUESTS=%d: must not be negative (0: no cap)", c.MaxInFlight)
@@ -455,6 +511,10 @@ func run(configPath string) error {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
 	}
 
+	resolver, closeSessions, err := cfg.sessions(ctx, log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	projectPattern, _ := cfg.projectPattern() // checked by LoadConfig
 	recorder := spans.NewRedactingRecorder(tp, redaction)
 	m := metrics.New(func() metrics.SpanCounts {
@@ -477,7 +537,7 @@ func run(configPath string) error {
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		MaxInFlight:       cfg.MaxInFlight,
 		MasterKey:         cfg.MasterKey,
-		Sessions:          cfg.sessions(),
+		Sessions:          resolver,
 	})
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -524,6 +584,9 @@ func run(configPath string) error {
 	// must not cost the spans of every call it waited for.
 	flushCtx, cancelFlush := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelFlush()
+	if err := closeSessions(flushCtx); err != nil {
+		log.Warn("sessions: Redis", "err", err)
+	}
 	if err := tp.Shutdown(flushCtx); err != nil {
 		return fmt.Errorf("flushing spans: %w", err)
 	}

@@ -31,7 +31,7 @@ func (c *modelCall) identify(ok bool) {
 		answer = c.span.Output()
 	}
 	session, user := c.span.ExplicitContext()
-	id := c.h.sessions.Identify(sessions.Call{
+	id := c.h.sessions.Identify(c.r.Context(), sessions.Call{
 		Dialect: conversational[c.spec], Header: c.r.Header, Body: c.body,
 		Session: session, User: user,
 	}, answer)

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -33,11 +34,11 @@ func BenchmarkIdentify(b *testing.B) {
 			r := New(Options{Size: DefaultSize, TTL: time.Hour})
 			// The conversation so far is remembered, as in a real loop.
 			prev, prevAnswer := benchConversation(turns - 1)
-			r.Identify(Call{Dialect: &Chat, Header: http.Header{}, Body: prev}, prevAnswer)
+			r.Identify(context.Background(), Call{Dialect: &Chat, Header: http.Header{}, Body: prev}, prevAnswer)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				r.Identify(Call{Dialect: &Chat, Header: http.Header{}, Body: body}, answer)
+				r.Identify(context.Background(), Call{Dialect: &Chat, Header: http.Header{}, Body: body}, answer)
 			}
 		})
 	}
@@ -47,7 +48,7 @@ func BenchmarkIdentify(b *testing.B) {
 		h := http.Header{"X-Claude-Code-Session-Id": {"fe01a97f-b8c7-4ff4-8a9b-7c8a17d35680"}}
 		b.ReportAllocs()
 		for b.Loop() {
-			r.Identify(Call{Dialect: &Chat, Header: h, Body: body}, answer)
+			r.Identify(context.Background(), Call{Dialect: &Chat, Header: h, Body: body}, answer)
 		}
 	})
 }

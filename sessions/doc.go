@@ -38,6 +38,14 @@
 // *Resolver infers nothing (SESSION_INFERENCE=off): calls keep the sessions
 // their fields and clients name.
 //
+// Replicas behind a load balancer share what they remember through a
+// Store (Options.Shared; package redisstore keeps one in Redis): what a
+// Resolver remembers goes there too, and what its own memory lacks, the
+// prefixes longer than any it remembers, is looked up there in one call.
+// A call that follows an answer this replica relayed does not ask at all.
+// A shared store that fails is as one that knows nothing: the Resolver
+// threads conversations from its own memory.
+//
 // Identify runs once the call's answer has gone out, so that the client
 // never waits for it; the calls that continue a conversation come after its
 // answer, so they find it remembered.

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func FuzzIdentify(f *testing.F) {
 		d := dialects[int(which)%len(dialects)]
 		r := New(Options{Size: 8, TTL: time.Hour})
 		hdr := http.Header{"Session_id": {header}}
-		id := r.Identify(Call{Dialect: d, Header: hdr, Body: []byte(body)}, answer)
+		id := r.Identify(context.Background(), Call{Dialect: d, Header: hdr, Body: []byte(body)}, answer)
 		if id.Session == "" {
 			t.Fatalf("no session for %q", body)
 		}

@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,21 +33,32 @@ type Options struct {
 	// NewID makes the id of a new session; nil means a random (version 4)
 	// UUID.
 	NewID func() string
+	// Shared, when set, is a store the replicas share (package
+	// redisstore): what the Resolver remembers goes there too, and what
+	// its own memory lacks is looked up there, so that a conversation
+	// whose calls reach different replicas stays one session. nil: this
+	// process's memory alone.
+	Shared Store
 }
+
+// maxSharedTurns bounds the hashes of one call looked up in the shared
+// store: the most recent answers of its history that this process does not
+// remember (a conversation none of whose last 64 answers is remembered is
+// older than the stores' TTL).
+const maxSharedTurns = 64
 
 // Resolver finds the session of each call, and remembers the answers it
 // saw so that the calls that continue them join their session. It is safe
 // for concurrent use. A nil *Resolver infers nothing: calls get the
 // sessions their fields and their clients name, no others.
 type Resolver struct {
-	// turns maps the hash of a conversation that ends with an answer the
-	// proxy relayed to its session.
-	turns *lru[uint64]
-	// ids maps the Responses API's response and conversation ids to their
-	// sessions.
-	ids   *lru[string]
-	newID func() string
-	pool  sync.Pool // *history
+	// local maps the hash of a conversation that ends with an answer the
+	// proxy relayed, and the Responses API's response and conversation
+	// ids, to their sessions; shared too, when there is one.
+	local  *memory
+	shared Store
+	newID  func() string
+	pool   sync.Pool // *history
 }
 
 // New returns a Resolver with the options' bounds.
@@ -63,10 +76,10 @@ func New(o Options) *Resolver {
 		o.NewID = ids.UUID
 	}
 	return &Resolver{
-		turns: newLRU[uint64](o.Size, o.TTL, o.Now),
-		ids:   newLRU[string](o.Size, o.TTL, o.Now),
-		newID: o.NewID,
-		pool:  sync.Pool{New: func() any { return new(history) }},
+		local:  newMemory(o.Size, o.TTL, o.Now),
+		shared: o.Shared,
+		newID:  o.NewID,
+		pool:   sync.Pool{New: func() any { return new(history) }},
 	}
 }
 
@@ -117,7 +130,12 @@ type Identity struct {
 // client received it (nil when it got none): it is remembered, so that the
 // call that continues it joins the same session. Identify is called once
 // the answer has gone out, so that the client never waits for it.
-func (r *Resolver) Identify(c Call, answer string) Identity {
+//
+// ctx is the call's. With a shared store, what this process does not
+// remember is looked up there, for no longer than the store's bound; the
+// cancellation of ctx is not heeded, since the client may leave once it
+// has its answer and the lookup is still worth finishing.
+func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity {
 	id := Identity{Session: c.Session, User: c.User}
 	if id.Session != "" {
 		id.Source = FromLiteLLM
@@ -136,6 +154,9 @@ func (r *Resolver) Identify(c Call, answer string) Identity {
 	if r == nil || c.Dialect == nil {
 		return id
 	}
+	if r.shared != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
 	id.Session, id.User = strings.Clone(id.Session), strings.Clone(id.User) // they may be the body's bytes
 
 	// The body stays unchanged while it is read, and nothing read from it
@@ -152,7 +173,7 @@ func (r *Resolver) Identify(c Call, answer string) Identity {
 			conv = conv.Get("id")
 		}
 		if prev != "" || conv.Str != "" {
-			r.chain(&id, "r:"+prev, "c:"+conv.Str, ans)
+			r.chain(ctx, &id, "r:"+prev, "c:"+conv.Str, ans)
 			return id
 		}
 	}
@@ -171,12 +192,18 @@ func (r *Resolver) Identify(c Call, answer string) Identity {
 	h.reset()
 	c.Dialect.input(h, body)
 	// The longest prefix that ends with an answer the proxy relayed: where
-	// a conversation branched, the branch it continues.
-	for i := len(h.candidates) - 1; i >= 0; i-- {
-		if s, ok := r.turns.get(h.candidates[i]); ok {
-			id.Session, id.Source = s, FromHistory
-			break
+	// a conversation branched, the branch it continues. The shared store
+	// is asked only for the prefixes longer than any this process
+	// remembers: none, where this replica relayed the last answer.
+	i, s := r.local.turn(h.candidates)
+	found := i >= 0
+	if r.shared != nil && i < len(h.candidates)-1 {
+		if ss, ok := r.sharedTurn(ctx, h.candidates[i+1:]); ok {
+			s, found = ss, true
 		}
+	}
+	if found {
+		id.Session, id.Source = s, FromHistory
 	}
 	if id.Session == "" {
 		id.Session, id.Source = r.newID(), FromNew
@@ -185,7 +212,7 @@ func (r *Resolver) Identify(c Call, answer string) Identity {
 		before := h.messages
 		c.Dialect.output(h, ans)
 		if h.messages > before {
-			r.turns.put(h.sum(), id.Session)
+			r.putTurn(h.sum(), id.Session)
 		}
 		if c.Dialect.chained {
 			r.rememberResponse(ans, id.Session)
@@ -197,14 +224,20 @@ func (r *Resolver) Identify(c Call, answer string) Identity {
 // chain finds and remembers the session of a call that continues a stored
 // response (prev) or conversation (conv); either key is empty after its
 // prefix when the call names none.
-func (r *Resolver) chain(id *Identity, prev, conv string, ans gjson.Result) {
-	if id.Session == "" && len(conv) > 2 {
-		if s, ok := r.ids.get(conv); ok {
-			id.Session, id.Source = s, FromChain
+func (r *Resolver) chain(ctx context.Context, id *Identity, prev, conv string, ans gjson.Result) {
+	if id.Session == "" {
+		// The conversation's session wins over the response's.
+		var buf [2]string
+		keys := buf[:0]
+		if len(conv) > 2 {
+			keys = append(keys, conv)
 		}
-	}
-	if id.Session == "" && len(prev) > 2 {
-		if s, ok := r.ids.get(prev); ok {
+		if len(prev) > 2 {
+			keys = append(keys, prev)
+		}
+		if i, s := r.local.id(keys); i >= 0 {
+			id.Session, id.Source = s, FromChain
+		} else if s, ok := r.sharedID(ctx, keys); ok {
 			id.Session, id.Source = s, FromChain
 		}
 	}
@@ -214,7 +247,7 @@ func (r *Resolver) chain(id *Identity, prev, conv string, ans gjson.Result) {
 		id.Session, id.Source = r.newID(), FromNew
 	}
 	if len(conv) > 2 {
-		r.ids.put(conv, id.Session)
+		r.putID(conv, id.Session)
 	}
 	if ans.Exists() {
 		r.rememberResponse(ans, id.Session)
@@ -224,6 +257,51 @@ func (r *Resolver) chain(id *Identity, prev, conv string, ans gjson.Result) {
 // rememberResponse remembers the session of a Responses API answer's id.
 func (r *Resolver) rememberResponse(ans gjson.Result, session string) {
 	if rid := ans.Get("id").Str; rid != "" && len(rid) <= maxID {
-		r.ids.put("r:"+rid, session)
+		r.putID("r:"+rid, session)
+	}
+}
+
+// sharedTurn asks the shared store for the last of hashes it holds; a hit
+// is remembered here too, so that the next call of the conversation this
+// replica serves need not ask.
+func (r *Resolver) sharedTurn(ctx context.Context, hashes []uint64) (string, bool) {
+	if len(hashes) > maxSharedTurns {
+		hashes = hashes[len(hashes)-maxSharedTurns:]
+	}
+	i, s, err := r.shared.Turn(ctx, hashes)
+	if err != nil || i < 0 || i >= len(hashes) || !validID(s) {
+		return "", false
+	}
+	r.local.PutTurn(hashes[i], s)
+	return s, true
+}
+
+// sharedID asks the shared store for the first of keys it holds, and
+// remembers a hit here too.
+func (r *Resolver) sharedID(ctx context.Context, keys []string) (string, bool) {
+	if r.shared == nil || len(keys) == 0 {
+		return "", false
+	}
+	keys = slices.Clone(keys) // the caller's stay on its stack
+	i, s, err := r.shared.ID(ctx, keys)
+	if err != nil || i < 0 || i >= len(keys) || !validID(s) {
+		return "", false
+	}
+	r.local.PutID(keys[i], s)
+	return s, true
+}
+
+// putTurn and putID remember a session here and in the shared store.
+func (r *Resolver) putTurn(hash uint64, session string) {
+	r.local.PutTurn(hash, session)
+	if r.shared != nil {
+		r.shared.PutTurn(hash, session)
+	}
+}
+
+func (r *Resolver) putID(key, session string) {
+	r.local.PutID(key, session)
+	if r.shared != nil {
+		r.shared.PutID(key, session)
 	}
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -55,7 +56,7 @@ func chatAnswer(msg string) string {
 
 func identify(t *testing.T, r *Resolver, d *Dialect, body []byte, answer string) Identity {
 	t.Helper()
-	return r.Identify(Call{Dialect: d, Header: http.Header{}, Body: body}, answer)
+	return r.Identify(context.Background(), Call{Dialect: d, Header: http.Header{}, Body: body}, answer)
 }
 
 // A 20-turn agent loop with tool calls, where the client sends each answer
@@ -255,7 +256,7 @@ func TestPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := r.Identify(tt.call, "")
+			got := r.Identify(context.Background(), tt.call, "")
 			if got.Session != tt.session || got.User != tt.user || got.Source != tt.source {
 				t.Errorf("got %+v; want session %q, user %q, source %q", got, tt.session, tt.user, tt.source)
 			}
@@ -263,10 +264,10 @@ func TestPrecedence(t *testing.T) {
 	}
 	// Off: the client's ids still count, nothing is inferred.
 	var off *Resolver
-	if got := off.Identify(Call{Dialect: &Chat, Header: claude, Body: next}, ""); got.Session != "cc-1" {
+	if got := off.Identify(context.Background(), Call{Dialect: &Chat, Header: claude, Body: next}, ""); got.Session != "cc-1" {
 		t.Errorf("off, with a client id: %+v", got)
 	}
-	if got := off.Identify(Call{Dialect: &Chat, Header: http.Header{}, Body: next}, chatAnswer(a1)); got.Session != "" {
+	if got := off.Identify(context.Background(), Call{Dialect: &Chat, Header: http.Header{}, Body: next}, chatAnswer(a1)); got.Session != "" {
 		t.Errorf("off: %+v, want no session", got)
 	}
 }
@@ -325,7 +326,7 @@ func TestBounds(t *testing.T) {
 		for i := 0; i < 100_000; i++ {
 			first, ans, _ := convo(i)
 			identify(t, r, &Chat, first, ans)
-			if n := r.turns.len(); n > size {
+			if n := r.local.turns.len(); n > size {
 				t.Fatalf("after %d conversations: %d remembered, bound %d", i+1, n, size)
 			}
 		}

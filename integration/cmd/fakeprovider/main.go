@@ -15,6 +15,10 @@
 // answered with that recorded cassette whatever their body, and logged
 // (for clients whose requests no recording holds byte for byte, such as
 // Gemini CLI's); every other path replays byte for byte.
+//
+// `fakeprovider -addr 127.0.0.1:0 -conversation` answers every call anew
+// instead (fakeprovider.Conversation), for agent loops whose requests grow
+// with each answer.
 package main
 
 import (
@@ -44,7 +48,13 @@ func main() {
 	flag.Var(anyBody, "any-body", "PATH=CASSETTE: answer every request to PATH with that cassette, whatever its body (repeatable)")
 	awsCreds := flag.String("aws-credentials", "", "comma-separated AKID:SECRET[:SESSION_TOKEN] whose SigV4 signatures Bedrock Runtime's routes take")
 	awsRegion := flag.String("aws-region", awsfake.Region, "the region Bedrock Runtime's signatures must name")
+	conversation := flag.Bool("conversation", false, "answer every call anew instead of replaying cassettes (agent loops)")
 	flag.Parse()
+
+	if *conversation {
+		serve(*addr, &fakeprovider.Conversation{})
+		return
+	}
 
 	var all []fakeprovider.Cassette
 	for _, d := range strings.Split(*dirs, ",") {
@@ -74,13 +84,18 @@ func main() {
 		srv.AnyBody, srv.Log = anyBody, log.Printf
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	serve(*addr, newHandler(srv, verifiers))
+}
+
+// serve answers with h on addr, once it says where it listens.
+func serve(addr string, h http.Handler) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Fatalf("fakeprovider: %v", err)
 	}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	os.Stdout.Sync()
-	log.Fatal(http.Serve(ln, newHandler(srv, verifiers)))
+	log.Fatal(http.Serve(ln, h))
 }
 
 // parseCredentials reads -aws-credentials: AKID:SECRET or

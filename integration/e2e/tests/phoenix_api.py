@@ -134,3 +134,48 @@ def prices_model(model: str) -> bool:
     model matches when an entry's name_pattern is found in the name
     (re.search) of its bundled model_cost_manifest.json."""
     return any(p.search(model) for p in _price_patterns())
+
+
+def sessions(base: str, project: str) -> list[dict[str, Any]]:
+    """Every session of the project, as Phoenix's sessions view lists them
+    (`GET /v1/projects/{name}/sessions`, paginated by `next_cursor`): each
+    with its `session_id` and its `traces` ([] if the project does not
+    exist yet)."""
+    out: list[dict[str, Any]] = []
+    cursor: str | None = None
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            r = client.get(f"/v1/projects/{project}/sessions", params=params)
+            if r.status_code == 404:
+                return []
+            r.raise_for_status()
+            body = r.json()
+            out.extend(body["data"])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return out
+
+
+def wait_for_sessions(
+    base: str, project: str, traces: int, timeout: float = 45.0, settle: float = 1.0
+) -> list[dict[str, Any]]:
+    """Polls until the project's sessions hold at least `traces` traces in
+    all and nothing changed for `settle` seconds, or until `timeout`;
+    returns the sessions then."""
+    deadline = time.monotonic() + timeout
+    last: list[dict[str, Any]] = []
+    stable_since = time.monotonic()
+    while True:
+        got = sessions(base, project)
+        now = time.monotonic()
+        shape = lambda ss: sorted((s["session_id"], len(s["traces"])) for s in ss)  # noqa: E731
+        if shape(got) != shape(last):
+            last, stable_since = got, now
+        if sum(len(s["traces"]) for s in last) >= traces and now - stable_since >= settle:
+            return last
+        if now > deadline:
+            return last
+        time.sleep(0.25)

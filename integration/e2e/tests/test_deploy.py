@@ -26,7 +26,8 @@ KUBERNETES_VERSION = "1.33.0"
 
 def documents() -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for path in sorted(K8S.glob("*.yaml")):
+    # optional/: applied on their own (kubectl apply -f deploy/kubernetes/ leaves them out).
+    for path in [*sorted(K8S.glob("*.yaml")), *sorted(K8S.glob("optional/*.yaml"))]:
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
                 out.append((path.name, doc))
@@ -122,3 +123,16 @@ def test_collector_config_wires_its_components() -> None:
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     claims = {t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]}
     assert mounts.get(storage_dir) in claims, "the queue's directory must be on a persistent volume"
+
+
+def test_optional_redis_is_the_one_the_proxy_is_told_of() -> None:
+    """The ConfigMap's commented SESSION_REDIS_URL names the optional Redis's
+    Service and port, and its Redis keeps nothing on disk."""
+    m = re.search(r"^\s*# SESSION_REDIS_URL: redis://([a-z0-9-]+):(\d+)$", (K8S / "llmproxy.yaml").read_text(), re.M)
+    assert m, "llmproxy.yaml does not show SESSION_REDIS_URL"
+    svc = resource("Service", m.group(1))
+    assert int(m.group(2)) in [p["port"] for p in svc["spec"]["ports"]]
+    (c,) = resource("Deployment", m.group(1))["spec"]["template"]["spec"]["containers"]
+    args = c["args"]
+    assert args[args.index("--save") + 1] == "" and args[args.index("--appendonly") + 1] == "no", args
+    assert args[args.index("--maxmemory-policy") + 1] == "volatile-lru", args

@@ -1,0 +1,183 @@
+package fakeprovider
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/tidwall/gjson"
+)
+
+// Conversation answers every call anew, as a model in a conversation
+// does: a recording cannot answer an agent loop whose requests grow with
+// each answer. It serves OpenAI's chat completions (whole or streamed),
+// Anthropic's Messages API and the Responses API, in the shapes of the
+// recorded answers, each answer's text and ids numbered by the call.
+//
+// Tools: a request whose messages say "[tools: N]" gets a call of its
+// first tool (its required arguments filled in from its schema) while it
+// holds fewer than N tool results, then a text answer. Any other request
+// gets a text answer.
+type Conversation struct{ n atomic.Int64 }
+
+var toolsAsked = regexp.MustCompile(`\[tools: (\d+)\]`)
+
+// ServeHTTP answers one call.
+func (c *Conversation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil || !gjson.ValidBytes(body) {
+		http.Error(w, "want a JSON body", http.StatusBadRequest)
+		return
+	}
+	n := c.n.Add(1)
+	req := gjson.ParseBytes(body)
+	text := fmt.Sprintf("Answer %d.", n)
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		tool := req.Get("tools.0.function")
+		call := wantsTool(body, countRole(req.Get("messages"), "tool"), tool)
+		chatAnswer(w, n, text, call, tool, req.Get("stream").Bool(), req.Get("stream_options.include_usage").Bool())
+	case "/v1/messages":
+		tool := req.Get("tools.0")
+		content := fmt.Sprintf(`[{"type":"text","text":%s}]`, js(text))
+		stop := "end_turn"
+		if wantsTool(body, countBlocks(req.Get("messages"), "tool_result"), tool) {
+			content = fmt.Sprintf(`[{"type":"tool_use","id":"toolu_%d","name":%s,"input":%s}]`, n, js(tool.Get("name").Str), arguments(tool.Get("input_schema")))
+			stop = "tool_use"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"msg_%d","type":"message","role":"assistant","model":%s,"content":%s,"stop_reason":%s,"stop_sequence":null,"usage":{"input_tokens":20,"output_tokens":10}}`,
+			n, js(req.Get("model").Str), content, js(stop))
+	case "/v1/responses":
+		tool := req.Get("tools.0")
+		output := fmt.Sprintf(`{"id":"msg_%d","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"logprobs":[],"text":%s}]}`, n, js(text))
+		if wantsTool(body, countItems(req.Get("input"), "function_call_output"), tool) {
+			output = fmt.Sprintf(`{"id":"fc_%d","type":"function_call","status":"completed","call_id":"call_%d","name":%s,"arguments":%s}`, n, n, js(tool.Get("name").Str), js(arguments(tool.Get("parameters"))))
+		}
+		prev := req.Get("previous_response_id").Raw
+		if prev == "" {
+			prev = "null"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"resp_%d","object":"response","created_at":1757604033,"status":"completed","model":%s,"output":[%s],"parallel_tool_calls":true,"previous_response_id":%s,"tool_choice":"auto","tools":[],"usage":{"input_tokens":14,"input_tokens_details":{"cached_tokens":0},"output_tokens":8,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":22}}`,
+			n, js(req.Get("model").Str), output, prev)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// wantsTool says whether the answer calls the tool: the request has one,
+// asks for N calls, and holds fewer than N results.
+func wantsTool(body []byte, results int, tool gjson.Result) bool {
+	m := toolsAsked.FindSubmatch(body)
+	if m == nil || !tool.Get("name").Exists() {
+		return false
+	}
+	want, _ := strconv.Atoi(string(m[1]))
+	return results < want
+}
+
+func countRole(msgs gjson.Result, role string) int {
+	n := 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		if m.Get("role").Str == role {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+func countBlocks(msgs gjson.Result, typ string) int {
+	n := 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		m.Get("content").ForEach(func(_, b gjson.Result) bool {
+			if b.Get("type").Str == typ {
+				n++
+			}
+			return true
+		})
+		return true
+	})
+	return n
+}
+
+func countItems(items gjson.Result, typ string) int {
+	n := 0
+	items.ForEach(func(_, it gjson.Result) bool {
+		if it.Get("type").Str == typ {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// arguments fills a JSON schema's required properties: a string, a
+// number, a boolean, as their types say.
+func arguments(schema gjson.Result) string {
+	args := map[string]any{}
+	schema.Get("required").ForEach(func(_, name gjson.Result) bool {
+		switch schema.Get("properties." + gjson.Escape(name.Str) + ".type").Str {
+		case "integer", "number":
+			args[name.Str] = 1
+		case "boolean":
+			args[name.Str] = true
+		default:
+			args[name.Str] = "PotatoLand"
+		}
+		return true
+	})
+	b, _ := json.Marshal(args)
+	return string(b)
+}
+
+// chatAnswer writes a chat completion, or its stream.
+func chatAnswer(w http.ResponseWriter, n int64, text string, call bool, tool gjson.Result, stream, usage bool) {
+	name, args := tool.Get("name").Str, ""
+	if call {
+		args = arguments(tool.Get("parameters"))
+	}
+	finish := "stop"
+	if call {
+		finish = "tool_calls"
+	}
+	if !stream {
+		msg := fmt.Sprintf(`{"role":"assistant","content":%s,"refusal":null,"annotations":[]}`, js(text))
+		if call {
+			msg = fmt.Sprintf(`{"role":"assistant","content":null,"tool_calls":[{"id":"call_%d","type":"function","function":{"name":%s,"arguments":%s}}],"refusal":null,"annotations":[]}`, n, js(name), js(args))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"chatcmpl-%d","object":"chat.completion","created":1741569952,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":%s,"logprobs":null,"finish_reason":%s}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}`, n, msg, js(finish))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	chunk := func(delta, finish string) {
+		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-%d\",\"object\":\"chat.completion.chunk\",\"created\":1741569952,\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"delta\":%s,\"logprobs\":null,\"finish_reason\":%s}]}\n\n", n, delta, finish)
+	}
+	chunk(`{"role":"assistant","content":"","refusal":null}`, "null")
+	if call {
+		chunk(fmt.Sprintf(`{"tool_calls":[{"index":0,"id":"call_%d","type":"function","function":{"name":%s,"arguments":""}}]}`, n, js(name)), "null")
+		chunk(fmt.Sprintf(`{"tool_calls":[{"index":0,"function":{"arguments":%s}}]}`, js(args)), "null")
+	} else {
+		for _, word := range strings.SplitAfter(text, " ") {
+			chunk(fmt.Sprintf(`{"content":%s}`, js(word)), "null")
+		}
+	}
+	chunk(`{}`, js(finish))
+	if usage {
+		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-%d\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":8,\"total_tokens\":20}}\n\n", n)
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// js is s as a JSON string.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
