@@ -147,12 +147,12 @@ func (c *Config) sessionRedis() (u, from string) {
 
 // sessions is the session inference the configuration asks for: none
 // when it is off, or when nothing is traced; with its memory shared
-// through Redis when a Redis is named. closeSessions sends the writes
-// still queued for Redis.
-func (c *Config) sessions(ctx context.Context, log *slog.Logger) (_ *sessions.Resolver, closeSessions func(context.Context) error, _ error) {
+// through Redis when a Redis is named (shared; nil otherwise).
+// closeSessions sends the writes still queued for Redis.
+func (c *Config) sessions(ctx context.Context, log *slog.Logger) (_ *sessions.Resolver, shared *redisstore.Store, closeSessions func(context.Context) error, _ error) {
 	closeSessions = func(context.Context) error { return nil }
 	if c.SessionInference == "off" || c.TracingDisabled {
-		return nil, closeSessions, nil
+		return nil, nil, closeSessions, nil
 	}
 	o := sessions.Options{Size: c.SessionCacheSize, TTL: c.SessionCacheTTL}
 	if u, from := c.sessionRedis(); u != "" {
@@ -163,11 +163,11 @@ func (c *Config) sessions(ctx context.Context, log *slog.Logger) (_ *sessions.Re
 		defer cancel()
 		store, err := redisstore.New(pingCtx, redisstore.Options{URL: u, TTL: c.SessionCacheTTL, Logger: log})
 		if err != nil {
-			return nil, closeSessions, fmt.Errorf("%s: %w", from, err)
+			return nil, nil, closeSessions, fmt.Errorf("%s: %w", from, err)
 		}
-		o.Shared, closeSessions = store, store.Close
+		o.Shared, shared, closeSessions = store, store, store.Close
 	}
-	return sessions.New(o), closeSessions, nil
+	return sessions.New(o), shared, closeSessions, nil
 }
 
 // RedactionConfig is OpenInference's trace configuration, in its own
@@ -511,7 +511,7 @@ func run(configPath string) error {
 		return fmt.Errorf("configuration: PHOENIX_COLLECTOR_ENDPOINT: %w", err)
 	}
 
-	resolver, closeSessions, err := cfg.sessions(ctx, log)
+	resolver, sharedSessions, closeSessions, err := cfg.sessions(ctx, log)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -524,6 +524,13 @@ func run(configPath string) error {
 			Spooled: s.SpoolSpans, SpooledBytes: s.SpoolBytes, SpoolDamaged: s.SpoolDamaged, SpoolErrors: s.SpoolErrors,
 		}
 	})
+	if sharedSessions != nil {
+		m.WatchSessionStore(func() metrics.SessionStoreCounts {
+			st := sharedSessions.Stats()
+			return metrics.SessionStoreCounts{Up: st.Up, Lookups: st.Lookups, Hits: st.Hits, Failures: st.Failures,
+				Outages: st.Outages, Written: st.Written, Dropped: st.Dropped}
+		})
+	}
 	handler := handlers.New(handlers.Options{
 		Metrics:           m,
 		Providers:         providers,

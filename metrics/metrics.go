@@ -99,6 +99,36 @@ func New(spans func() SpanCounts) *Metrics {
 	return m
 }
 
+// SessionStoreCounts are the counts of the Redis that shares session
+// inference's memory across replicas (SESSION_REDIS_URL).
+type SessionStoreCounts struct {
+	Up                                                 bool
+	Lookups, Hits, Failures, Outages, Written, Dropped int64
+}
+
+// WatchSessionStore adds the shared session store's metrics, read from
+// counts at each scrape. Call it once, before serving.
+func (m *Metrics) WatchSessionStore(counts func() SessionStoreCounts) {
+	counter := func(name, help string, v func(SessionStoreCounts) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(counts())) })
+	}
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "llmproxy_session_store_up", Help: "1 while the shared session store (Redis) answers, 0 while it is marked down."},
+			func() float64 {
+				if counts().Up {
+					return 1
+				}
+				return 0
+			}),
+		counter("llmproxy_session_store_lookups_total", "Lookups of the shared session store.", func(c SessionStoreCounts) int64 { return c.Lookups }),
+		counter("llmproxy_session_store_hits_total", "Lookups of the shared session store that found a session.", func(c SessionStoreCounts) int64 { return c.Hits }),
+		counter("llmproxy_session_store_failures_total", "Lookups and writes of the shared session store that failed or timed out.", func(c SessionStoreCounts) int64 { return c.Failures }),
+		counter("llmproxy_session_store_outages_total", "Times the shared session store was marked down.", func(c SessionStoreCounts) int64 { return c.Outages }),
+		counter("llmproxy_session_store_writes_total", "Writes the shared session store took.", func(c SessionStoreCounts) int64 { return c.Written }),
+		counter("llmproxy_session_store_writes_dropped_total", "Writes given up: the queue was full or the store was down.", func(c SessionStoreCounts) int64 { return c.Dropped }),
+	)
+}
+
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

@@ -55,3 +55,31 @@ func TestObserveAllocatesNothing(t *testing.T) {
 		t.Errorf("Observe allocates %v times a call, want 0", n)
 	}
 }
+
+// TestSessionStoreMetrics: the shared session store's counts are read at
+// each scrape.
+func TestSessionStoreMetrics(t *testing.T) {
+	m := New(nil)
+	counts := SessionStoreCounts{Up: true, Lookups: 7, Hits: 5, Failures: 1, Outages: 1, Written: 9, Dropped: 2}
+	m.WatchSessionStore(func() SessionStoreCounts { return counts })
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		body, _ := io.ReadAll(rec.Body)
+		return string(body)
+	}
+	text := scrape()
+	for _, want := range []string{
+		"llmproxy_session_store_up 1", "llmproxy_session_store_lookups_total 7", "llmproxy_session_store_hits_total 5",
+		"llmproxy_session_store_failures_total 1", "llmproxy_session_store_outages_total 1",
+		"llmproxy_session_store_writes_total 9", "llmproxy_session_store_writes_dropped_total 2",
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	counts.Up = false
+	if text := scrape(); !strings.Contains(text, "llmproxy_session_store_up 0\n") {
+		t.Error("a store marked down still reads as up")
+	}
+}
