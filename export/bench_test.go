@@ -26,6 +26,33 @@ type benchSink struct {
 	spans atomic.Int64
 }
 
+// startBenchSink serves a benchSink on a loopback address until b ends.
+func startBenchSink(b *testing.B) (*benchSink, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink := &benchSink{}
+	srv := grpc.NewServer()
+	collectortrace.RegisterTraceServiceServer(srv, sink)
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(srv.Stop)
+	return sink, ln.Addr().String()
+}
+
+// benchChat is package spans' benchmark call: its request and its answer.
+func benchChat(b *testing.B) (body, resp []byte) {
+	body, err := os.ReadFile("../spans/testdata/bench-chat-request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err = os.ReadFile("../spans/testdata/bench-chat-response.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body, resp
+}
+
 func (s *benchSink) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
 	n := 0
 	for _, rs := range req.GetResourceSpans() {
@@ -44,18 +71,10 @@ func (s *benchSink) Export(_ context.Context, req *collectortrace.ExportTraceSer
 // so the rate is the slower of making spans and exporting them; the
 // collector shares the machine, as it does in integration/bench.
 func BenchmarkExport(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink := &benchSink{}
-	srv := grpc.NewServer()
-	collectortrace.RegisterTraceServiceServer(srv, sink)
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Stop()
+	sink, addr := startBenchSink(b)
 
 	ctx := context.Background()
-	exporter, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL("http://"+ln.Addr().String()))
+	exporter, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL("http://"+addr))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,14 +86,7 @@ func BenchmarkExport(b *testing.B) {
 	)
 	defer func() { _ = tp.Shutdown(ctx) }()
 	rec := spans.NewRecorder(tp)
-	body, err := os.ReadFile("../spans/testdata/bench-chat-request.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp, err := os.ReadFile("../spans/testdata/bench-chat-response.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body, resp := benchChat(b)
 	req := spans.Request{Op: &spans.Chat, System: "openai", Provider: "openai", Model: "gpt-4o-mini",
 		Body: body, SessionID: "session-1", Tags: []string{"bench"}}
 
@@ -103,24 +115,9 @@ func BenchmarkExport(b *testing.B) {
 // loopback as they come; the time runs until the collector has them all.
 // The difference between the two ns/span is the spool's cost.
 func BenchmarkSpanBuffer(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink := &benchSink{}
-	srv := grpc.NewServer()
-	collectortrace.RegisterTraceServiceServer(srv, sink)
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Stop()
+	sink, addr := startBenchSink(b)
 
-	body, err := os.ReadFile("../spans/testdata/bench-chat-request.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp, err := os.ReadFile("../spans/testdata/bench-chat-response.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body, resp := benchChat(b)
 	recorded := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(NewResource("llmproxy", "bench")),
 		sdktrace.WithSpanProcessor(recorded), sdktrace.WithRawSpanLimits(Limits()))
@@ -172,7 +169,7 @@ func BenchmarkSpanBuffer(b *testing.B) {
 	for _, kind := range []string{"memory", "spool"} {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			l, err := newLink(ctx, collector{url: "http://" + ln.Addr().String()}, nil, 10*time.Second)
+			l, err := newLink(ctx, collector{url: "http://" + addr}, nil, 10*time.Second)
 			if err != nil {
 				b.Fatal(err)
 			}

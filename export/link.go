@@ -165,6 +165,12 @@ func (l *link) connect(ctx context.Context) error {
 func closeClient(c otlptrace.Client, conn *grpc.ClientConn, tr *http.Transport) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	return stopClient(ctx, c, conn, tr)
+}
+
+// stopClient stops c, then closes its connection (gRPC) or its
+// transport's idle connections (HTTP); the error is the first of them.
+func stopClient(ctx context.Context, c otlptrace.Client, conn *grpc.ClientConn, tr *http.Transport) error {
 	err := c.Stop(ctx)
 	if conn != nil {
 		if cerr := conn.Close(); err == nil {
@@ -262,14 +268,5 @@ func (l *link) waitReady(ctx context.Context, d time.Duration) {
 
 func (l *link) shutdown(ctx context.Context) error {
 	c, conn, tr := l.current()
-	err := c.Stop(ctx)
-	if conn != nil {
-		if cerr := conn.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if tr != nil {
-		tr.CloseIdleConnections()
-	}
-	return err
+	return stopClient(ctx, c, conn, tr)
 }

@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"io"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/integration/awsfake"
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
-	"github.com/phoenixproxy/llmproxy/stream"
 )
 
 // bedrockClaudeConfig serves two model_names with Claude on Bedrock, each
@@ -152,47 +148,19 @@ func TestBedrockMessagesStreamInLockstep(t *testing.T) {
 		text.WriteString(ev.Get("delta.text").String())
 	}
 
-	var received atomic.Int64
-	var stalled atomic.Int64
-	stalled.Store(-1)
-	fake.BeforeEvent = func(i int) {
-		deadline := time.Now().Add(2 * time.Second)
-		for stalled.Load() < 0 && received.Load() < int64(i) {
-			if time.Now().After(deadline) {
-				stalled.CompareAndSwap(-1, int64(i))
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	pace := newPacer(eachEvent)
+	fake.BeforeEvent = pace.wait
 	resp := open(t, context.Background(), h.proxy.URL+"/v1/messages", withModel(c.Request.Body, "claude-sonnet", true))
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("%d %s; want an SSE stream", resp.StatusCode, ct)
 	}
-	var got strings.Builder
-	var p stream.Parser
-	buf := make([]byte, 64<<10)
-	for {
-		k, err := resp.Body.Read(buf)
-		got.Write(buf[:k])
-		p.Feed(buf[:k], func(ev stream.Event) {
-			if ev.HasData {
-				received.Add(1)
-			}
-		})
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if i := stalled.Load(); i >= 0 {
+	got := readStream(t, resp.Body, pace.count)
+	if i := pace.stalled.Load(); i >= 0 {
 		t.Errorf("message %d: the events before it had not all reached the client when Bedrock was ready to send it", i)
 	}
-	if got.String() != want.String() {
-		t.Errorf("client stream:\n got  %.400q\n want %.400q", got.String(), want.String())
+	if got != want.String() {
+		t.Errorf("client stream:\n got  %.400q\n want %.400q", got, want.String())
 	}
 	if seen := fake.Requests(); len(seen) != 1 || seen[0].Path != "/model/anthropic.claude-3-5-sonnet-20240620-v1:0/invoke-with-response-stream" {
 		t.Errorf("upstream requests %+v; want one InvokeModelWithResponseStream", seen)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
@@ -182,14 +181,14 @@ func TestTranslatedBedrockCalls(t *testing.T) {
 			req += "}"
 			h, fake, rec := bedrockTranslateHarness(t, c)
 
-			var received, stalled atomic.Int64
-			stalled.Store(-1)
+			var after []int64
+			pace := newPacer(func(i int) int64 { return after[i] })
 			if streamed && c.Response.Code == 200 {
 				streams++
 				// after[i] is how many chunks the client gets for the
 				// messages before message i.
 				msgs := fakeprovider.Messages(c.Response.Body)
-				after := make([]int64, len(msgs)+1)
+				after = make([]int64, len(msgs)+1)
 				conv := &translate.BedrockChatStream{IncludeUsage: true}
 				for i, m := range msgs {
 					var p stream.EventStreamParser
@@ -197,28 +196,10 @@ func TestTranslatedBedrockCalls(t *testing.T) {
 					p.Feed([]byte(m), func(ev stream.Event) { n += len(conv.Event(ev.Data)) })
 					after[i+1] = after[i] + int64(n)
 				}
-				fake.BeforeEvent = func(i int) {
-					deadline := time.Now().Add(2 * time.Second)
-					for stalled.Load() < 0 && received.Load() < after[i] {
-						if time.Now().After(deadline) {
-							stalled.CompareAndSwap(-1, int64(i))
-							return
-						}
-						time.Sleep(50 * time.Microsecond)
-					}
-				}
+				fake.BeforeEvent = pace.wait
 			}
-			hreq, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(req))
-			if err != nil {
-				t.Fatal(err)
-			}
-			hreq.Header.Set("Content-Type", "application/json")
-			hreq.Header.Set("Authorization", "Bearer sk-client")
-			hreq.Header.Set(fakeprovider.AnyBodyHeader, c.Name)
-			resp, err := http.DefaultClient.Do(hreq)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := openWith(t, context.Background(), h.proxy.URL+"/v1/chat/completions", req,
+				map[string]string{"Authorization": "Bearer sk-client", fakeprovider.AnyBodyHeader: c.Name})
 			defer resp.Body.Close()
 			if resp.StatusCode != c.Response.Code {
 				b, _ := io.ReadAll(resp.Body)
@@ -260,105 +241,68 @@ func TestTranslatedBedrockCalls(t *testing.T) {
 			}
 
 			want := converseAnswerOf(t, c)
-			var text, finish string
-			var tools []string
-			var usage gjson.Result
+			var got chatReply
 			reasoning := false
 			if streamed {
 				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 					t.Errorf("Content-Type %q", ct)
 				}
-				var p stream.Parser
-				done, roles := false, 0
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := resp.Body.Read(buf)
-					p.Feed(buf[:n], func(ev stream.Event) {
-						if !ev.HasData {
-							return
+				readStream(t, resp.Body, func(ev stream.Event) {
+					if !ev.HasData {
+						return
+					}
+					pace.received.Add(1)
+					ch, ok := got.chunk(t, ev.Data)
+					if !ok {
+						return
+					}
+					if ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data) || ch.Get("model").Str != id ||
+						!strings.HasPrefix(ch.Get("id").Str, "chatcmpl-") {
+						t.Errorf("not a chat chunk of %s: %s", id, ev.Data)
+					}
+					ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
+						if tc.Get("function.name").Str != "" && (!strings.HasPrefix(tc.Get("id").Str, "tooluse_") || tc.Get("index").Type != gjson.Number) {
+							t.Errorf("a tool call start OpenAI clients cannot use: %s", tc.Raw)
 						}
-						received.Add(1)
-						if done {
-							t.Errorf("an event after [DONE]: %s", ev.Data)
-						}
-						if string(ev.Data) == "[DONE]" {
-							done = true
-							return
-						}
-						ch := gjson.ParseBytes(ev.Data)
-						if ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data) || ch.Get("model").Str != id ||
-							!strings.HasPrefix(ch.Get("id").Str, "chatcmpl-") {
-							t.Errorf("not a chat chunk of %s: %s", id, ev.Data)
-						}
-						if ch.Get("choices.0.delta.role").Str == "assistant" {
-							roles++
-						}
-						text += ch.Get("choices.0.delta.content").Str
-						reasoning = reasoning || ch.Get("choices.0.delta.reasoning_content").Str != ""
-						ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-							if name := tc.Get("function.name").Str; name != "" {
-								tools = append(tools, name)
-								if !strings.HasPrefix(tc.Get("id").Str, "tooluse_") || tc.Get("index").Type != gjson.Number {
-									t.Errorf("a tool call start OpenAI clients cannot use: %s", tc.Raw)
-								}
-							}
-							return true
-						})
-						if f := ch.Get("choices.0.finish_reason").Str; f != "" {
-							finish = f
-						}
-						if u := ch.Get("usage"); u.IsObject() {
-							if n := len(ch.Get("choices").Array()); n != 0 {
-								t.Errorf("a usage chunk with %d choices", n)
-							}
-							usage = u
-						}
+						return true
 					})
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
+				})
+				if !got.done || got.roles != 1 {
+					t.Errorf("[DONE] %v, %d role deltas; want the end and one", got.done, got.roles)
 				}
-				if !done || roles != 1 {
-					t.Errorf("[DONE] %v, %d role deltas; want the end and one", done, roles)
-				}
-				if i := stalled.Load(); i >= 0 {
+				if i := pace.stalled.Load(); i >= 0 {
 					t.Errorf("message %d: the chunks before it had not all reached the client", i)
 				}
+				reasoning = got.reasoning != ""
 			} else {
 				b, _ := io.ReadAll(resp.Body)
-				r := gjson.ParseBytes(b)
+				var r gjson.Result
+				r, got = readCompletion(b)
 				if r.Get("object").Str != "chat.completion" || r.Get("choices.0.message.role").Str != "assistant" || r.Get("model").Str != id ||
 					!strings.HasPrefix(r.Get("id").Str, "chatcmpl-") {
 					t.Errorf("not a chat completion of %s: %s", id, b)
 				}
-				text = r.Get("choices.0.message.content").Str
 				reasoning = r.Get("choices.0.message.reasoning_content").Exists()
 				r.Get("choices.0.message.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-					tools = append(tools, tc.Get("function.name").Str)
 					if !gjson.Valid(tc.Get("function.arguments").Str) || tc.Get("type").Str != "function" || tc.Get("id").Str == "" {
 						t.Errorf("a tool call OpenAI clients cannot use: %s", tc.Raw)
 					}
 					return true
 				})
-				finish = r.Get("choices.0.finish_reason").Str
-				usage = r.Get("usage")
 			}
-			if text != want.text {
-				t.Errorf("content %.100q; want %.100q", text, want.text)
+			if got.text != want.text {
+				t.Errorf("content %.100q; want %.100q", got.text, want.text)
 			}
-			if fmt.Sprint(tools) != fmt.Sprint(want.tools) {
-				t.Errorf("tool calls %v; want %v", tools, want.tools)
+			if fmt.Sprint(got.tools) != fmt.Sprint(want.tools) {
+				t.Errorf("tool calls %v; want %v", got.tools, want.tools)
 			}
 			if reasoning != want.reasoning {
 				t.Errorf("reasoning_content %v; want %v", reasoning, want.reasoning)
 			}
-			if finish != want.finish {
-				t.Errorf("finish_reason %q; want %q", finish, want.finish)
+			if got.finish != want.finish {
+				t.Errorf("finish_reason %q; want %q", got.finish, want.finish)
 			}
-			if usage.Get("prompt_tokens").Int() != want.prompt || usage.Get("completion_tokens").Int() != want.completion ||
+			if usage := got.usage; usage.Get("prompt_tokens").Int() != want.prompt || usage.Get("completion_tokens").Int() != want.completion ||
 				usage.Get("total_tokens").Int() != want.total || usage.Get("prompt_tokens_details.cached_tokens").Int() != want.cacheRead ||
 				usage.Get("prompt_tokens_details.cache_creation_tokens").Int() != want.cacheWrite {
 				t.Errorf("usage %s; want prompt %d (cache read %d, write %d), completion %d, total %d", usage.Raw,

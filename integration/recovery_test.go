@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,10 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/phoenixproxy/llmproxy/export"
-	"github.com/phoenixproxy/llmproxy/handlers"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
-	"github.com/phoenixproxy/llmproxy/spans"
-	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
 // A collector that recovers is used at once (issue 21): whatever the fault
@@ -254,26 +250,10 @@ func (c *faultyCollector) thaw() {
 // default attempt timeout.
 func recoveryProxy(t *testing.T, endpoint string) string {
 	t.Helper()
-	up := httptest.NewServer(answer(200, chatAnswer))
-	t.Cleanup(up.Close)
-	tp, err := export.NewProvider(context.Background(), export.Config{
-		Endpoint: endpoint, ProjectName: "recovery", BatchTimeout: 20 * time.Millisecond,
+	_, proxyURL := outageProxyWith(t, "", func(c *export.Config) {
+		c.Endpoint, c.ProjectName, c.AttemptTimeout = endpoint, "recovery", 0
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = tp.Shutdown(ctx)
-	})
-	providers, err := upstream.NewProviders(upstream.Env{OpenAIEnv: upstream.OpenAIEnv{OpenAIAPIBase: up.URL + "/v1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httptest.NewServer(handlers.New(handlers.Options{Providers: providers, Recorder: spans.NewRecorder(tp)}))
-	t.Cleanup(proxy.Close)
-	return proxy.URL
+	return proxyURL
 }
 
 func call(t *testing.T, proxyURL, marker string) {

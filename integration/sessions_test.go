@@ -119,15 +119,7 @@ func newSessionProxy(t *testing.T, resolver *sessions.Resolver) *sessionProxy {
 // reached the collector.
 func (p *sessionProxy) call(t *testing.T, path, body string, header map[string]string) (string, otlptest.Span) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openWith(t, context.Background(), p.url+path, body, header)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -23,16 +23,86 @@ import (
 // with its body unread.
 func open(t *testing.T, ctx context.Context, url, body string) *http.Response {
 	t.Helper()
+	return openWith(t, ctx, url, body, nil)
+}
+
+// openWith is open with the request's headers set from header too.
+func openWith(t *testing.T, ctx context.Context, url, body string, header map[string]string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// pacer holds a fake upstream to the client's pace, for the tests of a
+// stream in lockstep: its wait, the fake's BeforeEvent, lets event i go
+// once the client has read want(i) events through the proxy (received),
+// or once 2 s have passed, noting the first event that had to wait them
+// out (stalled; -1 while none has).
+type pacer struct {
+	want     func(i int) int64
+	received atomic.Int64
+	stalled  atomic.Int64
+}
+
+func newPacer(want func(i int) int64) *pacer {
+	p := &pacer{want: want}
+	p.stalled.Store(-1)
+	return p
+}
+
+// eachEvent is the pace of a stream that reaches the client event for
+// event: event i goes once the client has read the i before it.
+func eachEvent(i int) int64 { return int64(i) }
+
+// wait is the fake's BeforeEvent.
+func (p *pacer) wait(i int) {
+	deadline := time.Now().Add(2 * time.Second)
+	for p.stalled.Load() < 0 && p.received.Load() < p.want(i) {
+		if time.Now().After(deadline) {
+			p.stalled.CompareAndSwap(-1, int64(i))
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// count counts an event the client has read, if it has data.
+func (p *pacer) count(ev stream.Event) {
+	if ev.HasData {
+		p.received.Add(1)
+	}
+}
+
+// readStream reads a streamed body to its end as the client gets it,
+// giving each event to each as soon as it is whole (so that a fake in
+// lockstep sees the client's progress), and returns the bytes read.
+func readStream(t *testing.T, body io.Reader, each func(stream.Event)) string {
+	t.Helper()
+	var got strings.Builder
+	var p stream.Parser
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := body.Read(buf)
+		got.Write(buf[:n])
+		p.Feed(buf[:n], each)
+		if err == io.EOF {
+			return got.String()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func loadCassette(t *testing.T, name string) fakeprovider.Cassette {
@@ -83,20 +153,9 @@ func lockstep(t *testing.T, c fakeprovider.Cassette, usageOption, clientAsks boo
 			visible[i+1]++
 		}
 	}
-	var received atomic.Int64
-	var stalled atomic.Int64
-	stalled.Store(-1)
+	pace := newPacer(func(i int) int64 { return int64(visible[i]) })
 	h := newHarness(t, harnessOptions{cassettes: []fakeprovider.Cassette{c}})
-	h.upstream.BeforeEvent = func(i int) {
-		deadline := time.Now().Add(2 * time.Second)
-		for stalled.Load() < 0 && received.Load() < int64(visible[i]) {
-			if time.Now().After(deadline) {
-				stalled.CompareAndSwap(-1, int64(i))
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	h.upstream.BeforeEvent = pace.wait
 	body := c.Request.Body
 	if clientAsks {
 		body = strings.Replace(body, `"stream": true`, `"stream": true, "stream_options": {"include_usage": true}`, 1)
@@ -107,33 +166,16 @@ func lockstep(t *testing.T, c fakeprovider.Cassette, usageOption, clientAsks boo
 	}
 	resp := open(t, context.Background(), target, body)
 	defer resp.Body.Close()
-	var got strings.Builder
-	var p stream.Parser
-	buf := make([]byte, 64<<10)
-	for {
-		k, err := resp.Body.Read(buf)
-		got.Write(buf[:k])
-		p.Feed(buf[:k], func(ev stream.Event) {
-			if ev.HasData {
-				received.Add(1)
-			}
-		})
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if i := stalled.Load(); i >= 0 {
+	got := readStream(t, resp.Body, pace.count)
+	if i := pace.stalled.Load(); i >= 0 {
 		t.Errorf("event %d: the events before it had not all reached the client when the upstream was ready to send it", i)
 	}
 	want := c.Response.Body
 	if usageOption && clientAsks {
 		want = strings.Join(sent, "")
 	}
-	if got.String() != want {
-		t.Errorf("stream differs from the one expected:\n got  %.300q\n want %.300q", got.String(), want)
+	if got != want {
+		t.Errorf("stream differs from the one expected:\n got  %.300q\n want %.300q", got, want)
 	}
 	span := h.span(t)
 	var first *time.Time

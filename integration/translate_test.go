@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -80,6 +78,68 @@ func answerOf(t *testing.T, c fakeprovider.Cassette) recordedAnswer {
 	return a
 }
 
+// chatReply is what a chat completion said, whole or streamed, in the
+// terms the translation tests compare: its first choice's content,
+// reasoning_content, tool calls and finish_reason, and the usage.
+type chatReply struct {
+	text, reasoning, finish string
+	tools                   []string // the tool calls' names (streamed: the deltas that name one)
+	usage                   gjson.Result
+	// Of a stream: done is whether [DONE] came, roles how many deltas
+	// had the assistant role.
+	done  bool
+	roles int
+}
+
+// readCompletion reads a whole chat.completion.
+func readCompletion(body []byte) (gjson.Result, chatReply) {
+	resp := gjson.ParseBytes(body)
+	m := resp.Get("choices.0.message")
+	got := chatReply{text: m.Get("content").Str, reasoning: m.Get("reasoning_content").Str,
+		finish: resp.Get("choices.0.finish_reason").Str, usage: resp.Get("usage")}
+	m.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+		got.tools = append(got.tools, tc.Get("function.name").Str)
+		return true
+	})
+	return resp, got
+}
+
+// chunk reads one event's data of a chat completions stream into r, and
+// returns the chunk for the caller's own checks (false for [DONE]). An
+// event after [DONE] and a usage chunk with choices are errors.
+func (r *chatReply) chunk(t *testing.T, data []byte) (gjson.Result, bool) {
+	t.Helper()
+	if r.done {
+		t.Errorf("an event after [DONE]: %s", data)
+	}
+	if string(data) == "[DONE]" {
+		r.done = true
+		return gjson.Result{}, false
+	}
+	ch := gjson.ParseBytes(data)
+	if ch.Get("choices.0.delta.role").Str == "assistant" {
+		r.roles++
+	}
+	r.text += ch.Get("choices.0.delta.content").Str
+	r.reasoning += ch.Get("choices.0.delta.reasoning_content").Str
+	ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
+		if name := tc.Get("function.name").Str; name != "" {
+			r.tools = append(r.tools, name)
+		}
+		return true
+	})
+	if f := ch.Get("choices.0.finish_reason").Str; f != "" {
+		r.finish = f
+	}
+	if u := ch.Get("usage"); u.IsObject() {
+		if n := len(ch.Get("choices").Array()); n != 0 {
+			t.Errorf("a usage chunk with %d choices", n)
+		}
+		r.usage = u
+	}
+	return ch, true
+}
+
 // TestTranslatedAnthropicCalls drives every recorded Anthropic answer
 // through /chat/completions with an anthropic/ model, as the OpenAI SDK or
 // LiteLLM with USE_LITELLM_PROXY would: the client gets a valid OpenAI
@@ -100,126 +160,72 @@ func TestTranslatedAnthropicCalls(t *testing.T) {
 			req += "}"
 
 			h := newHarness(t, harnessOptions{cassettes: []fakeprovider.Cassette{c}})
-			var received, stalled atomic.Int64
-			stalled.Store(-1)
+			var after []int64
+			pace := newPacer(func(i int) int64 { return after[i] })
 			if streamed {
 				// after[i] is how many chunks the client gets for the
 				// upstream's events before event i.
 				events := fakeprovider.Events(c.Response.Body)
-				after := make([]int64, len(events)+1)
+				after = make([]int64, len(events)+1)
 				conv := &translate.AnthropicChatStream{IncludeUsage: true}
 				for i, ev := range events {
 					_, data, _ := strings.Cut(ev, "data: ")
 					after[i+1] = after[i] + int64(len(conv.Event([]byte(strings.TrimSpace(data)))))
 				}
-				h.upstream.BeforeEvent = func(i int) {
-					deadline := time.Now().Add(2 * time.Second)
-					for stalled.Load() < 0 && received.Load() < after[i] {
-						if time.Now().After(deadline) {
-							stalled.CompareAndSwap(-1, int64(i))
-							return
-						}
-						time.Sleep(50 * time.Microsecond)
-					}
-				}
+				h.upstream.BeforeEvent = pace.wait
 			}
-			hreq, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.proxy.URL+"/v1/chat/completions", strings.NewReader(req))
-			if err != nil {
-				t.Fatal(err)
-			}
-			hreq.Header.Set("Content-Type", "application/json")
-			hreq.Header.Set("Authorization", "Bearer sk-ant-client-key")
-			hreq.Header.Set(fakeprovider.AnyBodyHeader, c.Name)
-			r, err := http.DefaultClient.Do(hreq)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := openWith(t, context.Background(), h.proxy.URL+"/v1/chat/completions", req,
+				map[string]string{"Authorization": "Bearer sk-ant-client-key", fakeprovider.AnyBodyHeader: c.Name})
 			defer r.Body.Close()
 			if r.StatusCode != 200 {
 				b, _ := io.ReadAll(r.Body)
 				t.Fatalf("status %d: %s", r.StatusCode, b)
 			}
 
-			var text string
-			var tools []string
-			var usage gjson.Result
-			finish := ""
+			var got chatReply
 			if streamed {
-				var p stream.Parser
-				done := false
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := r.Body.Read(buf)
-					p.Feed(buf[:n], func(ev stream.Event) {
-						if !ev.HasData {
-							return
-						}
-						received.Add(1)
-						if string(ev.Data) == "[DONE]" {
-							done = true
-							return
-						}
-						ch := gjson.ParseBytes(ev.Data)
-						if ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data) {
-							t.Errorf("not a chat chunk: %s", ev.Data)
-						}
-						text += ch.Get("choices.0.delta.content").Str
-						ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-							if name := tc.Get("function.name").Str; name != "" {
-								tools = append(tools, name)
-							}
-							return true
-						})
-						if f := ch.Get("choices.0.finish_reason").Str; f != "" {
-							finish = f
-						}
-						if u := ch.Get("usage"); u.IsObject() {
-							usage = u
-						}
-					})
-					if err == io.EOF {
-						break
+				readStream(t, r.Body, func(ev stream.Event) {
+					if !ev.HasData {
+						return
 					}
-					if err != nil {
-						t.Fatal(err)
+					pace.received.Add(1)
+					if ch, ok := got.chunk(t, ev.Data); ok && (ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data)) {
+						t.Errorf("not a chat chunk: %s", ev.Data)
 					}
-				}
-				if !done {
+				})
+				if !got.done {
 					t.Errorf("no [DONE]")
 				}
-				if i := stalled.Load(); i >= 0 {
+				if i := pace.stalled.Load(); i >= 0 {
 					t.Errorf("event %d: the chunks before it had not all reached the client", i)
 				}
 			} else {
 				b, _ := io.ReadAll(r.Body)
-				resp := gjson.ParseBytes(b)
+				var resp gjson.Result
+				resp, got = readCompletion(b)
 				if resp.Get("object").Str != "chat.completion" || resp.Get("choices.0.message.role").Str != "assistant" {
 					t.Errorf("not a chat completion: %s", b)
 				}
-				text = resp.Get("choices.0.message.content").Str
 				resp.Get("choices.0.message.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-					tools = append(tools, tc.Get("function.name").Str)
 					if !gjson.Valid(tc.Get("function.arguments").Str) {
 						t.Errorf("arguments are not a JSON string: %s", tc.Raw)
 					}
 					return true
 				})
-				finish = resp.Get("choices.0.finish_reason").Str
-				usage = resp.Get("usage")
 			}
-			if text != want.text {
-				t.Errorf("content %.100q; want %.100q", text, want.text)
+			if got.text != want.text {
+				t.Errorf("content %.100q; want %.100q", got.text, want.text)
 			}
-			if fmt.Sprint(tools) != fmt.Sprint(want.tools) {
-				t.Errorf("tool calls %v; want %v", tools, want.tools)
+			if fmt.Sprint(got.tools) != fmt.Sprint(want.tools) {
+				t.Errorf("tool calls %v; want %v", got.tools, want.tools)
 			}
-			if finish == "" {
+			if got.finish == "" {
 				t.Errorf("no finish_reason")
 			}
 			prompt := want.prompt + want.cacheRead + want.cacheCreate
-			if usage.Get("prompt_tokens").Int() != prompt || usage.Get("completion_tokens").Int() != want.completion ||
-				usage.Get("total_tokens").Int() != prompt+want.completion || usage.Get("prompt_tokens_details.cached_tokens").Int() != want.cacheRead {
-				t.Errorf("usage %s; want prompt %d (cache read %d), completion %d", usage.Raw, prompt, want.cacheRead, want.completion)
+			if u := got.usage; u.Get("prompt_tokens").Int() != prompt || u.Get("completion_tokens").Int() != want.completion ||
+				u.Get("total_tokens").Int() != prompt+want.completion || u.Get("prompt_tokens_details.cached_tokens").Int() != want.cacheRead {
+				t.Errorf("usage %s; want prompt %d (cache read %d), completion %d", u.Raw, prompt, want.cacheRead, want.completion)
 			}
 
 			sent := h.upstream.Requests()

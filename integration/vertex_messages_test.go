@@ -3,19 +3,16 @@ package integration
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/gemini"
 	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/googlefake"
-	"github.com/phoenixproxy/llmproxy/stream"
 	"github.com/phoenixproxy/llmproxy/translate"
 )
 
@@ -166,58 +163,20 @@ func TestVertexClaudeMessages(t *testing.T) {
 // proxy; the span has the stream's answer.
 func TestVertexClaudeMessagesStreamInLockstep(t *testing.T) {
 	h, fake, _, c := vertexClaudeHarness(t)
-	var received, stalled atomic.Int64
-	stalled.Store(-1)
-	fake.replay.BeforeEvent = func(i int) {
-		deadline := time.Now().Add(2 * time.Second)
-		for stalled.Load() < 0 && received.Load() < int64(i) {
-			if time.Now().After(deadline) {
-				stalled.CompareAndSwap(-1, int64(i))
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	pace := newPacer(eachEvent)
+	fake.replay.BeforeEvent = pace.wait
 	body := strings.Replace(c.Request.Body, `"claude-sonnet-4-6"`, `"claude-sonnet-4-5"`, 1)
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.proxy.URL+"/v1/messages", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range claudeCodeHeaders {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openWith(t, context.Background(), h.proxy.URL+"/v1/messages", body, claudeCodeHeaders)
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != c.Response.ContentType() {
 		t.Fatalf("%d %q; want Vertex AI's stream, %q", resp.StatusCode, ct, c.Response.ContentType())
 	}
-	var got strings.Builder
-	var p stream.Parser
-	buf := make([]byte, 64<<10)
-	for {
-		k, err := resp.Body.Read(buf)
-		got.Write(buf[:k])
-		p.Feed(buf[:k], func(ev stream.Event) {
-			if ev.HasData {
-				received.Add(1)
-			}
-		})
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if i := stalled.Load(); i >= 0 {
+	got := readStream(t, resp.Body, pace.count)
+	if i := pace.stalled.Load(); i >= 0 {
 		t.Errorf("event %d: the events before it had not all reached the client when Vertex AI was ready to send it", i)
 	}
-	if got.String() != c.Response.Body {
-		t.Errorf("client stream:\n got  %.400q\n want %.400q", got.String(), c.Response.Body)
+	if got != c.Response.Body {
+		t.Errorf("client stream:\n got  %.400q\n want %.400q", got, c.Response.Body)
 	}
 	seen := fake.replay.Requests()
 	if len(seen) != 1 {

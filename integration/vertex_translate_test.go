@@ -180,86 +180,59 @@ func TestTranslatedVertexGeminiCalls(t *testing.T) {
 				t.Errorf("upstream body %s", sent)
 			}
 
-			var text, finish string
-			var tools []string
-			var usage gjson.Result
-			reasoning := false
+			var got chatReply
 			if streamed {
 				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 					t.Errorf("Content-Type %q", ct)
 				}
-				done, roles := false, 0
 				var p stream.Parser
 				p.Feed([]byte(body), func(ev stream.Event) {
 					if !ev.HasData {
 						return
 					}
-					if done {
-						t.Errorf("an event after [DONE]: %s", ev.Data)
-					}
-					if string(ev.Data) == "[DONE]" {
-						done = true
+					ch, ok := got.chunk(t, ev.Data)
+					if !ok {
 						return
 					}
-					ch := gjson.ParseBytes(ev.Data)
 					if ch.Get("object").Str != "chat.completion.chunk" || !json.Valid(ev.Data) || ch.Get("model").Str != want.model {
 						t.Errorf("not a chat chunk of %s: %s", want.model, ev.Data)
 					}
-					if ch.Get("choices.0.delta.role").Str == "assistant" {
-						roles++
-					}
-					text += ch.Get("choices.0.delta.content").Str
-					reasoning = reasoning || ch.Get("choices.0.delta.reasoning_content").Str != ""
 					ch.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-						tools = append(tools, tc.Get("function.name").Str)
 						if !gjson.Valid(tc.Get("function.arguments").Str) || !strings.HasPrefix(tc.Get("id").Str, "call_") {
 							t.Errorf("a tool call OpenAI clients cannot use: %s", tc.Raw)
 						}
 						return true
 					})
-					if f := ch.Get("choices.0.finish_reason").Str; f != "" {
-						finish = f
-					}
-					if u := ch.Get("usage"); u.IsObject() {
-						if n := len(ch.Get("choices").Array()); n != 0 {
-							t.Errorf("a usage chunk with %d choices", n)
-						}
-						usage = u
-					}
 				})
-				if !done || roles != 1 {
-					t.Errorf("[DONE] %v, %d role deltas; want the end and one", done, roles)
+				if !got.done || got.roles != 1 {
+					t.Errorf("[DONE] %v, %d role deltas; want the end and one", got.done, got.roles)
 				}
 			} else {
-				resp := gjson.Parse(body)
+				var resp gjson.Result
+				resp, got = readCompletion([]byte(body))
 				if resp.Get("object").Str != "chat.completion" || resp.Get("choices.0.message.role").Str != "assistant" || resp.Get("model").Str != want.model {
 					t.Errorf("not a chat completion of %s: %s", want.model, body)
 				}
-				text = resp.Get("choices.0.message.content").Str
-				reasoning = resp.Get("choices.0.message.reasoning_content").Str != ""
 				resp.Get("choices.0.message.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-					tools = append(tools, tc.Get("function.name").Str)
 					if !gjson.Valid(tc.Get("function.arguments").Str) || tc.Get("type").Str != "function" {
 						t.Errorf("a tool call OpenAI clients cannot use: %s", tc.Raw)
 					}
 					return true
 				})
-				finish = resp.Get("choices.0.finish_reason").Str
-				usage = resp.Get("usage")
 			}
-			if text != want.text {
-				t.Errorf("content %.100q; want %.100q", text, want.text)
+			if got.text != want.text {
+				t.Errorf("content %.100q; want %.100q", got.text, want.text)
 			}
-			if fmt.Sprint(tools) != fmt.Sprint(want.tools) {
-				t.Errorf("tool calls %v; want %v", tools, want.tools)
+			if fmt.Sprint(got.tools) != fmt.Sprint(want.tools) {
+				t.Errorf("tool calls %v; want %v", got.tools, want.tools)
 			}
-			if reasoning != want.hasReasoning {
+			if reasoning := got.reasoning != ""; reasoning != want.hasReasoning {
 				t.Errorf("reasoning_content %v; want %v", reasoning, want.hasReasoning)
 			}
-			if finish != want.finish {
-				t.Errorf("finish_reason %q; want %q", finish, want.finish)
+			if got.finish != want.finish {
+				t.Errorf("finish_reason %q; want %q", got.finish, want.finish)
 			}
-			if usage.Get("prompt_tokens").Int() != want.prompt || usage.Get("completion_tokens").Int() != want.completion ||
+			if usage := got.usage; usage.Get("prompt_tokens").Int() != want.prompt || usage.Get("completion_tokens").Int() != want.completion ||
 				usage.Get("total_tokens").Int() != want.total || usage.Get("prompt_tokens_details.cached_tokens").Int() != want.cached ||
 				usage.Get("completion_tokens_details.reasoning_tokens").Int() != want.reasoning {
 				t.Errorf("usage %s; want prompt %d (cached %d), completion %d (reasoning %d), total %d", usage.Raw,

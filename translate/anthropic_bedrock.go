@@ -77,15 +77,9 @@ func BedrockClaude(id string) bool {
 // whether the client asked for one. output_format, which InvokeModel does
 // not take, is an error (a 400) rather than dropped unseen.
 func AnthropicToBedrockInvoke(body []byte, betaHeaders []string) (up []byte, streams bool, err error) {
-	if err := jsonbound.Check(body); err != nil {
+	req, err := messagesRequest(body)
+	if err != nil {
 		return nil, false, err
-	}
-	req := gjson.ParseBytes(body)
-	if !req.IsObject() {
-		return nil, false, fmt.Errorf("the request body must be a JSON object")
-	}
-	if !req.Get("messages").IsArray() {
-		return nil, false, fmt.Errorf("messages: want an array of messages")
 	}
 	if req.Get("output_format").Exists() {
 		return nil, false, fmt.Errorf("output_format is not taken by Claude on Bedrock's InvokeModel: use a tool, or output_config where the model has it")
@@ -134,6 +128,22 @@ func AnthropicToBedrockInvoke(body []byte, betaHeaders []string) (up []byte, str
 		member("anthropic_beta", append(list, ']'))
 	}
 	return append(out, '}'), streams, nil
+}
+
+// messagesRequest parses a Messages API request's body: a JSON object
+// with an array of messages, or an error (a 400).
+func messagesRequest(body []byte) (gjson.Result, error) {
+	if err := jsonbound.Check(body); err != nil {
+		return gjson.Result{}, err
+	}
+	req := gjson.ParseBytes(body)
+	if !req.IsObject() {
+		return gjson.Result{}, fmt.Errorf("the request body must be a JSON object")
+	}
+	if !req.Get("messages").IsArray() {
+		return gjson.Result{}, fmt.Errorf("messages: want an array of messages")
+	}
+	return req, nil
 }
 
 // bedrockBetaList is the anthropic-beta headers' flags (each header a
@@ -220,22 +230,7 @@ func compactEdits(cm gjson.Result) ([]byte, bool) {
 	if len(list) == 1 {
 		return nil, false
 	}
-	list = append(list, ']')
-	out := []byte{'{'}
-	cm.ForEach(func(k, v gjson.Result) bool {
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, k.Raw...)
-		out = append(out, ':')
-		if k.String() == "edits" {
-			out = append(out, list...)
-		} else {
-			out = append(out, v.Raw...)
-		}
-		return true
-	})
-	return append(out, '}'), true
+	return withMember(cm, "edits", append(list, ']')), true
 }
 
 // AnthropicBedrock carries Messages API calls to Claude on Bedrock

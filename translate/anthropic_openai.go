@@ -30,17 +30,6 @@ func AnthropicFinishReason(stop string) string {
 	return stop
 }
 
-// toolCall is an OpenAI tool call.
-type toolCall struct {
-	Index    *int   `json:"index,omitempty"`
-	ID       string `json:"id,omitempty"`
-	Type     string `json:"type,omitempty"`
-	Function struct {
-		Name      string `json:"name,omitempty"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
-}
-
 // usage is OpenAI's usage object as LiteLLM fills it from Anthropic's: the
 // prompt counts the cache reads and writes (Anthropic's input_tokens does
 // not), and the cache counts are given on their own as well.
@@ -75,15 +64,6 @@ func usageCounts(dst map[string]int64, u gjson.Result) {
 		}
 		return true
 	})
-}
-
-// chatMessage is the assistant message of a chat.completion.
-type chatMessage struct {
-	Role             string     `json:"role"`
-	Content          *string    `json:"content"`
-	ToolCalls        []toolCall `json:"tool_calls,omitempty"`
-	ReasoningContent *string    `json:"reasoning_content,omitempty"`
-	ThinkingBlocks   []any      `json:"thinking_blocks,omitempty"`
 }
 
 // AnthropicToOpenAIChat translates a Messages API answer into a chat.completion as
@@ -138,23 +118,8 @@ func AnthropicToOpenAIChat(body []byte, created int64) ([]byte, error) {
 	}
 	counts := map[string]int64{}
 	usageCounts(counts, msg.Get("usage"))
-	out := struct {
-		ID      string `json:"id"`
-		Object  string `json:"object"`
-		Created int64  `json:"created"`
-		Model   string `json:"model"`
-		Choices []struct {
-			Index        int         `json:"index"`
-			Message      chatMessage `json:"message"`
-			FinishReason string      `json:"finish_reason"`
-		} `json:"choices"`
-		Usage *usage `json:"usage"`
-	}{ID: msg.Get("id").Str, Object: "chat.completion", Created: created, Model: msg.Get("model").Str, Usage: openAIUsage(counts)}
-	out.Choices = append(out.Choices, struct {
-		Index        int         `json:"index"`
-		Message      chatMessage `json:"message"`
-		FinishReason string      `json:"finish_reason"`
-	}{Message: m, FinishReason: finish})
+	out := chatCompletion{ID: msg.Get("id").Str, Object: "chat.completion", Created: created, Model: msg.Get("model").Str,
+		Choices: []completionChoice{{Message: m, FinishReason: finish}}, Usage: openAIUsage(counts)}
 	return json.Marshal(out)
 }
 
@@ -208,29 +173,6 @@ type AnthropicChatStream struct {
 	jsonTool int
 	counts   map[string]int64
 	finish   string
-}
-
-// chunk is one chat.completion.chunk.
-type chunk struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"`
-	Created int64         `json:"created"`
-	Model   string        `json:"model"`
-	Choices []chunkChoice `json:"choices"`
-	Usage   *usage        `json:"usage,omitempty"`
-}
-
-type chunkChoice struct {
-	Index        int     `json:"index"`
-	Delta        delta   `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-type delta struct {
-	Role             string     `json:"role,omitempty"`
-	Content          *string    `json:"content,omitempty"`
-	ReasoningContent *string    `json:"reasoning_content,omitempty"`
-	ToolCalls        []toolCall `json:"tool_calls,omitempty"`
 }
 
 // Event translates one Anthropic event's data into the data of the chat
@@ -329,7 +271,7 @@ func (s *AnthropicChatStream) Event(data []byte) [][]byte {
 // usage in OpenAI's terms): what a client that asked for usage gets before
 // [DONE], and what the span is given when the client did not ask.
 func (s *AnthropicChatStream) UsageChunk() []byte {
-	b, _ := json.Marshal(chunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
+	b, _ := json.Marshal(chatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
 		Choices: []chunkChoice{}, Usage: openAIUsage(s.counts)})
 	return b
 }
@@ -339,7 +281,7 @@ func (s *AnthropicChatStream) emit(d delta, finish *string) [][]byte {
 	if !s.roleSent {
 		d.Role, s.roleSent = "assistant", true
 	}
-	b, _ := json.Marshal(chunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
+	b, _ := json.Marshal(chatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
 		Choices: []chunkChoice{{Delta: d, FinishReason: finish}}})
 	return [][]byte{b}
 }

@@ -1,14 +1,12 @@
 package translate
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/anthropic"
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/stream"
 	"github.com/phoenixproxy/llmproxy/upstream"
@@ -51,15 +49,9 @@ var vertexBetas = map[string]string{
 // (streamRawPredict wants it too); streams reports whether the client
 // asked for one.
 func AnthropicToVertex(body []byte) (up []byte, streams bool, err error) {
-	if err := jsonbound.Check(body); err != nil {
+	req, err := messagesRequest(body)
+	if err != nil {
 		return nil, false, err
-	}
-	req := gjson.ParseBytes(body)
-	if !req.IsObject() {
-		return nil, false, fmt.Errorf("the request body must be a JSON object")
-	}
-	if !req.Get("messages").IsArray() {
-		return nil, false, fmt.Errorf("messages: want an array of messages")
 	}
 	out := append(make([]byte, 0, len(body)+48), '{')
 	member := func(key string, raw []byte) {

@@ -82,19 +82,6 @@ func BedrockUsage(u gjson.Result) *bedrockUsage {
 	return out
 }
 
-// bedrockMessage is the assistant message of a chat.completion from
-// Converse: LiteLLM always gives content (a string, empty when there is
-// no text), and Bedrock's reasoning blocks as they came in
-// provider_specific_fields beside reasoning_content and thinking_blocks.
-type bedrockMessage struct {
-	Role                   string         `json:"role"`
-	Content                string         `json:"content"`
-	ToolCalls              []toolCall     `json:"tool_calls,omitempty"`
-	ReasoningContent       *string        `json:"reasoning_content,omitempty"`
-	ThinkingBlocks         []block        `json:"thinking_blocks,omitempty"`
-	ProviderSpecificFields map[string]any `json:"provider_specific_fields,omitempty"`
-}
-
 // reasoningTags is a text block that begins with its reasoning in tags,
 // as DeepSeek's and Nova's do (LiteLLM's parse_content_for_reasoning).
 var reasoningTags = regexp.MustCompile(`(?s)^<(?:think|thinking|budget:thinking)>(.*?)</(?:think|thinking|budget:thinking)>(.*)`)
@@ -114,7 +101,9 @@ func BedrockToOpenAIChat(body []byte, model, id string, created int64) ([]byte, 
 		return nil, err
 	}
 	resp := gjson.ParseBytes(body)
-	m := bedrockMessage{Role: "assistant"}
+	m := chatMessage{Role: "assistant"}
+	// LiteLLM always gives content: a string, empty when there is no text.
+	var content string
 	var reasoning strings.Builder
 	var native []json.RawMessage
 	hasReasoning, jsonAnswer := false, false
@@ -128,11 +117,11 @@ func BedrockToOpenAIChat(body []byte, model, id string, created int64) ([]byte, 
 				m.ThinkingBlocks = append(m.ThinkingBlocks, block{"type": "thinking", "thinking": sm[1]})
 				text = sm[2]
 			}
-			m.Content += text
+			content += text
 		}
 		if tu := b.Get("toolUse"); tu.IsObject() {
 			if tu.Get("name").Str == ResponseFormatTool {
-				m.Content = compactJSON(tu.Get("input").Raw)
+				content = compactJSON(tu.Get("input").Raw)
 				jsonAnswer = true
 				return true
 			}
@@ -169,21 +158,9 @@ func BedrockToOpenAIChat(body []byte, model, id string, created int64) ([]byte, 
 	if finish == "tool_calls" && len(m.ToolCalls) == 0 && jsonAnswer {
 		finish = "stop" // the response format's tool: an answer, not a call
 	}
-	type choice struct {
-		Index        int            `json:"index"`
-		Message      bedrockMessage `json:"message"`
-		FinishReason string         `json:"finish_reason"`
-	}
-	out := struct {
-		ID      string          `json:"id"`
-		Object  string          `json:"object"`
-		Created int64           `json:"created"`
-		Model   string          `json:"model"`
-		Choices []choice        `json:"choices"`
-		Usage   *bedrockUsage   `json:"usage"`
-		Trace   json.RawMessage `json:"trace,omitempty"`
-	}{ID: id, Object: "chat.completion", Created: created, Model: model,
-		Choices: []choice{{Message: m, FinishReason: finish}}, Usage: BedrockUsage(resp.Get("usage"))}
+	m.Content = &content
+	out := chatCompletion{ID: id, Object: "chat.completion", Created: created, Model: model,
+		Choices: []completionChoice{{Message: m, FinishReason: finish}}, Usage: BedrockUsage(resp.Get("usage"))}
 	if t := resp.Get("trace"); t.IsObject() {
 		out.Trace = json.RawMessage(t.Raw)
 	}
@@ -271,30 +248,6 @@ type BedrockChatStream struct {
 	ended                   bool
 }
 
-// bedrockChunk is one chat.completion.chunk of a Converse stream.
-type bedrockChunk struct {
-	ID      string               `json:"id"`
-	Object  string               `json:"object"`
-	Created int64                `json:"created"`
-	Model   string               `json:"model"`
-	Choices []bedrockChunkChoice `json:"choices"`
-	Usage   *bedrockUsage        `json:"usage,omitempty"`
-}
-
-type bedrockChunkChoice struct {
-	Index        int          `json:"index"`
-	Delta        bedrockDelta `json:"delta"`
-	FinishReason *string      `json:"finish_reason"`
-}
-
-type bedrockDelta struct {
-	Role             string     `json:"role,omitempty"`
-	Content          *string    `json:"content,omitempty"`
-	ReasoningContent *string    `json:"reasoning_content,omitempty"`
-	ThinkingBlocks   []block    `json:"thinking_blocks,omitempty"`
-	ToolCalls        []toolCall `json:"tool_calls,omitempty"`
-}
-
 // Event translates one ConverseStream event's data into the data of the
 // chat chunks that stand for it (none for a block's end and the like;
 // "[DONE]" last).
@@ -315,7 +268,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 	switch name {
 	case "messageStart":
 		empty := ""
-		return s.emit(bedrockDelta{Content: &empty}, nil)
+		return s.emit(delta{Content: &empty}, nil)
 	case "contentBlockStart":
 		start := ev.Get("start")
 		if tu := start.Get("toolUse"); tu.IsObject() {
@@ -328,7 +281,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 			s.ntools++
 			c := toolCall{Index: &n, ID: tu.Get("toolUseId").Str, Type: "function"}
 			c.Function.Name = tu.Get("name").Str
-			return s.emit(bedrockDelta{ToolCalls: []toolCall{c}}, nil)
+			return s.emit(delta{ToolCalls: []toolCall{c}}, nil)
 		}
 		if rc := start.Get("reasoningContent"); rc.IsObject() {
 			return s.reasoning(rc, index)
@@ -338,11 +291,11 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 		switch {
 		case d.Get("text").Type == gjson.String:
 			t := d.Get("text").Str
-			return s.emit(bedrockDelta{Content: &t}, nil)
+			return s.emit(delta{Content: &t}, nil)
 		case d.Get("toolUse").IsObject():
 			frag := d.Get("toolUse.input").Str
 			if index == s.jsonTool {
-				return s.emit(bedrockDelta{Content: &frag}, nil)
+				return s.emit(delta{Content: &frag}, nil)
 			}
 			n, ok := s.tools[index]
 			if !ok || frag == "" {
@@ -351,7 +304,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 			s.withArgs[index] = true
 			c := toolCall{Index: &n}
 			c.Function.Arguments = frag
-			return s.emit(bedrockDelta{ToolCalls: []toolCall{c}}, nil)
+			return s.emit(delta{ToolCalls: []toolCall{c}}, nil)
 		case d.Get("reasoningContent").IsObject():
 			return s.reasoning(d.Get("reasoningContent"), index)
 		}
@@ -362,14 +315,14 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 			s.withArgs[index] = true
 			c := toolCall{Index: &n}
 			c.Function.Arguments = "{}"
-			return s.emit(bedrockDelta{ToolCalls: []toolCall{c}}, nil)
+			return s.emit(delta{ToolCalls: []toolCall{c}}, nil)
 		}
 	case "messageStop":
 		finish := BedrockFinishReason(ev.Get("stopReason").Str)
 		if finish == "tool_calls" && s.ntools == 0 && s.jsonTool >= 0 {
 			finish = "stop"
 		}
-		return s.emit(bedrockDelta{}, &finish)
+		return s.emit(delta{}, &finish)
 	case "metadata":
 		s.usage = ev.Get("usage")
 		s.ended = true
@@ -423,7 +376,7 @@ func (s *BedrockChatStream) reasoning(rc gjson.Result, index int) [][]byte {
 	default:
 		return nil
 	}
-	return s.emit(bedrockDelta{ReasoningContent: &text, ThinkingBlocks: []block{tb}}, nil)
+	return s.emit(delta{ReasoningContent: &text, ThinkingBlocks: []block{tb}}, nil)
 }
 
 // HasUsage reports whether the stream has given its usage.
@@ -433,8 +386,8 @@ func (s *BedrockChatStream) HasUsage() bool { return s.usage.IsObject() }
 // OpenAI's terms): what a client that asked for usage gets before [DONE],
 // and what the span is given when the client did not ask.
 func (s *BedrockChatStream) UsageChunk() []byte {
-	b, _ := json.Marshal(bedrockChunk{ID: s.ID, Object: "chat.completion.chunk", Created: s.Created, Model: s.Model,
-		Choices: []bedrockChunkChoice{}, Usage: BedrockUsage(s.usage)})
+	b, _ := json.Marshal(chatChunk{ID: s.ID, Object: "chat.completion.chunk", Created: s.Created, Model: s.Model,
+		Choices: []chunkChoice{}, Usage: BedrockUsage(s.usage)})
 	return b
 }
 
@@ -459,12 +412,12 @@ func (s *BedrockChatStream) Corrupt() [][]byte {
 }
 
 // emit is the chunk of one delta; the first chunk also carries the role.
-func (s *BedrockChatStream) emit(d bedrockDelta, finish *string) [][]byte {
+func (s *BedrockChatStream) emit(d delta, finish *string) [][]byte {
 	if !s.roleSent {
 		d.Role, s.roleSent = "assistant", true
 	}
-	b, _ := json.Marshal(bedrockChunk{ID: s.ID, Object: "chat.completion.chunk", Created: s.Created, Model: s.Model,
-		Choices: []bedrockChunkChoice{{Delta: d, FinishReason: finish}}})
+	b, _ := json.Marshal(chatChunk{ID: s.ID, Object: "chat.completion.chunk", Created: s.Created, Model: s.Model,
+		Choices: []chunkChoice{{Delta: d, FinishReason: finish}}})
 	return [][]byte{b}
 }
 

@@ -145,14 +145,6 @@ func servedModel(version string) string {
 	return name
 }
 
-// geminiChoice is one choice of a chat.completion.
-type geminiChoice struct {
-	Index        int             `json:"index"`
-	Message      chatMessage     `json:"message"`
-	Logprobs     json.RawMessage `json:"logprobs,omitempty"`
-	FinishReason string          `json:"finish_reason"`
-}
-
 // newCallID is a random 28 hex digits, as LiteLLM's tool call ids
 // ("call_" + uuid4().hex[:28]).
 func newCallID() string {
@@ -186,15 +178,8 @@ func GeminiToOpenAIChat(body []byte, created int64, newID func() string) ([]byte
 	if newID == nil {
 		newID = newCallID
 	}
-	out := struct {
-		ID      string         `json:"id"`
-		Object  string         `json:"object"`
-		Created int64          `json:"created"`
-		Model   string         `json:"model"`
-		Choices []geminiChoice `json:"choices"`
-		Usage   *geminiUsage   `json:"usage"`
-	}{ID: resp.Get("responseId").Str, Object: "chat.completion", Created: created, Model: servedModel(resp.Get("modelVersion").Str),
-		Choices: []geminiChoice{}, Usage: GeminiUsage(resp.Get("usageMetadata"), searchGrounded(resp.Get("candidates")))}
+	out := chatCompletion{ID: resp.Get("responseId").Str, Object: "chat.completion", Created: created, Model: servedModel(resp.Get("modelVersion").Str),
+		Choices: []completionChoice{}, Usage: GeminiUsage(resp.Get("usageMetadata"), searchGrounded(resp.Get("candidates")))}
 	if out.ID == "" {
 		out.ID = "chatcmpl-" + newID()
 	}
@@ -205,7 +190,7 @@ func GeminiToOpenAIChat(body []byte, created int64, newID func() string) ([]byte
 		u := resp.Get("usageMetadata")
 		out.Usage = &geminiUsage{PromptTokens: u.Get("promptTokenCount").Int(), CompletionTokens: u.Get("candidatesTokenCount").Int(),
 			TotalTokens: u.Get("totalTokenCount").Int()}
-		out.Choices = append(out.Choices, geminiChoice{Message: chatMessage{Role: "assistant"}, FinishReason: "content_filter"})
+		out.Choices = append(out.Choices, completionChoice{Message: chatMessage{Role: "assistant"}, FinishReason: "content_filter"})
 		return json.Marshal(out)
 	}
 	calls := 0
@@ -233,7 +218,7 @@ func GeminiToOpenAIChat(body []byte, created int64, newID func() string) ([]byte
 			m.ReasoningContent = &s
 			m.ThinkingBlocks = parts.thinking
 		}
-		out.Choices = append(out.Choices, geminiChoice{Index: index, Message: m, Logprobs: geminiLogprobs(c.Get("logprobsResult")),
+		out.Choices = append(out.Choices, completionChoice{Index: index, Message: m, Logprobs: geminiLogprobs(c.Get("logprobsResult")),
 			FinishReason: GeminiFinishReason(c.Get("finishReason").Str, len(m.ToolCalls) > 0)})
 		return true
 	})
@@ -387,23 +372,6 @@ type streamCandidate struct {
 	roleSent, finished bool
 }
 
-// geminiChunk is one chat.completion.chunk.
-type geminiChunk struct {
-	ID      string              `json:"id"`
-	Object  string              `json:"object"`
-	Created int64               `json:"created"`
-	Model   string              `json:"model"`
-	Choices []geminiChunkChoice `json:"choices"`
-	Usage   *geminiUsage        `json:"usage,omitempty"`
-}
-
-type geminiChunkChoice struct {
-	Index        int             `json:"index"`
-	Delta        delta           `json:"delta"`
-	Logprobs     json.RawMessage `json:"logprobs,omitempty"`
-	FinishReason *string         `json:"finish_reason"`
-}
-
 // Event translates one Gemini chunk's data into the data of the chat
 // chunks that stand for it (none for a chunk that says nothing new;
 // "[DONE]" last). Anything after the end is dropped.
@@ -525,8 +493,8 @@ func (s *GeminiChatStream) HasUsage() bool { return s.usage.Exists() }
 // usage in OpenAI's terms): what a client that asked for usage gets before
 // [DONE], and what the span is given when the client did not ask.
 func (s *GeminiChatStream) UsageChunk() []byte {
-	b, _ := json.Marshal(geminiChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
-		Choices: []geminiChunkChoice{}, Usage: GeminiUsage(s.usage, s.grounded)})
+	b, _ := json.Marshal(chatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
+		Choices: []chunkChoice{}, Usage: GeminiUsage(s.usage, s.grounded)})
 	return b
 }
 
@@ -537,7 +505,7 @@ func (s *GeminiChatStream) emit(index int, d delta, logprobs json.RawMessage, fi
 	if !c.roleSent {
 		d.Role, c.roleSent = "assistant", true
 	}
-	b, _ := json.Marshal(geminiChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
-		Choices: []geminiChunkChoice{{Index: index, Delta: d, Logprobs: logprobs, FinishReason: finish}}})
+	b, _ := json.Marshal(chatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.Created, Model: s.model,
+		Choices: []chunkChoice{{Index: index, Delta: d, Logprobs: logprobs, FinishReason: finish}}})
 	return b
 }

@@ -135,50 +135,24 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 		for shape.converse {
 			msg, err := readMessage(br)
 			if stamp, ok := digitsAfter(msg, textKey); ok {
-				now := time.Now()
-				d := now.UnixNano() - stamp
-				if len(s.events) == 0 {
-					s.ttfb, s.first = now.Sub(sched), d
-				}
-				s.events = append(s.events, d)
+				s.event(sched, stamp)
 			}
 			done = done || bytes.Contains(msg, metadataEvent)
 			if err != nil {
-				s.ok = err == io.EOF && done && resp.StatusCode == http.StatusOK
-				switch {
-				case resp.StatusCode != http.StatusOK:
-					s.err = resp.Status
-				case err != io.EOF:
-					s.err = fmt.Sprintf("after %d events: %v", len(s.events), err)
-				case !done:
-					s.err = fmt.Sprintf("no metadata event after %d events", len(s.events))
-				}
+				s.end(resp, err, done, "metadata event")
 				break
 			}
 		}
 		for !shape.converse {
 			line, err := br.ReadSlice('\n')
 			if stamp, ok := stampOf(line, key); ok {
-				now := time.Now()
-				d := now.UnixNano() - stamp
-				if len(s.events) == 0 {
-					s.ttfb, s.first = now.Sub(sched), d
-				}
-				s.events = append(s.events, d)
+				s.event(sched, stamp)
 			}
 			if bytes.HasPrefix(line, last) {
 				done = true
 			}
 			if err != nil {
-				s.ok = err == io.EOF && done && resp.StatusCode == http.StatusOK
-				switch {
-				case resp.StatusCode != http.StatusOK:
-					s.err = resp.Status
-				case err != io.EOF:
-					s.err = fmt.Sprintf("after %d events: %v", len(s.events), err)
-				case !done:
-					s.err = fmt.Sprintf("no %s after %d events", last, len(s.events))
-				}
+				s.end(resp, err, done, string(last))
 				break
 			}
 		}
@@ -188,6 +162,31 @@ func streamCall(client *http.Client, url string, shape streamShape) call {
 		end := time.Now()
 		s.lat, s.svc = end.Sub(sched), end.Sub(sent)
 		return s
+	}
+}
+
+// event records an event the client read now, which the upstream wrote
+// at stamp (Unix ns), for a call scheduled at sched.
+func (s *sample) event(sched time.Time, stamp int64) {
+	now := time.Now()
+	d := now.UnixNano() - stamp
+	if len(s.events) == 0 {
+		s.ttfb, s.first = now.Sub(sched), d
+	}
+	s.events = append(s.events, d)
+}
+
+// end records how a stream ended: err is the read's (io.EOF at the end),
+// done whether its last event, named last, came.
+func (s *sample) end(resp *http.Response, err error, done bool, last string) {
+	s.ok = err == io.EOF && done && resp.StatusCode == http.StatusOK
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		s.err = resp.Status
+	case err != io.EOF:
+		s.err = fmt.Sprintf("after %d events: %v", len(s.events), err)
+	case !done:
+		s.err = fmt.Sprintf("no %s after %d events", last, len(s.events))
 	}
 }
 
