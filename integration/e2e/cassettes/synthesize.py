@@ -31,6 +31,13 @@ text answer (oi-stream_message) re-framed as Bedrock's
 InvokeModelWithResponseStream sends one, each event a chunk of AWS's event
 stream carrying the event's JSON in base64.
 
+LiteLLM's bedrock/ chat calls (tests/test_bedrock_litellm.py) reach Bedrock
+as Converse requests the proxy writes. Their cassettes are not captured from
+the proxy: each holds the Converse request the proxy must send
+(tests/bedrock_chat.py: the recorded request but for the differences it
+lists) and the recorded response as it is, so the fake provider's match
+checks the proxy's translation against the recording.
+
 They are synthetic, not recorded traffic: the README beside this file says so.
 Run from the repo root to regenerate (output is deterministic; nothing leaves
 the machine; the proxy must be built, as `make -C integration/e2e build` does):
@@ -65,6 +72,7 @@ RECORDED = HERE.parents[2] / "integration" / "testdata" / "openai" / "cassettes"
 # The suite's own modules: the agent it runs (cases) and the cassette reader
 # (recorded), so the captured requests are the suite's agent's.
 sys.path.insert(0, str(HERE.parent / "tests"))
+import bedrock_chat  # noqa: E402
 import cases  # noqa: E402
 import recorded  # noqa: E402
 
@@ -601,6 +609,50 @@ def bedrock_claude_code() -> str:
 CLAUDE_CODE_SOURCE = "oi-stream_message"
 
 
+# --- bedrock/ models through /chat/completions (LiteLLM, USE_LITELLM_PROXY) -----
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Writes a string of several lines (a pretty-printed request) as a
+    literal block."""
+
+
+_LiteralDumper.add_representer(
+    str,
+    lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None),
+)
+
+
+def bedrock_litellm() -> dict[str, str]:
+    """Per synthetic cassette name, its text, for each of
+    bedrock_chat.CALLS: the Converse request the proxy must send for the
+    call (bedrock_chat.translated_request: the recorded request but for the
+    differences it lists), to the recorded URL; the recorded response as it
+    is (status, headers, body: JSON, or AWS's binary event stream)."""
+    files = {}
+    for call in bedrock_chat.CALLS:
+        file, _, k = call.source.partition("@")
+        with open(recorded.cassette_path(file)) as f:
+            source = yaml.safe_load(f)["interactions"][int(k or 0)]
+        request = {
+            "method": "POST",
+            "uri": source["request"]["uri"],
+            "headers": {"Content-Type": ["application/json"]},
+            "body": json.dumps(call.translated_request(), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        }
+        text = yaml.dump(
+            {"interactions": [{"request": request, "response": source["response"]}], "version": 1},
+            Dumper=_LiteralDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=1000,
+        )
+        files[call.cassette] = (
+            f"# SYNTHETIC: derived from {call.source} ({file}.yaml) by synthesize.py; not recorded traffic.\n" + text
+        )
+    return files
+
+
 def main() -> int:
     # Loopback only, whatever the shell's proxy settings.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
@@ -612,6 +664,8 @@ def main() -> int:
     (HERE / f"{GEMINI_README_CASSETTE}.yaml").write_text(gemini_readme())
     (HERE / f"{cases.CLAUDE_CODE_CASSETTE}.yaml").write_text(bedrock_claude_code())
     for name, text in rewritten().items():
+        (HERE / f"{name}.yaml").write_text(text)
+    for name, text in bedrock_litellm().items():
         (HERE / f"{name}.yaml").write_text(text)
     # Round-trip check: the files parse and their bodies are what we built.
     for name in ("synthetic-chat-streaming-usage", "synthetic-chat-streaming-tools"):
