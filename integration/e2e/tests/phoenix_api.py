@@ -16,17 +16,18 @@ from typing import Any
 import httpx
 
 
-def spans(base: str, project: str) -> list[dict[str, Any]]:
-    """Every span of the project, oldest first ([] if the project does not
-    exist yet: Phoenix creates it with its first span)."""
+def _pages(base: str, path: str, limit: int) -> list[dict[str, Any]]:
+    """Every item of a paginated Phoenix list (`data`, `next_cursor`), in
+    the order Phoenix gives them ([] for a 404: a project that does not
+    exist yet)."""
     out: list[dict[str, Any]] = []
     cursor: str | None = None
     with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
         while True:
-            params: dict[str, Any] = {"limit": 1000}
+            params: dict[str, Any] = {"limit": limit}
             if cursor:
                 params["cursor"] = cursor
-            r = client.get(f"/v1/projects/{project}/spans", params=params)
+            r = client.get(path, params=params)
             if r.status_code == 404:
                 return []
             r.raise_for_status()
@@ -34,10 +35,15 @@ def spans(base: str, project: str) -> list[dict[str, Any]]:
             out.extend(body["data"])
             cursor = body.get("next_cursor")
             if not cursor:
-                break
+                return out
+
+
+def spans(base: str, project: str) -> list[dict[str, Any]]:
+    """Every span of the project, oldest first ([] if the project does not
+    exist yet: Phoenix creates it with its first span)."""
+    out = _pages(base, f"/v1/projects/{project}/spans", 1000)
     out.sort(key=lambda s: s["start_time"])
     return out
-
 
 def projects(base: str) -> list[str]:
     r = httpx.get(f"{base}/v1/projects", params={"limit": 1000}, timeout=30, trust_env=False)
@@ -141,23 +147,7 @@ def sessions(base: str, project: str) -> list[dict[str, Any]]:
     (`GET /v1/projects/{name}/sessions`, paginated by `next_cursor`): each
     with its `session_id` and its `traces` ([] if the project does not
     exist yet)."""
-    out: list[dict[str, Any]] = []
-    cursor: str | None = None
-    with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
-        while True:
-            params: dict[str, Any] = {"limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            r = client.get(f"/v1/projects/{project}/sessions", params=params)
-            if r.status_code == 404:
-                return []
-            r.raise_for_status()
-            body = r.json()
-            out.extend(body["data"])
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return out
-
+    return _pages(base, f"/v1/projects/{project}/sessions", 100)
 
 def wait_for_sessions(
     base: str, project: str, traces: int, timeout: float = 45.0, settle: float = 1.0
@@ -179,3 +169,21 @@ def wait_for_sessions(
         if now > deadline:
             return last
         time.sleep(0.25)
+
+
+def span_attr(s: dict[str, Any], key: str) -> Any:
+    """A span's attribute, or None."""
+    return s["attributes"].get(key)
+
+
+def span_messages(s: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The span's input or output messages (kind "input" or "output"),
+    each as its attributes by the rest of their names."""
+    out = []
+    for i in range(10_000):
+        prefix = f"llm.{kind}_messages.{i}.message."
+        m = {k[len(prefix) :]: v for k, v in s["attributes"].items() if k.startswith(prefix)}
+        if not m:
+            return out
+        out.append(m)
+    return out

@@ -198,21 +198,8 @@ def window_spans(stack: Any, window: tuple[float, float], at_least: int) -> list
     return [s for s in got if phoenix_api.in_window(s, list(window))]
 
 
-def attr(s: dict[str, Any], key: str) -> Any:
-    return s["attributes"].get(key)
-
-
-def messages(s: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """The span's input or output messages, each as its attributes by the
-    rest of their names."""
-    out = []
-    for i in range(10_000):
-        prefix = f"llm.{kind}_messages.{i}.message."
-        m = {k[len(prefix) :]: v for k, v in s["attributes"].items() if k.startswith(prefix)}
-        if not m:
-            return out
-        out.append(m)
-    return out
+attr = phoenix_api.span_attr
+messages = phoenix_api.span_messages
 
 
 # --- Gemini CLI --------------------------------------------------------------------
