@@ -444,7 +444,10 @@ func main() {
 	if *configPath == "" {
 		*configPath = os.Getenv("CONFIG_FILE_PATH")
 	}
-	if err := run(*configPath); err != nil {
+	stopProfile := startCPUProfile()
+	err := run(*configPath)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "llmproxy:", err)
 		os.Exit(1)
 	}

@@ -41,6 +41,7 @@ func main() {
 	flag.Var(&extraEnv, "proxy-env", "add `KEY=VALUE` to the proxy's environment (repeatable), to compare settings, e.g. GOGC=400 or OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128")
 	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, export), to try one out")
 	profile := flag.String("profile", "", "instead of the bench, run the proxy handler in-process under load and write CPU and allocation profiles to `dir`")
+	proxyProfile := flag.String("proxy-cpuprofile", "", "build the proxy with -tags pprof and have each proxy process write its CPU profile to `dir`/SERVICE.pprof (bench-on, bench-off), the bench's figures then include the profiler's cost")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -78,7 +79,7 @@ func main() {
 	if *quick {
 		p = quickPlan
 	}
-	if err := run(ctx, root, p, *out, *only, extraEnv); err != nil {
+	if err := run(ctx, root, p, *out, *only, extraEnv, *proxyProfile); err != nil {
 		log.Fatalf("bench: %v", err)
 	}
 }
@@ -155,7 +156,9 @@ type bench struct {
 	targets  []*target // direct, floor, on, off
 	children []*child  // every process started, for the CPU accounting
 	extraEnv []string  // -proxy-env
-	res      results
+	// cpuProfiles is -proxy-cpuprofile's directory, "" without it.
+	cpuProfiles string
+	res         results
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -192,14 +195,14 @@ func (b *bench) target(key string) *target {
 // proxies are the targets that are proxies.
 func (b *bench) proxies() []*target { return b.targets[1:] }
 
-func run(ctx context.Context, root string, p plan, out, only string, extraEnv []string) error {
+func run(ctx context.Context, root string, p plan, out, only string, extraEnv []string, cpuProfiles string) error {
 	began := time.Now()
 	// The load generator should not pause for its own garbage more than
 	// it must: its pauses land in every target's latency alike, but blur
 	// them.
 	debug.SetGCPercent(400)
 
-	b := &bench{root: root, plan: p, client: newClient(), extraEnv: extraEnv}
+	b := &bench{root: root, plan: p, client: newClient(), extraEnv: extraEnv, cpuProfiles: cpuProfiles}
 	b.res.Started = began.UTC()
 	b.res.Machine = describeMachine(root)
 	b.res.Plan = p
@@ -212,7 +215,11 @@ func run(ctx context.Context, root string, p plan, out, only string, extraEnv []
 	defer os.RemoveAll(tmp)
 	fmt.Fprintf(os.Stderr, "building the proxy from %s …\n", root)
 	b.binary = filepath.Join(tmp, "llmproxy")
-	build := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-o", b.binary, ".")
+	args := []string{"build", "-trimpath", "-o", b.binary}
+	if b.cpuProfiles != "" {
+		args = append(args, "-tags", "pprof")
+	}
+	build := exec.CommandContext(ctx, goTool(), append(args, ".")...)
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if outp, err := build.CombinedOutput(); err != nil {
@@ -337,7 +344,16 @@ func (b *bench) proxyEnv(port int, service string, tracing bool) []string {
 		"OTEL_BSP_MAX_QUEUE_SIZE=2048",
 		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=" + strconv.Itoa(b.plan.ExportBatchSize),
 		"GODEBUG=gctrace=1", // the heap sizes, on stderr, without touching the proxy's code
-	}, b.extraEnv...)
+	}, b.profileEnv(service, b.extraEnv)...)
+}
+
+// profileEnv adds the proxy's CPU profile path to env under
+// -proxy-cpuprofile (pprof.go in the module's root, built with -tags pprof).
+func (b *bench) profileEnv(service string, env []string) []string {
+	if b.cpuProfiles == "" {
+		return env
+	}
+	return append([]string{"LLMPROXY_CPUPROFILE=" + filepath.Join(b.cpuProfiles, service+".pprof")}, env...)
 }
 
 // startProxy starts the built proxy; service names its spans at the
@@ -360,6 +376,14 @@ func (b *bench) startProxy(ctx context.Context, service string, tracing bool) (*
 }
 
 func (b *bench) cleanup() {
+	if b.cpuProfiles != "" {
+		// A proxy writes its profile when SIGTERM ends it.
+		for _, t := range b.targets {
+			if t.proc != nil && t.key != "floor" {
+				_ = t.proc.stop(time.Minute)
+			}
+		}
+	}
 	for _, c := range b.children {
 		c.kill()
 	}

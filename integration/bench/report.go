@@ -191,7 +191,7 @@ func (b *bench) buildTable() {
 		cpuRow(ph, "CPU per request, µs")
 		if rate == 2000 {
 			rows[len(rows)-1].Goal = "on/floor " + b.check("CPU per request, tracing on, ÷ floor's (2,000 req/s)",
-				ph.get("on").CPUPerRequest/ph.get("floor").CPUPerRequest, 1.5, "×", false)
+				ph.get("on").CPUPerRequest/ph.get("floor").CPUPerRequest, 1.25, "×", false)
 		}
 		latenessRow(ph)
 		errorsRow(ph)
@@ -233,11 +233,11 @@ func (b *bench) buildTable() {
 		}
 		add("throughput, req/s", "", cells(func(r *result) string { return num(r.Throughput) })...)
 		add("throughput ÷ direct", "", cells(func(r *result) string { return fmt.Sprintf("%.2f", r.Throughput/d.Throughput) })...)
-		add("throughput ÷ floor", "on "+b.check("saturated throughput, tracing on, ÷ floor's", ph.get("on").Throughput/f.Throughput, 0.8, "×", true),
+		add("throughput ÷ floor", "on "+b.check("saturated throughput, tracing on, ÷ floor's", ph.get("on").Throughput/f.Throughput, 0.85, "×", true),
 			cells(func(r *result) string { return fmt.Sprintf("%.2f", r.Throughput/f.Throughput) })...)
 		cpuRow(ph, "CPU per request, µs")
 		rows[len(rows)-1].Goal = "on/floor " + b.check("CPU per request, tracing on, ÷ floor's (saturation)",
-			ph.get("on").CPUPerRequest/f.CPUPerRequest, 1.5, "×", false)
+			ph.get("on").CPUPerRequest/f.CPUPerRequest, 1.25, "×", false)
 		add("latency p50 / p99, µs", "", cells(func(r *result) string { return num(r.Latency.P50) + " / " + num(r.Latency.P99) })...)
 		add("requests", "", cells(func(r *result) string { return count(int64(r.Requests)) })...)
 		errorsRow(ph)
@@ -262,7 +262,7 @@ func (b *bench) buildTable() {
 		}
 		g := ""
 		if on != nil {
-			g = "on " + b.check("RSS with 1,000 concurrent streams, tracing on", on.RSSMB, 150, "MB", false)
+			g = "on " + b.check("RSS with 1,000 concurrent streams, tracing on", on.RSSMB, 120, "MB", false)
 		}
 		add("RSS, MB", g, cells(func(m *memResult) string { return num(m.RSSMB) })...)
 		add("heap live / goal, MB (gctrace)", "", cells(func(m *memResult) string { return fmt.Sprintf("%.0f / %.0f", m.HeapLiveMB, m.HeapGoalMB) })...)
