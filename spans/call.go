@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
@@ -322,16 +324,34 @@ func (c *Call) ExplicitContext() (session, user string) {
 	if session != "" && user != "" {
 		return session, user
 	}
-	f := gjson.GetManyBytes(c.req.Body, "metadata", "litellm_metadata", "user")
+	// One pass over the body's members (each gjson.Get would be one), the
+	// first of each as Get reads it; the body is read where it lies and
+	// what is kept of it cloned.
+	var f [3]gjson.Result
+	gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))).ForEach(func(k, v gjson.Result) bool {
+		i := -1
+		switch k.Str {
+		case "metadata":
+			i = 0
+		case "litellm_metadata":
+			i = 1
+		case "user":
+			i = 2
+		}
+		if i >= 0 && !f[i].Exists() {
+			f[i] = v
+		}
+		return true
+	})
 	md := liteLLMMetadata(c.req.Op, f[0], f[1])
 	if session == "" {
-		session = md.Get("session_id").Str
+		session = strings.Clone(md.Get("session_id").Str)
 	}
 	if user == "" {
-		user = md.Get("trace_user_id").Str
+		user = strings.Clone(md.Get("trace_user_id").Str)
 	}
 	if user == "" {
-		user = f[2].Str
+		user = strings.Clone(f[2].Str)
 	}
 	return session, user
 }
