@@ -44,42 +44,47 @@ func (a *Attrs) intIf(key string, v gjson.Result) {
 // keys of the first elements of the top-level lists come ready-made from
 // keyCache: most spans use no others, and each would be an allocation.
 func indexed(prefix string, i int, suffix string) string {
-	if i < cachedIndices {
-		if keys, ok := keyCache[keyPair{prefix, suffix}]; ok {
-			return keys[i]
-		}
+	if keys, ok := keyCache[keyPair{prefix, suffix}]; ok && i < len(keys) {
+		return keys[i]
 	}
 	return prefix + "." + strconv.Itoa(i) + "." + suffix
 }
 
-// cachedIndices is how many elements of each list keyCache covers.
-const cachedIndices = 64
+// How many elements of each list keyCache covers: a coding agent's history
+// runs to hundreds of messages (about 230 KB of keys for the messages'
+// lists), the other lists rarely past a few.
+const (
+	cachedMessages = 256
+	cachedIndices  = 64
+)
 
 type keyPair struct{ prefix, suffix string }
 
 // keyCache is built once and only read.
-var keyCache = func() map[keyPair]*[cachedIndices]string {
-	pairs := []keyPair{
+var keyCache = func() map[keyPair][]string {
+	m := map[keyPair][]string{}
+	add := func(p keyPair, n int) {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = p.prefix + "." + strconv.Itoa(i) + "." + p.suffix
+		}
+		m[p] = keys
+	}
+	for _, p := range []keyPair{
 		{KeyLLMTools, SuffixToolJSONSchema},
 		{KeyLLMPrompts, SuffixPromptText},
 		{KeyLLMChoices, SuffixCompletionText},
 		{KeyEmbeddingEmbeddings, SuffixEmbeddingText},
 		{KeyEmbeddingEmbeddings, SuffixEmbeddingVector},
+	} {
+		add(p, cachedIndices)
 	}
 	for _, list := range []string{KeyLLMInputMessages, KeyLLMOutputMessages} {
 		for _, suffix := range []string{SuffixMessageRole, SuffixMessageContent, SuffixMessageName,
 			SuffixMessageToolCallID, SuffixMessageContents, SuffixMessageToolCalls,
 			SuffixMessageFunctionCallName, SuffixMessageFunctionCallArgs} {
-			pairs = append(pairs, keyPair{list, suffix})
+			add(keyPair{list, suffix}, cachedMessages)
 		}
-	}
-	m := make(map[keyPair]*[cachedIndices]string, len(pairs))
-	for _, p := range pairs {
-		var keys [cachedIndices]string
-		for i := range keys {
-			keys[i] = p.prefix + "." + strconv.Itoa(i) + "." + p.suffix
-		}
-		m[p] = &keys
 	}
 	return m
 }()
