@@ -14,6 +14,9 @@ import (
 // The zero value is ready to use.
 type Attrs struct {
 	kv []attribute.KeyValue
+	// body is the request End reads, kept here (the Recorder pools Attrs)
+	// rather than made per call.
+	body requestBody
 }
 
 // String adds a string attribute.

@@ -230,15 +230,18 @@ func (c *Call) requestAttrs(a *Attrs) {
 	if obj := gjson.Parse(raw); obj.IsObject() {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
-		body := readRequest(obj, req.Op.Drop...)
+		// In the pooled Attrs: a requestBody of its own would escape to
+		// the heap through the operation's function value.
+		body := &a.body
+		*body = readRequest(obj, req.Op.Drop...)
 		if !body.model.Exists() {
 			body.pathModel = req.Model
 		}
 		if req.Op.ParamsKey != "" {
 			a.String(req.Op.ParamsKey, body.params)
 		}
-		req.Op.Request(a, &body)
-		if name := contextAttrs(a, &body, req); name != "" {
+		req.Op.Request(a, body)
+		if name := contextAttrs(a, body, req); name != "" {
 			c.span.SetName(name)
 		}
 	}
@@ -604,6 +607,7 @@ func (c *Call) End(ok bool) {
 func (c *Call) release(a *Attrs) {
 	clear(a.kv)
 	a.kv = a.kv[:0]
+	a.body = requestBody{}
 	c.attrs.Put(a)
 }
 
