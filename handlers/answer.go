@@ -16,7 +16,7 @@ import (
 // the provider speaks another. It reports whether the call succeeded.
 func (c *modelCall) answer(resp *http.Response) bool {
 	h, w := c.h, c.w
-	copyHeader(w.Header(), resp.Header)
+	copyHeader(w.Header(), resp.Header, true)
 	h.litellmHeaders(w.Header(), c.span, c.target, &c.plan, c.start, c.firstOut)
 	if resp.StatusCode < 400 {
 		c.span.ResponseHeaders(resp.Header)

@@ -252,7 +252,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	if err != nil {
 		return nil, err
 	}
-	copyHeader(out.Header, r.Header)
+	copyHeader(out.Header, r.Header, false)
 	// The proxy reads the answer to trace it, so it asks for it unencoded.
 	out.Header.Del("Accept-Encoding")
 	out.Header.Del("Content-Length")

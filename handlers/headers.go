@@ -33,8 +33,11 @@ var hopHeaders = []string{
 }
 
 // copyHeader copies src to dst without hop-by-hop headers and without those
-// that src's Connection header names.
-func copyHeader(dst, src http.Header) {
+// that src's Connection header names. With share, dst takes src's value
+// slices rather than copies: for an upstream's answer, which nothing
+// changes once it is relayed (Set and Del on dst replace or drop a slice,
+// they never write into one).
+func copyHeader(dst, src http.Header, share bool) {
 	var named []string
 	for _, v := range src["Connection"] {
 		for _, f := range strings.Split(v, ",") {
@@ -55,7 +58,11 @@ outer:
 				continue outer
 			}
 		}
-		dst[k] = append(dst[k][:0:0], vv...)
+		if share {
+			dst[k] = vv[:len(vv):len(vv)] // an Add on dst copies
+		} else {
+			dst[k] = append(dst[k][:0:0], vv...)
+		}
 	}
 }
 
@@ -129,7 +136,7 @@ func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, t router.Tar
 	hdr["X-Litellm-Overhead-Duration-Ms"] = []string{strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64)}
 	hdr["X-Litellm-Attempted-Retries"] = count(plan.Retries)
 	hdr["X-Litellm-Attempted-Fallbacks"] = count(plan.Fallbacks)
-	hdr["X-Litellm-Version"] = []string{Version}
+	hdr["X-Litellm-Version"] = h.versionHeader
 }
 
 // zero is a header value shared by every answer (header values are not

@@ -81,6 +81,8 @@ const DefaultMaxBodyBytes = 32 << 20
 // Handler is the proxy's HTTP handler.
 type Handler struct {
 	providers *upstream.Providers
+	// versionHeader is x-litellm-version's value, shared by every answer.
+	versionHeader []string
 	// noCredentials holds the providers (by name) that found no
 	// credentials of the proxy's, logged once each: clients' own pass.
 	noCredentials     sync.Map
@@ -118,6 +120,7 @@ type pattern struct {
 func New(opts Options) *Handler {
 	h := &Handler{
 		providers:         opts.Providers,
+		versionHeader:     []string{Version},
 		router:            opts.Router,
 		recorder:          opts.Recorder,
 		transport:         opts.Transport,
