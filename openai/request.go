@@ -84,7 +84,7 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 	var model, stream, streamOptions gjson.Result
 	var out Request
 	models := 0
-	root.ForEach(func(k, v gjson.Result) bool { // one pass over the members
+	jsonbound.ForEach(root, func(k, v gjson.Result) bool { // one pass over the members
 		switch {
 		case k.Str == "model":
 			model = v

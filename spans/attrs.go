@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 )
 
@@ -115,7 +116,7 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 	// copied once into their string.
 	var scratch [1024]byte
 	buf := append(scratch[:0], '{')
-	obj.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(obj, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			r.model = v

@@ -331,7 +331,7 @@ func (c *Call) ExplicitContext() (session, user string) {
 	// first of each as Get reads it; the body is read where it lies and
 	// what is kept of it cloned.
 	var f [3]gjson.Result
-	gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))).ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))), func(k, v gjson.Result) bool {
 		i := -1
 		switch k.Str {
 		case "metadata":

@@ -1,6 +1,10 @@
 package spans
 
-import "github.com/tidwall/gjson"
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
+)
 
 // Chat maps /chat/completions onto an LLM span, as
 // openinference-instrumentation-openai does
@@ -16,13 +20,13 @@ var Chat = Operation{
 
 func chatRequest(a *Attrs, req *requestBody) {
 	pos := 0
-	req.messages.ForEach(func(_, msg gjson.Result) bool {
+	jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
 		messageAttrs(a, KeyLLMInputMessages, pos, msg)
 		pos++
 		return true
 	})
 	pos = 0
-	req.tools.ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(req.tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -30,15 +34,15 @@ func chatRequest(a *Attrs, req *requestBody) {
 }
 
 func chatResponse(a *Attrs, resp gjson.Result) {
-	resp.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			a.stringIf(KeyLLMModelName, v)
 		case "choices":
 			pos := 0
-			v.ForEach(func(_, choice gjson.Result) bool {
+			jsonbound.ForEach(v, func(_, choice gjson.Result) bool {
 				var index, msg gjson.Result
-				choice.ForEach(func(k, v gjson.Result) bool {
+				jsonbound.ForEach(choice, func(k, v gjson.Result) bool {
 					switch k.Str {
 					case "index":
 						index = v
@@ -68,7 +72,7 @@ func chatResponse(a *Attrs, resp gjson.Result) {
 // It reads the message's members in one pass.
 func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	var role, content, name, toolCallID, toolCalls, functionCall gjson.Result
-	msg.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(msg, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "role":
 			role = v

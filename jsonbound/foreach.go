@@ -1,0 +1,140 @@
+package jsonbound
+
+import (
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// ForEach is gjson's t.ForEach for JSON that Check accepted, faster where
+// it matters: an object or array value is skipped with Check's linear scan
+// (each string jumped with bytes.IndexByte) rather than gjson's byte by byte
+// one. A coding agent's request is mostly one messages array of long
+// strings, and every pass over its members used to read all of it a byte at
+// a time. The keys and values it yields are those gjson's ForEach yields
+// (Type, Raw, Str, Num and Index); on text Check refuses it stops early or
+// yields what gjson would not, but never reads out of bounds.
+func ForEach(t gjson.Result, iterator func(key, value gjson.Result) bool) {
+	if t.Type != gjson.JSON || t.Indexes != nil {
+		t.ForEach(iterator)
+		return
+	}
+	json := t.Raw
+	i := 0
+	for ; i < len(json); i++ {
+		if json[i] == '{' || json[i] == '[' {
+			break
+		}
+		if json[i] > ' ' {
+			return
+		}
+	}
+	if i == len(json) {
+		return
+	}
+	obj := json[i] == '{'
+	var key gjson.Result
+	if obj {
+		key.Type = gjson.String
+	} else {
+		key.Type, key.Num = gjson.Number, -1
+	}
+	for i++; i < len(json); i++ {
+		if obj {
+			if json[i] != '"' {
+				if json[i] == '}' {
+					return
+				}
+				continue
+			}
+			s := i
+			end := stringEnd(bytesOf(json), i+1)
+			if end >= len(json) {
+				return
+			}
+			key.Raw = json[s : end+1]
+			key.Str = stringValue(key.Raw)
+			key.Index = s + t.Index
+			i = end + 1
+		} else {
+			key.Num++
+		}
+		for ; i < len(json); i++ {
+			if c := json[i]; c > ' ' && c != ',' && c != ':' {
+				break
+			}
+		}
+		if i >= len(json) || json[i] == '}' || json[i] == ']' {
+			return
+		}
+		s := i
+		var value gjson.Result
+		switch json[i] {
+		case '{', '[':
+			i = skipNested(json, i)
+			value = gjson.Result{Type: gjson.JSON, Raw: json[s:i]}
+		case '"':
+			end := stringEnd(bytesOf(json), i+1)
+			if end >= len(json) {
+				return
+			}
+			i = end + 1
+			value = gjson.Result{Type: gjson.String, Raw: json[s:i]}
+			value.Str = stringValue(value.Raw)
+		default:
+			i = scalarEnd(json, i)
+			value = gjson.Parse(json[s:i])
+		}
+		value.Index = s + t.Index
+		if !iterator(key, value) {
+			return
+		}
+		i-- // the loop's i++ lands on the byte after the value
+	}
+}
+
+// bytesOf is s's bytes, for stringEnd: no copy, only read.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// stringValue is what gjson gives as Str for the string literal raw
+// (quotes included): its contents, unescaped by gjson when they hold an
+// escape.
+func stringValue(raw string) string {
+	if strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
+	}
+	return gjson.Parse(raw).Str
+}
+
+// skipNested returns the index just past the array or object that opens at
+// i, or len(json) when it does not close.
+func skipNested(json string, i int) int {
+	b := bytesOf(json)
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case '"':
+			i = stringEnd(b, i+1)
+		}
+	}
+	return len(b)
+}
+
+// scalarEnd returns the index just past the number or literal at i.
+func scalarEnd(json string, i int) int {
+	for ; i < len(json); i++ {
+		switch json[i] {
+		case ' ', '\t', '\n', '\r', ',', ']', '}':
+			return i
+		}
+	}
+	return i
+}

@@ -1,0 +1,94 @@
+package jsonbound
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// walk lists what a ForEach yields, nested values walked too, as text to
+// compare.
+func walk(t gjson.Result, forEach func(gjson.Result, func(k, v gjson.Result) bool), depth int) string {
+	var b strings.Builder
+	forEach(t, func(k, v gjson.Result) bool {
+		fmt.Fprintf(&b, "%d k{%d %q %q %v %d} v{%d %q %q %v %d}\n", depth,
+			k.Type, k.Raw, k.Str, k.Num, k.Index, v.Type, v.Raw, v.Str, v.Num, v.Index)
+		if v.IsObject() || v.IsArray() {
+			b.WriteString(walk(v, forEach, depth+1))
+		}
+		return true
+	})
+	return b.String()
+}
+
+func gjsonForEach(t gjson.Result, fn func(k, v gjson.Result) bool) { t.ForEach(fn) }
+
+func TestForEachAsGjson(t *testing.T) {
+	for _, tc := range []string{
+		`{}`, `[]`, ` { } `, `[ ]`, `{"a":1}`, `[1,2,3]`, `[1, -2.5e3 ,true,false,null,"x"]`,
+		`{"model":"gpt-4o","messages":[{"role":"user","content":"hi \"there\"\n"}],"stream":true,"n":null}`,
+		`{"a":{"b":[{"c":"\\"},"\u00e9\ud83d\ude00"]},"k\"ey":"v","":""}`,
+		`{"a" : [ [ ], { } , [[["x"]]] ] , "b" : "}]\\\"[{" }`,
+		`"just a string"`, `12`, `true`, `null`, ``, `   `,
+		`{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"x":-0}`,
+	} {
+		root := gjson.Parse(tc)
+		want, got := walk(root, gjsonForEach, 0), walk(root, ForEach, 0)
+		if got != want {
+			t.Errorf("%s:\n got %s\nwant %s", tc, got, want)
+		}
+		// And from a member's Result, whose Index is not 0.
+		if root.IsObject() {
+			root.ForEach(func(_, v gjson.Result) bool {
+				if w, g := walk(v, gjsonForEach, 1), walk(v, ForEach, 1); w != g {
+					t.Errorf("%s member %s:\n got %s\nwant %s", tc, v.Raw, g, w)
+				}
+				return true
+			})
+		}
+	}
+}
+
+// FuzzForEach: on what Check accepts ForEach yields what gjson's does; on
+// anything else it does not panic.
+func FuzzForEach(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":"c\"d"}],"e":null}`, `[true,false,"\\",1e5]`, `{"messages":[{"role":"user","content":"x"}]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		root := gjson.Parse(s)
+		got := walk(root, ForEach, 0)
+		if Check([]byte(s)) != nil {
+			return
+		}
+		if want := walk(root, gjsonForEach, 0); got != want {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	})
+}
+
+func BenchmarkForEach(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"m","messages":[`)
+	for i := range 200 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"role":"user","content":"%s \"quoted\"\n"}`, strings.Repeat("some history text ", 30))
+	}
+	sb.WriteString(`],"temperature":0.2}`)
+	root := gjson.Parse(sb.String())
+	for _, tc := range []struct {
+		name    string
+		forEach func(gjson.Result, func(k, v gjson.Result) bool)
+	}{{"gjson", gjsonForEach}, {"jsonbound", ForEach}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(root.Raw)))
+			for b.Loop() {
+				tc.forEach(root, func(k, v gjson.Result) bool { return true })
+			}
+		})
+	}
+}
