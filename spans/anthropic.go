@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // AnthropicMessages maps Anthropic's Messages API (POST /v1/messages) onto
@@ -69,11 +71,11 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		}
 		i = 1
 	}
-	req.messages.ForEach(func(_, msg gjson.Result) bool {
+	jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
 		role, content := msg.Get("role"), msg.Get("content")
 		if content.IsArray() {
 			rest := false
-			content.ForEach(func(_, block gjson.Result) bool {
+			jsonbound.ForEach(content, func(_, block gjson.Result) bool {
 				if block.Get("type").Str != "tool_result" {
 					rest = true
 					return true
@@ -102,7 +104,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		return true
 	})
 	pos := 0
-	req.tools.ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(req.tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -114,7 +116,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 // metadata.
 func anthropicResponse(a *Attrs, msg gjson.Result) {
 	var model, role, stopReason, content, usage gjson.Result
-	msg.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(msg, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			model = v
@@ -149,7 +151,7 @@ func anthropicResponse(a *Attrs, msg gjson.Result) {
 // picks the blocks recorded; the others keep their index.
 func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep func(gjson.Result) bool) {
 	j, tools := 0, 0
-	blocks.ForEach(func(_, block gjson.Result) bool {
+	jsonbound.ForEach(blocks, func(_, block gjson.Result) bool {
 		if keep == nil || keep(block) {
 			anthropicBlockAttrs(a, prefix, j, &tools, block)
 		}
@@ -270,7 +272,7 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 	}
 	if tools := usage.Get("server_tool_use"); tools.IsObject() {
 		any := false
-		tools.ForEach(func(_, v gjson.Result) bool {
+		jsonbound.ForEach(tools, func(_, v gjson.Result) bool {
 			any = any || (v.Type == gjson.Number && v.Num != 0)
 			return !any
 		})
@@ -280,7 +282,7 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 	}
 	citations, servers := []byte{'{'}, []byte{'{'}
 	j := 0
-	content.ForEach(func(_, block gjson.Result) bool {
+	jsonbound.ForEach(content, func(_, block gjson.Result) bool {
 		switch block.Get("type").Str {
 		case "text":
 			if c := block.Get("citations"); c.IsArray() && len(c.Raw) > 2 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/openai"
 )
 
@@ -73,7 +74,7 @@ func converseRequest(a *Attrs, req *requestBody) {
 		// Only text blocks make the system message (no cachePoint or
 		// guardContent); none, no message.
 		j := 0
-		req.system.ForEach(func(_, block gjson.Result) bool {
+		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
 			if text := block.Get("text"); text.Exists() {
 				part := KeyLLMInputMessages + ".0." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
 				a.String(part+SuffixContentType, "text")
@@ -88,13 +89,13 @@ func converseRequest(a *Attrs, req *requestBody) {
 		}
 	}
 	if req.messages.IsArray() {
-		req.messages.ForEach(func(_, msg gjson.Result) bool {
+		jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
 			i = converseMessageAttrs(a, KeyLLMInputMessages, i, msg)
 			return true
 		})
 	}
 	n := 0
-	obj.Get("toolConfig.tools").ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), tool.Raw)
 		n++
 		return true
@@ -126,13 +127,13 @@ func converseParams(inference, additional gjson.Result) (string, bool) {
 		members = append(members, member{key, raw})
 	}
 	if inference.IsObject() {
-		inference.ForEach(func(k, v gjson.Result) bool {
+		jsonbound.ForEach(inference, func(k, v gjson.Result) bool {
 			set(k.Str, v.Raw)
 			return true
 		})
 	}
 	if additional.IsObject() {
-		additional.ForEach(func(k, v gjson.Result) bool {
+		jsonbound.ForEach(additional, func(k, v gjson.Result) bool {
 			set(k.Str, v.Raw)
 			return true
 		})
@@ -161,7 +162,7 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 	parts, calls := 0, 0
 	var results []gjson.Result
 	if content := msg.Get("content"); content.IsArray() {
-		content.ForEach(func(_, block gjson.Result) bool {
+		jsonbound.ForEach(content, func(_, block gjson.Result) bool {
 			if r := converseBlockAttrs(a, prefix, &parts, &calls, block); r.Exists() {
 				results = append(results, r)
 			}
@@ -176,7 +177,7 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 		a.String(indexed(list, i, SuffixMessageRole), "tool")
 		a.stringIf(indexed(list, i, SuffixMessageToolCallID), r.Get("toolUseId"))
 		var texts []string
-		r.Get("content").ForEach(func(_, c gjson.Result) bool {
+		jsonbound.ForEach(r.Get("content"), func(_, c gjson.Result) bool {
 			if text := c.Get("text"); text.Exists() {
 				texts = append(texts, text.String())
 			}
@@ -254,7 +255,7 @@ func toolArgumentsAttr(a *Attrs, key string, input gjson.Result) {
 
 func converseResponse(a *Attrs, resp gjson.Result) {
 	var output, stopReason, usage gjson.Result
-	resp.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "output":
 			output = v
@@ -281,7 +282,7 @@ func converseUsageAttrs(a *Attrs, usage gjson.Result) {
 		return
 	}
 	var input, output, total, cacheRead, cacheWrite gjson.Result
-	usage.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "inputTokens":
 			input = v

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // BedrockInvokeModel maps Bedrock Runtime's InvokeModel
@@ -158,7 +160,7 @@ func novaRequest(a *Attrs, req *requestBody) {
 	a.String(KeyLLMInvocationParameters, params)
 	i := 0
 	if req.system.IsArray() {
-		req.system.ForEach(func(_, block gjson.Result) bool {
+		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
 			if text := block.Get("text"); text.Type == gjson.String && text.Str != "" {
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "system")
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), text.Str)
@@ -168,7 +170,7 @@ func novaRequest(a *Attrs, req *requestBody) {
 		})
 	}
 	if req.messages.IsArray() {
-		req.messages.ForEach(func(_, msg gjson.Result) bool {
+		jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
 			if msg.IsObject() {
 				i = novaMessageAttrs(a, i, msg)
 			}
@@ -176,7 +178,7 @@ func novaRequest(a *Attrs, req *requestBody) {
 		})
 	}
 	n := 0
-	obj.Get("toolConfig.tools").ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
 		if tool.IsObject() {
 			a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), tool.Raw)
 			n++
@@ -193,7 +195,7 @@ func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 		role = r.Str
 	}
 	var blocks, results []gjson.Result
-	msg.Get("content").ForEach(func(_, block gjson.Result) bool {
+	jsonbound.ForEach(msg.Get("content"), func(_, block gjson.Result) bool {
 		switch {
 		case !block.IsObject():
 		case pyTruthy(block.Get("text")), pyTruthy(block.Get("toolUse")):
@@ -207,7 +209,7 @@ func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), role)
 		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), r.Get("toolUseId").String())
 		var parts []string
-		r.Get("content").ForEach(func(_, c gjson.Result) bool {
+		jsonbound.ForEach(r.Get("content"), func(_, c gjson.Result) bool {
 			if text := c.Get("text"); pyTruthy(text) {
 				parts = append(parts, text.String())
 			} else if doc := c.Get("json"); pyTruthy(doc) {
@@ -258,7 +260,7 @@ func novaResponse(a *Attrs, resp gjson.Result) {
 		}
 		a.String(indexed(KeyLLMOutputMessages, 0, SuffixMessageRole), role)
 		var blocks []gjson.Result
-		msg.Get("content").ForEach(func(_, block gjson.Result) bool {
+		jsonbound.ForEach(msg.Get("content"), func(_, block gjson.Result) bool {
 			if block.IsObject() {
 				blocks = append(blocks, block)
 			}

@@ -283,7 +283,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 		a.String(KeySessionID, session)
 	}
 	tags := req.Tags
-	md.Get("tags").ForEach(func(_, t gjson.Result) bool {
+	jsonbound.ForEach(md.Get("tags"), func(_, t gjson.Result) bool {
 		if t.Type == gjson.String && t.Str != "" {
 			tags = append(tags, t.Str)
 		}
@@ -390,7 +390,7 @@ func withoutMembers(obj gjson.Result, names ...string) string {
 	}
 	out := []byte{'{'}
 	dropped := false
-	obj.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(obj, func(k, v gjson.Result) bool {
 		if slices.Contains(names, k.Str) {
 			dropped = true
 			return true

@@ -98,7 +98,7 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	case content.IsArray():
 		contentsPrefix := indexed(prefix, i, SuffixMessageContents)
 		pos := 0
-		content.ForEach(func(_, part gjson.Result) bool {
+		jsonbound.ForEach(content, func(_, part gjson.Result) bool {
 			contentPartAttrs(a, contentsPrefix, pos, part)
 			pos++
 			return true
@@ -109,7 +109,7 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	if toolCalls.IsArray() {
 		callsPrefix := indexed(prefix, i, SuffixMessageToolCalls)
 		pos := 0
-		toolCalls.ForEach(func(_, call gjson.Result) bool {
+		jsonbound.ForEach(toolCalls, func(_, call gjson.Result) bool {
 			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), call.Get("id"))
 			fn := call.Get("function")
 			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), fn.Get("name"))
@@ -141,7 +141,7 @@ func contentPartAttrs(a *Attrs, prefix string, j int, part gjson.Result) {
 // usageAttrs maps an OpenAI usage object onto the token counts, reading
 // it in one pass.
 func usageAttrs(a *Attrs, usage gjson.Result) {
-	usage.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "total_tokens":
 			a.intIf(KeyTokenTotal, v)
@@ -150,7 +150,7 @@ func usageAttrs(a *Attrs, usage gjson.Result) {
 		case "completion_tokens":
 			a.intIf(KeyTokenCompletion, v)
 		case "prompt_tokens_details":
-			v.ForEach(func(k, v gjson.Result) bool {
+			jsonbound.ForEach(v, func(k, v gjson.Result) bool {
 				switch k.Str {
 				case "cached_tokens":
 					a.intIf(KeyTokenPromptCacheRead, v)
@@ -162,7 +162,7 @@ func usageAttrs(a *Attrs, usage gjson.Result) {
 				return true
 			})
 		case "completion_tokens_details":
-			v.ForEach(func(k, v gjson.Result) bool {
+			jsonbound.ForEach(v, func(k, v gjson.Result) bool {
 				switch k.Str {
 				case "reasoning_tokens":
 					a.intIf(KeyTokenCompletionReasoning, v)

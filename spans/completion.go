@@ -1,6 +1,10 @@
 package spans
 
-import "github.com/tidwall/gjson"
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
+)
 
 // Completion maps the legacy /completions onto an LLM span with llm.prompts
 // and llm.choices.
@@ -22,7 +26,7 @@ func completionRequest(a *Attrs, req *requestBody) {
 func completionResponse(a *Attrs, resp gjson.Result) {
 	a.stringIf(KeyLLMModelName, resp.Get("model"))
 	pos := 0
-	resp.Get("choices").ForEach(func(_, choice gjson.Result) bool {
+	jsonbound.ForEach(resp.Get("choices"), func(_, choice gjson.Result) bool {
 		if pos == 0 {
 			a.stringIf(KeyLLMFinishReason, choice.Get("finish_reason"))
 		}

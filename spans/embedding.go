@@ -7,6 +7,8 @@ import (
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Embeddings maps /embeddings onto an EMBEDDING span.
@@ -28,7 +30,7 @@ func embeddingRequest(a *Attrs, req *requestBody) {
 func embeddingResponse(a *Attrs, resp gjson.Result) {
 	a.stringIf(KeyEmbeddingModelName, resp.Get("model"))
 	pos := 0
-	resp.Get("data").ForEach(func(_, item gjson.Result) bool {
+	jsonbound.ForEach(resp.Get("data"), func(_, item gjson.Result) bool {
 		if vec := embeddingVector(item.Get("embedding")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, listIndex(item, pos), SuffixEmbeddingVector), vec))
 		}

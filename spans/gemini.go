@@ -80,7 +80,7 @@ func geminiRequest(a *Attrs, req *requestBody) {
 		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
 		i = 1
 	}
-	obj.Get("contents").ForEach(func(_, content gjson.Result) bool {
+	jsonbound.ForEach(obj.Get("contents"), func(_, content gjson.Result) bool {
 		role := content.Get("role").Str
 		if role == "" {
 			role = "user"
@@ -89,7 +89,7 @@ func geminiRequest(a *Attrs, req *requestBody) {
 		// Each function response is a message of its own, role tool,
 		// before the rest of its content.
 		rest := 0
-		parts.ForEach(func(_, part gjson.Result) bool {
+		jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
 			fr := part.Get("functionResponse")
 			if !fr.Exists() {
 				rest++
@@ -124,7 +124,7 @@ func geminiRequest(a *Attrs, req *requestBody) {
 // skipResponses (they are messages of their own).
 func geminiParts(parts gjson.Result, skipResponses bool) []gjson.Result {
 	var out []gjson.Result
-	parts.ForEach(func(_, p gjson.Result) bool {
+	jsonbound.ForEach(parts, func(_, p gjson.Result) bool {
 		if !skipResponses || !p.Get("functionResponse").Exists() {
 			out = append(out, p)
 		}
@@ -254,14 +254,14 @@ func stdBase64If(a *Attrs, key string, v gjson.Result) {
 // execution) whole, in snake_case as the instrumentor does.
 func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 	n := 0
-	tools.ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(tools, func(_, tool gjson.Result) bool {
 		decls := tool.Get("functionDeclarations")
 		if !decls.IsArray() || len(decls.Array()) == 0 {
 			a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), snakeKeys(tool))
 			n++
 			return true
 		}
-		decls.ForEach(func(_, decl gjson.Result) bool {
+		jsonbound.ForEach(decls, func(_, decl gjson.Result) bool {
 			b := []byte{'{'}
 			for _, m := range [][2]string{{"name", "name"}, {"description", "description"}, {"parameters", "parameters"}} {
 				if v := decl.Get(m[0]); v.Exists() {
@@ -290,7 +290,7 @@ func geminiResponse(a *Attrs, resp gjson.Result) {
 	a.stringIf(KeyLLMModelName, resp.Get("modelVersion"))
 	geminiUsageAttrs(a, resp.Get("usageMetadata"))
 	index := -1
-	resp.Get("candidates").ForEach(func(_, cand gjson.Result) bool {
+	jsonbound.ForEach(resp.Get("candidates"), func(_, cand gjson.Result) bool {
 		index = indexOr(cand.Get("index"), index+1)
 		prefix := KeyLLMOutputMessages + "." + strconv.Itoa(index)
 		if content := cand.Get("content"); content.IsObject() {
@@ -314,7 +314,7 @@ func geminiUsageAttrs(a *Attrs, usage gjson.Result) {
 	}
 	audio := func(details gjson.Result) int64 {
 		var n int64
-		details.ForEach(func(_, d gjson.Result) bool {
+		jsonbound.ForEach(details, func(_, d gjson.Result) bool {
 			if d.Get("modality").Str == "AUDIO" {
 				n += d.Get("tokenCount").Int()
 			}
@@ -347,7 +347,7 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	if reqs := obj.Get("requests"); reqs.IsArray() {
 		contents = contents[:0]
 		first := true
-		reqs.ForEach(func(_, r gjson.Result) bool {
+		jsonbound.ForEach(reqs, func(_, r gjson.Result) bool {
 			contents = append(contents, r.Get("content"))
 			if first {
 				geminiEmbedParams(a, r, "content", "model")
@@ -360,7 +360,7 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	}
 	for i, c := range contents {
 		var texts []string
-		c.Get("parts").ForEach(func(_, p gjson.Result) bool {
+		jsonbound.ForEach(c.Get("parts"), func(_, p gjson.Result) bool {
 			if t := p.Get("text"); t.Exists() {
 				texts = append(texts, t.Str)
 			}
@@ -376,7 +376,7 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 // (taskType, outputDimensionality, …) as its invocation parameters.
 func geminiEmbedParams(a *Attrs, r gjson.Result, skip ...string) {
 	b := []byte{'{'}
-	r.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(r, func(k, v gjson.Result) bool {
 		for _, s := range skip {
 			if k.Str == s {
 				return true
@@ -396,7 +396,7 @@ func geminiEmbedResponse(a *Attrs, resp gjson.Result) {
 		vectors = gjson.Parse("[" + one.Raw + "]")
 	}
 	i := 0
-	vectors.ForEach(func(_, e gjson.Result) bool {
+	jsonbound.ForEach(vectors, func(_, e gjson.Result) bool {
 		if vec := embeddingVector(e.Get("values")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, i, SuffixEmbeddingVector), vec))
 		}
@@ -452,7 +452,7 @@ func appendSnake(b []byte, v gjson.Result) []byte {
 	case v.IsObject():
 		b = append(b, '{')
 		first := true
-		v.ForEach(func(k, e gjson.Result) bool {
+		jsonbound.ForEach(v, func(k, e gjson.Result) bool {
 			if !first {
 				b = append(b, ',')
 			}
@@ -466,7 +466,7 @@ func appendSnake(b []byte, v gjson.Result) []byte {
 	case v.IsArray():
 		b = append(b, '[')
 		first := true
-		v.ForEach(func(_, e gjson.Result) bool {
+		jsonbound.ForEach(v, func(_, e gjson.Result) bool {
 			if !first {
 				b = append(b, ',')
 			}

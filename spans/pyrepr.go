@@ -46,7 +46,7 @@ func writeRepr(b *strings.Builder, v gjson.Result) {
 		}
 		b.WriteByte(open)
 		first := true
-		v.ForEach(func(k, item gjson.Result) bool {
+		jsonbound.ForEach(v, func(k, item gjson.Result) bool {
 			if !first {
 				b.WriteString(", ")
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Responses maps the Responses API (POST /responses) onto an LLM span named
@@ -37,7 +39,7 @@ func responsesRequest(a *Attrs, req *requestBody) {
 		a.String(indexed(KeyLLMInputMessages, 1, SuffixMessageContent), req.input.Str)
 	case req.input.IsArray():
 		i := 1
-		req.input.ForEach(func(_, item gjson.Result) bool {
+		jsonbound.ForEach(req.input, func(_, item gjson.Result) bool {
 			responseItemAttrs(a, indexed(KeyLLMInputMessages, i, ""), item, true)
 			i++
 			return true
@@ -90,7 +92,7 @@ func responsesResponse(a *Attrs, resp gjson.Result) { responseAttrs(a, resp, tru
 // with usage, its token counts.
 func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 	var output, tools gjson.Result
-	resp.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			a.stringIf(KeyLLMModelName, v)
@@ -106,7 +108,7 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 		return true
 	})
 	i, images := 0, 0
-	output.ForEach(func(_, item gjson.Result) bool {
+	jsonbound.ForEach(output, func(_, item gjson.Result) bool {
 		if item.Get("type").Str == "image_generation_call" {
 			if imageAttrs(a, images, item) {
 				images++
@@ -123,7 +125,7 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 // toolsAttrs records each tool as its JSON.
 func toolsAttrs(a *Attrs, tools gjson.Result) {
 	pos := 0
-	tools.ForEach(func(_, tool gjson.Result) bool {
+	jsonbound.ForEach(tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -204,7 +206,7 @@ func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 // their index and record nothing.
 func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 	j := 0
-	parts.ForEach(func(_, part gjson.Result) bool {
+	jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
 		p := prefix + "." + strconv.Itoa(j) + "."
 		switch part.Get("type").Str {
 		case "input_text", "output_text":
@@ -235,7 +237,7 @@ func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 	a.String(prefix+SuffixContentType, "reasoning")
 	var texts []string
-	item.Get("summary").ForEach(func(_, s gjson.Result) bool {
+	jsonbound.ForEach(item.Get("summary"), func(_, s gjson.Result) bool {
 		text := s.Get("text")
 		if input && (s.Get("type").Str != "summary_text" || text.Type != gjson.String) {
 			return true
@@ -274,7 +276,7 @@ func imageAttrs(a *Attrs, n int, item gjson.Result) bool {
 // responsesUsageAttrs maps a Responses API usage object onto the token
 // counts.
 func responsesUsageAttrs(a *Attrs, usage gjson.Result) {
-	usage.ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "total_tokens":
 			a.intIf(KeyTokenTotal, v)

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Redacted stands in for a value the span must not hold, as OpenInference's
@@ -108,7 +110,7 @@ func redactValue(b *strings.Builder, v gjson.Result) {
 	case v.IsObject():
 		b.WriteByte('{')
 		first := true
-		v.ForEach(func(k, val gjson.Result) bool {
+		jsonbound.ForEach(v, func(k, val gjson.Result) bool {
 			if !first {
 				b.WriteByte(',')
 			}
@@ -126,7 +128,7 @@ func redactValue(b *strings.Builder, v gjson.Result) {
 	case v.IsArray():
 		b.WriteByte('[')
 		first := true
-		v.ForEach(func(_, val gjson.Result) bool {
+		jsonbound.ForEach(v, func(_, val gjson.Result) bool {
 			if !first {
 				b.WriteByte(',')
 			}
