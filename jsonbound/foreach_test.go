@@ -31,6 +31,7 @@ func TestForEachAsGjson(t *testing.T) {
 		`{"model":"gpt-4o","messages":[{"role":"user","content":"hi \"there\"\n"}],"stream":true,"n":null}`,
 		`{"a":{"b":[{"c":"\\"},"\u00e9\ud83d\ude00"]},"k\"ey":"v","":""}`,
 		`{"a" : [ [ ], { } , [[["x"]]] ] , "b" : "}]\\\"[{" }`,
+		`["\ud83d\ude00","\ud83d","\ude00x","\ud83d\u0041","a\\\"b\/c\b\f\n\r\t\u00E9\u00e9","\\","\"","x\u0000y"]`,
 		`"just a string"`, `12`, `true`, `null`, ``, `   `,
 		`{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"x":-0}`,
 	} {
