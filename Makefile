@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzWithoutSecrets$$' $(FUZZFLAGS) ./spans
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' $(FUZZFLAGS) ./jsonbound
 	$(GO) test -run '^$$' -fuzz '^FuzzForEach$$' $(FUZZFLAGS) ./jsonbound
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' $(FUZZFLAGS) ./jsonbound
 	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChat$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzChatStream$$' $(FUZZFLAGS) ./translate
 	$(GO) test -run '^$$' -fuzz '^FuzzFromOpenAIChatToGemini$$' $(FUZZFLAGS) ./translate

@@ -93,3 +93,68 @@ func BenchmarkForEach(b *testing.B) {
 		})
 	}
 }
+
+// oldCheck is Check as it was, gjson's validator behind the depth scan:
+// validate must give the same answer on every input.
+func oldCheck(data []byte) error {
+	if !shallow(data, MaxDepth) {
+		return ErrTooDeep
+	}
+	if !gjson.ValidBytes(data) {
+		return ErrInvalid
+	}
+	return nil
+}
+
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":"c\"d"}],"e":null}`, `[true,false,"\\",1e5,-0.5E-3]`, `{"x":"\u00e9\t"}`,
+		"\"a\x01\"", `{"a" 1}`, `[1,]`, `{"a":1,}`, `01`, `-`, `1.`, `1e`, `"\u12g4"`, `[[[]]]`, `{"k":{}}`, ` "abcdefghijklmnopq\"rs" `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := validate(data), oldCheck(data); got != want {
+			t.Fatalf("%q: validate %v, gjson %v", data, got, want)
+		}
+	})
+}
+
+func TestValidateDepth(t *testing.T) {
+	for _, n := range []int{MaxDepth - 1, MaxDepth, MaxDepth + 1, 5000} {
+		for _, tail := range []string{"", "x"} {
+			s := []byte(strings.Repeat("[", n) + strings.Repeat("]", n) + tail)
+			if got, want := validate(s), oldCheck(s); got != want {
+				t.Errorf("depth %d%s: validate %v, gjson %v", n, tail, got, want)
+			}
+			s = []byte(strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + tail)
+			if got, want := validate(s), oldCheck(s); got != want {
+				t.Errorf("object depth %d%s: validate %v, gjson %v", n, tail, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"m","messages":[`)
+	for i := range 200 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"role":"user","content":"%s \"quoted\"\n"}`, strings.Repeat("some history text ", 30))
+	}
+	sb.WriteString(`],"temperature":0.2}`)
+	data := []byte(sb.String())
+	for _, tc := range []struct {
+		name  string
+		check func([]byte) error
+	}{{"gjson", oldCheck}, {"validate", validate}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if tc.check(data) != nil {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}

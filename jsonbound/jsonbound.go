@@ -11,8 +11,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-
-	"github.com/tidwall/gjson"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects accepted. Real
@@ -30,15 +28,7 @@ var ErrInvalid = errors.New("not valid JSON")
 // Check returns nil for valid JSON nested at most MaxDepth deep, ErrTooDeep
 // or ErrInvalid otherwise. Its cost is linear in len(data), its stack
 // bounded.
-func Check(data []byte) error {
-	if !shallow(data, MaxDepth) {
-		return ErrTooDeep
-	}
-	if !gjson.ValidBytes(data) {
-		return ErrInvalid
-	}
-	return nil
-}
+func Check(data []byte) error { return validate(data) }
 
 // Valid reports whether data is valid JSON nested at most MaxDepth deep.
 func Valid(data []byte) bool { return Check(data) == nil }
