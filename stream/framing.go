@@ -45,14 +45,20 @@ func (f Framing) Streams(contentType string) bool {
 	return err == nil && mt == f.MediaType
 }
 
-// copyBuffers holds the 32 KiB buffers streams and answers are copied
+// copyBuffers holds the 32 KiB buffers whole answers are copied
 // through: one buffer a call would otherwise be allocated and zeroed each
 // time.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// CopyBuffer is a buffer to copy a stream or an answer through; give it
+// CopyBuffer is a buffer to copy an answer through; give it
 // back with PutCopyBuffer.
 func CopyBuffer() *[]byte { return copyBuffers.Get().(*[]byte) }
 
 // PutCopyBuffer gives back a buffer of CopyBuffer.
 func PutCopyBuffer(b *[]byte) { copyBuffers.Put(b) }
+
+// eventBuffers hold the 8 KiB buffers a stream is read through: it holds
+// one as long as it is open, for hours with an agent, and its events are a
+// few hundred bytes each (a longer one comes in several reads, which the
+// parsers take as they come).
+var eventBuffers = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}

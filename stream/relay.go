@@ -80,8 +80,8 @@ func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 	if r.OnEnd != nil {
 		defer r.OnEnd()
 	}
-	bp := CopyBuffer()
-	defer PutCopyBuffer(bp)
+	bp := eventBuffers.Get().(*[]byte)
+	defer eventBuffers.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := src.Read(buf)
