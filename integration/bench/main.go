@@ -39,7 +39,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a short run to try the bench out: a quarter of the samples, noisier figures")
 	var extraEnv envList
 	flag.Var(&extraEnv, "proxy-env", "add `KEY=VALUE` to the proxy's environment (repeatable), to compare settings, e.g. GOGC=400 or OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128")
-	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, export), to try one out")
+	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, agent, export), to try one out")
 	profile := flag.String("profile", "", "instead of the bench, run the proxy handler in-process under load and write CPU and allocation profiles to `dir`")
 	proxyProfile := flag.String("proxy-cpuprofile", "", "build the proxy with -tags pprof and have each proxy process write its CPU profile to `dir`/SERVICE.pprof (bench-on, bench-off), the bench's figures then include the profiler's cost")
 	flag.Parse()
@@ -104,6 +104,9 @@ type plan struct {
 	SlowChunks         int           `json:"slow_stream_chunks"`
 	SlowPace           time.Duration `json:"slow_stream_pace_ns"`
 
+	// Agent is the load of each size of agent call (package agentcall).
+	Agent []agentLoad `json:"agent"`
+
 	ExportRates     []float64     `json:"export_rates_rps"`
 	ExportTime      time.Duration `json:"export_ns"`
 	CollectorDelay  time.Duration `json:"slow_collector_delay_ns"` // per export
@@ -115,6 +118,7 @@ var fullPlan = plan{
 	StreamRate: 500, StreamSamples: 1500, StreamChunks: 20, StreamPace: 5 * time.Millisecond,
 	SaturationWorkers: 32, SaturationTime: 6 * time.Second, GrowthRequests: 100_000,
 	ConcurrentStreams: 1000, ConcurrentOpenRate: 500, SlowChunks: 30, SlowPace: 100 * time.Millisecond,
+	Agent:       []agentLoad{{Size: "150KB", Rate: 100, Samples: 160}, {Size: "1MB", Rate: 25, Samples: 64}},
 	ExportRates: []float64{100, 1000}, ExportTime: 4 * time.Second, CollectorDelay: 2 * time.Second, ExportBatchSize: 512,
 }
 
@@ -123,6 +127,7 @@ var quickPlan = plan{
 	StreamRate: 500, StreamSamples: 400, StreamChunks: 20, StreamPace: 5 * time.Millisecond,
 	SaturationWorkers: 32, SaturationTime: 2 * time.Second, GrowthRequests: 20_000,
 	ConcurrentStreams: 1000, ConcurrentOpenRate: 500, SlowChunks: 30, SlowPace: 100 * time.Millisecond,
+	Agent:       []agentLoad{{Size: "150KB", Rate: 100, Samples: 80}, {Size: "1MB", Rate: 25, Samples: 32}},
 	ExportRates: []float64{100, 1000}, ExportTime: 3 * time.Second, CollectorDelay: 2 * time.Second, ExportBatchSize: 512,
 }
 
@@ -237,6 +242,7 @@ func run(ctx context.Context, root string, p plan, out, only string, extraEnv []
 		{"stream", "stream latency", b.streamLatency},
 		{"saturation", "saturation and growth", b.saturation},
 		{"concurrent", "1,000 concurrent streams", b.concurrent},
+		{"agent", "agent-sized calls", b.agent},
 		{"export", "export", b.export},
 	}
 	for _, s := range steps {

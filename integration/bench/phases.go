@@ -20,6 +20,9 @@ type results struct {
 	Export   *exportResult `json:"export"`
 	Table    []row         `json:"table"`
 	Goals    []goal        `json:"goals"`
+
+	// Agent is the agent step's (agent.go).
+	Agent []*agentResult `json:"agent_calls"`
 }
 
 // stepInfo is how long a step took and how busy the rest of the machine
@@ -333,7 +336,8 @@ func (b *bench) concurrent(ctx context.Context) error {
 
 // exportResult is what became of the spans.
 type exportResult struct {
-	// Through the tracing-on proxy over the whole run, fast collector.
+	// Through the tracing-on proxy over the whole run, fast collector,
+	// the agent step's calls aside (it counts their spans itself).
 	Sent     int64 `json:"requests"`
 	Received int64 `json:"spans"`
 	Dropped  int64 `json:"dropped"`
@@ -380,6 +384,7 @@ func (b *bench) export(ctx context.Context) error {
 		return err
 	}
 	e := &exportResult{Sent: on.sent, Received: counts.Spans["bench-on"], TracingOffSpans: counts.Spans["bench-off"]}
+	e.Sent, e.Received = e.Sent-b.agentRequests(), e.Received-b.agentSpansReceived() // the agent step counts its own
 	e.Dropped = e.Sent - e.Received
 	if b.res.Growth != nil {
 		e.SaturationSpansPerSec = b.res.Growth.Throughput

@@ -285,9 +285,11 @@ func (b *bench) buildTable() {
 			na, na, fmt.Sprintf("%.1f → %.1f", g.RSSStartMB, g.RSSEndMB), na)
 	}
 
+	b.agentTable(section, add)
+
 	if e := b.res.Export; e != nil {
 		section(fmt.Sprintf("Export (tracing on, OTLP gRPC to a counting collector; slow: %.0f ms per export, at most %s spans/s)", e.CollectorDelayMS, num(e.CollectorCapacity)))
-		add("whole run, fast collector: spans / requests", "", na, na, count(e.Received)+" / "+count(e.Sent), fmt.Sprint(e.TracingOffSpans)+" spans")
+		add("whole run (agent calls aside), fast collector: spans / requests", "", na, na, count(e.Received)+" / "+count(e.Sent), fmt.Sprint(e.TracingOffSpans)+" spans")
 		add("dropped", "", na, na, count(e.Dropped), na)
 		add("spans/s exported at saturation", "", na, na, num(e.SaturationSpansPerSec), na)
 		for _, s := range e.Steps {

@@ -87,9 +87,13 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Openai-Version", "2020-10-01")
 	h.Set("Openai-Organization", "bench-org")
 	if !gemini && !converse && !gjson.GetBytes(body, "stream").Bool() {
+		answer := chatResponse
+		if a := agentAnswer(r, body); a != nil {
+			answer = a
+		}
 		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(chatResponse)))
-		_, _ = w.Write(chatResponse)
+		h.Set("Content-Length", strconv.Itoa(len(answer)))
+		_, _ = w.Write(answer)
 		return
 	}
 	chunks, _ := strconv.Atoi(r.Header.Get(headerChunks))
@@ -396,8 +400,9 @@ func newFloor(target *url.URL) http.Handler {
 }
 
 // sink is an OTLP gRPC trace collector that counts the spans it receives
-// per service.name (each proxy the bench starts has its own), and can be
-// slowed down to play a collector that cannot keep up.
+// per service.name (each proxy the bench starts has its own), measures the
+// agent calls' spans (countAgentSpans), and can be slowed down to play a
+// collector that cannot keep up.
 type sink struct {
 	collectortrace.UnimplementedTraceServiceServer
 	delay atomic.Int64 // per export, ns
@@ -405,6 +410,7 @@ type sink struct {
 	mu      sync.Mutex
 	spans   map[string]int64
 	exports map[string]int64
+	agent   map[string]map[string]*agentSpanStats // service → user.id
 }
 
 func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
@@ -431,19 +437,21 @@ func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServic
 		s.spans[service] += n
 		s.exports[service]++
 	}
+	s.countAgentSpans(req)
 	return &collectortrace.ExportTraceServiceResponse{}, nil
 }
 
 // sinkCounts is the sink's answer to GET /counts.
 type sinkCounts struct {
-	Spans   map[string]int64 `json:"spans"`
-	Exports map[string]int64 `json:"exports"`
+	Spans   map[string]int64                      `json:"spans"`
+	Exports map[string]int64                      `json:"exports"`
+	Agent   map[string]map[string]*agentSpanStats `json:"agent"`
 }
 
 // runSink serves OTLP gRPC on one port and its control API on another:
 // GET /counts, POST /delay?d=500ms. It announces the gRPC port first.
 func runSink() {
-	s := &sink{spans: map[string]int64{}, exports: map[string]int64{}}
+	s := &sink{spans: map[string]int64{}, exports: map[string]int64{}, agent: map[string]map[string]*agentSpanStats{}}
 	grpcLn := listen("sink")
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
 	collectortrace.RegisterTraceServiceServer(srv, s)
@@ -453,7 +461,7 @@ func runSink() {
 	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		_ = json.NewEncoder(w).Encode(sinkCounts{Spans: s.spans, Exports: s.exports})
+		_ = json.NewEncoder(w).Encode(sinkCounts{Spans: s.spans, Exports: s.exports, Agent: s.agent})
 	})
 	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))
