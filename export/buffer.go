@@ -79,6 +79,11 @@ type spanBuffer struct {
 	failingSince atomic.Int64
 
 	sent, dropped atomic.Int64
+	// waits counts waitForRoom's waits, for the tests.
+	waits atomic.Int64
+	// inflight is the seq of the memory batch the sender has out (0:
+	// none), which the budget never drops.
+	inflight uint64
 	spoolFailing  atomic.Bool
 	spoolErrors   atomic.Int64 // batches the spool could not take
 
@@ -136,18 +141,26 @@ func (b *spanBuffer) toProto(spans []sdktrace.ReadOnlySpan) []*tracepb.ResourceS
 
 // ExportSpans keeps the batch for the sender. It does not block, and fails
 // only after Shutdown.
-func (b *spanBuffer) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+func (b *spanBuffer) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	size := 0
 	for _, s := range spans {
 		n, _ := inspectSpan(s)
 		size += n
 	}
-	return b.exportSized(spans, size)
+	return b.exportSized(ctx, spans, size)
 }
 
 // exportSized is ExportSpans for spans whose size the export guard has
 // estimated already.
-func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error {
+//
+// Over the budget while the collector takes what it is sent, it waits for
+// room (until ctx ends or an attempt's timeout passes) rather than drop:
+// the processor hands over a whole schedule delay of spans at once, and
+// with agent-sized calls (2 MB spans) one such burst is more than the
+// budget although a healthy collector takes it in seconds. Waiting holds
+// back the processor, whose queue keeps the spans meanwhile. With the
+// collector failing, nothing waits: the oldest are dropped as before.
+func (b *spanBuffer) exportSized(ctx context.Context, spans []sdktrace.ReadOnlySpan, size int) error {
 	if len(spans) == 0 {
 		return nil
 	}
@@ -167,14 +180,24 @@ func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error 
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.waitForRoom(ctx, size)
 	b.seq++
 	b.queue = append(b.queue, bufferedBatch{seq: b.seq, rs: rs, spans: len(spans), size: size})
 	b.bytes += size
 	dropped := 0
 	for b.bytes > b.budget && len(b.queue) > 1 {
-		dropped += b.queue[0].spans
-		b.bytes -= b.queue[0].size
-		b.queue = b.queue[1:]
+		// The oldest, unless the sender has it out: that one arrives all
+		// the same, and would be counted as dropped.
+		i := 0
+		if b.queue[0].seq == b.inflight {
+			if len(b.queue) < 3 {
+				break
+			}
+			i = 1
+		}
+		dropped += b.queue[i].spans
+		b.bytes -= b.queue[i].size
+		b.queue = append(b.queue[:i], b.queue[i+1:]...)
 	}
 	if dropped > 0 {
 		b.dropped.Add(int64(dropped))
@@ -182,6 +205,26 @@ func (b *spanBuffer) exportSized(spans []sdktrace.ReadOnlySpan, size int) error 
 	}
 	b.cond.Signal()
 	return nil
+}
+
+// waitForRoom waits, with b.mu held, while size more bytes would take the
+// buffer over its budget and the sender keeps succeeding: until then, ctx's
+// end, or an attempt's timeout.
+func (b *spanBuffer) waitForRoom(ctx context.Context, size int) {
+	if b.bytes+size <= b.budget || len(b.queue) == 0 || b.failingSince.Load() != 0 {
+		return
+	}
+	wake := func() { b.mu.Lock(); b.cond.Broadcast(); b.mu.Unlock() }
+	timer := time.AfterFunc(b.attemptTimeout, wake)
+	defer timer.Stop()
+	stop := context.AfterFunc(ctx, wake)
+	defer stop()
+	deadline := time.Now().Add(b.attemptTimeout)
+	for b.bytes+size > b.budget && len(b.queue) > 0 && !b.closing &&
+		b.failingSince.Load() == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+		b.waits.Add(1)
+		b.cond.Wait()
+	}
 }
 
 // toSpool writes the batch to the spool; false, logged the first time in
@@ -266,6 +309,9 @@ func (b *spanBuffer) send() {
 			b.mu.Unlock()
 			return
 		}
+		if !p.spooled {
+			b.inflight = p.seq
+		}
 		b.mu.Unlock()
 
 		err := b.attempt(p.rs, !p.same(abandoned))
@@ -275,6 +321,10 @@ func (b *spanBuffer) send() {
 		}
 		if err != nil {
 			b.failingSince.CompareAndSwap(0, time.Now().UnixNano())
+			b.mu.Lock()
+			b.inflight = 0
+			b.cond.Broadcast() // what waits for room waits no longer
+			b.mu.Unlock()
 		} else {
 			b.failingSince.Store(0)
 		}
@@ -286,6 +336,7 @@ func (b *spanBuffer) send() {
 				b.bytes -= b.queue[0].size
 				b.queue = b.queue[1:]
 			}
+			b.inflight = 0
 			b.cond.Broadcast()
 			b.mu.Unlock()
 			b.sent.Add(int64(p.spans))

@@ -53,7 +53,7 @@ func (e *guardedExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 	next, sized := e.SpanExporter.(sizedExporter)
 	send := func(batch []sdktrace.ReadOnlySpan, size int) error {
 		if sized {
-			return next.exportSized(batch, size)
+			return next.exportSized(ctx, batch, size)
 		}
 		return e.SpanExporter.ExportSpans(ctx, batch)
 	}
@@ -84,7 +84,7 @@ func (e *guardedExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 // sizedExporter takes spans with their size as inspectSpan estimates it,
 // so that they need not be inspected again.
 type sizedExporter interface {
-	exportSized(spans []sdktrace.ReadOnlySpan, size int) error
+	exportSized(ctx context.Context, spans []sdktrace.ReadOnlySpan, size int) error
 }
 
 // inspectSpan estimates a span's encoded size from above (every attribute's
