@@ -261,7 +261,10 @@ func (h *Handler) readBody(buf *bytes.Buffer, r *http.Request) *openai.Error {
 		return tooLarge()
 	}
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// ReadFrom wants bytes.MinRead free before each read, the one
+		// that finds the end included: without them a body of exactly
+		// the length grew the buffer to twice its size.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, h.maxBodyBytes+1))
 	if errors.Is(err, os.ErrDeadlineExceeded) {
