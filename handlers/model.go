@@ -31,6 +31,9 @@ type modelCall struct {
 	start  time.Time
 
 	body   []byte         // the request's, as the client sent it
+	// keepBody: the span may keep the request's buffer (see startSpan),
+	// which is then not pooled again.
+	keepBody bool
 	req    openai.Request // what the proxy reads of it
 	stream bool           // the call asked for a stream (its body, or its route)
 
@@ -55,7 +58,11 @@ type modelCall struct {
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpoint.Spec, route endpoint.Route, params map[string]string) {
 	c := &modelCall{h: h, w: w, r: r, spec: spec, via: route, params: params, start: time.Now(), cancel: func(error) {}}
 	buf := getBuffer()
-	defer putBuffer(buf)
+	defer func() {
+		if !c.keepBody {
+			putBuffer(buf)
+		}
+	}()
 	if e := c.read(buf); e != nil {
 		spec.WriteError(w, e)
 		return
@@ -73,6 +80,8 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 	ok := false
 	defer func() {
 		c.identify(ok)
+		// Kept only by a span that records (a span ended records no more).
+		c.keepBody = c.keepBody && c.span.Recording()
 		c.span.End(ok)
 		h.logCall(w, r, c.span, c.target, c.start, spec.Name)
 	}()
@@ -147,8 +156,13 @@ func (c *modelCall) route() *openai.Error {
 func (c *modelCall) startSpan(project string) {
 	r, t := c.r, c.target
 	ctx := joinTrace(r, c.req.TraceID)
+	// The span records the body without a copy of its own, and the buffer
+	// is not pooled again, unless the buffer is much larger than the body
+	// (one that held a large request before): a span would hold all of it
+	// until its export. A body the proxy rewrote is a slice of its own.
+	c.keepBody = cap(c.body) <= 2*len(c.body)+4096
 	c.ctx, c.span = c.h.recorder.Start(ctx, spans.Request{
-		Op: c.spec.SpanOp(r.Header), System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: c.prep.traced,
+		Op: c.spec.SpanOp(r.Header), System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: c.prep.traced, KeepBody: c.keepBody,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"), Project: project,
 	})

@@ -71,6 +71,10 @@ type Request struct {
 	// Body is the request JSON as sent upstream, without the fields the
 	// proxy adds for itself (stream_options it asked for).
 	Body []byte
+	// KeepBody says Body (and any body Retarget gives) is never written
+	// again, not even after End: the span records it without a copy and
+	// holds it until it is exported.
+	KeepBody bool
 	// SessionID, UserID and Tags come from the x-session-id, x-user-id and
 	// x-tags headers (or LiteLLM's x-litellm-session-id, x-litellm-tags);
 	// empty when absent. HeaderMetadata is LiteLLM's
@@ -226,7 +230,12 @@ func (c *Call) requestAttrs(a *Attrs) {
 	req := c.req
 	// One copy of the body: the attribute and the parsed values share it.
 	// Credentials a client put in the body never reach the span.
-	raw := withoutSecrets(string(req.Body))
+	var raw string
+	if req.KeepBody {
+		raw = withoutSecrets(unsafe.String(unsafe.SliceData(req.Body), len(req.Body)))
+	} else {
+		raw = withoutSecrets(string(req.Body))
+	}
 	if obj := gjson.Parse(raw); obj.IsObject() {
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
