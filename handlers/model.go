@@ -156,11 +156,13 @@ func (c *modelCall) route() *openai.Error {
 func (c *modelCall) startSpan(project string) {
 	r, t := c.r, c.target
 	ctx := joinTrace(r, c.req.TraceID)
-	// The span records the body without a copy of its own, and the buffer
-	// is not pooled again, unless the buffer is much larger than the body
-	// (one that held a large request before): a span would hold all of it
-	// until its export. A body the proxy rewrote is a slice of its own.
-	c.keepBody = cap(c.body) <= 2*len(c.body)+4096
+	// A large body (an agent's history) is recorded without a copy of the
+	// span's own, and its buffer not pooled again, unless the buffer is
+	// much larger than the body (a span would hold all of it until its
+	// export). A small one is copied, its buffer pooled: a fresh buffer
+	// costs more than the copy. A body the proxy rewrote is a slice of its
+	// own.
+	c.keepBody = len(c.body) >= keepBodyFrom && cap(c.body) <= 2*len(c.body)
 	c.ctx, c.span = c.h.recorder.Start(ctx, spans.Request{
 		Op: c.spec.SpanOp(r.Header), System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: c.prep.traced, KeepBody: c.keepBody,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
@@ -219,6 +221,10 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxPooledBody keeps huge buffers out of the pool, so one 30 MiB upload
 // does not pin 30 MiB for the life of the process.
 const maxPooledBody = 1 << 20
+
+// keepBodyFrom is the size from which a span keeps the request's buffer
+// rather than copy the body (see startSpan).
+const keepBodyFrom = 32 << 10
 
 func getBuffer() *bytes.Buffer { return bodyPool.Get().(*bytes.Buffer) }
 
