@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 # on this machine; a bounded count of tries keeps it fuzzing.
 FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 200x
 
-.PHONY: run build test lint unit e2e bench fuzz soak clean redis-server
+.PHONY: run build test lint unit e2e bench fuzz soak clean redis-server screenshots chromium
 
 ## run: start the proxy on :4000 and, unless PHOENIX_COLLECTOR_ENDPOINT answers, a local Phoenix (UI on :6006);
 ## Ctrl-C stops both (configure with environment variables, see README)
@@ -51,6 +51,24 @@ redis-server:
 	  echo "installing Debian's redis-server $(REDIS_SERVER_DEB) for the Redis tests"; \
 	  $$install || { $$sudo apt-get update -q && $$install; } || \
 	    echo "redis-server: apt-get could not install redis-server=$(REDIS_SERVER_DEB): the Redis tests will skip"
+
+## screenshots: the README's pictures of Phoenix's UI (docs/images/), taken again: a Phoenix, the fake
+## provider and the proxy on loopback, agent loops through them, a headless Chromium (integration/screenshots/)
+screenshots: chromium
+	@$(MAKE) -s -C integration/e2e pydeps
+	integration/screenshots/run.sh
+
+# Debian's chromium, not pinned: Debian replaces its versions with each
+# security update, and the pictures do not depend on which one takes them.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && exit 0; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "chromium: not installed, and installing it needs root or sudo (Debian: apt-get install chromium)"; exit 1; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "chromium: not installed, and no apt-get here: install Chromium"; exit 1; }; \
+	  install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium"; \
+	  echo "installing Debian's chromium for the screenshots"; \
+	  $$install || { $$sudo apt-get update -q && $$install; }
 
 ## fuzz: run each fuzz target for FUZZTIME; crashers land in testdata/fuzz, which `unit` replays
 ## (not part of `test`: a random find must not make one CI run red and the next green)
