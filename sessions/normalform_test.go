@@ -26,8 +26,8 @@ func (s *hashSpy) Turn(_ context.Context, hashes []uint64) (int, string, error) 
 	return -1, "", nil
 }
 func (s *hashSpy) ID(context.Context, []string) (int, string, error) { return -1, "", nil }
-func (s *hashSpy) PutTurn(h uint64, _ string)                         { s.put = append(s.put, h) }
-func (s *hashSpy) PutID(string, string)                               {}
+func (s *hashSpy) PutTurn(h uint64, _ string)                        { s.put = append(s.put, h) }
+func (s *hashSpy) PutID(string, string)                              {}
 
 // The hashes of conversations are shared by replicas (package redisstore)
 // and outlive a release: a proxy of the next version must compute the
