@@ -39,7 +39,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a short run to try the bench out: a quarter of the samples, noisier figures")
 	var extraEnv envList
 	flag.Var(&extraEnv, "proxy-env", "add `KEY=VALUE` to the proxy's environment (repeatable), to compare settings, e.g. GOGC=400 or OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128")
-	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, agent, export), to try one out")
+	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, agent, sessions, export), to try one out")
 	profile := flag.String("profile", "", "instead of the bench, run the proxy handler in-process under load and write CPU and allocation profiles to `dir`")
 	proxyProfile := flag.String("proxy-cpuprofile", "", "build the proxy with -tags pprof and have each proxy process write its CPU profile to `dir`/SERVICE.pprof (bench-on, bench-off), the bench's figures then include the profiler's cost")
 	flag.Parse()
@@ -243,6 +243,7 @@ func run(ctx context.Context, root string, p plan, out, only string, extraEnv []
 		{"saturation", "saturation and growth", b.saturation},
 		{"concurrent", "1,000 concurrent streams", b.concurrent},
 		{"agent", "agent-sized calls", b.agent},
+		{"sessions", "session inference", b.sessionsStep},
 		{"export", "export", b.export},
 	}
 	for _, s := range steps {

@@ -87,7 +87,7 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Openai-Version", "2020-10-01")
 	h.Set("Openai-Organization", "bench-org")
 	if !gemini && !converse && !gjson.GetBytes(body, "stream").Bool() {
-		answer := chatResponse
+		answer := upstreamAnswer(r.Header)
 		if a := agentAnswer(r, body); a != nil {
 			answer = a
 		}
@@ -407,10 +407,11 @@ type sink struct {
 	collectortrace.UnimplementedTraceServiceServer
 	delay atomic.Int64 // per export, ns
 
-	mu      sync.Mutex
-	spans   map[string]int64
-	exports map[string]int64
-	agent   map[string]map[string]*agentSpanStats // service → user.id
+	mu       sync.Mutex
+	spans    map[string]int64
+	exports  map[string]int64
+	agent    map[string]map[string]*agentSpanStats // service → user.id
+	sessions sessionTally                          // the sessions step's proxies' session.ids
 }
 
 func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
@@ -436,6 +437,9 @@ func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServic
 		}
 		s.spans[service] += n
 		s.exports[service]++
+		for _, ss := range rs.GetScopeSpans() {
+			s.sessions.add(service, ss.GetSpans())
+		}
 	}
 	s.countAgentSpans(req)
 	return &collectortrace.ExportTraceServiceResponse{}, nil
@@ -463,6 +467,7 @@ func runSink() {
 		defer s.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(sinkCounts{Spans: s.spans, Exports: s.exports, Agent: s.agent})
 	})
+	mux.HandleFunc("GET /sessions", s.sessions.serveHTTP)
 	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))
 		if err != nil {
