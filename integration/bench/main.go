@@ -39,7 +39,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a short run to try the bench out: a quarter of the samples, noisier figures")
 	var extraEnv envList
 	flag.Var(&extraEnv, "proxy-env", "add `KEY=VALUE` to the proxy's environment (repeatable), to compare settings, e.g. GOGC=400 or OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128")
-	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, export), to try one out")
+	only := flag.String("steps", "", "run only these comma-separated steps (chat, stream, saturation, concurrent, sessions, export), to try one out")
 	profile := flag.String("profile", "", "instead of the bench, run the proxy handler in-process under load and write CPU and allocation profiles to `dir`")
 	flag.Parse()
 	log.SetFlags(0)
@@ -230,6 +230,7 @@ func run(ctx context.Context, root string, p plan, out, only string, extraEnv []
 		{"stream", "stream latency", b.streamLatency},
 		{"saturation", "saturation and growth", b.saturation},
 		{"concurrent", "1,000 concurrent streams", b.concurrent},
+		{"sessions", "session inference", b.sessionsStep},
 		{"export", "export", b.export},
 	}
 	for _, s := range steps {

@@ -8,18 +8,19 @@ import (
 
 // results is everything a run measured; it is written as JSON.
 type results struct {
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"`
-	Machine  machine       `json:"machine"`
-	Plan     plan          `json:"plan"`
-	ProxyEnv []string      `json:"proxy_env"` // PORT aside
-	Steps    []stepInfo    `json:"steps"`
-	Phases   []*phase      `json:"phases"`
-	Streams  []*memResult  `json:"concurrent_streams"`
-	Growth   *growth       `json:"growth"`
-	Export   *exportResult `json:"export"`
-	Table    []row         `json:"table"`
-	Goals    []goal        `json:"goals"`
+	Started  time.Time       `json:"started"`
+	Seconds  float64         `json:"seconds"`
+	Machine  machine         `json:"machine"`
+	Plan     plan            `json:"plan"`
+	ProxyEnv []string        `json:"proxy_env"` // PORT aside
+	Steps    []stepInfo      `json:"steps"`
+	Phases   []*phase        `json:"phases"`
+	Streams  []*memResult    `json:"concurrent_streams"`
+	Growth   *growth         `json:"growth"`
+	Export   *exportResult   `json:"export"`
+	Sessions *sessionsResult `json:"sessions"`
+	Table    []row           `json:"table"`
+	Goals    []goal          `json:"goals"`
 }
 
 // stepInfo is how long a step took and how busy the rest of the machine

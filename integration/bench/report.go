@@ -299,6 +299,7 @@ func (b *bench) buildTable() {
 			add(prefix+"client errors", "", na, na, fmt.Sprintf("%d (%d)", s.Slow.Errors, s.Fast.Errors), na)
 		}
 	}
+	rows = append(rows, b.sessionRows()...)
 	b.res.Table = rows
 }
 

@@ -87,9 +87,10 @@ func serveUpstream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Openai-Version", "2020-10-01")
 	h.Set("Openai-Organization", "bench-org")
 	if !gemini && !converse && !gjson.GetBytes(body, "stream").Bool() {
+		answer := upstreamAnswer(r.Header)
 		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(chatResponse)))
-		_, _ = w.Write(chatResponse)
+		h.Set("Content-Length", strconv.Itoa(len(answer)))
+		_, _ = w.Write(answer)
 		return
 	}
 	chunks, _ := strconv.Atoi(r.Header.Get(headerChunks))
@@ -402,9 +403,10 @@ type sink struct {
 	collectortrace.UnimplementedTraceServiceServer
 	delay atomic.Int64 // per export, ns
 
-	mu      sync.Mutex
-	spans   map[string]int64
-	exports map[string]int64
+	mu       sync.Mutex
+	spans    map[string]int64
+	exports  map[string]int64
+	sessions sessionTally // the sessions step's proxies' session.ids
 }
 
 func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
@@ -430,6 +432,9 @@ func (s *sink) Export(ctx context.Context, req *collectortrace.ExportTraceServic
 		}
 		s.spans[service] += n
 		s.exports[service]++
+		for _, ss := range rs.GetScopeSpans() {
+			s.sessions.add(service, ss.GetSpans())
+		}
 	}
 	return &collectortrace.ExportTraceServiceResponse{}, nil
 }
@@ -455,6 +460,7 @@ func runSink() {
 		defer s.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(sinkCounts{Spans: s.spans, Exports: s.exports})
 	})
+	mux.HandleFunc("GET /sessions", s.sessions.serveHTTP)
 	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))
 		if err != nil {
