@@ -23,17 +23,46 @@ func benchConversation(n int) ([]byte, string) {
 	return chatBody(msgs), chatAnswer(`{"role":"assistant","content":"Done: the test passes now."}`)
 }
 
+// benchCodeConversation is an agent loop's request at turn n as the bench
+// (integration/bench, step sessions) sends it: a system prompt of 2 KB,
+// then rounds of a tool call and its result, 1 KB of Go code (escapes on
+// every line), with a text answer and a user turn every fourth round.
+func benchCodeConversation(n int) ([]byte, string) {
+	code := strings.Repeat(`func (s *Store) Get(ctx context.Context, key string) (string, error) {\n\tv, ok := s.m[key]\n\tif !ok {\n\t\treturn \"\", ErrNotFound\n\t}\n\treturn v, nil\n}\n\n`, 8)
+	msgs := []string{`{"role":"system","content":"You are a coding agent working in a Go repository. ` + strings.Repeat("Follow the repository's style guide: small packages, errors wrapped with context, table-driven tests. ", 20) + `"}`,
+		`{"role":"user","content":"Task 1: the test TestStoreGet fails with ErrNotFound; find out why and fix it."}`}
+	for i := 0; i < n; i++ {
+		if i%4 == 3 {
+			msgs = append(msgs, `{"role":"assistant","content":"No umbrella needed: it is sunny.","refusal":null,"annotations":[]}`,
+				fmt.Sprintf(`{"role":"user","content":"Thanks. Now run the tests again and tell me what turn %d changed."}`, i))
+			continue
+		}
+		msgs = append(msgs,
+			`{"role":"assistant","content":null,"tool_calls":[{"id":"call_BENCH00000000000000000001","type":"function","function":{"name":"read_file","arguments":"{\"path\":\"internal/store/store.go\",\"start_line\":1,\"end_line\":120}"}}],"refusal":null,"annotations":[]}`,
+			fmt.Sprintf(`{"role":"tool","tool_call_id":"call_BENCH00000000000000000001","content":"// turn %d\n%s"}`, i, code))
+	}
+	if n%4 == 3 {
+		return chatBody(msgs), chatAnswer(`{"role":"assistant","content":"No umbrella needed: it is sunny.","refusal":null,"annotations":[]}`)
+	}
+	return chatBody(msgs), chatAnswer(`{"role":"assistant","content":null,"tool_calls":[{"id":"call_BENCH00000000000000000001","type":"function","function":{"name":"read_file","arguments":"{\"path\":\"internal/store/store.go\",\"start_line\":1,\"end_line\":120}"}}],"refusal":null,"annotations":[]}`)
+}
+
 // BenchmarkIdentify is the cost session inference adds to a call that
 // names no session: its history read and hashed, the longest remembered
 // prefix looked up, its answer remembered. It runs after the answer has
 // gone out.
 func BenchmarkIdentify(b *testing.B) {
-	for _, turns := range []int{1, 10, 50} {
-		body, answer := benchConversation(turns)
-		b.Run(fmt.Sprintf("chat/%dturns/%dKB", turns, len(body)>>10), func(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		turns int
+		conv  func(int) ([]byte, string)
+	}{{"chat", 1, benchConversation}, {"chat", 10, benchConversation}, {"chat", 50, benchConversation}, {"chat-code", 20, benchCodeConversation}} {
+		turns := tc.turns
+		body, answer := tc.conv(turns)
+		b.Run(fmt.Sprintf("%s/%dturns/%dKB", tc.name, turns, len(body)>>10), func(b *testing.B) {
 			r := New(Options{Size: DefaultSize, TTL: time.Hour})
 			// The conversation so far is remembered, as in a real loop.
-			prev, prevAnswer := benchConversation(turns - 1)
+			prev, prevAnswer := tc.conv(turns - 1)
 			r.Identify(context.Background(), Call{Dialect: &Chat, Header: http.Header{}, Body: prev}, prevAnswer)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()

@@ -8,8 +8,8 @@ import (
 )
 
 // sessionHeaders are the headers in which coding agents name their
-// session, in order of preference. Go canonicalises header names, so
-// session_id is looked up as Session_id.
+// session, in order of preference, in Go's canonical form (session_id is
+// Session_id), as FromClient looks them up.
 var sessionHeaders = []string{
 	// Claude Code (newer versions): the session's UUID on every call, the
 	// same value as metadata.user_id's session_id.
@@ -32,7 +32,8 @@ var sessionHeaders = []string{
 	"X-Opencode-Session",
 }
 
-// userHeaders are the headers in which clients name their user.
+// userHeaders are the headers in which clients name their user, canonical
+// as sessionHeaders.
 var userHeaders = []string{
 	// Gemini CLI: its installation id, when usage statistics are on
 	// (google-gemini/gemini-cli packages/core/src/core/contentGenerator.ts).
@@ -49,13 +50,13 @@ const maxID = 256
 // JSON (it may be nil).
 func FromClient(h http.Header, body []byte) (session, user string) {
 	for _, name := range sessionHeaders {
-		if v := h.Get(name); validID(v) {
+		if v := header(h, name); validID(v) {
 			session = v
 			break
 		}
 	}
 	for _, name := range userHeaders {
-		if v := h.Get(name); validID(v) {
+		if v := header(h, name); validID(v) {
 			user = v
 			break
 		}
@@ -72,6 +73,15 @@ func FromClient(h http.Header, body []byte) (session, user string) {
 		}
 	}
 	return session, user
+}
+
+// header is h.Get(name) for a name already in canonical form, without
+// canonicalising it again.
+func header(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // claudeCodeUserID reads Claude Code's metadata.user_id: a JSON object in

@@ -6,6 +6,16 @@ import (
 	"testing"
 )
 
+// FromClient looks the headers up by the names as written: they must be
+// the canonical names net/http stores a request's headers under.
+func TestHeaderNamesCanonical(t *testing.T) {
+	for _, name := range append(append([]string{}, sessionHeaders...), userHeaders...) {
+		if c := http.CanonicalHeaderKey(name); c != name {
+			t.Errorf("header %q: canonical form %q", name, c)
+		}
+	}
+}
+
 func TestFromClient(t *testing.T) {
 	const sess = "fe01a97f-b8c7-4ff4-8a9b-7c8a17d35680"
 	const device = "816a2a272e95ed4ac75d4b1dee8d8a7daaf716677c8b11a4b1d8b73a05fa37d6"

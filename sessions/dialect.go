@@ -11,9 +11,9 @@ import (
 type Dialect struct {
 	name string
 	// input writes the request's history (system prompt first) to h.
-	input func(h *history, body gjson.Result)
+	input func(h *history, body value)
 	// output writes the answer's messages to h.
-	output func(h *history, answer gjson.Result)
+	output func(h *history, answer value)
 	// chained: a request may name the answer it continues
 	// (previous_response_id) or a stored conversation, and then sends only
 	// its new turns.
@@ -43,78 +43,108 @@ var Responses = Dialect{name: "responses", input: responsesInput, output: respon
 // systemInstruction and contents, and the first candidate's content.
 var Gemini = Dialect{name: "gemini", input: geminiInput, output: geminiOutput}
 
-func chatInput(h *history, body gjson.Result) {
-	each(body.Get("messages"), func(m gjson.Result) bool {
-		chatMessage(h, m, "user")
-		return true
+func chatInput(h *history, body value) {
+	var m chatMessage
+	objects(body.get("messages"), m.member, func(value) {
+		m.write(h, "user")
+		m = chatMessage{}
 	})
 }
 
-func chatOutput(h *history, answer gjson.Result) {
-	if m := answer.Get("choices.0.message"); m.IsObject() {
-		chatMessage(h, m, "assistant")
+func chatOutput(h *history, answer value) {
+	if v := answer.path("choices.0.message"); v.isObject() {
+		var m chatMessage
+		members(v, func(k string, v value) bool {
+			m.member(k, v)
+			return true
+		})
+		m.write(h, "assistant")
 	}
 }
 
-// chatMessage writes one chat message: its role, content (a string, or a
-// list of parts), and tool calls. tool_call_id and name do not count.
-func chatMessage(h *history, m gjson.Result, role string) {
-	var content, calls, legacy gjson.Result
-	m.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "role":
-			role = v.Str
-		case "content":
-			content = v
-		case "tool_calls":
-			calls = v
-		case "function_call":
-			legacy = v
-		}
-		return true
-	})
+// chatMessage is what counts of one chat message: its role, content (a
+// string, or a list of parts), and tool calls. tool_call_id and name do
+// not count.
+type chatMessage struct{ role, content, calls, legacy value }
+
+// member notes one of the message's members (the last of each name).
+func (m *chatMessage) member(k string, v value) {
+	switch k {
+	case "role":
+		m.role = v
+	case "content":
+		m.content = v
+	case "tool_calls":
+		m.calls = v
+	case "function_call":
+		m.legacy = v
+	}
+}
+
+// write writes the message, of role unless it names its own.
+func (m *chatMessage) write(h *history, role string) {
+	if m.role.exists() {
+		role = h.str(m.role)
+	}
 	h.begin(role, role == "assistant")
-	chatContent(h, content)
-	each(calls, func(c gjson.Result) bool {
-		if f := c.Get("function"); f.Exists() {
-			h.toolCall(f.Get("name").Str, f.Get("arguments"))
-		} else if f := c.Get("custom"); f.Exists() {
-			h.toolCall(f.Get("name").Str, f.Get("input"))
+	chatContent(h, m.content)
+	elements(m.calls, func(c value) bool {
+		if f, custom := first2(c, "function", "custom"); f.exists() {
+			name, args := first2(f, "name", "arguments")
+			h.toolCall(h.str(name), args)
+		} else if custom.exists() {
+			name, input := first2(custom, "name", "input")
+			h.toolCall(h.str(name), input)
 		}
 		return true
 	})
-	if legacy.IsObject() {
-		h.toolCall(legacy.Get("name").Str, legacy.Get("arguments"))
+	if m.legacy.isObject() {
+		name, args := first2(m.legacy, "name", "arguments")
+		h.toolCall(h.str(name), args)
 	}
 	h.end()
 }
 
-func chatContent(h *history, content gjson.Result) {
-	if content.Type == gjson.String {
-		h.text(content.Str)
+func chatContent(h *history, content value) {
+	if content.isString() {
+		h.text(h.str(content))
 		return
 	}
-	each(content, func(p gjson.Result) bool {
-		switch typ := p.Get("type").Str; typ {
+	var p part
+	objects(content, p.member, func(e value) {
+		switch h.str(p.typ) {
 		case "text":
-			h.text(p.Get("text").Str)
+			h.text(h.str(p.text))
 		case "refusal":
-			h.text(p.Get("refusal").Str)
+			h.text(h.str(e.get("refusal")))
 		case "image_url":
-			h.part('i', p.Get("image_url.url").Str)
+			h.part('i', h.str(e.get("image_url").get("url")))
 		case "input_audio":
-			h.part('u', p.Get("input_audio.data").Str)
+			h.part('u', h.str(e.get("input_audio").get("data")))
 		default:
-			h.json('j', p)
+			h.json('j', e)
 		}
-		return true
+		p = part{}
 	})
 }
 
-func messagesInput(h *history, body gjson.Result) {
-	var system, messages gjson.Result
-	body.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+// part is what objects notes of a content part, or block: the first type
+// and text it has.
+type part struct{ typ, text value }
+
+func (p *part) member(k string, v value) {
+	switch {
+	case k == "type" && !p.typ.exists():
+		p.typ = v
+	case k == "text" && !p.text.exists():
+		p.text = v
+	}
+}
+
+func messagesInput(h *history, body value) {
+	var system, messages value
+	members(body, func(k string, v value) bool {
+		switch k {
 		case "system":
 			system = v
 		case "messages":
@@ -122,26 +152,34 @@ func messagesInput(h *history, body gjson.Result) {
 		}
 		return true
 	})
-	if system.Exists() && system.Type != gjson.Null {
+	if system.exists() && !system.isNull() {
 		h.begin("system", false)
 		anthropicContent(h, system)
 		h.end()
 	}
-	each(messages, func(m gjson.Result) bool {
-		role := m.Get("role").Str
-		h.begin(role, role == "assistant")
-		anthropicContent(h, m.Get("content"))
+	var role, content value
+	objects(messages, func(k string, v value) {
+		switch {
+		case k == "role" && !role.exists():
+			role = v
+		case k == "content" && !content.exists():
+			content = v
+		}
+	}, func(value) {
+		r := h.str(role)
+		h.begin(r, r == "assistant")
+		anthropicContent(h, content)
 		h.end()
-		return true
+		role, content = "", ""
 	})
 }
 
-func messagesOutput(h *history, answer gjson.Result) {
-	content := answer.Get("content")
-	if !content.IsArray() {
+func messagesOutput(h *history, answer value) {
+	content, r := first2(answer, "content", "role")
+	if !content.isArray() {
 		return
 	}
-	role := answer.Get("role").Str
+	role := h.str(r)
 	if role == "" {
 		role = "assistant"
 	}
@@ -151,39 +189,41 @@ func messagesOutput(h *history, answer gjson.Result) {
 }
 
 // anthropicContent writes a Messages API content: a string, or blocks.
-func anthropicContent(h *history, content gjson.Result) {
-	if content.Type == gjson.String {
-		h.text(content.Str)
+func anthropicContent(h *history, content value) {
+	if content.isString() {
+		h.text(h.str(content))
 		return
 	}
-	each(content, func(b gjson.Result) bool {
-		switch typ := b.Get("type").Str; typ {
+	var p part
+	objects(content, p.member, func(b value) {
+		switch h.str(p.typ) {
 		case "text":
-			h.text(b.Get("text").Str)
+			h.text(h.str(p.text))
 		case "thinking", "redacted_thinking":
 			// Left out: see history.
 		case "tool_use", "server_tool_use":
-			h.toolCall(b.Get("name").Str, b.Get("input"))
+			name, input := first2(b, "name", "input")
+			h.toolCall(h.str(name), input)
 		case "tool_result":
 			h.part('r', "")
-			anthropicContent(h, b.Get("content"))
+			anthropicContent(h, b.get("content"))
 		case "image", "document":
-			if src := b.Get("source"); src.Get("data").Exists() {
-				h.part('i', src.Get("data").Str)
+			if src := b.get("source"); src.get("data").exists() {
+				h.part('i', h.str(src.get("data")))
 			} else {
 				h.json('i', src)
 			}
 		default:
 			h.json('j', b, "cache_control", "id", "tool_use_id", "citations")
 		}
-		return true
+		p = part{}
 	})
 }
 
-func responsesInput(h *history, body gjson.Result) {
-	var instructions, input gjson.Result
-	body.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func responsesInput(h *history, body value) {
+	var instructions, input value
+	members(body, func(k string, v value) bool {
+		switch k {
 		case "instructions":
 			instructions = v
 		case "input":
@@ -191,38 +231,32 @@ func responsesInput(h *history, body gjson.Result) {
 		}
 		return true
 	})
-	if instructions.Type == gjson.String && instructions.Str != "" {
+	if s := h.str(instructions); s != "" {
 		h.begin("system", false)
-		h.text(instructions.Str)
+		h.text(s)
 		h.end()
 	}
-	if input.Type == gjson.String {
+	if input.isString() {
 		h.begin("user", false)
-		h.text(input.Str)
+		h.text(h.str(input))
 		h.end()
 		return
 	}
-	each(input, func(item gjson.Result) bool {
-		responsesItem(h, item)
-		return true
-	})
+	responsesItems(h, input)
 }
 
-func responsesOutput(h *history, answer gjson.Result) {
-	each(answer.Get("output"), func(item gjson.Result) bool {
-		responsesItem(h, item)
-		return true
-	})
+func responsesOutput(h *history, answer value) {
+	responsesItems(h, answer.get("output"))
 }
 
-// responsesItem writes one input or output item: a message (its role and
+// responsesItems writes input or output items: a message (its role and
 // content), a tool call the model made (function, custom or hosted), or a
 // tool's output. Reasoning items are left out; ids and statuses do not
 // count.
-func responsesItem(h *history, item gjson.Result) {
-	var typ, role, content, name, args, output gjson.Result
-	item.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func responsesItems(h *history, items value) {
+	var typ, role, content, name, args, output value
+	objects(items, func(k string, v value) {
+		switch k {
 		case "type":
 			typ = v
 		case "role":
@@ -236,23 +270,29 @@ func responsesItem(h *history, item gjson.Result) {
 		case "output":
 			output = v
 		}
-		return true
+	}, func(item value) {
+		responsesItem(h, item, h.str(typ), role, content, name, args, output)
+		typ, role, content, name, args, output = "", "", "", "", "", ""
 	})
-	switch t := typ.Str; {
+}
+
+func responsesItem(h *history, item value, t string, role, content, name, args, output value) {
+	switch {
 	case t == "" || t == "message":
-		h.begin(role.Str, role.Str == "assistant")
+		r := h.str(role)
+		h.begin(r, r == "assistant")
 		responsesContent(h, content)
 	case t == "reasoning":
 		return
 	case t == "function_call" || t == "custom_tool_call":
 		h.begin(t, true)
-		h.toolCall(name.Str, args)
+		h.toolCall(h.str(name), args)
 	case strings.HasSuffix(t, "_output"):
 		h.begin(t, false)
 		responsesContent(h, output)
 	case t == "item_reference":
 		h.begin(t, false)
-		h.part('x', item.Get("id").Str)
+		h.part('x', h.str(item.get("id")))
 	default:
 		// A hosted tool's call (web search, file search, code
 		// interpreter, MCP…): the model's.
@@ -262,34 +302,35 @@ func responsesItem(h *history, item gjson.Result) {
 	h.end()
 }
 
-func responsesContent(h *history, content gjson.Result) {
-	if content.Type == gjson.String {
-		h.text(content.Str)
+func responsesContent(h *history, content value) {
+	if content.isString() {
+		h.text(h.str(content))
 		return
 	}
-	each(content, func(p gjson.Result) bool {
-		switch typ := p.Get("type").Str; typ {
+	var p part
+	objects(content, p.member, func(e value) {
+		switch h.str(p.typ) {
 		case "input_text", "output_text", "text":
-			h.text(p.Get("text").Str)
+			h.text(h.str(p.text))
 		case "refusal":
-			h.text(p.Get("refusal").Str)
+			h.text(h.str(e.get("refusal")))
 		case "input_image":
-			if u := p.Get("image_url"); u.Exists() {
-				h.part('i', u.Str)
+			if u, file := first2(e, "image_url", "file_id"); u.exists() {
+				h.part('i', h.str(u))
 			} else {
-				h.part('i', p.Get("file_id").Str)
+				h.part('i', h.str(file))
 			}
 		default:
-			h.json('j', p, "annotations", "logprobs")
+			h.json('j', e, "annotations", "logprobs")
 		}
-		return true
+		p = part{}
 	})
 }
 
-func geminiInput(h *history, body gjson.Result) {
-	var system, contents gjson.Result
-	body.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func geminiInput(h *history, body value) {
+	var system, contents value
+	members(body, func(k string, v value) bool {
+		switch k {
 		case "systemInstruction", "system_instruction":
 			system = v
 		case "contents":
@@ -297,57 +338,90 @@ func geminiInput(h *history, body gjson.Result) {
 		}
 		return true
 	})
-	if system.IsObject() {
+	if system.isObject() {
 		h.begin("system", false)
-		geminiParts(h, system.Get("parts"))
+		geminiParts(h, system.get("parts"))
 		h.end()
 	}
-	each(contents, func(c gjson.Result) bool {
-		geminiContent(h, c, "user")
-		return true
+	var role, parts value
+	objects(contents, func(k string, v value) {
+		switch {
+		case k == "role" && !role.exists():
+			role = v
+		case k == "parts" && !parts.exists():
+			parts = v
+		}
+	}, func(value) {
+		geminiContent(h, h.str(role), parts, "user")
+		role, parts = "", ""
 	})
 }
 
-func geminiOutput(h *history, answer gjson.Result) {
-	if c := answer.Get("candidates.0.content"); c.IsObject() {
-		geminiContent(h, c, "model")
+func geminiOutput(h *history, answer value) {
+	if c := answer.path("candidates.0.content"); c.isObject() {
+		role, parts := first2(c, "role", "parts")
+		geminiContent(h, h.str(role), parts, "model")
 	}
 }
 
-func geminiContent(h *history, c gjson.Result, role string) {
-	if r := c.Get("role").Str; r != "" {
-		role = r
+// geminiContent writes one content of role (else the given one) and its
+// parts.
+func geminiContent(h *history, role string, parts value, or string) {
+	if role == "" {
+		role = or
 	}
 	h.begin(role, role == "model")
-	geminiParts(h, c.Get("parts"))
+	geminiParts(h, parts)
 	h.end()
 }
 
-func geminiParts(h *history, parts gjson.Result) {
-	each(parts, func(p gjson.Result) bool {
-		if p.Get("thought").Bool() {
-			return true // see history
-		}
+func geminiParts(h *history, parts value) {
+	var thought, text, call, snakeCall value
+	objects(parts, func(k string, v value) {
 		switch {
-		case p.Get("text").Exists():
-			h.text(p.Get("text").Str)
-		case p.Get("functionCall").Exists():
-			f := p.Get("functionCall")
-			h.toolCall(f.Get("name").Str, f.Get("args"))
-		case p.Get("function_call").Exists():
-			f := p.Get("function_call")
-			h.toolCall(f.Get("name").Str, f.Get("args"))
+		case k == "thought" && !thought.exists():
+			thought = v
+		case k == "text" && !text.exists():
+			text = v
+		case k == "functionCall" && !call.exists():
+			call = v
+		case k == "function_call" && !snakeCall.exists():
+			snakeCall = v
+		}
+	}, func(p value) {
+		switch {
+		case thought.truthy(h):
+			// Left out: see history.
+		case text.exists():
+			h.text(h.str(text))
+		case call.exists():
+			name, args := first2(call, "name", "args")
+			h.toolCall(h.str(name), args)
+		case snakeCall.exists():
+			name, args := first2(snakeCall, "name", "args")
+			h.toolCall(h.str(name), args)
 		default:
 			h.json('j', p, "thoughtSignature", "thought_signature")
 		}
-		return true
+		thought, text, call, snakeCall = "", "", "", ""
 	})
 }
 
-// each calls fn on each element of v if v is an array (gjson's ForEach
-// would call it once on any other value), until fn returns false.
-func each(v gjson.Result, fn func(e gjson.Result) bool) {
-	if v.IsArray() {
-		v.ForEach(func(_, e gjson.Result) bool { return fn(e) })
-	}
+// first2 is the first members of an object named a and b ("" for one it
+// does not have), read in one scan that ends once both are found.
+func first2(v value, a, b string) (va, vb value) {
+	members(v, func(k string, e value) bool {
+		switch {
+		case k == a && va == "":
+			va = e
+		case k == b && vb == "":
+			vb = e
+		}
+		return va == "" || vb == ""
+	})
+	return va, vb
 }
+
+// path is the value at a gjson path (an index into an array, say) of an
+// answer: read once per call, and small.
+func (v value) path(p string) value { return value(gjson.Get(string(v), p).Raw) }

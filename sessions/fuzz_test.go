@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
@@ -38,8 +36,8 @@ func FuzzIdentify(f *testing.F) {
 			t.Fatalf("user %q", id.User)
 		}
 		var h1, h2 history
-		d.input(&h1, gjson.Parse(body))
-		d.input(&h2, gjson.Parse(body))
+		d.input(&h1, parse(body))
+		d.input(&h2, parse(body))
 		if h1.sum() != h2.sum() || len(h1.candidates) != len(h2.candidates) {
 			t.Fatalf("one history, two hashes: %x %x", h1.sum(), h2.sum())
 		}

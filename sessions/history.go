@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
@@ -44,7 +43,22 @@ type history struct {
 	pending string
 	scratch []byte
 	one     [1]byte
+
+	// texts holds the strings read from the call's JSON that had escapes,
+	// unescaped (value's str), until the next reset; kv the members of
+	// the objects canonical is writing.
+	texts []byte
+	kv    []member
 }
+
+// member is one member of an object, as canonical sorts them.
+type member struct {
+	k string
+	v value
+}
+
+// maxKept bounds the buffers a history keeps from one call to the next.
+const maxKept = 1 << 20
 
 // Separators: no text or JSON written here contains them where they would
 // make two different conversations write the same bytes.
@@ -55,6 +69,13 @@ const (
 )
 
 func (h *history) reset() {
+	if cap(h.texts) > maxKept {
+		h.texts = nil
+	}
+	if cap(h.scratch) > maxKept {
+		h.scratch = nil
+	}
+	h.texts, h.kv = h.texts[:0], h.kv[:0]
 	h.d.Reset()
 	h.candidates = h.candidates[:0]
 	h.messages = 0
@@ -120,8 +141,8 @@ func (h *history) part(kind byte, value string) {
 
 // json adds a part whose value is JSON, in canonical form, without the
 // members named in skip at its top level.
-func (h *history) json(kind byte, v gjson.Result, skip ...string) {
-	h.scratch = canonical(h.scratch[:0], v, skip)
+func (h *history) json(kind byte, v value, skip ...string) {
+	h.scratch = h.canonical(h.scratch[:0], v, skip)
 	h.closeText()
 	h.write(sepPart)
 	h.write(kind)
@@ -131,11 +152,11 @@ func (h *history) json(kind byte, v gjson.Result, skip ...string) {
 // toolCall adds a call the model made of a tool: its name and arguments
 // (an object, or a string of JSON as OpenAI's APIs send it); its id does
 // not count, since clients may make their own.
-func (h *history) toolCall(name string, args gjson.Result) {
+func (h *history) toolCall(name string, args value) {
 	h.part('c', name)
-	if args.Type == gjson.String {
-		if a := strings.TrimSpace(args.Str); a != "" && jsonbound.Valid(unsafe.Slice(unsafe.StringData(a), len(a))) {
-			args = gjson.Parse(a)
+	if args.isString() {
+		if a := strings.TrimSpace(h.str(args)); a != "" && jsonbound.Valid(unsafe.Slice(unsafe.StringData(a), len(a))) {
+			args = parse(a)
 		} else {
 			h.part('a', a)
 			return
@@ -153,54 +174,55 @@ func (h *history) writeString(s string) { _, _ = h.d.WriteString(s) }
 
 // canonical appends v as JSON with object keys sorted, strings unescaped
 // and numbers in their shortest form, without the members named in skip at
-// its top level. v is at most jsonbound.MaxDepth deep (the request was
-// checked, and so is any JSON read out of one of its strings).
-func canonical(dst []byte, v gjson.Result, skip []string) []byte {
-	switch v.Type {
-	case gjson.String:
-		return strconv.AppendQuote(dst, v.Str)
-	case gjson.Number:
-		return strconv.AppendFloat(dst, v.Num, 'g', -1, 64)
-	case gjson.True:
-		return append(dst, "true"...)
-	case gjson.False:
-		return append(dst, "false"...)
-	case gjson.Null:
-		return append(dst, "null"...)
-	}
+// its top level; an absent value as null. v is at most jsonbound.MaxDepth
+// deep (the request was checked, and so is any JSON read out of one of its
+// strings).
+func (h *history) canonical(dst []byte, v value, skip []string) []byte {
 	switch {
-	case v.IsArray():
+	case v.isString():
+		return strconv.AppendQuote(dst, h.str(v))
+	case v.isNumber():
+		return strconv.AppendFloat(dst, v.num(), 'g', -1, 64)
+	case v == "" || v.isNull():
+		return append(dst, "null"...)
+	case v[0] == 't':
+		return append(dst, "true"...)
+	case v[0] == 'f':
+		return append(dst, "false"...)
+	case v.isArray():
 		dst = append(dst, '[')
 		i := 0
-		v.ForEach(func(_, e gjson.Result) bool {
+		elements(v, func(e value) bool {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			i++
-			dst = canonical(dst, e, nil)
+			dst = h.canonical(dst, e, nil)
 			return true
 		})
 		return append(dst, ']')
-	case v.IsObject():
-		type member struct{ k, v gjson.Result }
-		var members []member
-		v.ForEach(func(k, e gjson.Result) bool {
-			if !slices.Contains(skip, k.Str) {
-				members = append(members, member{k, e})
+	case v.isObject():
+		start := len(h.kv)
+		members(v, func(k string, e value) bool {
+			if !slices.Contains(skip, k) {
+				h.kv = append(h.kv, member{k, e})
 			}
 			return true
 		})
-		slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k.Str, b.k.Str) })
+		end := len(h.kv)
+		slices.SortFunc(h.kv[start:end], func(a, b member) int { return strings.Compare(a.k, b.k) })
 		dst = append(dst, '{')
-		for i, m := range members {
-			if i > 0 {
+		for i := start; i < end; i++ {
+			if i > start {
 				dst = append(dst, ',')
 			}
-			dst = strconv.AppendQuote(dst, m.k.Str)
+			m := h.kv[i]
+			dst = strconv.AppendQuote(dst, m.k)
 			dst = append(dst, ':')
-			dst = canonical(dst, m.v, nil)
+			dst = h.canonical(dst, m.v, nil)
 		}
+		h.kv = h.kv[:start]
 		return append(dst, '}')
 	}
-	return dst // nothing: an absent value
+	return dst // nothing: a value of no kind JSON has
 }

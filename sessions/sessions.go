@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/phoenixproxy/llmproxy/ids"
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 
 	"github.com/tidwall/gjson"
 )
@@ -159,37 +160,44 @@ func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity
 	}
 	id.Session, id.User = strings.Clone(id.Session), strings.Clone(id.User) // they may be the body's bytes
 
-	// The body stays unchanged while it is read, and nothing read from it
-	// is kept without a copy.
-	body := gjson.Parse(unsafe.String(unsafe.SliceData(c.Body), len(c.Body)))
-	var ans gjson.Result
-	if answer != "" {
-		ans = gjson.Parse(answer)
-	}
-	if c.Dialect.chained {
-		prev := body.Get("previous_response_id").Str
-		conv := body.Get("conversation")
-		if conv.IsObject() {
-			conv = conv.Get("id")
-		}
-		if prev != "" || conv.Str != "" {
-			r.chain(ctx, &id, "r:"+prev, "c:"+conv.Str, ans)
-			return id
-		}
-	}
-
-	if id.Session != "" {
+	if id.Session != "" && !c.Dialect.chained {
 		// Named by the call or its client: its history need not be read
 		// (a coding agent's is the longest there is).
-		if c.Dialect.chained && ans.Exists() {
-			r.rememberResponse(ans, id.Session)
-		}
 		return id
 	}
 
 	h := r.pool.Get().(*history)
 	defer r.pool.Put(h)
 	h.reset()
+	// The body stays unchanged while it is read, and nothing read from it
+	// is kept without a copy.
+	body := parse(unsafe.String(unsafe.SliceData(c.Body), len(c.Body)))
+	// An answer that is not JSON (an upstream's text) is not one the next
+	// call can send back as a message: it is not remembered.
+	var ans gjson.Result
+	if answer != "" && jsonbound.Valid(unsafe.Slice(unsafe.StringData(answer), len(answer))) {
+		ans = gjson.Parse(answer)
+	}
+	if c.Dialect.chained {
+		prevV, conv := first2(body, "previous_response_id", "conversation")
+		if conv.isObject() {
+			conv = conv.get("id")
+		}
+		if prev, conv := h.str(prevV), h.str(conv); prev != "" || conv != "" {
+			r.chain(ctx, &id, "r:"+prev, "c:"+conv, ans)
+			return id
+		}
+	}
+
+	if id.Session != "" {
+		// Named, as above, on the Responses API: the calls that chain on
+		// its answer join it.
+		if ans.Exists() {
+			r.rememberResponse(ans, id.Session)
+		}
+		return id
+	}
+
 	c.Dialect.input(h, body)
 	// The longest prefix that ends with an answer the proxy relayed: where
 	// a conversation branched, the branch it continues. The shared store
@@ -210,7 +218,7 @@ func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity
 	}
 	if ans.Exists() {
 		before := h.messages
-		c.Dialect.output(h, ans)
+		c.Dialect.output(h, parse(answer))
 		if h.messages > before {
 			r.putTurn(h.sum(), id.Session)
 		}

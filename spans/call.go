@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
@@ -322,16 +324,30 @@ func (c *Call) ExplicitContext() (session, user string) {
 	if session != "" && user != "" {
 		return session, user
 	}
-	f := gjson.GetManyBytes(c.req.Body, "metadata", "litellm_metadata", "user")
-	md := liteLLMMetadata(c.req.Op, f[0], f[1])
+	// One pass over the body's members, keeping the first of each name as
+	// gjson's Get does (GetMany is a Get, a pass, per name); the body is
+	// read where it lies, so what comes out of it is copied.
+	var metadata, litellm, bodyUser gjson.Result
+	gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))).ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case k.Str == "metadata" && !metadata.Exists():
+			metadata = v
+		case k.Str == "litellm_metadata" && !litellm.Exists():
+			litellm = v
+		case k.Str == "user" && !bodyUser.Exists():
+			bodyUser = v
+		}
+		return true
+	})
+	md := liteLLMMetadata(c.req.Op, metadata, litellm)
 	if session == "" {
-		session = md.Get("session_id").Str
+		session = strings.Clone(md.Get("session_id").Str)
 	}
 	if user == "" {
-		user = md.Get("trace_user_id").Str
+		user = strings.Clone(md.Get("trace_user_id").Str)
 	}
 	if user == "" {
-		user = f[2].Str
+		user = strings.Clone(bodyUser.Str)
 	}
 	return session, user
 }

@@ -1,0 +1,415 @@
+package sessions
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// value is one JSON value of a request or an answer, as the text it is in
+// the document: from its first byte to its last or, for an object or an
+// array, on past its end (an absent value is ""). It reads as gjson reads
+// the same text (json_test.go holds the two side by side), but does less,
+// since a history reads each value once: a string is unescaped only when
+// its text is read, into the history's buffer rather than a string of its
+// own; an object's members and an array's elements are found by one
+// forward scan, long strings crossed with strings.IndexByte, with no
+// Result for each; and a member fetched by get is not scanned to its end.
+// Values come from checked JSON (jsonbound); on other text they read what
+// they can, and never panic.
+type value string
+
+// parse is the value a document holds, after any leading whitespace, as
+// gjson.Parse reads it; "" when it holds none.
+func parse(doc string) value {
+	for i := 0; i < len(doc); i++ {
+		switch c := doc[i]; {
+		case c <= ' ':
+		case c == '{' || c == '[':
+			return value(doc[i:])
+		default:
+			end, ok := valueEnd(doc, i)
+			if !ok {
+				return ""
+			}
+			return value(doc[i:end])
+		}
+	}
+	return ""
+}
+
+func (v value) exists() bool   { return v != "" }
+func (v value) isObject() bool { return v != "" && v[0] == '{' }
+func (v value) isArray() bool  { return v != "" && v[0] == '[' }
+func (v value) isString() bool { return v != "" && v[0] == '"' }
+
+// isNull reports JSON's null (gjson's Type Null of a value that exists).
+func (v value) isNull() bool { return v != "" && v[0] == 'n' && (len(v) == 1 || v[1] == 'u') }
+
+// isNumber reports a number, as gjson's Type Number.
+func (v value) isNumber() bool {
+	if v == "" {
+		return false
+	}
+	switch v[0] {
+	case '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'i', 'I', 'N':
+		return true
+	case 'n':
+		return !v.isNull()
+	}
+	return false
+}
+
+// num is a number's value, as gjson's Num.
+func (v value) num() float64 {
+	n, _ := strconv.ParseFloat(string(v), 64)
+	return n
+}
+
+// truthy is gjson's Bool: true, a number other than 0, or a string that
+// strconv.ParseBool reads as true, whatever its case.
+func (v value) truthy(h *history) bool {
+	switch {
+	case v == "":
+		return false
+	case v[0] == 't':
+		return true
+	case v.isString():
+		b, _ := strconv.ParseBool(strings.ToLower(h.str(v)))
+		return b
+	case v.isNumber():
+		return v.num() != 0
+	}
+	return false
+}
+
+// members calls fn with each member of an object, in order (keys
+// unescaped), until fn returns false; nothing for a value of another kind.
+func members(v value, fn func(key string, v value) bool) {
+	if v.isObject() {
+		membersAt(string(v), 0, fn)
+	}
+}
+
+// membersAt calls fn with each member of the object at s[i], and returns
+// the object's end (just past its closing brace); len(s) when fn stopped
+// or the object is not closed.
+func membersAt(s string, i int, fn func(key string, v value) bool) int {
+	for i++; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+		case '}':
+			return i + 1
+		default:
+			continue
+		}
+		end, ok := stringEnd(s, i)
+		if !ok {
+			return len(s)
+		}
+		key := s[i+1 : end-1]
+		if strings.IndexByte(key, '\\') >= 0 {
+			key = string(unescape(nil, key))
+		}
+		i = end
+		for i < len(s) && (s[i] <= ' ' || s[i] == ':' || s[i] == ',') {
+			i++
+		}
+		end, ok = valueEnd(s, i)
+		if !ok || !fn(key, value(s[i:end])) {
+			return len(s)
+		}
+		i = end - 1
+	}
+	return len(s)
+}
+
+// objects reads an array of objects (messages, items, parts) in one scan:
+// for each element, in order, member with each of its members if it is an
+// object, then done with the element. Nothing for a value that is no
+// array.
+func objects(v value, member func(key string, v value), done func(e value)) {
+	if !v.isArray() {
+		return
+	}
+	s := string(v)
+	all := func(k string, e value) bool {
+		member(k, e)
+		return true
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == ',' || s[i] == ':' {
+			continue
+		}
+		var end int
+		if s[i] == '{' {
+			end = membersAt(s, i, all)
+		} else {
+			var ok bool
+			if end, ok = valueEnd(s, i); !ok {
+				return
+			}
+		}
+		done(value(s[i:end]))
+		i = end - 1
+	}
+}
+
+// elements calls fn with each element of an array, in order, until fn
+// returns false; nothing for a value of another kind.
+func elements(v value, fn func(e value) bool) {
+	if !v.isArray() {
+		return
+	}
+	s := string(v)
+	for i := 1; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == ',' || s[i] == ':' {
+			continue
+		}
+		end, ok := valueEnd(s, i)
+		if !ok {
+			return
+		}
+		if !fn(value(s[i:end])) {
+			return
+		}
+		i = end - 1
+	}
+}
+
+// get is the first member named key of an object; "" when there is none,
+// or v is no object. An object or an array it returns runs on past its end
+// (its end is not looked for): members and elements stop at it.
+func (v value) get(key string) value {
+	if !v.isObject() {
+		return ""
+	}
+	s := string(v)
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+		case '}':
+			return ""
+		default:
+			continue
+		}
+		end, ok := stringEnd(s, i)
+		if !ok {
+			return ""
+		}
+		k := s[i+1 : end-1]
+		if strings.IndexByte(k, '\\') >= 0 {
+			k = string(unescape(nil, k))
+		}
+		i = end
+		for i < len(s) && (s[i] <= ' ' || s[i] == ':' || s[i] == ',') {
+			i++
+		}
+		if k == key && i < len(s) && (s[i] == '{' || s[i] == '[') {
+			return value(s[i:])
+		}
+		end, ok = valueEnd(s, i)
+		if !ok {
+			return ""
+		}
+		if k == key {
+			return value(s[i:end])
+		}
+		i = end - 1
+	}
+	return ""
+}
+
+// str is a string's text (unescaped in h's buffer, valid until h is
+// reset); "" for a value of another kind.
+func (h *history) str(v value) string {
+	if !v.isString() || len(v) < 2 {
+		return ""
+	}
+	s := string(v[1 : len(v)-1])
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	start := len(h.texts)
+	h.texts = unescape(h.texts, s)
+	b := h.texts[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// valueEnd is the end of the value that begins at s[i] (after whitespace
+// and separators), as gjson's parseAny finds it; !ok where none begins.
+func valueEnd(s string, i int) (end int, ok bool) {
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; c {
+	case '{', '[':
+		return squashEnd(s, i), true
+	case '"':
+		return stringEnd(s, i)
+	case 'n':
+		if i+1 < len(s) && s[i+1] != 'u' {
+			return numberEnd(s, i), true
+		}
+		return literalEnd(s, i), true
+	case 't', 'f':
+		return literalEnd(s, i), true
+	case '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'i', 'I', 'N':
+		return numberEnd(s, i), true
+	}
+	return i, false
+}
+
+// stringEnd is the end of the string whose opening quote is s[i] (just
+// past its closing quote: the first quote after an even run of
+// backslashes, or none); !ok when it is not closed. Short strings (keys,
+// roles, ids) are scanned byte by byte, long ones by strings.IndexByte.
+func stringEnd(s string, i int) (end int, ok bool) {
+	open := i
+	for i++; i < len(s) && i <= open+shortString; i++ {
+		switch s[i] {
+		case '"':
+			return i + 1, true
+		case '\\':
+			i++
+		}
+	}
+	for ; i < len(s); i++ {
+		j := strings.IndexByte(s[i:], '"')
+		if j < 0 {
+			break
+		}
+		i += j
+		n := 0
+		for k := i - 1; k > open && s[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i + 1, true
+		}
+	}
+	return len(s), false
+}
+
+// shortString is how far stringEnd scans byte by byte.
+const shortString = 24
+
+// squashEnd is the end of the object or array that begins at s[i] (just
+// past its closing bracket), as gjson's parseSquash finds it: brackets
+// counted outside strings, parentheses as brackets too.
+func squashEnd(s string, i int) int {
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			end, _ := stringEnd(s, i)
+			i = end - 1
+		case '{', '[', '(':
+			depth++
+		case '}', ']', ')':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(s)
+}
+
+func numberEnd(s string, i int) int {
+	for i++; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == ',' || c == ']' || c == '}' {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func literalEnd(s string, i int) int {
+	for i++; i < len(s); i++ {
+		if c := s[i]; c < 'a' || c > 'z' {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// unescape appends the text of a string's content (between its quotes)
+// to dst, as gjson unescapes it: up to a control character or a broken
+// escape, a surrogate pair as one rune, a lone surrogate as U+FFFD.
+func unescape(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		j := i + plainRun(s[i:])
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) || s[i] < ' ' {
+			return dst
+		}
+		i++ // past the backslash
+		if i >= len(s) {
+			return dst
+		}
+		switch s[i] {
+		case '\\', '/', '"':
+			dst = append(dst, s[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			if i+5 > len(s) {
+				return dst
+			}
+			r := hex4(s[i+1:])
+			i += 5
+			if r >= 0xD800 && r < 0xDC00 && len(s[i:]) >= 6 && s[i] == '\\' && s[i+1] == 'u' {
+				if r2 := hex4(s[i+2:]); r2 >= 0xDC00 && r2 < 0xE000 {
+					r = utf16.DecodeRune(r, r2)
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			i-- // the loop steps past the escape
+		default:
+			return dst
+		}
+	}
+	return dst
+}
+
+// hex4 is the rune of the four hexadecimal digits s begins with, as
+// gjson's runeit reads them (0 when they are not).
+func hex4(s string) rune {
+	n, _ := strconv.ParseUint(s[:4], 16, 64)
+	return rune(n)
+}
+
+// plainRun is the length of the run of bytes s begins with that are
+// neither a backslash nor a control character: eight bytes at a time.
+func plainRun(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		// A byte of x that is zero after the xor is a backslash; one that
+		// is below 0x20 a control character. Where a byte borrows from the
+		// one above it, that one may be flagged too, but never the first.
+		b := x ^ (ones * '\\')
+		if m := ((b - ones) &^ b) | ((x - ones*0x20) &^ x); m&highs != 0 {
+			return i + bits.TrailingZeros64(m&highs)/8
+		}
+	}
+	for i < len(s) && s[i] >= ' ' && s[i] != '\\' {
+		i++
+	}
+	return i
+}
