@@ -16,6 +16,8 @@ var conversational = map[*endpoint.Spec]*sessions.Dialect{
 	&endpoint.StreamGenerateContent:       &sessions.Gemini,
 	&endpoint.VertexGenerateContent:       &sessions.Gemini,
 	&endpoint.VertexStreamGenerateContent: &sessions.Gemini,
+	&endpoint.BedrockConverse:             &sessions.Converse,
+	&endpoint.BedrockConverseStream:       &sessions.Converse,
 }
 
 // identify puts the call's session and user on its span, once its answer

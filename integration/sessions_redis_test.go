@@ -45,7 +45,8 @@ type conversation struct {
 func newConversation(name string) *conversation {
 	return &conversation{msgs: []string{
 		`{"role":"system","content":"You are a weather agent. Always use the tools you have."}`,
-		fmt.Sprintf(`{"role":"user","content":"What is the weather in %s? use a tool"}`, name),
+		// The fake calls the tool at every turn.
+		fmt.Sprintf(`{"role":"user","content":"What is the weather in %s? [tools: 100]"}`, name),
 	}}
 }
 
@@ -55,7 +56,7 @@ func newConversation(name string) *conversation {
 // tool's result, and returns the call's span and its time.
 func (c *conversation) next(t *testing.T, r *replica) (otlptest.Span, time.Duration) {
 	t.Helper()
-	body := fmt.Sprintf(`{"model":"gpt-4o","stream":true,"messages":[%s]}`, strings.Join(c.msgs, ","))
+	body := fmt.Sprintf(`{"model":"gpt-4o","stream":true,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],"messages":[%s]}`, strings.Join(c.msgs, ","))
 	written := r.store.Stats().Written
 	start := time.Now()
 	req, _ := http.NewRequest(http.MethodPost, r.url+"/v1/chat/completions", strings.NewReader(body))

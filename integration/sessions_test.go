@@ -8,14 +8,15 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/handlers"
+	"github.com/phoenixproxy/llmproxy/integration/fakeprovider"
 	"github.com/phoenixproxy/llmproxy/integration/otlptest"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/sessions"
@@ -23,67 +24,10 @@ import (
 	"github.com/phoenixproxy/llmproxy/upstream"
 )
 
-// conversationFake is an upstream that answers every call anew, as a model
-// in a conversation does: chat completions (whole, or streamed), Anthropic
-// messages and Responses API answers, in the shapes of the recorded ones
-// (testdata/openai, testdata/anthropic, testdata/responses/cassettes
-// pa-model_simple_response.yaml), each with a text that names the call, and
-// a tool call where the request's last message asks for one ("use a
-// tool"). A replayed cassette cannot answer a conversation that grows.
-type conversationFake struct{ n atomic.Int64 }
-
-func (f *conversationFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	n := f.n.Add(1)
-	text := fmt.Sprintf("Answer %d.", n)
-	wantTool := strings.Contains(string(body), "use a tool")
-	switch r.URL.Path {
-	case "/v1/chat/completions":
-		msg := fmt.Sprintf(`{"role":"assistant","content":%q,"refusal":null,"annotations":[]}`, text)
-		if wantTool {
-			msg = fmt.Sprintf(`{"role":"assistant","content":null,"tool_calls":[{"id":"call_%d","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\", \"n\": %d}"}}],"refusal":null,"annotations":[]}`, n, n)
-		}
-		if !gjson.GetBytes(body, "stream").Bool() {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"id":"chatcmpl-%d","object":"chat.completion","created":1741569952,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":%s,"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}`, n, msg)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		chunk := func(delta, finish string) {
-			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-%d\",\"object\":\"chat.completion.chunk\",\"created\":1741569952,\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"delta\":%s,\"logprobs\":null,\"finish_reason\":%s}]}\n\n", n, delta, finish)
-		}
-		chunk(`{"role":"assistant","content":"","refusal":null}`, "null")
-		if wantTool {
-			chunk(fmt.Sprintf(`{"tool_calls":[{"index":0,"id":"call_%d","type":"function","function":{"name":"get_weather","arguments":""}}]}`, n), "null")
-			chunk(fmt.Sprintf(`{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\": \"Paris\", \"n\": %d}"}}]}`, n), "null")
-		} else {
-			for _, word := range strings.SplitAfter(text, " ") {
-				chunk(fmt.Sprintf(`{"content":%q}`, word), "null")
-			}
-		}
-		chunk(`{}`, `"stop"`)
-		if gjson.GetBytes(body, "stream_options.include_usage").Bool() {
-			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-%d\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":8,\"total_tokens\":20}}\n\n", n)
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	case "/v1/messages":
-		content := fmt.Sprintf(`[{"type":"thinking","thinking":"The user wants an answer.","signature":"EqQBCkYIBRgCKkBf%d"},{"type":"text","text":%q}]`, n, text)
-		if wantTool {
-			content = fmt.Sprintf(`[{"type":"text","text":%q},{"type":"tool_use","id":"toolu_%d","name":"Bash","input":{"command":"ls","description":"List files"}}]`, text, n)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"msg_%d","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":%s,"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":20,"output_tokens":10}}`, n, content)
-	case "/v1/responses":
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"resp_%d","object":"response","created_at":1757604033,"status":"completed","model":"gpt-4o-2024-08-06","output":[{"id":"msg_%d","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"logprobs":[],"text":%q}]}],"previous_response_id":%s,"usage":{"input_tokens":14,"output_tokens":8,"total_tokens":22}}`,
-			n, n, text, gjson.GetBytes(body, "previous_response_id").Raw+map[bool]string{true: "null"}[!gjson.GetBytes(body, "previous_response_id").Exists()])
-	default:
-		http.NotFound(w, r)
-	}
-}
-
 // sessionProxy is a proxy with session inference on, between a
-// conversationFake and an OTLP receiver.
+// fakeprovider.Conversation (an upstream that answers every call anew, as a
+// model in a conversation does: a replayed cassette cannot answer a
+// conversation that grows) and an OTLP receiver.
 type sessionProxy struct {
 	url      string
 	receiver *otlptest.Receiver
@@ -92,7 +36,7 @@ type sessionProxy struct {
 
 func newSessionProxy(t *testing.T, resolver *sessions.Resolver) *sessionProxy {
 	t.Helper()
-	up := httptest.NewServer(&conversationFake{})
+	up := httptest.NewServer(&fakeprovider.Conversation{})
 	t.Cleanup(up.Close)
 	receiver := otlptest.Start(t)
 	tp, err := export.NewProvider(context.Background(), export.Config{
@@ -170,14 +114,16 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89a
 // prompt and first message lands in another.
 func TestSessionsChatAgentLoop(t *testing.T) {
 	p := newSessionProxy(t, sessions.New(sessions.Options{}))
+	const tools = `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]`
 	system := `{"role":"system","content":"You are a weather agent. Always use the tools you have."}`
-	first := `{"role":"user","content":"What is the weather in Paris? use a tool"}`
+	// The fake calls the tool three times, then answers with text.
+	first := `{"role":"user","content":"What is the weather in Paris? [tools: 3]"}`
 	loop := func() []string {
 		msgs := []string{system, first}
 		var got []string
-		for turn := 0; turn < 4; turn++ {
+		for turn := 0; turn < 5; turn++ {
 			stream := turn%2 == 1
-			body := fmt.Sprintf(`{"model":"gpt-4o","stream":%v,"messages":[%s]}`, stream, strings.Join(msgs, ","))
+			body := fmt.Sprintf(`{"model":"gpt-4o","stream":%v,%s,"messages":[%s]}`, stream, tools, strings.Join(msgs, ","))
 			out, span := p.call(t, "/v1/chat/completions", body, nil)
 			got = append(got, fmt.Sprint(span.Attributes["session.id"]))
 			if _, ok := span.Attributes["user.id"]; ok {
@@ -190,17 +136,21 @@ func TestSessionsChatAgentLoop(t *testing.T) {
 				m := gjson.Get(out, "choices.0.message")
 				echo = m.Raw
 				if tc := m.Get("tool_calls.0"); tc.Exists() {
-					// The client sends back its own compact JSON.
+					// The client sends back its own JSON, spaced as
+					// Python's json.dumps spaces it.
 					echo = fmt.Sprintf(`{"role":"assistant","tool_calls":[{"id":%q,"type":"function","function":{"name":%q,"arguments":%q}}]}`,
-						tc.Get("id").Str, tc.Get("function.name").Str, strings.ReplaceAll(tc.Get("function.arguments").Str, " ", ""))
+						tc.Get("id").Str, tc.Get("function.name").Str, strings.NewReplacer(":", ": ", ",", ", ").Replace(tc.Get("function.arguments").Str))
 				}
 			}
 			msgs = append(msgs, echo)
 			if strings.Contains(echo, "tool_calls") {
 				msgs = append(msgs, `{"role":"tool","tool_call_id":"call_x","content":"18°C, sunny"}`)
 			} else {
-				msgs = append(msgs, fmt.Sprintf(`{"role":"user","content":"And tomorrow (%d)? use a tool"}`, turn))
+				msgs = append(msgs, fmt.Sprintf(`{"role":"user","content":"And tomorrow (%d)?"}`, turn))
 			}
+		}
+		if n := strings.Count(strings.Join(msgs, ","), `"role":"tool"`); n != 3 {
+			t.Fatalf("%d tool calls, want 3: %s", n, msgs)
 		}
 		return got
 	}
@@ -257,18 +207,21 @@ func TestSessionsClaudeCode(t *testing.T) {
 
 // A Claude Code-shaped conversation without its ids (an older client, or
 // another Messages client): the second call, which sends the answer back
-// without its thinking block and with cache_control moved, continues the
-// first one's session.
+// with cache_control moved, continues the first one's session.
 func TestSessionsMessagesHistory(t *testing.T) {
 	p := newSessionProxy(t, sessions.New(sessions.Options{}))
+	const head = `{"model":"claude-sonnet-4-5","max_tokens":1024,"tools":[{"name":"Bash","input_schema":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}],"system":`
 	system := `[{"type":"text","text":"You are a coding agent.","cache_control":{"type":"ephemeral"}}]`
-	first := `{"role":"user","content":[{"type":"text","text":"<system-reminder>CLAUDE.md: run make test</system-reminder>"},{"type":"text","text":"list the files, use a tool","cache_control":{"type":"ephemeral"}}]}`
-	out, span1 := p.call(t, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":1024,"system":`+system+`,"messages":[`+first+`]}`, nil)
+	first := `{"role":"user","content":[{"type":"text","text":"<system-reminder>CLAUDE.md: run make test</system-reminder>"},{"type":"text","text":"list the files [tools: 1]","cache_control":{"type":"ephemeral"}}]}`
+	out, span1 := p.call(t, "/v1/messages", head+system+`,"messages":[`+first+`]}`, nil)
 	echo := `{"role":"assistant","content":` + gjson.Get(out, "content").Raw + `}`
-	result := `{"role":"user","content":[{"type":"tool_result","tool_use_id":"` + gjson.Get(out, "content.1.id").Str + `","content":"README.md","cache_control":{"type":"ephemeral"}}]}`
+	result := `{"role":"user","content":[{"type":"tool_result","tool_use_id":"` + gjson.Get(out, "content.0.id").Str + `","content":"README.md","cache_control":{"type":"ephemeral"}}]}`
 	firstAgain := strings.Replace(first, `,"cache_control":{"type":"ephemeral"}`, "", 1)
-	_, span2 := p.call(t, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":1024,"system":`+system+`,"messages":[`+firstAgain+`,`+echo+`,`+result+`]}`, nil)
-	_, other := p.call(t, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":1024,"system":`+system+`,"messages":[`+first+`]}`, nil)
+	_, span2 := p.call(t, "/v1/messages", head+system+`,"messages":[`+firstAgain+`,`+echo+`,`+result+`]}`, nil)
+	_, other := p.call(t, "/v1/messages", head+system+`,"messages":[`+first+`]}`, nil)
+	if gjson.Get(out, "content.0.type").Str != "tool_use" {
+		t.Fatalf("the first answer %s: want a tool's use", out)
+	}
 	s1, s2, s3 := span1.Attributes["session.id"], span2.Attributes["session.id"], other.Attributes["session.id"]
 	if s1 == nil || s1 != s2 {
 		t.Errorf("sessions %v then %v: want one", s1, s2)
@@ -302,6 +255,87 @@ func TestSessionsResponsesChain(t *testing.T) {
 	}
 }
 
+// A Bedrock Converse agent loop through the proxy's native routes, turns
+// whole (converse, its answer sent back as boto3 returns it) and streamed
+// (converse-stream, the message rebuilt from the events as a client
+// does), lands in one session; a second loop with the same system prompt
+// and first message lands in another.
+func TestSessionsBedrockConverse(t *testing.T) {
+	withAWSCredentials(t)
+	p := newSessionProxy(t, sessions.New(sessions.Options{}))
+	const tools = `"toolConfig":{"tools":[{"toolSpec":{"name":"top_song","inputSchema":{"json":{"type":"object","properties":{"sign":{"type":"string"}},"required":["sign"]}}}}]}`
+	const system = `[{"text":"You are a radio assistant."}]`
+	const first = `{"role":"user","content":[{"text":"What is the most popular song on WZPZ? [tools: 2]"}]}`
+	const model = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/"
+	loop := func() []string {
+		msgs := []string{first}
+		var got []string
+		for turn := 0; turn < 4; turn++ {
+			stream := turn%2 == 1
+			path := "/bedrock" + model + "converse"
+			if stream {
+				path = model + "converse-stream"
+			}
+			out, span := p.call(t, path, `{"system":`+system+`,"messages":[`+strings.Join(msgs, ",")+`],`+tools+`}`, nil)
+			got = append(got, fmt.Sprint(span.Attributes["session.id"]))
+			echo := gjson.Get(out, "output.message").Raw
+			if stream {
+				echo = converseStreamMessage(t, out)
+			}
+			msgs = append(msgs, echo)
+			if use := gjson.Get(echo, "content.0.toolUse"); use.Exists() {
+				msgs = append(msgs, `{"role":"user","content":[{"toolResult":{"toolUseId":"`+use.Get("toolUseId").Str+`","content":[{"text":"Rock and Roll Hall"}]}}]}`)
+			} else {
+				msgs = append(msgs, fmt.Sprintf(`{"role":"user","content":[{"text":"And on WZPY (%d)?"}]}`, turn))
+			}
+		}
+		if n := strings.Count(strings.Join(msgs, ","), `"toolResult"`); n != 2 {
+			t.Fatalf("%d tool uses, want 2: %s", n, msgs)
+		}
+		return got
+	}
+	a, b := loop(), loop()
+	if !uuidPattern.MatchString(a[0]) {
+		t.Fatalf("session.id %q: want a UUID", a[0])
+	}
+	for i := range a {
+		if a[i] != a[0] || b[i] != b[0] {
+			t.Errorf("turn %d: sessions %q and %q; want %q and %q", i, a[i], b[i], a[0], b[0])
+		}
+	}
+	if a[0] == b[0] {
+		t.Errorf("two conversations with the same system prompt and first message share session %q", a[0])
+	}
+}
+
+// converseStreamMessage is the message a ConverseStream adds up to, as a
+// client rebuilds it to send back: the text joined, or the tool's use with
+// its input parsed.
+func converseStreamMessage(t *testing.T, stream string) string {
+	t.Helper()
+	r := strings.NewReader(stream)
+	dec := eventstream.NewDecoder()
+	var text, id, name, input string
+	for {
+		msg, err := dec.Decode(r, nil)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the stream: %v", err)
+		}
+		p := gjson.ParseBytes(msg.Payload)
+		text += p.Get("delta.text").Str
+		id += p.Get("start.toolUse.toolUseId").Str
+		name += p.Get("start.toolUse.name").Str
+		input += p.Get("delta.toolUse.input").Str
+	}
+	if name != "" {
+		return fmt.Sprintf(`{"role":"assistant","content":[{"toolUse":{"toolUseId":%q,"name":%q,"input":%s}}]}`, id, name, input)
+	}
+	return fmt.Sprintf(`{"role":"assistant","content":[{"text":%q}]}`, text)
+}
+
 // With inference off, a call that names nothing has no session; a
 // client's id still counts.
 func TestSessionsInferenceOff(t *testing.T) {
@@ -316,10 +350,12 @@ func TestSessionsInferenceOff(t *testing.T) {
 	}
 }
 
-// sessionEnv points OpenAI's and Anthropic's base URLs at the fake.
+// sessionEnv points OpenAI's, Anthropic's and Bedrock Runtime's base URLs
+// at the fake.
 func sessionEnv(base string) upstream.Env {
 	var env upstream.Env
 	env.OpenAIAPIBase = base + "/v1"
 	env.AnthropicAPIBase = base
+	env.AWSBedrockRuntimeEndpoint = base
 	return env
 }

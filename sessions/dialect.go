@@ -43,6 +43,11 @@ var Responses = Dialect{name: "responses", input: responsesInput, output: respon
 // systemInstruction and contents, and the first candidate's content.
 var Gemini = Dialect{name: "gemini", input: geminiInput, output: geminiOutput}
 
+// Converse is Bedrock Runtime's Converse and ConverseStream: system and
+// messages of content blocks, and the answer's output message (for a
+// stream, the ConverseResponse it adds up to).
+var Converse = Dialect{name: "converse", input: converseInput, output: converseOutput}
+
 func chatInput(h *history, body value) {
 	var m chatMessage
 	objects(body.get("messages"), m.member, func(value) {
@@ -405,6 +410,100 @@ func geminiParts(h *history, parts value) {
 		}
 		thought, text, call, snakeCall = "", "", "", ""
 	})
+}
+
+func converseInput(h *history, body value) {
+	var system, messages value
+	members(body, func(k string, v value) bool {
+		switch k {
+		case "system":
+			system = v
+		case "messages":
+			messages = v
+		}
+		return true
+	})
+	// A list of blocks; none (pydantic-ai sends []) is no system prompt.
+	if nonEmpty(system) {
+		h.begin("system", false)
+		converseContent(h, system)
+		h.end()
+	}
+	var role, content value
+	objects(messages, func(k string, v value) {
+		switch {
+		case k == "role" && !role.exists():
+			role = v
+		case k == "content" && !content.exists():
+			content = v
+		}
+	}, func(value) {
+		r := h.str(role)
+		h.begin(r, r == "assistant")
+		converseContent(h, content)
+		h.end()
+		role, content = "", ""
+	})
+}
+
+func converseOutput(h *history, answer value) {
+	role, content := first2(answer.get("output").get("message"), "role", "content")
+	if !content.isArray() {
+		return
+	}
+	r := h.str(role)
+	if r == "" {
+		r = "assistant"
+	}
+	h.begin(r, true)
+	converseContent(h, content)
+	h.end()
+}
+
+// converseContent writes Converse content blocks (of a message, a system
+// prompt, a tool result): each a union whose member names its kind. The
+// model's reasoning is left out (see history), and so are cache points,
+// which clients move from turn to turn as they do cache_control; a tool's
+// use is its name and input (its id does not count), a tool's result its
+// content; an image's, a document's or a video's bytes are the part.
+func converseContent(h *history, content value) {
+	elements(content, func(b value) bool {
+		members(b, func(kind string, v value) bool {
+			switch kind {
+			case "text":
+				h.text(h.str(v))
+			case "reasoningContent", "cachePoint":
+			case "toolUse":
+				name, input := first2(v, "name", "input")
+				h.toolCall(h.str(name), input)
+			case "toolResult":
+				h.part('r', "")
+				converseContent(h, v.get("content"))
+			case "image", "document", "video":
+				if data := v.get("source").get("bytes"); data.exists() {
+					h.part('i', h.str(data))
+				} else {
+					h.json('i', v)
+				}
+			default:
+				// json (a tool's result), guardContent, citationsContent…
+				h.part('k', kind)
+				h.json('j', v)
+			}
+			return true
+		})
+		return true
+	})
+}
+
+// nonEmpty reports an array with an element.
+func nonEmpty(v value) bool {
+	some := false
+	elements(v, func(value) bool {
+		some = true
+		return false
+	})
+	return some
 }
 
 // first2 is the first members of an object named a and b ("" for one it

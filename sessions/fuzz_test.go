@@ -10,7 +10,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
-var dialects = []*Dialect{&Chat, &Messages, &Responses, &Gemini}
+var dialects = []*Dialect{&Chat, &Messages, &Responses, &Gemini, &Converse}
 
 // FuzzIdentify: any checked JSON request and any answer, in any dialect,
 // is read without a panic and gets a session; the user that comes out is

@@ -359,6 +359,75 @@ func TestGeminiConversation(t *testing.T) {
 	}
 }
 
+func converseBody(system string, msgs []string) []byte {
+	return []byte(`{"system":` + system + `,"messages":[` + strings.Join(msgs, ",") + `],"inferenceConfig":{"maxTokens":4096},` +
+		`"toolConfig":{"tools":[{"toolSpec":{"name":"read_file","inputSchema":{"json":{"type":"object","properties":{"path":{"type":"string"}}}}}}]}}`)
+}
+
+// converseAnswer is a ConverseResponse whose message has these content
+// blocks, as Bedrock sends it (and as the proxy adds a ConverseStream up).
+func converseAnswer(content, stop string) string {
+	return `{"output":{"message":{"role":"assistant","content":[` + content + `]}},"stopReason":"` + stop + `",` +
+		`"usage":{"inputTokens":120,"outputTokens":40,"totalTokens":160},"metrics":{"latencyMs":812}}`
+}
+
+// A 20-turn Bedrock Converse agent loop (tool uses and results, the
+// model's reasoning), where the client sends each answer back as boto3's
+// converse returns it (output.message, reasoning and ids included) or as a
+// converse_stream client rebuilds it (reasoning dropped, the tool's input
+// re-serialised), and moves the cache point from the system prompt to the
+// latest message, stays in one session; a second loop with the same
+// system prompt and first message gets its own.
+func TestConverseAgentLoop(t *testing.T) {
+	r, _ := newTestResolver(1000, time.Hour)
+	const systemText = `{"text":"You are a coding agent. <CLAUDE.md>Run the tests with make test.</CLAUDE.md>"}`
+	const first = `{"role":"user","content":[{"text":"Fix the failing test in sessions/."}]}`
+	run := func(loop string) []string {
+		msgs := []string{first}
+		var got []string
+		for turn := 0; turn < 20; turn++ {
+			system := `[` + systemText + `,{"cachePoint":{"type":"default"}}]`
+			body := append([]string{}, msgs...)
+			if turn > 0 {
+				// The cache point moves onto the latest message.
+				system = `[` + systemText + `]`
+				last := body[len(body)-1]
+				body[len(body)-1] = strings.TrimSuffix(last, `]}`) + `,{"cachePoint":{"type":"default"}}]}`
+			}
+			var answer, echo, next string
+			if turn%2 == 0 {
+				blocks := fmt.Sprintf(`{"reasoningContent":{"reasoningText":{"text":"I should read %s%d.","signature":"EqQBCkYI%d"}}},{"text":"Let me read it."},`+
+					`{"toolUse":{"toolUseId":"tooluse_%s%d","name":"read_file","input":{"path":"sessions/%s%d.go","limit":200}}}`, loop, turn, turn, loop, turn, loop, turn)
+				answer = converseAnswer(blocks, "tool_use")
+				echo = `{"role":"assistant","content":[` + blocks + `]}`
+				if turn%4 == 0 {
+					echo = fmt.Sprintf(`{"content":[{"text":"Let me read it."},{"toolUse":{"input":{"limit":200,"path":"sessions/%s%d.go"},"name":"read_file","toolUseId":"tooluse_%s%d"}}],"role":"assistant"}`, loop, turn, loop, turn)
+				}
+				next = fmt.Sprintf(`{"role":"user","content":[{"toolResult":{"toolUseId":"tooluse_%s%d","content":[{"json":{"lines":["package sessions // %s %d"]}}],"status":"success"}}]}`, loop, turn, loop, turn)
+			} else {
+				answer = converseAnswer(fmt.Sprintf(`{"text":"\nI read it (%s, turn %d). Next I will look at the tests.\n"}`, loop, turn), "end_turn")
+				echo = fmt.Sprintf(`{"role":"assistant","content":[{"text":"I read it (%s, turn %d). Next I will look at the tests."}]}`, loop, turn)
+				next = fmt.Sprintf(`{"role":"user","content":[{"text":"go on (%d)"}]}`, turn)
+			}
+			got = append(got, identify(t, r, &Converse, converseBody(system, body), answer).Session)
+			msgs = append(msgs, echo, next)
+		}
+		return got
+	}
+	a, b := run("a"), run("b")
+	for i := range a {
+		if a[i] != a[0] {
+			t.Errorf("loop a, turn %d: session %q, want %q", i, a[i], a[0])
+		}
+		if b[i] != b[0] {
+			t.Errorf("loop b, turn %d: session %q, want %q", i, b[i], b[0])
+		}
+	}
+	if a[0] == b[0] {
+		t.Errorf("two loops with the same system prompt and first message share session %q", a[0])
+	}
+}
+
 func TestNewSessionIsUUID(t *testing.T) {
 	r := New(Options{})
 	id := identify(t, r, &Chat, chatBody([]string{`{"role":"user","content":"hi"}`}), "")

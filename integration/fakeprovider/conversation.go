@@ -10,14 +10,17 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
 )
 
 // Conversation answers every call anew, as a model in a conversation
 // does: a recording cannot answer an agent loop whose requests grow with
 // each answer. It serves OpenAI's chat completions (whole or streamed),
-// Anthropic's Messages API and the Responses API, in the shapes of the
-// recorded answers, each answer's text and ids numbered by the call.
+// Anthropic's Messages API, the Responses API and Bedrock Runtime's
+// Converse and ConverseStream (in AWS's event stream; it checks no
+// signature), in the shapes of the recorded answers, each answer's text
+// and ids numbered by the call.
 //
 // Tools: a request whose messages say "[tools: N]" gets a call of its
 // first tool (its required arguments filled in from its schema) while it
@@ -67,8 +70,25 @@ func (c *Conversation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id":"resp_%d","object":"response","created_at":1757604033,"status":"completed","model":%s,"output":[%s],"parallel_tool_calls":true,"previous_response_id":%s,"tool_choice":"auto","tools":[],"usage":{"input_tokens":14,"input_tokens_details":{"cached_tokens":0},"output_tokens":8,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":22}}`,
 			n, js(req.Get("model").Str), output, prev)
 	default:
+		if op, ok := converseOp(r.URL.Path); ok {
+			tool := req.Get("toolConfig.tools.0.toolSpec")
+			call := wantsTool(body, countUnions(req.Get("messages"), "toolResult"), tool)
+			converseAnswer(w, n, text, call, tool, op == "converse-stream")
+			return
+		}
 		http.NotFound(w, r)
 	}
+}
+
+// converseOp is the Bedrock Runtime operation of a path,
+// /model/{model}/converse or /model/{model}/converse-stream.
+func converseOp(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/model/")
+	if !ok {
+		return "", false
+	}
+	op := rest[strings.LastIndexByte(rest, '/')+1:]
+	return op, op == "converse" || op == "converse-stream"
 }
 
 // wantsTool says whether the answer calls the tool: the request has one,
@@ -98,6 +118,22 @@ func countBlocks(msgs gjson.Result, typ string) int {
 	msgs.ForEach(func(_, m gjson.Result) bool {
 		m.Get("content").ForEach(func(_, b gjson.Result) bool {
 			if b.Get("type").Str == typ {
+				n++
+			}
+			return true
+		})
+		return true
+	})
+	return n
+}
+
+// countUnions counts the content blocks of a Converse conversation that
+// are of a kind (a union's member: toolResult).
+func countUnions(msgs gjson.Result, kind string) int {
+	n := 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		m.Get("content").ForEach(func(_, b gjson.Result) bool {
+			if b.Get(kind).Exists() {
 				n++
 			}
 			return true
@@ -174,6 +210,50 @@ func chatAnswer(w http.ResponseWriter, n int64, text string, call bool, tool gjs
 		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-%d\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":8,\"total_tokens\":20}}\n\n", n)
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// converseAnswer writes a ConverseResponse, or the ConverseStream events
+// that add up to it: messageStart, the block's start (a tool's use) and
+// deltas (the text word by word, or the tool's input), contentBlockStop,
+// messageStop with the stop reason, metadata with the usage.
+func converseAnswer(w http.ResponseWriter, n int64, text string, call bool, tool gjson.Result, stream bool) {
+	name, input, stop := tool.Get("name").Str, "", "end_turn"
+	if call {
+		input, stop = arguments(tool.Get("inputSchema.json")), "tool_use"
+	}
+	const usage = `"usage":{"inputTokens":20,"outputTokens":10,"totalTokens":30},"metrics":{"latencyMs":412}`
+	if !stream {
+		content := fmt.Sprintf(`[{"text":%s}]`, js(text))
+		if call {
+			content = fmt.Sprintf(`[{"toolUse":{"toolUseId":"tooluse_%d","name":%s,"input":%s}}]`, n, js(name), input)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"output":{"message":{"role":"assistant","content":%s}},"stopReason":%s,%s}`, content, js(stop), usage)
+		return
+	}
+	events := [][2]string{{"messageStart", `{"role":"assistant"}`}}
+	if call {
+		events = append(events,
+			[2]string{"contentBlockStart", fmt.Sprintf(`{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tooluse_%d","name":%s}}}`, n, js(name))},
+			[2]string{"contentBlockDelta", fmt.Sprintf(`{"contentBlockIndex":0,"delta":{"toolUse":{"input":%s}}}`, js(input))})
+	} else {
+		for _, word := range strings.SplitAfter(text, " ") {
+			events = append(events, [2]string{"contentBlockDelta", fmt.Sprintf(`{"contentBlockIndex":0,"delta":{"text":%s}}`, js(word))})
+		}
+	}
+	events = append(events,
+		[2]string{"contentBlockStop", `{"contentBlockIndex":0}`},
+		[2]string{"messageStop", fmt.Sprintf(`{"stopReason":%s}`, js(stop))},
+		[2]string{"metadata", "{" + usage + "}"})
+	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
+	enc := eventstream.NewEncoder()
+	for _, ev := range events {
+		_ = enc.Encode(w, eventstream.Message{Headers: eventstream.Headers{
+			{Name: ":event-type", Value: eventstream.StringValue(ev[0])},
+			{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+			{Name: ":message-type", Value: eventstream.StringValue("event")},
+		}, Payload: []byte(ev[1])})
+	}
 }
 
 // js is s as a JSON string.

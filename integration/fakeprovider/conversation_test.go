@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/tidwall/gjson"
 )
 
@@ -18,6 +19,7 @@ func TestConversation(t *testing.T) {
 	defer srv.Close()
 	const chatTools = `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},"required":["city","days"]}}}]`
 	const msgTools = `"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]`
+	const converseTools = `"toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}}]}`
 	const respTools = `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]`
 	tests := []struct {
 		name, path, body string
@@ -39,6 +41,10 @@ func TestConversation(t *testing.T) {
 			"output.0.name", `{"city":"PotatoLand"}`, ""},
 		{"responses, after the result", "/v1/responses", `{"model":"gpt-4o",` + respTools + `,"input":[{"role":"user","content":"Weather? [tools: 1]"},{"type":"function_call","call_id":"c","name":"get_weather","arguments":"{}"},{"type":"function_call_output","call_id":"c","output":"sunny"}]}`,
 			"", "", "output.0.content.0.text"},
+		{"converse, first call", "/model/anthropic.claude-3-haiku-20240307-v1:0/converse", `{` + converseTools + `,"messages":[{"role":"user","content":[{"text":"Weather? [tools: 1]"}]}]}`,
+			"output.message.content.0.toolUse.name", "", ""},
+		{"converse, after the result", "/model/anthropic.claude-3-haiku-20240307-v1:0/converse", `{` + converseTools + `,"messages":[{"role":"user","content":[{"text":"Weather? [tools: 1]"}]},{"role":"assistant","content":[{"toolUse":{"toolUseId":"t","name":"get_weather","input":{}}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"t","content":[{"text":"sunny"}]}}]}]}`,
+			"", "", "output.message.content.0.text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +58,9 @@ func TestConversation(t *testing.T) {
 				t.Fatalf("status %d: %s", resp.StatusCode, b)
 			}
 			if tt.call != "" {
+				if strings.HasSuffix(tt.call, "toolUse.name") && gjson.GetBytes(b, "output.message.content.0.toolUse.input.city").Str != "PotatoLand" {
+					t.Errorf("tool input: want the city filled in: %s", b)
+				}
 				if got := gjson.GetBytes(b, tt.call).Str; got != "get_weather" {
 					t.Errorf("tool call %q; want get_weather: %s", got, b)
 				}
@@ -96,5 +105,47 @@ func TestConversationStream(t *testing.T) {
 	}
 	if name != "f" || args != `{"q":"PotatoLand"}` || finish != "tool_calls" || !usage || !strings.HasSuffix(string(b), "data: [DONE]\n\n") {
 		t.Errorf("name %q, arguments %q, finish %q, usage %v: %s", name, args, finish, usage, b)
+	}
+}
+
+// A ConverseStream is AWS's event stream of the events that add up to the
+// same answer: the tool's use started, its input in a delta, the stop
+// reason, the usage last.
+func TestConversationConverseStream(t *testing.T) {
+	srv := httptest.NewServer(&Conversation{})
+	defer srv.Close()
+	body := `{"toolConfig":{"tools":[{"toolSpec":{"name":"f","inputSchema":{"json":{"required":["q"],"properties":{"q":{"type":"string"}}}}}}]},"messages":[{"role":"user","content":[{"text":"[tools: 1]"}]}]}`
+	resp, err := http.Post(srv.URL+"/model/us.amazon.nova-micro-v1:0/converse-stream", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.amazon.eventstream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	dec := eventstream.NewDecoder()
+	var types []string
+	var name, input, stop string
+	for {
+		msg, err := dec.Decode(resp.Body, nil)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ := msg.Headers.Get(":event-type").String()
+		types = append(types, typ)
+		p := gjson.ParseBytes(msg.Payload)
+		name += p.Get("start.toolUse.name").Str
+		input += p.Get("delta.toolUse.input").Str
+		stop += p.Get("stopReason").Str
+		if typ == "metadata" && !p.Get("usage.totalTokens").Exists() {
+			t.Errorf("metadata without usage: %s", msg.Payload)
+		}
+	}
+	want := "messageStart contentBlockStart contentBlockDelta contentBlockStop messageStop metadata"
+	if got := strings.Join(types, " "); got != want || name != "f" || input != `{"q":"PotatoLand"}` || stop != "tool_use" {
+		t.Errorf("events %q (want %q), tool %q, input %q, stop %q", got, want, name, input, stop)
 	}
 }
