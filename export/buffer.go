@@ -83,9 +83,9 @@ type spanBuffer struct {
 	waits atomic.Int64
 	// inflight is the seq of the memory batch the sender has out (0:
 	// none), which the budget never drops.
-	inflight uint64
-	spoolFailing  atomic.Bool
-	spoolErrors   atomic.Int64 // batches the spool could not take
+	inflight     uint64
+	spoolFailing atomic.Bool
+	spoolErrors  atomic.Int64 // batches the spool could not take
 
 	// recent are the durations of the last successful attempts (the
 	// sender's own).

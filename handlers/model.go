@@ -30,12 +30,12 @@ type modelCall struct {
 	params map[string]string // the route's parameters
 	start  time.Time
 
-	body   []byte         // the request's, as the client sent it
+	body []byte // the request's, as the client sent it
 	// keepBody: the span may keep the request's buffer (see startSpan),
 	// which is then not pooled again.
 	keepBody bool
-	req    openai.Request // what the proxy reads of it
-	stream bool           // the call asked for a stream (its body, or its route)
+	req      openai.Request // what the proxy reads of it
+	stream   bool           // the call asked for a stream (its body, or its route)
 
 	ctx    context.Context // the span's: the attempts' parent
 	plan   router.Plan
