@@ -2,8 +2,6 @@ package jsonbound
 
 import (
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -106,80 +104,8 @@ func stringValue(raw string) string {
 	if strings.IndexByte(s, '\\') < 0 {
 		return s
 	}
-	return unescape(s)
-}
-
-// unescape decodes the escapes of a checked string literal's contents as
-// gjson does (a lone surrogate becomes U+FFFD), copying the runs between
-// them whole where gjson appends a byte at a time; its bytes become the
-// string without another copy.
-func unescape(s string) string {
-	b := make([]byte, 0, len(s))
-	for {
-		i := strings.IndexByte(s, '\\')
-		if i < 0 || i+1 >= len(s) {
-			if i < 0 {
-				b = append(b, s...)
-			} else {
-				b = append(b, s[:i]...)
-			}
-			break
-		}
-		b = append(b, s[:i]...)
-		c := s[i+1]
-		s = s[i+2:]
-		switch c {
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			if len(s) < 4 {
-				return unsafe.String(unsafe.SliceData(b), len(b))
-			}
-			r := hexRune(s)
-			s = s[4:]
-			if r >= 0xD800 && r < 0xDC00 && len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
-				if r2 := hexRune(s[2:]); r2 >= 0xDC00 && r2 < 0xE000 {
-					r = utf16.DecodeRune(r, r2)
-					s = s[6:]
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default: // '"', '\\', '/'
-			b = append(b, c)
-		}
-	}
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// hexRune reads the four hex digits s starts with; 0 if one is not hex, as
-// gjson reads it.
-func hexRune(s string) rune {
-	var r rune
-	for i := 0; i < 4; i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0
-		}
-	}
-	return r
+	b := AppendUnescaped(make([]byte, 0, len(s)), s)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 }
 
 // skipNested returns the index just past the array or object that opens at

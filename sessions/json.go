@@ -1,13 +1,11 @@
 package sessions
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // value is one JSON value of a request or an answer, as the text it is in
@@ -113,7 +111,7 @@ func membersAt(s string, i int, fn func(key string, v value) bool) int {
 		}
 		key := s[i+1 : end-1]
 		if strings.IndexByte(key, '\\') >= 0 {
-			key = string(unescape(nil, key))
+			key = string(jsonbound.AppendUnescaped(nil, key))
 		}
 		i = end
 		for i < len(s) && (s[i] <= ' ' || s[i] == ':' || s[i] == ',') {
@@ -203,7 +201,7 @@ func (v value) get(key string) value {
 		}
 		k := s[i+1 : end-1]
 		if strings.IndexByte(k, '\\') >= 0 {
-			k = string(unescape(nil, k))
+			k = string(jsonbound.AppendUnescaped(nil, k))
 		}
 		i = end
 		for i < len(s) && (s[i] <= ' ' || s[i] == ':' || s[i] == ',') {
@@ -235,7 +233,7 @@ func (h *history) str(v value) string {
 		return s
 	}
 	start := len(h.texts)
-	h.texts = unescape(h.texts, s)
+	h.texts = jsonbound.AppendUnescaped(h.texts, s)
 	b := h.texts[start:]
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
@@ -336,80 +334,4 @@ func literalEnd(s string, i int) int {
 		}
 	}
 	return len(s)
-}
-
-// unescape appends the text of a string's content (between its quotes)
-// to dst, as gjson unescapes it: up to a control character or a broken
-// escape, a surrogate pair as one rune, a lone surrogate as U+FFFD.
-func unescape(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		j := i + plainRun(s[i:])
-		dst = append(dst, s[i:j]...)
-		if i = j; i == len(s) || s[i] < ' ' {
-			return dst
-		}
-		i++ // past the backslash
-		if i >= len(s) {
-			return dst
-		}
-		switch s[i] {
-		case '\\', '/', '"':
-			dst = append(dst, s[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			if i+5 > len(s) {
-				return dst
-			}
-			r := hex4(s[i+1:])
-			i += 5
-			if r >= 0xD800 && r < 0xDC00 && len(s[i:]) >= 6 && s[i] == '\\' && s[i+1] == 'u' {
-				if r2 := hex4(s[i+2:]); r2 >= 0xDC00 && r2 < 0xE000 {
-					r = utf16.DecodeRune(r, r2)
-					i += 6
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-			i-- // the loop steps past the escape
-		default:
-			return dst
-		}
-	}
-	return dst
-}
-
-// hex4 is the rune of the four hexadecimal digits s begins with, as
-// gjson's runeit reads them (0 when they are not).
-func hex4(s string) rune {
-	n, _ := strconv.ParseUint(s[:4], 16, 64)
-	return rune(n)
-}
-
-// plainRun is the length of the run of bytes s begins with that are
-// neither a backslash nor a control character: eight bytes at a time.
-func plainRun(s string) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-		// A byte of x that is zero after the xor is a backslash; one that
-		// is below 0x20 a control character. Where a byte borrows from the
-		// one above it, that one may be flagged too, but never the first.
-		b := x ^ (ones * '\\')
-		if m := ((b - ones) &^ b) | ((x - ones*0x20) &^ x); m&highs != 0 {
-			return i + bits.TrailingZeros64(m&highs)/8
-		}
-	}
-	for i < len(s) && s[i] >= ' ' && s[i] != '\\' {
-		i++
-	}
-	return i
 }
