@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -99,27 +98,13 @@ func agentCall(client *http.Client, url string, c agentcall.Call) call {
 	user := agentUser + c.Name
 	return func(sched time.Time) sample {
 		sent := time.Now()
-		s := sample{late: sent.Sub(sched)}
 		req := newRequest(url, c.Body)
 		req.Header.Set("X-User-Id", user)
 		req.Header.Set(headerAgent, "1")
 		if c.Dialect == agentcall.Anthropic {
 			req.Header.Set("Anthropic-Version", "2023-06-01")
 		}
-		resp, err := client.Do(req)
-		if err == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			s.ok = err == nil && resp.StatusCode == http.StatusOK
-			if err == nil && !s.ok {
-				s.err = resp.Status
-			}
-		}
-		if err != nil {
-			s.err = err.Error()
-		}
-		done := time.Now()
-		s.lat, s.svc = done.Sub(sched), done.Sub(sent)
+		s, _ := wholeCall(client, req, sched, sent, false)
 		return s
 	}
 }

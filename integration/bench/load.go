@@ -56,24 +56,36 @@ func newRequest(url string, body []byte) *http.Request {
 // chatCall posts the chat request and reads the whole answer.
 func chatCall(client *http.Client, url string) call {
 	return func(sched time.Time) sample {
-		sent := time.Now()
-		s := sample{late: sent.Sub(sched)}
-		resp, err := client.Do(newRequest(url, chatRequest))
-		if err == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			s.ok = err == nil && resp.StatusCode == http.StatusOK
-			if err == nil && !s.ok {
-				s.err = resp.Status
-			}
-		}
-		if err != nil {
-			s.err = err.Error()
-		}
-		done := time.Now()
-		s.lat, s.svc = done.Sub(sched), done.Sub(sent)
+		s, _ := wholeCall(client, newRequest(url, chatRequest), sched, time.Now(), false)
 		return s
 	}
+}
+
+// wholeCall sends req (sent is when it was built) and reads the whole
+// answer, kept and returned with keep, else discarded: a sample of a call
+// due at sched, ok for a 200 read to its end.
+func wholeCall(client *http.Client, req *http.Request, sched, sent time.Time, keep bool) (sample, []byte) {
+	s := sample{late: sent.Sub(sched)}
+	var answer []byte
+	resp, err := client.Do(req)
+	if err == nil {
+		if keep {
+			answer, err = io.ReadAll(resp.Body)
+		} else {
+			_, err = io.Copy(io.Discard, resp.Body)
+		}
+		resp.Body.Close()
+		s.ok = err == nil && resp.StatusCode == http.StatusOK
+		if err == nil && !s.ok {
+			s.err = resp.Status
+		}
+	}
+	if err != nil {
+		s.err = err.Error()
+	}
+	done := time.Now()
+	s.lat, s.svc = done.Sub(sched), done.Sub(sent)
+	return s, answer
 }
 
 // streamShape is what the upstream streams: chunks content chunks (plus a

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -138,26 +137,11 @@ func (p *agentPool) call(client *http.Client, url string) call {
 		defer func() { p.free <- c }()
 		body, tool := c.body()
 		sent := time.Now()
-		s := sample{late: sent.Sub(sched)}
 		req := newRequest(url, body)
 		if tool {
 			req.Header.Set(headerAnswer, "tool")
 		}
-		resp, err := client.Do(req)
-		var answer []byte
-		if err == nil {
-			answer, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			s.ok = err == nil && resp.StatusCode == http.StatusOK
-			if err == nil && !s.ok {
-				s.err = resp.Status
-			}
-		}
-		if err != nil {
-			s.err = err.Error()
-		}
-		done := time.Now()
-		s.lat, s.svc = done.Sub(sched), done.Sub(sent)
+		s, answer := wholeCall(client, req, sched, sent, true)
 		if first := c.turn == 0; s.ok && c.answered(answer) {
 			if first {
 				p.conversations.Add(1)
