@@ -180,16 +180,23 @@ func messagesInput(h *history, body value) {
 }
 
 func messagesOutput(h *history, answer value) {
-	content, r := first2(answer, "content", "role")
+	content, role := first2(answer, "content", "role")
+	answerMessage(h, role, content, anthropicContent)
+}
+
+// answerMessage writes an answer's message, its content blocks written by
+// write: the role it names, else the assistant's. An answer with no blocks
+// writes nothing.
+func answerMessage(h *history, role, content value, write func(*history, value)) {
 	if !content.isArray() {
 		return
 	}
-	role := h.str(r)
-	if role == "" {
-		role = "assistant"
+	r := h.str(role)
+	if r == "" {
+		r = "assistant"
 	}
-	h.begin(role, true)
-	anthropicContent(h, content)
+	h.begin(r, true)
+	write(h, content)
 	h.end()
 }
 
@@ -448,16 +455,7 @@ func converseInput(h *history, body value) {
 
 func converseOutput(h *history, answer value) {
 	role, content := first2(answer.get("output").get("message"), "role", "content")
-	if !content.isArray() {
-		return
-	}
-	r := h.str(role)
-	if r == "" {
-		r = "assistant"
-	}
-	h.begin(r, true)
-	converseContent(h, content)
-	h.end()
+	answerMessage(h, role, content, converseContent)
 }
 
 // converseContent writes Converse content blocks (of a message, a system
