@@ -45,8 +45,9 @@ type history struct {
 	one     [1]byte
 
 	// texts holds the strings read from the call's JSON that had escapes,
-	// unescaped (value's str), until the next reset; kv the members of
-	// the objects canonical is writing.
+	// unescaped (value's str), until the message they were read for ends
+	// (every str is read for one message, and none is used after its
+	// end); kv the members of the objects canonical is writing.
 	texts []byte
 	kv    []member
 }
@@ -93,6 +94,7 @@ func (h *history) begin(role string, model bool) {
 // wrote it.
 func (h *history) end() {
 	h.closeText()
+	h.texts = h.texts[:0] // the message's strings are written: one buffer serves every message
 	h.write(sepMessage)
 	h.messages++
 	if h.model {
