@@ -158,3 +158,53 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// getKeys are the member names FuzzGet and TestGetAsGjson look up.
+var getKeys = []string{"a", "b", "type", "text", "content", "role", "k", "", "x-y", "e"}
+
+func result(r gjson.Result) string {
+	return fmt.Sprintf("{%d %q %q %v %d}", r.Type, r.Raw, r.Str, r.Num, r.Index)
+}
+
+func TestGetAsGjson(t *testing.T) {
+	for _, tc := range []string{
+		`{}`, `[]`, `{"a":1}`, `{"a":1,"a":2}`, `{"b":{"a":3},"a":"\u00e9"}`, `[{"a":1}]`,
+		`{"k\u0065y":1,"k":"x\"y","type":"text","text":"t\n"}`, `{"":5,"x-y":[1,{"a":2}]}`,
+		`"a"`, `12`, `null`, ``, ` {"role" : "user" , "content" : [ {"type":"text"} ] } `,
+	} {
+		root := gjson.Parse(tc)
+		check := func(r gjson.Result) {
+			for _, k := range getKeys {
+				if got, want := result(Get(r, k)), result(r.Get(k)); got != want {
+					t.Errorf("%s Get(%q): got %s, want %s", r.Raw, k, got, want)
+				}
+			}
+		}
+		check(root)
+		root.ForEach(func(_, v gjson.Result) bool { check(v); return true }) // Index not 0
+	}
+}
+
+// FuzzGet: on what Check accepts Get finds what gjson's Get does, on the
+// document and on each of its members; on anything else it does not panic.
+func FuzzGet(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":"c\"d"}],"e":null}`, `{"type":"text","text":"x","a":1,"a":2}`, `[{"a":1}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		root := gjson.Parse(s)
+		valid := Check([]byte(s)) == nil
+		check := func(r gjson.Result) {
+			for _, k := range getKeys {
+				got := Get(r, k)
+				if want := r.Get(k); valid && result(got) != result(want) {
+					t.Fatalf("%q Get(%q):\n got %s\nwant %s", r.Raw, k, result(got), result(want))
+				}
+			}
+		}
+		check(root)
+		if valid {
+			root.ForEach(func(_, v gjson.Result) bool { check(v); return true })
+		}
+	})
+}

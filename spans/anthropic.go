@@ -72,11 +72,11 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		i = 1
 	}
 	jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
-		role, content := msg.Get("role"), msg.Get("content")
+		role, content := jsonbound.Get(msg, "role"), jsonbound.Get(msg, "content")
 		if content.IsArray() {
 			rest := false
 			jsonbound.ForEach(content, func(_, block gjson.Result) bool {
-				if block.Get("type").Str != "tool_result" {
+				if jsonbound.Get(block, "type").Str != "tool_result" {
 					rest = true
 					return true
 				}
@@ -97,7 +97,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), content.Str)
 		case content.IsArray():
 			anthropicBlocksAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), content, func(b gjson.Result) bool {
-				return b.Get("type").Str != "tool_result"
+				return jsonbound.Get(b, "type").Str != "tool_result"
 			})
 		}
 		i++
@@ -165,22 +165,22 @@ func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep fun
 // number *tools (then counted) and as content part j.
 func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson.Result) {
 	part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
-	typ := block.Get("type").Str
+	typ := jsonbound.Get(block, "type").Str
 	switch {
 	case typ == "text":
 		a.String(part+SuffixContentType, "text")
-		a.stringIf(part+SuffixContentText, block.Get("text"))
+		a.stringIf(part+SuffixContentText, jsonbound.Get(block, "text"))
 	case typ == "thinking":
 		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentText, block.Get("thinking"))
-		if sig := block.Get("signature"); sig.Str != "" {
+		a.stringIf(part+SuffixContentText, jsonbound.Get(block, "thinking"))
+		if sig := jsonbound.Get(block, "signature"); sig.Str != "" {
 			a.String(part+SuffixContentSignature, sig.Str)
 		}
 	case typ == "redacted_thinking":
 		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentData, block.Get("data"))
+		a.stringIf(part+SuffixContentData, jsonbound.Get(block, "data"))
 	case anthropicToolCallBlocks[typ]:
-		id, name, args := block.Get("id").Str, block.Get("name").Str, block.Get("input").Raw
+		id, name, args := jsonbound.Get(block, "id").Str, jsonbound.Get(block, "name").Str, jsonbound.Get(block, "input").Raw
 		if args == "" {
 			args = "null"
 		}
@@ -194,18 +194,18 @@ func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson
 		a.String(part+SuffixToolCallArguments, args)
 		*tools++
 	case typ == "tool_result":
-		a.stringIf(prefix+"."+SuffixMessageToolCallID, block.Get("tool_use_id"))
-		switch c := block.Get("content"); {
+		a.stringIf(prefix+"."+SuffixMessageToolCallID, jsonbound.Get(block, "tool_use_id"))
+		switch c := jsonbound.Get(block, "content"); {
 		case c.Type == gjson.String:
 			a.String(prefix+"."+SuffixMessageContent, c.Str)
 		case c.Exists() && c.Type != gjson.Null:
 			a.String(prefix+"."+SuffixMessageContent, c.Raw)
 		}
 	case typ == "image" && block.Get("source.type").Str != "file":
-		source := block.Get("source")
-		url := source.Get("url").Str
-		if source.Get("type").Str == "base64" {
-			url = "data:" + source.Get("media_type").Str + ";base64," + source.Get("data").Str
+		source := jsonbound.Get(block, "source")
+		url := jsonbound.Get(source, "url").Str
+		if jsonbound.Get(source, "type").Str == "base64" {
+			url = "data:" + jsonbound.Get(source, "media_type").Str + ";base64," + jsonbound.Get(source, "data").Str
 		}
 		a.String(part+SuffixContentType, "image")
 		a.String(part+SuffixContentImageURL, url)
@@ -228,8 +228,8 @@ func anthropicUsageAttrs(a *Attrs, usage gjson.Result) {
 	if !usage.IsObject() {
 		return
 	}
-	input, output := usage.Get("input_tokens").Int(), usage.Get("output_tokens").Int()
-	cacheRead, cacheWrite := usage.Get("cache_read_input_tokens").Int(), usage.Get("cache_creation_input_tokens").Int()
+	input, output := jsonbound.Get(usage, "input_tokens").Int(), jsonbound.Get(usage, "output_tokens").Int()
+	cacheRead, cacheWrite := jsonbound.Get(usage, "cache_read_input_tokens").Int(), jsonbound.Get(usage, "cache_creation_input_tokens").Int()
 	prompt := input + cacheRead + cacheWrite
 	a.Int(KeyTokenPrompt, prompt)
 	a.Int(KeyTokenCompletion, output)
@@ -261,7 +261,7 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 		out = append(out, `":`...)
 		out = append(out, raw...)
 	}
-	if d := msg.Get("stop_details"); d.IsObject() && len(d.Raw) > 2 {
+	if d := jsonbound.Get(msg, "stop_details"); d.IsObject() && len(d.Raw) > 2 {
 		add("stop_details", d.Raw)
 	}
 	if reason := msg.Get("diagnostics.cache_miss_reason"); reason.Exists() && reason.Type != gjson.Null && reason.Raw != `""` {
@@ -270,7 +270,7 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 	if id := msg.Get("container.id"); id.Type == gjson.String && id.Str != "" {
 		add("container_id", id.Raw)
 	}
-	if tools := usage.Get("server_tool_use"); tools.IsObject() {
+	if tools := jsonbound.Get(usage, "server_tool_use"); tools.IsObject() {
 		any := false
 		jsonbound.ForEach(tools, func(_, v gjson.Result) bool {
 			any = any || (v.Type == gjson.Number && v.Num != 0)
@@ -283,9 +283,9 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 	citations, servers := []byte{'{'}, []byte{'{'}
 	j := 0
 	jsonbound.ForEach(content, func(_, block gjson.Result) bool {
-		switch block.Get("type").Str {
+		switch jsonbound.Get(block, "type").Str {
 		case "text":
-			if c := block.Get("citations"); c.IsArray() && len(c.Raw) > 2 {
+			if c := jsonbound.Get(block, "citations"); c.IsArray() && len(c.Raw) > 2 {
 				if len(citations) > 1 {
 					citations = append(citations, ',')
 				}
@@ -296,9 +296,9 @@ func anthropicMetadata(msg, content, usage gjson.Result) string {
 			if len(servers) > 1 {
 				servers = append(servers, ',')
 			}
-			servers = append(servers, block.Get("id").Raw...)
+			servers = append(servers, jsonbound.Get(block, "id").Raw...)
 			servers = append(servers, ':')
-			servers = append(servers, block.Get("server_name").Raw...)
+			servers = append(servers, jsonbound.Get(block, "server_name").Raw...)
 		}
 		j++
 		return true

@@ -155,7 +155,7 @@ func readRequest(obj gjson.Result, drop ...string) requestBody {
 // listIndex is the position a list element is recorded at: its own "index"
 // field where the API gives one (choices, embeddings), else its position.
 func listIndex(elem gjson.Result, pos int) int {
-	return indexOr(elem.Get("index"), pos)
+	return indexOr(jsonbound.Get(elem, "index"), pos)
 }
 
 // indexOr is an element's "index" member if it is a number, else pos.

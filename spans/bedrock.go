@@ -66,7 +66,7 @@ const (
 
 func converseRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
-	if params, ok := converseParams(obj.Get("inferenceConfig"), obj.Get("additionalModelRequestFields")); ok {
+	if params, ok := converseParams(jsonbound.Get(obj, "inferenceConfig"), jsonbound.Get(obj, "additionalModelRequestFields")); ok {
 		a.String(KeyLLMInvocationParameters, params)
 	}
 	i := 0
@@ -75,7 +75,7 @@ func converseRequest(a *Attrs, req *requestBody) {
 		// guardContent); none, no message.
 		j := 0
 		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
-			if text := block.Get("text"); text.Exists() {
+			if text := jsonbound.Get(block, "text"); text.Exists() {
 				part := KeyLLMInputMessages + ".0." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
 				a.String(part+SuffixContentType, "text")
 				a.stringIf(part+SuffixContentText, text)
@@ -161,7 +161,7 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 	prefix := list + "." + strconv.Itoa(i)
 	parts, calls := 0, 0
 	var results []gjson.Result
-	if content := msg.Get("content"); content.IsArray() {
+	if content := jsonbound.Get(msg, "content"); content.IsArray() {
 		jsonbound.ForEach(content, func(_, block gjson.Result) bool {
 			if r := converseBlockAttrs(a, prefix, &parts, &calls, block); r.Exists() {
 				results = append(results, r)
@@ -170,18 +170,18 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 		})
 	}
 	if parts > 0 || calls > 0 || len(results) == 0 {
-		a.stringIf(indexed(list, i, SuffixMessageRole), msg.Get("role"))
+		a.stringIf(indexed(list, i, SuffixMessageRole), jsonbound.Get(msg, "role"))
 		i++
 	}
 	for _, r := range results {
 		a.String(indexed(list, i, SuffixMessageRole), "tool")
-		a.stringIf(indexed(list, i, SuffixMessageToolCallID), r.Get("toolUseId"))
+		a.stringIf(indexed(list, i, SuffixMessageToolCallID), jsonbound.Get(r, "toolUseId"))
 		var texts []string
-		jsonbound.ForEach(r.Get("content"), func(_, c gjson.Result) bool {
-			if text := c.Get("text"); text.Exists() {
+		jsonbound.ForEach(jsonbound.Get(r, "content"), func(_, c gjson.Result) bool {
+			if text := jsonbound.Get(c, "text"); text.Exists() {
 				texts = append(texts, text.String())
 			}
-			if doc := c.Get("json"); doc.Exists() {
+			if doc := jsonbound.Get(c, "json"); doc.Exists() {
 				texts = append(texts, doc.Raw)
 			}
 			// Images, documents and videos the instrumentor leaves out.
@@ -205,40 +205,40 @@ func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.
 	part := func(suffix string) string {
 		return prefix + "." + SuffixMessageContents + "." + strconv.Itoa(*parts) + "." + suffix
 	}
-	if text := block.Get("text"); text.Exists() {
+	if text := jsonbound.Get(block, "text"); text.Exists() {
 		a.String(part(SuffixContentType), "text")
 		a.stringIf(part(SuffixContentText), text)
 		*parts++
 	}
-	if image := block.Get("image"); image.Exists() {
+	if image := jsonbound.Get(block, "image"); image.Exists() {
 		// On the wire the bytes are base64 already: the instrumentor's
 		// b64encode of the bytes boto3 decoded gives them back.
 		if data := image.Get("source.bytes"); data.Exists() {
 			a.String(part(SuffixContentType), "image")
-			a.String(part(SuffixContentImageURL), "data:image/"+image.Get("format").String()+";base64,"+data.String())
+			a.String(part(SuffixContentImageURL), "data:image/"+jsonbound.Get(image, "format").String()+";base64,"+data.String())
 			*parts++
 		}
 	}
-	if reasoning := block.Get("reasoningContent"); reasoning.Exists() {
-		if rt := reasoning.Get("reasoningText"); rt.Exists() {
+	if reasoning := jsonbound.Get(block, "reasoningContent"); reasoning.Exists() {
+		if rt := jsonbound.Get(reasoning, "reasoningText"); rt.Exists() {
 			a.String(part(SuffixContentType), "reasoning")
-			a.stringIf(part(SuffixContentText), rt.Get("text"))
-			a.stringIf(part(SuffixContentSignature), rt.Get("signature"))
+			a.stringIf(part(SuffixContentText), jsonbound.Get(rt, "text"))
+			a.stringIf(part(SuffixContentSignature), jsonbound.Get(rt, "signature"))
 			*parts++
-		} else if data := reasoning.Get("redactedContent"); data.Exists() {
+		} else if data := jsonbound.Get(reasoning, "redactedContent"); data.Exists() {
 			a.String(part(SuffixContentType), "reasoning")
 			a.stringIf(part(SuffixContentData), data)
 			*parts++
 		}
 	}
-	if use := block.Get("toolUse"); use.Exists() {
+	if use := jsonbound.Get(block, "toolUse"); use.Exists() {
 		call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(*calls) + "."
-		a.stringIf(call+SuffixToolCallID, use.Get("toolUseId"))
-		a.stringIf(call+SuffixToolCallName, use.Get("name"))
-		toolArgumentsAttr(a, call+SuffixToolCallArguments, use.Get("input"))
+		a.stringIf(call+SuffixToolCallID, jsonbound.Get(use, "toolUseId"))
+		a.stringIf(call+SuffixToolCallName, jsonbound.Get(use, "name"))
+		toolArgumentsAttr(a, call+SuffixToolCallArguments, jsonbound.Get(use, "input"))
 		*calls++
 	}
-	return block.Get("toolResult")
+	return jsonbound.Get(block, "toolResult")
 }
 
 // toolArgumentsAttr records a tool use's input as openinference-
@@ -266,7 +266,7 @@ func converseResponse(a *Attrs, resp gjson.Result) {
 		}
 		return true
 	})
-	if msg := output.Get("message"); msg.IsObject() {
+	if msg := jsonbound.Get(output, "message"); msg.IsObject() {
 		converseMessageAttrs(a, KeyLLMOutputMessages, 0, msg)
 	}
 	a.stringIf(KeyLLMFinishReason, stopReason)

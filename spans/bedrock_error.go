@@ -79,22 +79,22 @@ func botocoreErrorFields(status int, errorType string, body []byte) (code, messa
 		message = strings.ToValidUTF8(string(body), "\uFFFD")
 	}
 	if obj.Exists() {
-		if m := obj.Get("message"); m.Exists() {
+		if m := jsonbound.Get(obj, "message"); m.Exists() {
 			message = pyStr(m)
-		} else if m := obj.Get("Message"); m.Exists() {
+		} else if m := jsonbound.Get(obj, "Message"); m.Exists() {
 			message = pyStr(m)
 		}
-		if t := obj.Get("__type"); t.Exists() {
+		if t := jsonbound.Get(obj, "__type"); t.Exists() {
 			code = botocoreCode(pyStr(t))
 		}
 	}
 	switch {
 	case errorType != "":
 		code = botocoreCode(errorType)
-	case obj.Get("code").Exists():
-		code = botocoreCode(pyStr(obj.Get("code")))
-	case obj.Get("Code").Exists():
-		code = botocoreCode(pyStr(obj.Get("Code")))
+	case jsonbound.Get(obj, "code").Exists():
+		code = botocoreCode(pyStr(jsonbound.Get(obj, "code")))
+	case jsonbound.Get(obj, "Code").Exists():
+		code = botocoreCode(pyStr(jsonbound.Get(obj, "Code")))
 	}
 	return code, message
 }

@@ -110,7 +110,7 @@ func invokeModelResponse(a *Attrs, resp gjson.Result) {
 	switch {
 	case resp.Get("output.message").IsObject():
 		novaResponse(a, resp)
-	case resp.Get("content").IsArray():
+	case jsonbound.Get(resp, "content").IsArray():
 		// Anthropic's answer: no other family's has a content list.
 		anthropicResponse(a, resp)
 	default:
@@ -122,7 +122,7 @@ func invokeModelResponse(a *Attrs, resp gjson.Result) {
 // API: Bedrock requires its anthropic_version; the legacy Text Completions
 // body has a prompt instead of messages.
 func isClaudeBody(obj, messages gjson.Result) bool {
-	return obj.Get("anthropic_version").Exists() && messages.IsArray()
+	return jsonbound.Get(obj, "anthropic_version").Exists() && messages.IsArray()
 }
 
 // isNovaBody reports whether an InvokeModel body is Amazon Nova's: its
@@ -130,11 +130,11 @@ func isClaudeBody(obj, messages gjson.Result) bool {
 // content is Converse's blocks ({"text": …}, no type member, which
 // Anthropic's, Mistral's and OpenAI's content parts all have).
 func isNovaBody(obj, messages gjson.Result) bool {
-	if strings.HasPrefix(obj.Get("schemaVersion").Str, "messages-v") || obj.Get("inferenceConfig").IsObject() {
+	if strings.HasPrefix(jsonbound.Get(obj, "schemaVersion").Str, "messages-v") || jsonbound.Get(obj, "inferenceConfig").IsObject() {
 		return true
 	}
 	first := messages.Get("0.content.0")
-	return first.IsObject() && !first.Get("type").Exists()
+	return first.IsObject() && !jsonbound.Get(first, "type").Exists()
 }
 
 // objectOrEmpty is raw, or {} for withoutMembers' "" (nothing left): the
@@ -154,14 +154,14 @@ func objectOrEmpty(raw string) string {
 func novaRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	params := "{}"
-	if ic := obj.Get("inferenceConfig"); ic.Exists() {
+	if ic := jsonbound.Get(obj, "inferenceConfig"); ic.Exists() {
 		params = ic.Raw
 	}
 	a.String(KeyLLMInvocationParameters, params)
 	i := 0
 	if req.system.IsArray() {
 		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
-			if text := block.Get("text"); text.Type == gjson.String && text.Str != "" {
+			if text := jsonbound.Get(block, "text"); text.Type == gjson.String && text.Str != "" {
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "system")
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), text.Str)
 				i++
@@ -191,28 +191,28 @@ func novaRequest(a *Attrs, req *requestBody) {
 // and returns the index after it.
 func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 	role := "user"
-	if r := msg.Get("role"); r.Type == gjson.String {
+	if r := jsonbound.Get(msg, "role"); r.Type == gjson.String {
 		role = r.Str
 	}
 	var blocks, results []gjson.Result
-	jsonbound.ForEach(msg.Get("content"), func(_, block gjson.Result) bool {
+	jsonbound.ForEach(jsonbound.Get(msg, "content"), func(_, block gjson.Result) bool {
 		switch {
 		case !block.IsObject():
-		case pyTruthy(block.Get("text")), pyTruthy(block.Get("toolUse")):
+		case pyTruthy(jsonbound.Get(block, "text")), pyTruthy(jsonbound.Get(block, "toolUse")):
 			blocks = append(blocks, block)
-		case pyTruthy(block.Get("toolResult")):
-			results = append(results, block.Get("toolResult"))
+		case pyTruthy(jsonbound.Get(block, "toolResult")):
+			results = append(results, jsonbound.Get(block, "toolResult"))
 		}
 		return true
 	})
 	for _, r := range results {
 		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), role)
-		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), r.Get("toolUseId").String())
+		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), jsonbound.Get(r, "toolUseId").String())
 		var parts []string
-		jsonbound.ForEach(r.Get("content"), func(_, c gjson.Result) bool {
-			if text := c.Get("text"); pyTruthy(text) {
+		jsonbound.ForEach(jsonbound.Get(r, "content"), func(_, c gjson.Result) bool {
+			if text := jsonbound.Get(c, "text"); pyTruthy(text) {
 				parts = append(parts, text.String())
-			} else if doc := c.Get("json"); pyTruthy(doc) {
+			} else if doc := jsonbound.Get(c, "json"); pyTruthy(doc) {
 				parts = append(parts, doc.Raw)
 			}
 			return true
@@ -235,16 +235,16 @@ func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 func novaBlocksAttrs(a *Attrs, prefix string, blocks []gjson.Result) {
 	parts, calls := 0, 0
 	for _, block := range blocks {
-		if text := block.Get("text"); pyTruthy(text) {
+		if text := jsonbound.Get(block, "text"); pyTruthy(text) {
 			part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(parts) + "."
 			a.String(part+SuffixContentType, "text")
 			a.String(part+SuffixContentText, text.String())
 			parts++
-		} else if use := block.Get("toolUse"); pyTruthy(use) {
+		} else if use := jsonbound.Get(block, "toolUse"); pyTruthy(use) {
 			call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(calls) + "."
-			a.String(call+SuffixToolCallID, use.Get("toolUseId").String())
-			a.String(call+SuffixToolCallName, use.Get("name").String())
-			toolArgumentsAttr(a, call+SuffixToolCallArguments, use.Get("input"))
+			a.String(call+SuffixToolCallID, jsonbound.Get(use, "toolUseId").String())
+			a.String(call+SuffixToolCallName, jsonbound.Get(use, "name").String())
+			toolArgumentsAttr(a, call+SuffixToolCallArguments, jsonbound.Get(use, "input"))
 			calls++
 		}
 	}
@@ -255,12 +255,12 @@ func novaBlocksAttrs(a *Attrs, prefix string, blocks []gjson.Result) {
 func novaResponse(a *Attrs, resp gjson.Result) {
 	if msg := resp.Get("output.message"); pyTruthy(msg) {
 		role := "assistant"
-		if r := msg.Get("role"); r.Type == gjson.String {
+		if r := jsonbound.Get(msg, "role"); r.Type == gjson.String {
 			role = r.Str
 		}
 		a.String(indexed(KeyLLMOutputMessages, 0, SuffixMessageRole), role)
 		var blocks []gjson.Result
-		jsonbound.ForEach(msg.Get("content"), func(_, block gjson.Result) bool {
+		jsonbound.ForEach(jsonbound.Get(msg, "content"), func(_, block gjson.Result) bool {
 			if block.IsObject() {
 				blocks = append(blocks, block)
 			}
@@ -269,22 +269,22 @@ func novaResponse(a *Attrs, resp gjson.Result) {
 		novaBlocksAttrs(a, KeyLLMOutputMessages+".0", blocks)
 	}
 	a.stringIf(KeyLLMFinishReason, invokeFinishReason(resp))
-	usage := resp.Get("usage")
+	usage := jsonbound.Get(resp, "usage")
 	if !usage.IsObject() {
 		return
 	}
-	input, output := usage.Get("inputTokens"), usage.Get("outputTokens")
+	input, output := jsonbound.Get(usage, "inputTokens"), jsonbound.Get(usage, "outputTokens")
 	a.intIf(KeyTokenPrompt, input)
 	a.intIf(KeyTokenCompletion, output)
-	switch total := usage.Get("totalTokens"); {
+	switch total := jsonbound.Get(usage, "totalTokens"); {
 	case total.Type == gjson.Number:
 		a.Int(KeyTokenTotal, total.Int())
 	case input.Type == gjson.Number && output.Type == gjson.Number:
 		// A stream's usage has no total.
 		a.Int(KeyTokenTotal, input.Int()+output.Int())
 	}
-	a.intIf(KeyTokenPromptCacheRead, usage.Get("cacheReadInputTokenCount"))
-	a.intIf(KeyTokenPromptCacheWrite, usage.Get("cacheWriteInputTokenCount"))
+	a.intIf(KeyTokenPromptCacheRead, jsonbound.Get(usage, "cacheReadInputTokenCount"))
+	a.intIf(KeyTokenPromptCacheWrite, jsonbound.Get(usage, "cacheWriteInputTokenCount"))
 }
 
 // invokeFinishReason is an InvokeModel answer's finish reason, where the

@@ -270,7 +270,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	md := liteLLMMetadata(req.Op, body.metadata, body.litellmMetadata)
 	userID := req.UserID
 	if userID == "" {
-		userID = md.Get("trace_user_id").Str
+		userID = jsonbound.Get(md, "trace_user_id").Str
 	}
 	if userID == "" {
 		userID = body.user.Str
@@ -283,7 +283,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	}
 	session := req.SessionID
 	if session == "" {
-		session = md.Get("session_id").Str
+		session = jsonbound.Get(md, "session_id").Str
 	}
 	if session == "" {
 		session = req.ClientSessionID
@@ -292,7 +292,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 		a.String(KeySessionID, session)
 	}
 	tags := req.Tags
-	jsonbound.ForEach(md.Get("tags"), func(_, t gjson.Result) bool {
+	jsonbound.ForEach(jsonbound.Get(md, "tags"), func(_, t gjson.Result) bool {
 		if t.Type == gjson.String && t.Str != "" {
 			tags = append(tags, t.Str)
 		}
@@ -306,7 +306,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	} else if h := req.HeaderMetadata; h != "" && gjson.Valid(h) && gjson.Parse(h).IsObject() {
 		a.String(KeyMetadata, withoutSecrets(h))
 	}
-	if g := md.Get("generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
+	if g := jsonbound.Get(md, "generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
 		return g.Str
 	}
 	return ""
@@ -357,10 +357,10 @@ func (c *Call) ExplicitContext() (session, user string) {
 	})
 	md := liteLLMMetadata(c.req.Op, f[0], f[1])
 	if session == "" {
-		session = strings.Clone(md.Get("session_id").Str)
+		session = strings.Clone(jsonbound.Get(md, "session_id").Str)
 	}
 	if user == "" {
-		user = strings.Clone(md.Get("trace_user_id").Str)
+		user = strings.Clone(jsonbound.Get(md, "trace_user_id").Str)
 	}
 	if user == "" {
 		user = strings.Clone(f[2].Str)

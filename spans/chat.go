@@ -110,17 +110,17 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 		callsPrefix := indexed(prefix, i, SuffixMessageToolCalls)
 		pos := 0
 		jsonbound.ForEach(toolCalls, func(_, call gjson.Result) bool {
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), call.Get("id"))
-			fn := call.Get("function")
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), fn.Get("name"))
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), fn.Get("arguments"))
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), jsonbound.Get(call, "id"))
+			fn := jsonbound.Get(call, "function")
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), jsonbound.Get(fn, "name"))
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), jsonbound.Get(fn, "arguments"))
 			pos++
 			return true
 		})
 	}
 	if functionCall.IsObject() {
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), functionCall.Get("name"))
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), functionCall.Get("arguments"))
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), jsonbound.Get(functionCall, "name"))
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), jsonbound.Get(functionCall, "arguments"))
 	}
 }
 
@@ -128,10 +128,10 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 // are recorded; other parts (input_audio, file) are not, as in the
 // instrumentor, and keep their position so indices match the request.
 func contentPartAttrs(a *Attrs, prefix string, j int, part gjson.Result) {
-	switch part.Get("type").Str {
+	switch jsonbound.Get(part, "type").Str {
 	case "text":
 		a.String(indexed(prefix, j, SuffixContentType), "text")
-		a.stringIf(indexed(prefix, j, SuffixContentText), part.Get("text"))
+		a.stringIf(indexed(prefix, j, SuffixContentText), jsonbound.Get(part, "text"))
 	case "image_url":
 		a.String(indexed(prefix, j, SuffixContentType), "image")
 		a.stringIf(indexed(prefix, j, SuffixContentImageURL), part.Get("image_url.url"))

@@ -24,17 +24,17 @@ func completionRequest(a *Attrs, req *requestBody) {
 }
 
 func completionResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyLLMModelName, resp.Get("model"))
+	a.stringIf(KeyLLMModelName, jsonbound.Get(resp, "model"))
 	pos := 0
-	jsonbound.ForEach(resp.Get("choices"), func(_, choice gjson.Result) bool {
+	jsonbound.ForEach(jsonbound.Get(resp, "choices"), func(_, choice gjson.Result) bool {
 		if pos == 0 {
-			a.stringIf(KeyLLMFinishReason, choice.Get("finish_reason"))
+			a.stringIf(KeyLLMFinishReason, jsonbound.Get(choice, "finish_reason"))
 		}
-		a.stringIf(indexed(KeyLLMChoices, listIndex(choice, pos), SuffixCompletionText), choice.Get("text"))
+		a.stringIf(indexed(KeyLLMChoices, listIndex(choice, pos), SuffixCompletionText), jsonbound.Get(choice, "text"))
 		pos++
 		return true
 	})
-	usageAttrs(a, resp.Get("usage"))
+	usageAttrs(a, jsonbound.Get(resp, "usage"))
 }
 
 // textInputs returns the texts of a prompt or embedding input: a string, or

@@ -28,18 +28,18 @@ func embeddingRequest(a *Attrs, req *requestBody) {
 }
 
 func embeddingResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyEmbeddingModelName, resp.Get("model"))
+	a.stringIf(KeyEmbeddingModelName, jsonbound.Get(resp, "model"))
 	pos := 0
-	jsonbound.ForEach(resp.Get("data"), func(_, item gjson.Result) bool {
-		if vec := embeddingVector(item.Get("embedding")); vec != nil {
+	jsonbound.ForEach(jsonbound.Get(resp, "data"), func(_, item gjson.Result) bool {
+		if vec := embeddingVector(jsonbound.Get(item, "embedding")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, listIndex(item, pos), SuffixEmbeddingVector), vec))
 		}
 		pos++
 		return true
 	})
-	usage := resp.Get("usage")
-	a.intIf(KeyTokenTotal, usage.Get("total_tokens"))
-	a.intIf(KeyTokenPrompt, usage.Get("prompt_tokens"))
+	usage := jsonbound.Get(resp, "usage")
+	a.intIf(KeyTokenTotal, jsonbound.Get(usage, "total_tokens"))
+	a.intIf(KeyTokenPrompt, jsonbound.Get(usage, "prompt_tokens"))
 }
 
 // embeddingVector reads a vector as the API returns it: a list of floats, or

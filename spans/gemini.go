@@ -69,39 +69,39 @@ const SuffixToolCallSignature = "tool_call.reasoning_signature"
 func geminiRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	i := 0
-	if sys := obj.Get("systemInstruction"); sys.Exists() {
+	if sys := jsonbound.Get(obj, "systemInstruction"); sys.Exists() {
 		// A Content, or (as the SDK also accepts) a plain string.
 		prefix := KeyLLMInputMessages + ".0"
 		if sys.Type == gjson.String {
 			a.String(prefix+"."+SuffixMessageContent, sys.Str)
 		} else {
-			geminiPartsAttrs(a, prefix, geminiParts(sys.Get("parts"), false), true)
+			geminiPartsAttrs(a, prefix, geminiParts(jsonbound.Get(sys, "parts"), false), true)
 		}
 		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
 		i = 1
 	}
-	jsonbound.ForEach(obj.Get("contents"), func(_, content gjson.Result) bool {
-		role := content.Get("role").Str
+	jsonbound.ForEach(jsonbound.Get(obj, "contents"), func(_, content gjson.Result) bool {
+		role := jsonbound.Get(content, "role").Str
 		if role == "" {
 			role = "user"
 		}
-		parts := content.Get("parts")
+		parts := jsonbound.Get(content, "parts")
 		// Each function response is a message of its own, role tool,
 		// before the rest of its content.
 		rest := 0
 		jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
-			fr := part.Get("functionResponse")
+			fr := jsonbound.Get(part, "functionResponse")
 			if !fr.Exists() {
 				rest++
 				return true
 			}
 			prefix := KeyLLMInputMessages + "." + strconv.Itoa(i)
 			a.String(prefix+"."+SuffixMessageRole, "tool")
-			a.stringIf(prefix+"."+SuffixMessageName, fr.Get("name"))
-			if resp := fr.Get("response"); resp.Exists() {
+			a.stringIf(prefix+"."+SuffixMessageName, jsonbound.Get(fr, "name"))
+			if resp := jsonbound.Get(fr, "response"); resp.Exists() {
 				a.String(prefix+"."+SuffixMessageContent, resp.Raw)
 			}
-			a.stringIf(prefix+"."+SuffixMessageToolCallID, fr.Get("id"))
+			a.stringIf(prefix+"."+SuffixMessageToolCallID, jsonbound.Get(fr, "id"))
 			i++
 			return true
 		})
@@ -114,8 +114,8 @@ func geminiRequest(a *Attrs, req *requestBody) {
 		i++
 		return true
 	})
-	geminiToolsAttrs(a, obj.Get("tools"))
-	if gc := obj.Get("generationConfig"); gc.IsObject() && len(gc.Map()) > 0 {
+	geminiToolsAttrs(a, jsonbound.Get(obj, "tools"))
+	if gc := jsonbound.Get(obj, "generationConfig"); gc.IsObject() && len(gc.Map()) > 0 {
 		a.String(KeyLLMInvocationParameters, snakeKeys(gc))
 	}
 }
@@ -125,7 +125,7 @@ func geminiRequest(a *Attrs, req *requestBody) {
 func geminiParts(parts gjson.Result, skipResponses bool) []gjson.Result {
 	var out []gjson.Result
 	jsonbound.ForEach(parts, func(_, p gjson.Result) bool {
-		if !skipResponses || !p.Get("functionResponse").Exists() {
+		if !skipResponses || !jsonbound.Get(p, "functionResponse").Exists() {
 			out = append(out, p)
 		}
 		return true
@@ -146,9 +146,9 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 	}
 	for _, part := range parts {
 		next := false
-		text, sig := part.Get("text"), part.Get("thoughtSignature")
+		text, sig := jsonbound.Get(part, "text"), jsonbound.Get(part, "thoughtSignature")
 		switch {
-		case part.Get("thought").Bool():
+		case jsonbound.Get(part, "thought").Bool():
 			if text.Str != "" || sig.Exists() {
 				a.String(contentKey(SuffixContentType), "reasoning")
 				if text.Str != "" {
@@ -175,16 +175,16 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 				a.String(contentKey(SuffixContentText), text.Str)
 				next = true
 			}
-		case part.Get("functionCall").Exists():
-			fc := part.Get("functionCall")
+		case jsonbound.Get(part, "functionCall").Exists():
+			fc := jsonbound.Get(part, "functionCall")
 			tc := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(calls) + "."
-			if name := fc.Get("name"); name.Str != "" {
+			if name := jsonbound.Get(fc, "name"); name.Str != "" {
 				a.String(tc+SuffixToolCallName, name.Str)
 			}
-			if args := fc.Get("args"); args.IsObject() && len(args.Map()) > 0 {
+			if args := jsonbound.Get(fc, "args"); args.IsObject() && len(args.Map()) > 0 {
 				a.String(tc+SuffixToolCallArguments, args.Raw)
 			}
-			if id := fc.Get("id"); request && id.Str != "" {
+			if id := jsonbound.Get(fc, "id"); request && id.Str != "" {
 				a.String(tc+SuffixToolCallID, id.Str)
 			}
 			stdBase64If(a, tc+SuffixToolCallSignature, sig)
@@ -212,22 +212,22 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 // geminiImageURL is the URL of an image part: inline data as a data URL,
 // file data as its URI; "" for any other media.
 func geminiImageURL(member string, data gjson.Result) string {
-	mime := data.Get("mimeType")
+	mime := jsonbound.Get(data, "mimeType")
 	if !mime.Exists() {
-		mime = data.Get("mime_type") // the API takes both spellings
+		mime = jsonbound.Get(data, "mime_type") // the API takes both spellings
 	}
 	if !strings.Contains(mime.Str, "image") {
 		return ""
 	}
 	if member == "inlineData" {
-		if d := data.Get("data"); d.Type == gjson.String {
+		if d := jsonbound.Get(data, "data"); d.Type == gjson.String {
 			return "data:" + mime.Str + ";base64," + stdBase64(d.Str)
 		}
 		return ""
 	}
-	uri := data.Get("fileUri")
+	uri := jsonbound.Get(data, "fileUri")
 	if !uri.Exists() {
-		uri = data.Get("file_uri")
+		uri = jsonbound.Get(data, "file_uri")
 	}
 	return uri.Str
 }
@@ -255,7 +255,7 @@ func stdBase64If(a *Attrs, key string, v gjson.Result) {
 func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 	n := 0
 	jsonbound.ForEach(tools, func(_, tool gjson.Result) bool {
-		decls := tool.Get("functionDeclarations")
+		decls := jsonbound.Get(tool, "functionDeclarations")
 		if !decls.IsArray() || len(decls.Array()) == 0 {
 			a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), snakeKeys(tool))
 			n++
@@ -268,7 +268,7 @@ func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 					b = appendSnakeMember(b, m[1], v)
 				}
 			}
-			if !decl.Get("parameters").Exists() {
+			if !jsonbound.Get(decl, "parameters").Exists() {
 				// google-genai ≥ 2 sends JSON Schema apart; the API takes
 				// either spelling of its name.
 				for _, name := range []string{"parametersJsonSchema", "parameters_json_schema"} {
@@ -287,17 +287,17 @@ func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 }
 
 func geminiResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyLLMModelName, resp.Get("modelVersion"))
-	geminiUsageAttrs(a, resp.Get("usageMetadata"))
+	a.stringIf(KeyLLMModelName, jsonbound.Get(resp, "modelVersion"))
+	geminiUsageAttrs(a, jsonbound.Get(resp, "usageMetadata"))
 	index := -1
-	jsonbound.ForEach(resp.Get("candidates"), func(_, cand gjson.Result) bool {
-		index = indexOr(cand.Get("index"), index+1)
+	jsonbound.ForEach(jsonbound.Get(resp, "candidates"), func(_, cand gjson.Result) bool {
+		index = indexOr(jsonbound.Get(cand, "index"), index+1)
 		prefix := KeyLLMOutputMessages + "." + strconv.Itoa(index)
-		if content := cand.Get("content"); content.IsObject() {
-			geminiPartsAttrs(a, prefix, geminiParts(content.Get("parts"), false), false)
-			a.stringIf(prefix+"."+SuffixMessageRole, content.Get("role"))
+		if content := jsonbound.Get(cand, "content"); content.IsObject() {
+			geminiPartsAttrs(a, prefix, geminiParts(jsonbound.Get(content, "parts"), false), false)
+			a.stringIf(prefix+"."+SuffixMessageRole, jsonbound.Get(content, "role"))
 		}
-		if fr := cand.Get("finishReason"); index == 0 && fr.Type == gjson.String {
+		if fr := jsonbound.Get(cand, "finishReason"); index == 0 && fr.Type == gjson.String {
 			a.String(KeyLLMFinishReason, fr.Str)
 		}
 		return true
@@ -315,8 +315,8 @@ func geminiUsageAttrs(a *Attrs, usage gjson.Result) {
 	audio := func(details gjson.Result) int64 {
 		var n int64
 		jsonbound.ForEach(details, func(_, d gjson.Result) bool {
-			if d.Get("modality").Str == "AUDIO" {
-				n += d.Get("tokenCount").Int()
+			if jsonbound.Get(d, "modality").Str == "AUDIO" {
+				n += jsonbound.Get(d, "tokenCount").Int()
 			}
 			return true
 		})
@@ -327,28 +327,28 @@ func geminiUsageAttrs(a *Attrs, usage gjson.Result) {
 			a.Int(key, n)
 		}
 	}
-	positive(KeyTokenPromptAudio, audio(usage.Get("promptTokensDetails")))
-	prompt := usage.Get("promptTokenCount").Int() + usage.Get("toolUsePromptTokenCount").Int()
-	positive(KeyTokenPromptCacheRead, usage.Get("cachedContentTokenCount").Int())
+	positive(KeyTokenPromptAudio, audio(jsonbound.Get(usage, "promptTokensDetails")))
+	prompt := jsonbound.Get(usage, "promptTokenCount").Int() + jsonbound.Get(usage, "toolUsePromptTokenCount").Int()
+	positive(KeyTokenPromptCacheRead, jsonbound.Get(usage, "cachedContentTokenCount").Int())
 	positive(KeyTokenPrompt, prompt)
-	positive(KeyTokenCompletionAudio, audio(usage.Get("candidatesTokensDetails")))
-	thoughts := usage.Get("thoughtsTokenCount").Int()
+	positive(KeyTokenCompletionAudio, audio(jsonbound.Get(usage, "candidatesTokensDetails")))
+	thoughts := jsonbound.Get(usage, "thoughtsTokenCount").Int()
 	positive(KeyTokenCompletionReasoning, thoughts)
-	completion := usage.Get("candidatesTokenCount").Int() + thoughts
+	completion := jsonbound.Get(usage, "candidatesTokenCount").Int() + thoughts
 	positive(KeyTokenCompletion, completion)
-	positive(KeyTokenTotal, max(prompt+completion, usage.Get("totalTokenCount").Int()))
+	positive(KeyTokenTotal, max(prompt+completion, jsonbound.Get(usage, "totalTokenCount").Int()))
 }
 
 func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	// :batchEmbedContents has requests, each with its content;
 	// :embedContent one content.
-	contents := []gjson.Result{obj.Get("content")}
-	if reqs := obj.Get("requests"); reqs.IsArray() {
+	contents := []gjson.Result{jsonbound.Get(obj, "content")}
+	if reqs := jsonbound.Get(obj, "requests"); reqs.IsArray() {
 		contents = contents[:0]
 		first := true
 		jsonbound.ForEach(reqs, func(_, r gjson.Result) bool {
-			contents = append(contents, r.Get("content"))
+			contents = append(contents, jsonbound.Get(r, "content"))
 			if first {
 				geminiEmbedParams(a, r, "content", "model")
 				first = false
@@ -360,8 +360,8 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	}
 	for i, c := range contents {
 		var texts []string
-		jsonbound.ForEach(c.Get("parts"), func(_, p gjson.Result) bool {
-			if t := p.Get("text"); t.Exists() {
+		jsonbound.ForEach(jsonbound.Get(c, "parts"), func(_, p gjson.Result) bool {
+			if t := jsonbound.Get(p, "text"); t.Exists() {
 				texts = append(texts, t.Str)
 			}
 			return true
@@ -391,13 +391,13 @@ func geminiEmbedParams(a *Attrs, r gjson.Result, skip ...string) {
 }
 
 func geminiEmbedResponse(a *Attrs, resp gjson.Result) {
-	vectors := resp.Get("embeddings")
-	if one := resp.Get("embedding"); one.IsObject() {
+	vectors := jsonbound.Get(resp, "embeddings")
+	if one := jsonbound.Get(resp, "embedding"); one.IsObject() {
 		vectors = gjson.Parse("[" + one.Raw + "]")
 	}
 	i := 0
 	jsonbound.ForEach(vectors, func(_, e gjson.Result) bool {
-		if vec := embeddingVector(e.Get("values")); vec != nil {
+		if vec := embeddingVector(jsonbound.Get(e, "values")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, i, SuffixEmbeddingVector), vec))
 		}
 		i++
@@ -425,7 +425,7 @@ func geminiUpstreamError(status int, body []byte) (typ, msg, description string)
 		if !e.Exists() {
 			e = gjson.ParseBytes(b)
 		}
-		if s := e.Get("status"); s.Type == gjson.String {
+		if s := jsonbound.Get(e, "status"); s.Type == gjson.String {
 			errStatus = s.Str
 		}
 	} else {

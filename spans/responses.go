@@ -81,7 +81,7 @@ func storedResponseOp(name string) Operation {
 		ParamsKey: KeyLLMInvocationParameters,
 		Request:   func(*Attrs, *requestBody) {},
 		Response: func(a *Attrs, resp gjson.Result) {
-			responseAttrs(a, resp, resp.Get("background").Type == gjson.True)
+			responseAttrs(a, resp, jsonbound.Get(resp, "background").Type == gjson.True)
 		},
 	}
 }
@@ -109,7 +109,7 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 	})
 	i, images := 0, 0
 	jsonbound.ForEach(output, func(_, item gjson.Result) bool {
-		if item.Get("type").Str == "image_generation_call" {
+		if jsonbound.Get(item, "type").Str == "image_generation_call" {
 			if imageAttrs(a, images, item) {
 				images++
 			}
@@ -138,54 +138,54 @@ func toolsAttrs(a *Attrs, tools gjson.Result) {
 // instrumentor does not map (MCP, code interpreter, shell…) record nothing
 // and keep their index.
 func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
-	typ := item.Get("type")
-	if !typ.Exists() && input && item.Get("role").Exists() && item.Get("content").Exists() {
+	typ := jsonbound.Get(item, "type")
+	if !typ.Exists() && input && jsonbound.Get(item, "role").Exists() && jsonbound.Get(item, "content").Exists() {
 		typ = gjson.Result{Type: gjson.String, Str: "message"}
 	}
 	call := prefix + SuffixMessageToolCalls + ".0."
 	switch typ.Str {
 	case "message":
-		a.stringIf(prefix+SuffixMessageRole, item.Get("role"))
-		if content := item.Get("content"); content.Type == gjson.String {
+		a.stringIf(prefix+SuffixMessageRole, jsonbound.Get(item, "role"))
+		if content := jsonbound.Get(item, "content"); content.Type == gjson.String {
 			a.String(prefix+SuffixMessageContent, content.Str)
 		} else {
 			contentPartsAttrs(a, prefix+SuffixMessageContents, content)
 		}
 	case "function_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, item.Get("call_id"))
-		a.stringIf(call+SuffixToolCallName, item.Get("name"))
-		if args := item.Get("arguments"); args.Str != "{}" {
+		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "call_id"))
+		a.stringIf(call+SuffixToolCallName, jsonbound.Get(item, "name"))
+		if args := jsonbound.Get(item, "arguments"); args.Str != "{}" {
 			a.stringIf(call+SuffixToolCallArguments, args)
 		}
 	case "custom_tool_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, item.Get("call_id"))
-		a.stringIf(call+SuffixToolCallName, item.Get("name"))
-		if in := item.Get("input"); in.Exists() && in.Type != gjson.Null {
+		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "call_id"))
+		a.stringIf(call+SuffixToolCallName, jsonbound.Get(item, "name"))
+		if in := jsonbound.Get(item, "input"); in.Exists() && in.Type != gjson.Null {
 			a.String(call+SuffixToolCallArguments, `{"input": `+in.Raw+`}`)
 		}
 	case "file_search_call", "web_search_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, item.Get("id"))
+		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "id"))
 		a.String(call+SuffixToolCallName, typ.Str)
 	case "computer_call":
 		// As the instrumentor writes it: the role and call id of a tool
 		// message, under the assistant's tool call.
 		a.String(prefix+SuffixMessageRole, "assistant")
 		a.String(call+SuffixMessageRole, "tool")
-		a.stringIf(call+SuffixMessageToolCallID, item.Get("call_id"))
+		a.stringIf(call+SuffixMessageToolCallID, jsonbound.Get(item, "call_id"))
 	case "function_call_output", "custom_tool_call_output", "computer_call_output":
 		if !input {
 			return
 		}
 		a.String(prefix+SuffixMessageRole, "tool")
-		a.stringIf(prefix+SuffixMessageToolCallID, item.Get("call_id"))
+		a.stringIf(prefix+SuffixMessageToolCallID, jsonbound.Get(item, "call_id"))
 		if typ.Str == "computer_call_output" {
 			return
 		}
 		// A string output as it is; any other JSON as its text.
-		switch out := item.Get("output"); out.Type {
+		switch out := jsonbound.Get(item, "output"); out.Type {
 		case gjson.String:
 			a.String(prefix+SuffixMessageContent, out.Str)
 		case gjson.Null:
@@ -208,19 +208,19 @@ func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 	j := 0
 	jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
 		p := prefix + "." + strconv.Itoa(j) + "."
-		switch part.Get("type").Str {
+		switch jsonbound.Get(part, "type").Str {
 		case "input_text", "output_text":
-			if text := part.Get("text"); text.Type == gjson.String {
+			if text := jsonbound.Get(part, "text"); text.Type == gjson.String {
 				a.String(p+SuffixContentType, "text")
 				a.String(p+SuffixContentText, text.Str)
 			}
 		case "refusal":
-			if text := part.Get("refusal"); text.Type == gjson.String {
+			if text := jsonbound.Get(part, "refusal"); text.Type == gjson.String {
 				a.String(p+SuffixContentType, "text")
 				a.String(p+SuffixContentText, text.Str)
 			}
 		case "input_image":
-			if url := part.Get("image_url"); url.Type == gjson.String && url.Str != "" {
+			if url := jsonbound.Get(part, "image_url"); url.Type == gjson.String && url.Str != "" {
 				a.String(p+SuffixContentType, "image")
 				a.String(p+SuffixContentImageURL, url.Str)
 			}
@@ -237,9 +237,9 @@ func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 	a.String(prefix+SuffixContentType, "reasoning")
 	var texts []string
-	jsonbound.ForEach(item.Get("summary"), func(_, s gjson.Result) bool {
-		text := s.Get("text")
-		if input && (s.Get("type").Str != "summary_text" || text.Type != gjson.String) {
+	jsonbound.ForEach(jsonbound.Get(item, "summary"), func(_, s gjson.Result) bool {
+		text := jsonbound.Get(s, "text")
+		if input && (jsonbound.Get(s, "type").Str != "summary_text" || text.Type != gjson.String) {
 			return true
 		}
 		texts = append(texts, text.Str)
@@ -248,19 +248,19 @@ func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 	if len(texts) > 0 {
 		a.String(prefix+SuffixContentText, strings.Join(texts, "\n"))
 	}
-	a.stringIf(prefix+SuffixContentEncrypted, item.Get("encrypted_content"))
+	a.stringIf(prefix+SuffixContentEncrypted, jsonbound.Get(item, "encrypted_content"))
 }
 
 // imageAttrs records a generated image as output.images.N.image.url, a
 // data URL, and reports whether the item had one.
 func imageAttrs(a *Attrs, n int, item gjson.Result) bool {
-	result := item.Get("result")
+	result := jsonbound.Get(item, "result")
 	if result.Type != gjson.String {
 		return false
 	}
 	url := result.Str
 	if !strings.HasPrefix(url, "data:image/") {
-		format := item.Get("output_format").Str
+		format := jsonbound.Get(item, "output_format").Str
 		switch format {
 		case "":
 			format = "png"
@@ -285,10 +285,10 @@ func responsesUsageAttrs(a *Attrs, usage gjson.Result) {
 		case "output_tokens":
 			a.intIf(KeyTokenCompletion, v)
 		case "input_tokens_details":
-			a.intIf(KeyTokenPromptCacheRead, v.Get("cached_tokens"))
-			a.intIf(KeyTokenPromptCacheWrite, v.Get("cache_write_tokens"))
+			a.intIf(KeyTokenPromptCacheRead, jsonbound.Get(v, "cached_tokens"))
+			a.intIf(KeyTokenPromptCacheWrite, jsonbound.Get(v, "cache_write_tokens"))
 		case "output_tokens_details":
-			a.intIf(KeyTokenCompletionReasoning, v.Get("reasoning_tokens"))
+			a.intIf(KeyTokenCompletionReasoning, jsonbound.Get(v, "reasoning_tokens"))
 		}
 		return true
 	})
