@@ -80,17 +80,39 @@ func BenchmarkForEach(b *testing.B) {
 		fmt.Fprintf(&sb, `{"role":"user","content":"%s \"quoted\"\n"}`, strings.Repeat("some history text ", 30))
 	}
 	sb.WriteString(`],"temperature":0.2}`)
-	root := gjson.Parse(sb.String())
-	for _, tc := range []struct {
-		name    string
-		forEach func(gjson.Result, func(k, v gjson.Result) bool)
-	}{{"gjson", gjsonForEach}, {"jsonbound", ForEach}} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(root.Raw)))
-			for b.Loop() {
-				tc.forEach(root, func(k, v gjson.Result) bool { return true })
-			}
-		})
+	long := gjson.Parse(sb.String())
+	// A chat call of short strings, walked whole as a span mapping does.
+	short := gjson.Parse(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},` +
+		`{"role":"user","content":"What is the weather like in Boston today?"},{"role":"assistant","content":null,` +
+		`"tool_calls":[{"id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","type":"function","function":{"name":"get_current_weather",` +
+		`"arguments":"{\"location\":\"Boston, MA\",\"unit\":\"fahrenheit\"}"}}]},{"role":"tool",` +
+		`"tool_call_id":"call_8ZfZ2Jd3kQyN1Lw0mXo4","content":"{\"temperature\":72,\"unit\":\"fahrenheit\"}"}],` +
+		`"tools":[{"type":"function","function":{"name":"get_current_weather","parameters":{"type":"object",` +
+		`"properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}}}}}],` +
+		`"temperature":0.2,"max_tokens":256,"user":"u-1"}`)
+	for _, doc := range []struct {
+		name string
+		root gjson.Result
+		deep bool
+	}{{"long", long, false}, {"short-walked", short, true}} {
+		for _, tc := range []struct {
+			name    string
+			forEach func(gjson.Result, func(k, v gjson.Result) bool)
+		}{{"gjson", gjsonForEach}, {"jsonbound", ForEach}} {
+			b.Run(doc.name+"/"+tc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(doc.root.Raw)))
+				var visit func(k, v gjson.Result) bool
+				visit = func(k, v gjson.Result) bool {
+					if doc.deep && (v.IsObject() || v.IsArray()) {
+						tc.forEach(v, visit)
+					}
+					return true
+				}
+				for b.Loop() {
+					tc.forEach(doc.root, visit)
+				}
+			})
+		}
 	}
 }
 

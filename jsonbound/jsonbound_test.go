@@ -89,3 +89,28 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// TestStringEnd: the closing quote of every string, whatever escapes come
+// before it, in the first bytes (read eight at a time) and after them.
+func TestStringEnd(t *testing.T) {
+	for _, tc := range []struct {
+		contents string // up to and with the closing quote, or without one
+		want     int    // index of the closing quote; -1: not closed
+	}{
+		{`"`, 0}, {`ab"`, 2}, {`\""`, 2}, {`\\"`, 2}, {`\\\""`, 4}, {`\`, -1}, {`ab\`, -1}, {``, -1},
+		{`abcdefgh"`, 8}, {`abcdefg\"`, -1}, {`abcdefg\""`, 9}, {`abcdefg\\"`, 9},
+		{strings.Repeat("x", 31) + `\"` + `"`, 33}, {strings.Repeat("x", 32) + `"`, 32},
+		{strings.Repeat("x", 40) + `\\\"x"`, 45}, {strings.Repeat(`\n`, 30) + `"`, 60},
+		{strings.Repeat(`\"`, 30) + `\\"`, 62}, {strings.Repeat("y", 100), -1},
+	} {
+		data := []byte(tc.contents + ` , "next"`)
+		want := tc.want
+		if want < 0 {
+			data = []byte(tc.contents)
+			want = len(data)
+		}
+		if got := stringEnd(data, 0); got != want {
+			t.Errorf("stringEnd(%q) = %d, want %d", data, got, want)
+		}
+	}
+}
