@@ -8,11 +8,12 @@
 package jsonbound
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
+	"unsafe"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects accepted. Real
@@ -57,15 +58,16 @@ func shallow(data []byte, max int) bool {
 	return true
 }
 
-// stringEnd returns the index of the quote that closes the string whose
-// contents start at i, or len(data) when it is not closed. Its first bytes
-// are read eight at a time, which finds the end of the short strings JSON
-// is mostly made of (keys, roles, types) without a call; a longer string
-// is searched with bytes.IndexByte for its quotes. Each backslash run is
-// read once, so the cost stays linear.
-func stringEnd(data []byte, i int) int {
-	for n := 0; n < 4 && len(data)-i >= 8; n++ {
-		x := binary.LittleEndian.Uint64(data[i:])
+// StringEnd returns the index of the quote that closes the string whose
+// contents start at s[i], or len(s) when it is not closed: on JSON that
+// Check accepted, where the next value begins. Its first bytes are read
+// eight at a time, which finds the end of the short strings JSON is mostly
+// made of (keys, roles, types) without a call; a longer string is searched
+// with strings.IndexByte for its quotes. Each backslash run is read once,
+// so the cost stays linear.
+func StringEnd(s string, i int) int {
+	for n := 0; n < 4 && len(s)-i >= 8; n++ {
+		x := binary.LittleEndian.Uint64(bytesOf(s[i:]))
 		q := x ^ ('"' * lowBits)
 		q = (q - lowBits) &^ q
 		b := x ^ ('\\' * lowBits)
@@ -78,22 +80,22 @@ func stringEnd(data []byte, i int) int {
 		// The first flagged byte is a quote or a backslash (a borrow only
 		// flags bytes above a true one).
 		i += bits.TrailingZeros64(m) / 8
-		if data[i] == '"' {
+		if s[i] == '"' {
 			return i
 		}
 		i += 2 // the backslash and the byte it escapes
-		if i >= len(data) {
-			return len(data)
+		if i >= len(s) {
+			return len(s)
 		}
 	}
 	for {
-		j := bytes.IndexByte(data[i:], '"')
+		j := strings.IndexByte(s[i:], '"')
 		if j < 0 {
-			return len(data)
+			return len(s)
 		}
 		q := i + j
 		backslashes := 0
-		for k := q - 1; k >= i && data[k] == '\\'; k-- {
+		for k := q - 1; k >= i && s[k] == '\\'; k-- {
 			backslashes++
 		}
 		if backslashes%2 == 0 {
@@ -101,4 +103,9 @@ func stringEnd(data []byte, i int) int {
 		}
 		i = q + 1
 	}
+}
+
+// stringEnd is StringEnd on bytes.
+func stringEnd(data []byte, i int) int {
+	return StringEnd(unsafe.String(unsafe.SliceData(data), len(data)), i)
 }

@@ -264,37 +264,13 @@ func valueEnd(s string, i int) (end int, ok bool) {
 
 // stringEnd is the end of the string whose opening quote is s[i] (just
 // past its closing quote: the first quote after an even run of
-// backslashes, or none); !ok when it is not closed. Short strings (keys,
-// roles, ids) are scanned byte by byte, long ones by strings.IndexByte.
+// backslashes, or none); !ok when it is not closed.
 func stringEnd(s string, i int) (end int, ok bool) {
-	open := i
-	for i++; i < len(s) && i <= open+shortString; i++ {
-		switch s[i] {
-		case '"':
-			return i + 1, true
-		case '\\':
-			i++
-		}
-	}
-	for ; i < len(s); i++ {
-		j := strings.IndexByte(s[i:], '"')
-		if j < 0 {
-			break
-		}
-		i += j
-		n := 0
-		for k := i - 1; k > open && s[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return i + 1, true
-		}
+	if q := jsonbound.StringEnd(s, i+1); q < len(s) {
+		return q + 1, true
 	}
 	return len(s), false
 }
-
-// shortString is how far stringEnd scans byte by byte.
-const shortString = 24
 
 // squashEnd is the end of the object or array that begins at s[i] (just
 // past its closing bracket), as gjson's parseSquash finds it: brackets
