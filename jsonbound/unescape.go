@@ -3,6 +3,7 @@ package jsonbound
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -12,33 +13,54 @@ import (
 // AppendUnescaped appends the text of a string's content (between its quotes)
 // to dst, as gjson unescapes it: up to a control character or a broken
 // escape, a surrogate pair as one rune, a lone surrogate as U+FFFD.
+//
+// A coding agent's text has an escape every line or so (\n, \"): the runs
+// between them are found and copied in one pass, eight bytes at a time,
+// each word stored whole before its escape is looked for (the text never
+// grows when unescaped, so the room grown for s holds every store).
 func AppendUnescaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		j := i + plainRun(s[i:])
-		dst = append(dst, s[i:j]...)
-		if i = j; i == len(s) || s[i] < ' ' {
-			return dst
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))
+	out := dst[:cap(dst)]
+	i := 0
+	for {
+		for len(s)-i >= 8 {
+			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+			binary.LittleEndian.PutUint64(out[n:], x)
+			if m := special(x); m != 0 {
+				k := bits.TrailingZeros64(m) / 8
+				i, n = i+k, n+k
+				break
+			}
+			i, n = i+8, n+8
+		}
+		for i < len(s) && s[i] >= ' ' && s[i] != '\\' {
+			out[n] = s[i]
+			i, n = i+1, n+1
+		}
+		if i == len(s) || s[i] < ' ' {
+			return out[:n]
 		}
 		i++ // past the backslash
 		if i >= len(s) {
-			return dst
+			return out[:n]
 		}
-		switch s[i] {
+		c := s[i]
+		switch c {
 		case '\\', '/', '"':
-			dst = append(dst, s[i])
 		case 'b':
-			dst = append(dst, '\b')
+			c = '\b'
 		case 'f':
-			dst = append(dst, '\f')
+			c = '\f'
 		case 'n':
-			dst = append(dst, '\n')
+			c = '\n'
 		case 'r':
-			dst = append(dst, '\r')
+			c = '\r'
 		case 't':
-			dst = append(dst, '\t')
+			c = '\t'
 		case 'u':
 			if i+5 > len(s) {
-				return dst
+				return out[:n]
 			}
 			r := hex4(s[i+1:])
 			i += 5
@@ -48,13 +70,22 @@ func AppendUnescaped(dst []byte, s string) []byte {
 					i += 6
 				}
 			}
-			dst = utf8.AppendRune(dst, r)
-			i-- // the loop steps past the escape
+			n += utf8.EncodeRune(out[n:], r) // at most 4 bytes for the 6 or 12 read
+			continue
 		default:
-			return dst
+			return out[:n]
 		}
+		out[n] = c
+		i, n = i+1, n+1
 	}
-	return dst
+}
+
+// special flags, in its bytes' high bits, the bytes of x that are a
+// backslash or a control character. Where a byte borrows from the one
+// above it, that one may be flagged too, but never the first.
+func special(x uint64) uint64 {
+	b := x ^ (lowBits * '\\')
+	return (((b - lowBits) &^ b) | ((x - lowBits*0x20) &^ x)) & highBits
 }
 
 // hex4 is the rune of the four hexadecimal digits s begins with, as
@@ -62,24 +93,4 @@ func AppendUnescaped(dst []byte, s string) []byte {
 func hex4(s string) rune {
 	n, _ := strconv.ParseUint(s[:4], 16, 64)
 	return rune(n)
-}
-
-// plainRun is the length of the run of bytes s begins with that are
-// neither a backslash nor a control character: eight bytes at a time.
-func plainRun(s string) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-		// A byte of x that is zero after the xor is a backslash; one that
-		// is below 0x20 a control character. Where a byte borrows from the
-		// one above it, that one may be flagged too, but never the first.
-		b := x ^ (lowBits * '\\')
-		if m := ((b - lowBits) &^ b) | ((x - lowBits*0x20) &^ x); m&highBits != 0 {
-			return i + bits.TrailingZeros64(m&highBits)/8
-		}
-	}
-	for i < len(s) && s[i] >= ' ' && s[i] != '\\' {
-		i++
-	}
-	return i
 }
