@@ -16,11 +16,18 @@ import (
 // (Type, Raw, Str, Num and Index); on text Check refuses it stops early or
 // yields what gjson would not, but never reads out of bounds.
 func ForEach(t gjson.Result, iterator func(key, value gjson.Result) bool) {
+	forEach(nil, t, iterator)
+}
+
+// forEach is ForEach, with the nested values that ends indexes jumped over
+// (ends may be nil).
+func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) bool) {
 	if t.Type != gjson.JSON || t.Indexes != nil {
 		t.ForEach(iterator)
 		return
 	}
 	json := t.Raw
+	off, indexed := ends.offset(json)
 	i := 0
 	for ; i < len(json); i++ {
 		if json[i] == '{' || json[i] == '[' {
@@ -72,7 +79,11 @@ func ForEach(t gjson.Result, iterator func(key, value gjson.Result) bool) {
 		var value gjson.Result
 		switch json[i] {
 		case '{', '[':
-			i = skipNested(json, i)
+			if end := ends.end(off + i); indexed && end > off+i && end-off <= len(json) {
+				i = end - off // the index knows where it closes
+			} else {
+				i = skipNested(json, i)
+			}
 			value = gjson.Result{Type: gjson.JSON, Raw: json[s:i]}
 		case '"':
 			end := stringEnd(bytesOf(json), i+1)

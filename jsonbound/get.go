@@ -9,12 +9,16 @@ import "github.com/tidwall/gjson"
 // members of each message of a coding agent's history, and each gjson Get
 // read every long string before the member it wanted a byte at a time. On
 // anything but an object it is gjson's Get.
-func Get(t gjson.Result, key string) gjson.Result {
+func Get(t gjson.Result, key string) gjson.Result { return get(nil, t, key) }
+
+// get is Get, with the nested values that ends indexes jumped over (ends
+// may be nil).
+func get(ends *Ends, t gjson.Result, key string) gjson.Result {
 	if t.Type != gjson.JSON || t.Indexes != nil || !isObject(t.Raw) {
 		return t.Get(key)
 	}
 	found := gjson.Result{Index: t.Index} // as gjson's Result.Get gives a missing member
-	ForEach(t, func(k, v gjson.Result) bool {
+	forEach(ends, t, func(k, v gjson.Result) bool {
 		if k.Str != key {
 			return true
 		}

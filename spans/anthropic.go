@@ -71,12 +71,12 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		}
 		i = 1
 	}
-	jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
-		role, content := jsonbound.Get(msg, "role"), jsonbound.Get(msg, "content")
+	a.forEach(req.messages, func(_, msg gjson.Result) bool {
+		role, content := a.get(msg, "role"), a.get(msg, "content")
 		if content.IsArray() {
 			rest := false
-			jsonbound.ForEach(content, func(_, block gjson.Result) bool {
-				if jsonbound.Get(block, "type").Str != "tool_result" {
+			a.forEach(content, func(_, block gjson.Result) bool {
+				if a.get(block, "type").Str != "tool_result" {
 					rest = true
 					return true
 				}
@@ -97,14 +97,14 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), content.Str)
 		case content.IsArray():
 			anthropicBlocksAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), content, func(b gjson.Result) bool {
-				return jsonbound.Get(b, "type").Str != "tool_result"
+				return a.get(b, "type").Str != "tool_result"
 			})
 		}
 		i++
 		return true
 	})
 	pos := 0
-	jsonbound.ForEach(req.tools, func(_, tool gjson.Result) bool {
+	a.forEach(req.tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -116,7 +116,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 // metadata.
 func anthropicResponse(a *Attrs, msg gjson.Result) {
 	var model, role, stopReason, content, usage gjson.Result
-	jsonbound.ForEach(msg, func(k, v gjson.Result) bool {
+	a.forEach(msg, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			model = v
@@ -151,7 +151,7 @@ func anthropicResponse(a *Attrs, msg gjson.Result) {
 // picks the blocks recorded; the others keep their index.
 func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep func(gjson.Result) bool) {
 	j, tools := 0, 0
-	jsonbound.ForEach(blocks, func(_, block gjson.Result) bool {
+	a.forEach(blocks, func(_, block gjson.Result) bool {
 		if keep == nil || keep(block) {
 			anthropicBlockAttrs(a, prefix, j, &tools, block)
 		}
@@ -165,22 +165,22 @@ func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep fun
 // number *tools (then counted) and as content part j.
 func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson.Result) {
 	part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
-	typ := jsonbound.Get(block, "type").Str
+	typ := a.get(block, "type").Str
 	switch {
 	case typ == "text":
 		a.String(part+SuffixContentType, "text")
-		a.stringIf(part+SuffixContentText, jsonbound.Get(block, "text"))
+		a.stringIf(part+SuffixContentText, a.get(block, "text"))
 	case typ == "thinking":
 		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentText, jsonbound.Get(block, "thinking"))
-		if sig := jsonbound.Get(block, "signature"); sig.Str != "" {
+		a.stringIf(part+SuffixContentText, a.get(block, "thinking"))
+		if sig := a.get(block, "signature"); sig.Str != "" {
 			a.String(part+SuffixContentSignature, sig.Str)
 		}
 	case typ == "redacted_thinking":
 		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentData, jsonbound.Get(block, "data"))
+		a.stringIf(part+SuffixContentData, a.get(block, "data"))
 	case anthropicToolCallBlocks[typ]:
-		id, name, args := jsonbound.Get(block, "id").Str, jsonbound.Get(block, "name").Str, jsonbound.Get(block, "input").Raw
+		id, name, args := a.get(block, "id").Str, a.get(block, "name").Str, a.get(block, "input").Raw
 		if args == "" {
 			args = "null"
 		}
@@ -194,18 +194,18 @@ func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson
 		a.String(part+SuffixToolCallArguments, args)
 		*tools++
 	case typ == "tool_result":
-		a.stringIf(prefix+"."+SuffixMessageToolCallID, jsonbound.Get(block, "tool_use_id"))
-		switch c := jsonbound.Get(block, "content"); {
+		a.stringIf(prefix+"."+SuffixMessageToolCallID, a.get(block, "tool_use_id"))
+		switch c := a.get(block, "content"); {
 		case c.Type == gjson.String:
 			a.String(prefix+"."+SuffixMessageContent, c.Str)
 		case c.Exists() && c.Type != gjson.Null:
 			a.String(prefix+"."+SuffixMessageContent, c.Raw)
 		}
 	case typ == "image" && block.Get("source.type").Str != "file":
-		source := jsonbound.Get(block, "source")
-		url := jsonbound.Get(source, "url").Str
-		if jsonbound.Get(source, "type").Str == "base64" {
-			url = "data:" + jsonbound.Get(source, "media_type").Str + ";base64," + jsonbound.Get(source, "data").Str
+		source := a.get(block, "source")
+		url := a.get(source, "url").Str
+		if a.get(source, "type").Str == "base64" {
+			url = "data:" + a.get(source, "media_type").Str + ";base64," + a.get(source, "data").Str
 		}
 		a.String(part+SuffixContentType, "image")
 		a.String(part+SuffixContentImageURL, url)
@@ -228,8 +228,8 @@ func anthropicUsageAttrs(a *Attrs, usage gjson.Result) {
 	if !usage.IsObject() {
 		return
 	}
-	input, output := jsonbound.Get(usage, "input_tokens").Int(), jsonbound.Get(usage, "output_tokens").Int()
-	cacheRead, cacheWrite := jsonbound.Get(usage, "cache_read_input_tokens").Int(), jsonbound.Get(usage, "cache_creation_input_tokens").Int()
+	input, output := a.get(usage, "input_tokens").Int(), a.get(usage, "output_tokens").Int()
+	cacheRead, cacheWrite := a.get(usage, "cache_read_input_tokens").Int(), a.get(usage, "cache_creation_input_tokens").Int()
 	prompt := input + cacheRead + cacheWrite
 	a.Int(KeyTokenPrompt, prompt)
 	a.Int(KeyTokenCompletion, output)

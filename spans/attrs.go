@@ -18,7 +18,30 @@ type Attrs struct {
 	// body is the request End reads, kept here (the Recorder pools Attrs)
 	// rather than made per call.
 	body requestBody
+	// idx, when set, is ends: the index of a large request's body, which
+	// forEach and get use to jump over what they skip.
+	idx  *jsonbound.Ends
+	ends jsonbound.Ends
 }
+
+// indexFrom is the size from which a request's body is indexed (one pass)
+// before it is mapped: below it, the passes the index saves cost less than
+// the one it takes.
+const indexFrom = 16 << 10
+
+// index has forEach and get use an index of doc, the request's body.
+func (a *Attrs) index(doc string) {
+	a.ends.Index(doc)
+	a.idx = &a.ends
+}
+
+// forEach is jsonbound.ForEach, through the body's index if there is one.
+func (a *Attrs) forEach(t gjson.Result, iterator func(key, value gjson.Result) bool) {
+	a.idx.ForEach(t, iterator)
+}
+
+// get is jsonbound.Get, through the body's index if there is one.
+func (a *Attrs) get(t gjson.Result, key string) gjson.Result { return a.idx.Get(t, key) }
 
 // String adds a string attribute.
 func (a *Attrs) String(key, v string) { a.kv = append(a.kv, attribute.String(key, v)) }
@@ -109,14 +132,14 @@ type requestBody struct {
 }
 
 // readRequest reads a request object's top-level members.
-func readRequest(obj gjson.Result, drop ...string) requestBody {
+func readRequest(a *Attrs, obj gjson.Result, drop ...string) requestBody {
 	r := requestBody{obj: obj}
 	// The parameters are built on the stack (the invocation parameters of
 	// a call are small once its messages and tools are dropped), then
 	// copied once into their string.
 	var scratch [1024]byte
 	buf := append(scratch[:0], '{')
-	jsonbound.ForEach(obj, func(k, v gjson.Result) bool {
+	a.forEach(obj, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			r.model = v

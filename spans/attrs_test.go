@@ -69,7 +69,7 @@ func TestWithoutKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := readRequest(gjson.Parse(tt.in), tt.drop...).params
+			got := readRequest(&Attrs{}, gjson.Parse(tt.in), tt.drop...).params
 			if got != tt.want {
 				t.Errorf("withoutKeys(%q, %q) = %q; want %q", tt.in, tt.drop, got, tt.want)
 			}

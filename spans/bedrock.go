@@ -66,7 +66,7 @@ const (
 
 func converseRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
-	if params, ok := converseParams(jsonbound.Get(obj, "inferenceConfig"), jsonbound.Get(obj, "additionalModelRequestFields")); ok {
+	if params, ok := converseParams(a.get(obj, "inferenceConfig"), a.get(obj, "additionalModelRequestFields")); ok {
 		a.String(KeyLLMInvocationParameters, params)
 	}
 	i := 0
@@ -74,8 +74,8 @@ func converseRequest(a *Attrs, req *requestBody) {
 		// Only text blocks make the system message (no cachePoint or
 		// guardContent); none, no message.
 		j := 0
-		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
-			if text := jsonbound.Get(block, "text"); text.Exists() {
+		a.forEach(req.system, func(_, block gjson.Result) bool {
+			if text := a.get(block, "text"); text.Exists() {
 				part := KeyLLMInputMessages + ".0." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
 				a.String(part+SuffixContentType, "text")
 				a.stringIf(part+SuffixContentText, text)
@@ -89,13 +89,13 @@ func converseRequest(a *Attrs, req *requestBody) {
 		}
 	}
 	if req.messages.IsArray() {
-		jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
+		a.forEach(req.messages, func(_, msg gjson.Result) bool {
 			i = converseMessageAttrs(a, KeyLLMInputMessages, i, msg)
 			return true
 		})
 	}
 	n := 0
-	jsonbound.ForEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
+	a.forEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), tool.Raw)
 		n++
 		return true
@@ -161,8 +161,8 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 	prefix := list + "." + strconv.Itoa(i)
 	parts, calls := 0, 0
 	var results []gjson.Result
-	if content := jsonbound.Get(msg, "content"); content.IsArray() {
-		jsonbound.ForEach(content, func(_, block gjson.Result) bool {
+	if content := a.get(msg, "content"); content.IsArray() {
+		a.forEach(content, func(_, block gjson.Result) bool {
 			if r := converseBlockAttrs(a, prefix, &parts, &calls, block); r.Exists() {
 				results = append(results, r)
 			}
@@ -170,18 +170,18 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 		})
 	}
 	if parts > 0 || calls > 0 || len(results) == 0 {
-		a.stringIf(indexed(list, i, SuffixMessageRole), jsonbound.Get(msg, "role"))
+		a.stringIf(indexed(list, i, SuffixMessageRole), a.get(msg, "role"))
 		i++
 	}
 	for _, r := range results {
 		a.String(indexed(list, i, SuffixMessageRole), "tool")
-		a.stringIf(indexed(list, i, SuffixMessageToolCallID), jsonbound.Get(r, "toolUseId"))
+		a.stringIf(indexed(list, i, SuffixMessageToolCallID), a.get(r, "toolUseId"))
 		var texts []string
-		jsonbound.ForEach(jsonbound.Get(r, "content"), func(_, c gjson.Result) bool {
-			if text := jsonbound.Get(c, "text"); text.Exists() {
+		a.forEach(a.get(r, "content"), func(_, c gjson.Result) bool {
+			if text := a.get(c, "text"); text.Exists() {
 				texts = append(texts, text.String())
 			}
-			if doc := jsonbound.Get(c, "json"); doc.Exists() {
+			if doc := a.get(c, "json"); doc.Exists() {
 				texts = append(texts, doc.Raw)
 			}
 			// Images, documents and videos the instrumentor leaves out.
@@ -205,40 +205,40 @@ func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.
 	part := func(suffix string) string {
 		return prefix + "." + SuffixMessageContents + "." + strconv.Itoa(*parts) + "." + suffix
 	}
-	if text := jsonbound.Get(block, "text"); text.Exists() {
+	if text := a.get(block, "text"); text.Exists() {
 		a.String(part(SuffixContentType), "text")
 		a.stringIf(part(SuffixContentText), text)
 		*parts++
 	}
-	if image := jsonbound.Get(block, "image"); image.Exists() {
+	if image := a.get(block, "image"); image.Exists() {
 		// On the wire the bytes are base64 already: the instrumentor's
 		// b64encode of the bytes boto3 decoded gives them back.
 		if data := image.Get("source.bytes"); data.Exists() {
 			a.String(part(SuffixContentType), "image")
-			a.String(part(SuffixContentImageURL), "data:image/"+jsonbound.Get(image, "format").String()+";base64,"+data.String())
+			a.String(part(SuffixContentImageURL), "data:image/"+a.get(image, "format").String()+";base64,"+data.String())
 			*parts++
 		}
 	}
-	if reasoning := jsonbound.Get(block, "reasoningContent"); reasoning.Exists() {
-		if rt := jsonbound.Get(reasoning, "reasoningText"); rt.Exists() {
+	if reasoning := a.get(block, "reasoningContent"); reasoning.Exists() {
+		if rt := a.get(reasoning, "reasoningText"); rt.Exists() {
 			a.String(part(SuffixContentType), "reasoning")
-			a.stringIf(part(SuffixContentText), jsonbound.Get(rt, "text"))
-			a.stringIf(part(SuffixContentSignature), jsonbound.Get(rt, "signature"))
+			a.stringIf(part(SuffixContentText), a.get(rt, "text"))
+			a.stringIf(part(SuffixContentSignature), a.get(rt, "signature"))
 			*parts++
-		} else if data := jsonbound.Get(reasoning, "redactedContent"); data.Exists() {
+		} else if data := a.get(reasoning, "redactedContent"); data.Exists() {
 			a.String(part(SuffixContentType), "reasoning")
 			a.stringIf(part(SuffixContentData), data)
 			*parts++
 		}
 	}
-	if use := jsonbound.Get(block, "toolUse"); use.Exists() {
+	if use := a.get(block, "toolUse"); use.Exists() {
 		call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(*calls) + "."
-		a.stringIf(call+SuffixToolCallID, jsonbound.Get(use, "toolUseId"))
-		a.stringIf(call+SuffixToolCallName, jsonbound.Get(use, "name"))
-		toolArgumentsAttr(a, call+SuffixToolCallArguments, jsonbound.Get(use, "input"))
+		a.stringIf(call+SuffixToolCallID, a.get(use, "toolUseId"))
+		a.stringIf(call+SuffixToolCallName, a.get(use, "name"))
+		toolArgumentsAttr(a, call+SuffixToolCallArguments, a.get(use, "input"))
 		*calls++
 	}
-	return jsonbound.Get(block, "toolResult")
+	return a.get(block, "toolResult")
 }
 
 // toolArgumentsAttr records a tool use's input as openinference-
@@ -255,7 +255,7 @@ func toolArgumentsAttr(a *Attrs, key string, input gjson.Result) {
 
 func converseResponse(a *Attrs, resp gjson.Result) {
 	var output, stopReason, usage gjson.Result
-	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
+	a.forEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "output":
 			output = v
@@ -266,7 +266,7 @@ func converseResponse(a *Attrs, resp gjson.Result) {
 		}
 		return true
 	})
-	if msg := jsonbound.Get(output, "message"); msg.IsObject() {
+	if msg := a.get(output, "message"); msg.IsObject() {
 		converseMessageAttrs(a, KeyLLMOutputMessages, 0, msg)
 	}
 	a.stringIf(KeyLLMFinishReason, stopReason)
@@ -282,7 +282,7 @@ func converseUsageAttrs(a *Attrs, usage gjson.Result) {
 		return
 	}
 	var input, output, total, cacheRead, cacheWrite gjson.Result
-	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
+	a.forEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "inputTokens":
 			input = v

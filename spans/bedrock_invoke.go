@@ -110,7 +110,7 @@ func invokeModelResponse(a *Attrs, resp gjson.Result) {
 	switch {
 	case resp.Get("output.message").IsObject():
 		novaResponse(a, resp)
-	case jsonbound.Get(resp, "content").IsArray():
+	case a.get(resp, "content").IsArray():
 		// Anthropic's answer: no other family's has a content list.
 		anthropicResponse(a, resp)
 	default:
@@ -154,14 +154,14 @@ func objectOrEmpty(raw string) string {
 func novaRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	params := "{}"
-	if ic := jsonbound.Get(obj, "inferenceConfig"); ic.Exists() {
+	if ic := a.get(obj, "inferenceConfig"); ic.Exists() {
 		params = ic.Raw
 	}
 	a.String(KeyLLMInvocationParameters, params)
 	i := 0
 	if req.system.IsArray() {
-		jsonbound.ForEach(req.system, func(_, block gjson.Result) bool {
-			if text := jsonbound.Get(block, "text"); text.Type == gjson.String && text.Str != "" {
+		a.forEach(req.system, func(_, block gjson.Result) bool {
+			if text := a.get(block, "text"); text.Type == gjson.String && text.Str != "" {
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "system")
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), text.Str)
 				i++
@@ -170,7 +170,7 @@ func novaRequest(a *Attrs, req *requestBody) {
 		})
 	}
 	if req.messages.IsArray() {
-		jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
+		a.forEach(req.messages, func(_, msg gjson.Result) bool {
 			if msg.IsObject() {
 				i = novaMessageAttrs(a, i, msg)
 			}
@@ -178,7 +178,7 @@ func novaRequest(a *Attrs, req *requestBody) {
 		})
 	}
 	n := 0
-	jsonbound.ForEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
+	a.forEach(obj.Get("toolConfig.tools"), func(_, tool gjson.Result) bool {
 		if tool.IsObject() {
 			a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), tool.Raw)
 			n++
@@ -191,28 +191,28 @@ func novaRequest(a *Attrs, req *requestBody) {
 // and returns the index after it.
 func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 	role := "user"
-	if r := jsonbound.Get(msg, "role"); r.Type == gjson.String {
+	if r := a.get(msg, "role"); r.Type == gjson.String {
 		role = r.Str
 	}
 	var blocks, results []gjson.Result
-	jsonbound.ForEach(jsonbound.Get(msg, "content"), func(_, block gjson.Result) bool {
+	a.forEach(a.get(msg, "content"), func(_, block gjson.Result) bool {
 		switch {
 		case !block.IsObject():
-		case pyTruthy(jsonbound.Get(block, "text")), pyTruthy(jsonbound.Get(block, "toolUse")):
+		case pyTruthy(a.get(block, "text")), pyTruthy(a.get(block, "toolUse")):
 			blocks = append(blocks, block)
-		case pyTruthy(jsonbound.Get(block, "toolResult")):
-			results = append(results, jsonbound.Get(block, "toolResult"))
+		case pyTruthy(a.get(block, "toolResult")):
+			results = append(results, a.get(block, "toolResult"))
 		}
 		return true
 	})
 	for _, r := range results {
 		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), role)
-		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), jsonbound.Get(r, "toolUseId").String())
+		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), a.get(r, "toolUseId").String())
 		var parts []string
-		jsonbound.ForEach(jsonbound.Get(r, "content"), func(_, c gjson.Result) bool {
-			if text := jsonbound.Get(c, "text"); pyTruthy(text) {
+		a.forEach(a.get(r, "content"), func(_, c gjson.Result) bool {
+			if text := a.get(c, "text"); pyTruthy(text) {
 				parts = append(parts, text.String())
-			} else if doc := jsonbound.Get(c, "json"); pyTruthy(doc) {
+			} else if doc := a.get(c, "json"); pyTruthy(doc) {
 				parts = append(parts, doc.Raw)
 			}
 			return true
@@ -235,16 +235,16 @@ func novaMessageAttrs(a *Attrs, i int, msg gjson.Result) int {
 func novaBlocksAttrs(a *Attrs, prefix string, blocks []gjson.Result) {
 	parts, calls := 0, 0
 	for _, block := range blocks {
-		if text := jsonbound.Get(block, "text"); pyTruthy(text) {
+		if text := a.get(block, "text"); pyTruthy(text) {
 			part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(parts) + "."
 			a.String(part+SuffixContentType, "text")
 			a.String(part+SuffixContentText, text.String())
 			parts++
-		} else if use := jsonbound.Get(block, "toolUse"); pyTruthy(use) {
+		} else if use := a.get(block, "toolUse"); pyTruthy(use) {
 			call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(calls) + "."
-			a.String(call+SuffixToolCallID, jsonbound.Get(use, "toolUseId").String())
-			a.String(call+SuffixToolCallName, jsonbound.Get(use, "name").String())
-			toolArgumentsAttr(a, call+SuffixToolCallArguments, jsonbound.Get(use, "input"))
+			a.String(call+SuffixToolCallID, a.get(use, "toolUseId").String())
+			a.String(call+SuffixToolCallName, a.get(use, "name").String())
+			toolArgumentsAttr(a, call+SuffixToolCallArguments, a.get(use, "input"))
 			calls++
 		}
 	}
@@ -255,12 +255,12 @@ func novaBlocksAttrs(a *Attrs, prefix string, blocks []gjson.Result) {
 func novaResponse(a *Attrs, resp gjson.Result) {
 	if msg := resp.Get("output.message"); pyTruthy(msg) {
 		role := "assistant"
-		if r := jsonbound.Get(msg, "role"); r.Type == gjson.String {
+		if r := a.get(msg, "role"); r.Type == gjson.String {
 			role = r.Str
 		}
 		a.String(indexed(KeyLLMOutputMessages, 0, SuffixMessageRole), role)
 		var blocks []gjson.Result
-		jsonbound.ForEach(jsonbound.Get(msg, "content"), func(_, block gjson.Result) bool {
+		a.forEach(a.get(msg, "content"), func(_, block gjson.Result) bool {
 			if block.IsObject() {
 				blocks = append(blocks, block)
 			}
@@ -269,22 +269,22 @@ func novaResponse(a *Attrs, resp gjson.Result) {
 		novaBlocksAttrs(a, KeyLLMOutputMessages+".0", blocks)
 	}
 	a.stringIf(KeyLLMFinishReason, invokeFinishReason(resp))
-	usage := jsonbound.Get(resp, "usage")
+	usage := a.get(resp, "usage")
 	if !usage.IsObject() {
 		return
 	}
-	input, output := jsonbound.Get(usage, "inputTokens"), jsonbound.Get(usage, "outputTokens")
+	input, output := a.get(usage, "inputTokens"), a.get(usage, "outputTokens")
 	a.intIf(KeyTokenPrompt, input)
 	a.intIf(KeyTokenCompletion, output)
-	switch total := jsonbound.Get(usage, "totalTokens"); {
+	switch total := a.get(usage, "totalTokens"); {
 	case total.Type == gjson.Number:
 		a.Int(KeyTokenTotal, total.Int())
 	case input.Type == gjson.Number && output.Type == gjson.Number:
 		// A stream's usage has no total.
 		a.Int(KeyTokenTotal, input.Int()+output.Int())
 	}
-	a.intIf(KeyTokenPromptCacheRead, jsonbound.Get(usage, "cacheReadInputTokenCount"))
-	a.intIf(KeyTokenPromptCacheWrite, jsonbound.Get(usage, "cacheWriteInputTokenCount"))
+	a.intIf(KeyTokenPromptCacheRead, a.get(usage, "cacheReadInputTokenCount"))
+	a.intIf(KeyTokenPromptCacheWrite, a.get(usage, "cacheWriteInputTokenCount"))
 }
 
 // invokeFinishReason is an InvokeModel answer's finish reason, where the

@@ -237,12 +237,15 @@ func (c *Call) requestAttrs(a *Attrs) {
 		raw = withoutSecrets(string(req.Body))
 	}
 	if obj := gjson.Parse(raw); obj.IsObject() {
+		if len(raw) >= indexFrom {
+			a.index(raw)
+		}
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
 		// In the pooled Attrs: a requestBody of its own would escape to
 		// the heap through the operation's function value.
 		body := &a.body
-		*body = readRequest(obj, req.Op.Drop...)
+		*body = readRequest(a, obj, req.Op.Drop...)
 		if !body.model.Exists() {
 			body.pathModel = req.Model
 		}
@@ -270,7 +273,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	md := liteLLMMetadata(req.Op, body.metadata, body.litellmMetadata)
 	userID := req.UserID
 	if userID == "" {
-		userID = jsonbound.Get(md, "trace_user_id").Str
+		userID = a.get(md, "trace_user_id").Str
 	}
 	if userID == "" {
 		userID = body.user.Str
@@ -283,7 +286,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	}
 	session := req.SessionID
 	if session == "" {
-		session = jsonbound.Get(md, "session_id").Str
+		session = a.get(md, "session_id").Str
 	}
 	if session == "" {
 		session = req.ClientSessionID
@@ -292,7 +295,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 		a.String(KeySessionID, session)
 	}
 	tags := req.Tags
-	jsonbound.ForEach(jsonbound.Get(md, "tags"), func(_, t gjson.Result) bool {
+	a.forEach(a.get(md, "tags"), func(_, t gjson.Result) bool {
 		if t.Type == gjson.String && t.Str != "" {
 			tags = append(tags, t.Str)
 		}
@@ -306,7 +309,7 @@ func contextAttrs(a *Attrs, body *requestBody, req Request) (generationName stri
 	} else if h := req.HeaderMetadata; h != "" && gjson.Valid(h) && gjson.Parse(h).IsObject() {
 		a.String(KeyMetadata, withoutSecrets(h))
 	}
-	if g := jsonbound.Get(md, "generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
+	if g := a.get(md, "generation_name"); g.Type == gjson.String && len(g.Str) <= 200 {
 		return g.Str
 	}
 	return ""
@@ -617,6 +620,8 @@ func (c *Call) release(a *Attrs) {
 	clear(a.kv)
 	a.kv = a.kv[:0]
 	a.body = requestBody{}
+	a.ends.Reset()
+	a.idx = nil
 	c.attrs.Put(a)
 }
 

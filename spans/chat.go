@@ -2,8 +2,6 @@ package spans
 
 import (
 	"github.com/tidwall/gjson"
-
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Chat maps /chat/completions onto an LLM span, as
@@ -20,13 +18,13 @@ var Chat = Operation{
 
 func chatRequest(a *Attrs, req *requestBody) {
 	pos := 0
-	jsonbound.ForEach(req.messages, func(_, msg gjson.Result) bool {
+	a.forEach(req.messages, func(_, msg gjson.Result) bool {
 		messageAttrs(a, KeyLLMInputMessages, pos, msg)
 		pos++
 		return true
 	})
 	pos = 0
-	jsonbound.ForEach(req.tools, func(_, tool gjson.Result) bool {
+	a.forEach(req.tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -34,15 +32,15 @@ func chatRequest(a *Attrs, req *requestBody) {
 }
 
 func chatResponse(a *Attrs, resp gjson.Result) {
-	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
+	a.forEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			a.stringIf(KeyLLMModelName, v)
 		case "choices":
 			pos := 0
-			jsonbound.ForEach(v, func(_, choice gjson.Result) bool {
+			a.forEach(v, func(_, choice gjson.Result) bool {
 				var index, msg gjson.Result
-				jsonbound.ForEach(choice, func(k, v gjson.Result) bool {
+				a.forEach(choice, func(k, v gjson.Result) bool {
 					switch k.Str {
 					case "index":
 						index = v
@@ -72,7 +70,7 @@ func chatResponse(a *Attrs, resp gjson.Result) {
 // It reads the message's members in one pass.
 func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	var role, content, name, toolCallID, toolCalls, functionCall gjson.Result
-	jsonbound.ForEach(msg, func(k, v gjson.Result) bool {
+	a.forEach(msg, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "role":
 			role = v
@@ -98,7 +96,7 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	case content.IsArray():
 		contentsPrefix := indexed(prefix, i, SuffixMessageContents)
 		pos := 0
-		jsonbound.ForEach(content, func(_, part gjson.Result) bool {
+		a.forEach(content, func(_, part gjson.Result) bool {
 			contentPartAttrs(a, contentsPrefix, pos, part)
 			pos++
 			return true
@@ -109,18 +107,18 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 	if toolCalls.IsArray() {
 		callsPrefix := indexed(prefix, i, SuffixMessageToolCalls)
 		pos := 0
-		jsonbound.ForEach(toolCalls, func(_, call gjson.Result) bool {
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), jsonbound.Get(call, "id"))
-			fn := jsonbound.Get(call, "function")
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), jsonbound.Get(fn, "name"))
-			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), jsonbound.Get(fn, "arguments"))
+		a.forEach(toolCalls, func(_, call gjson.Result) bool {
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallID), a.get(call, "id"))
+			fn := a.get(call, "function")
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallName), a.get(fn, "name"))
+			a.stringIf(indexed(callsPrefix, pos, SuffixToolCallArguments), a.get(fn, "arguments"))
 			pos++
 			return true
 		})
 	}
 	if functionCall.IsObject() {
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), jsonbound.Get(functionCall, "name"))
-		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), jsonbound.Get(functionCall, "arguments"))
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallName), a.get(functionCall, "name"))
+		a.stringIf(indexed(prefix, i, SuffixMessageFunctionCallArgs), a.get(functionCall, "arguments"))
 	}
 }
 
@@ -128,10 +126,10 @@ func messageAttrs(a *Attrs, prefix string, i int, msg gjson.Result) {
 // are recorded; other parts (input_audio, file) are not, as in the
 // instrumentor, and keep their position so indices match the request.
 func contentPartAttrs(a *Attrs, prefix string, j int, part gjson.Result) {
-	switch jsonbound.Get(part, "type").Str {
+	switch a.get(part, "type").Str {
 	case "text":
 		a.String(indexed(prefix, j, SuffixContentType), "text")
-		a.stringIf(indexed(prefix, j, SuffixContentText), jsonbound.Get(part, "text"))
+		a.stringIf(indexed(prefix, j, SuffixContentText), a.get(part, "text"))
 	case "image_url":
 		a.String(indexed(prefix, j, SuffixContentType), "image")
 		a.stringIf(indexed(prefix, j, SuffixContentImageURL), part.Get("image_url.url"))
@@ -141,7 +139,7 @@ func contentPartAttrs(a *Attrs, prefix string, j int, part gjson.Result) {
 // usageAttrs maps an OpenAI usage object onto the token counts, reading
 // it in one pass.
 func usageAttrs(a *Attrs, usage gjson.Result) {
-	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
+	a.forEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "total_tokens":
 			a.intIf(KeyTokenTotal, v)
@@ -150,7 +148,7 @@ func usageAttrs(a *Attrs, usage gjson.Result) {
 		case "completion_tokens":
 			a.intIf(KeyTokenCompletion, v)
 		case "prompt_tokens_details":
-			jsonbound.ForEach(v, func(k, v gjson.Result) bool {
+			a.forEach(v, func(k, v gjson.Result) bool {
 				switch k.Str {
 				case "cached_tokens":
 					a.intIf(KeyTokenPromptCacheRead, v)
@@ -162,7 +160,7 @@ func usageAttrs(a *Attrs, usage gjson.Result) {
 				return true
 			})
 		case "completion_tokens_details":
-			jsonbound.ForEach(v, func(k, v gjson.Result) bool {
+			a.forEach(v, func(k, v gjson.Result) bool {
 				switch k.Str {
 				case "reasoning_tokens":
 					a.intIf(KeyTokenCompletionReasoning, v)

@@ -2,8 +2,6 @@ package spans
 
 import (
 	"github.com/tidwall/gjson"
-
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Completion maps the legacy /completions onto an LLM span with llm.prompts
@@ -24,17 +22,17 @@ func completionRequest(a *Attrs, req *requestBody) {
 }
 
 func completionResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyLLMModelName, jsonbound.Get(resp, "model"))
+	a.stringIf(KeyLLMModelName, a.get(resp, "model"))
 	pos := 0
-	jsonbound.ForEach(jsonbound.Get(resp, "choices"), func(_, choice gjson.Result) bool {
+	a.forEach(a.get(resp, "choices"), func(_, choice gjson.Result) bool {
 		if pos == 0 {
-			a.stringIf(KeyLLMFinishReason, jsonbound.Get(choice, "finish_reason"))
+			a.stringIf(KeyLLMFinishReason, a.get(choice, "finish_reason"))
 		}
-		a.stringIf(indexed(KeyLLMChoices, listIndex(choice, pos), SuffixCompletionText), jsonbound.Get(choice, "text"))
+		a.stringIf(indexed(KeyLLMChoices, listIndex(choice, pos), SuffixCompletionText), a.get(choice, "text"))
 		pos++
 		return true
 	})
-	usageAttrs(a, jsonbound.Get(resp, "usage"))
+	usageAttrs(a, a.get(resp, "usage"))
 }
 
 // textInputs returns the texts of a prompt or embedding input: a string, or

@@ -7,8 +7,6 @@ import (
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
-
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Embeddings maps /embeddings onto an EMBEDDING span.
@@ -28,18 +26,18 @@ func embeddingRequest(a *Attrs, req *requestBody) {
 }
 
 func embeddingResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyEmbeddingModelName, jsonbound.Get(resp, "model"))
+	a.stringIf(KeyEmbeddingModelName, a.get(resp, "model"))
 	pos := 0
-	jsonbound.ForEach(jsonbound.Get(resp, "data"), func(_, item gjson.Result) bool {
-		if vec := embeddingVector(jsonbound.Get(item, "embedding")); vec != nil {
+	a.forEach(a.get(resp, "data"), func(_, item gjson.Result) bool {
+		if vec := embeddingVector(a.get(item, "embedding")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, listIndex(item, pos), SuffixEmbeddingVector), vec))
 		}
 		pos++
 		return true
 	})
-	usage := jsonbound.Get(resp, "usage")
-	a.intIf(KeyTokenTotal, jsonbound.Get(usage, "total_tokens"))
-	a.intIf(KeyTokenPrompt, jsonbound.Get(usage, "prompt_tokens"))
+	usage := a.get(resp, "usage")
+	a.intIf(KeyTokenTotal, a.get(usage, "total_tokens"))
+	a.intIf(KeyTokenPrompt, a.get(usage, "prompt_tokens"))
 }
 
 // embeddingVector reads a vector as the API returns it: a list of floats, or

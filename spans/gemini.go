@@ -69,39 +69,39 @@ const SuffixToolCallSignature = "tool_call.reasoning_signature"
 func geminiRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	i := 0
-	if sys := jsonbound.Get(obj, "systemInstruction"); sys.Exists() {
+	if sys := a.get(obj, "systemInstruction"); sys.Exists() {
 		// A Content, or (as the SDK also accepts) a plain string.
 		prefix := KeyLLMInputMessages + ".0"
 		if sys.Type == gjson.String {
 			a.String(prefix+"."+SuffixMessageContent, sys.Str)
 		} else {
-			geminiPartsAttrs(a, prefix, geminiParts(jsonbound.Get(sys, "parts"), false), true)
+			geminiPartsAttrs(a, prefix, geminiParts(a.get(sys, "parts"), false), true)
 		}
 		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
 		i = 1
 	}
-	jsonbound.ForEach(jsonbound.Get(obj, "contents"), func(_, content gjson.Result) bool {
-		role := jsonbound.Get(content, "role").Str
+	a.forEach(a.get(obj, "contents"), func(_, content gjson.Result) bool {
+		role := a.get(content, "role").Str
 		if role == "" {
 			role = "user"
 		}
-		parts := jsonbound.Get(content, "parts")
+		parts := a.get(content, "parts")
 		// Each function response is a message of its own, role tool,
 		// before the rest of its content.
 		rest := 0
-		jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
-			fr := jsonbound.Get(part, "functionResponse")
+		a.forEach(parts, func(_, part gjson.Result) bool {
+			fr := a.get(part, "functionResponse")
 			if !fr.Exists() {
 				rest++
 				return true
 			}
 			prefix := KeyLLMInputMessages + "." + strconv.Itoa(i)
 			a.String(prefix+"."+SuffixMessageRole, "tool")
-			a.stringIf(prefix+"."+SuffixMessageName, jsonbound.Get(fr, "name"))
-			if resp := jsonbound.Get(fr, "response"); resp.Exists() {
+			a.stringIf(prefix+"."+SuffixMessageName, a.get(fr, "name"))
+			if resp := a.get(fr, "response"); resp.Exists() {
 				a.String(prefix+"."+SuffixMessageContent, resp.Raw)
 			}
-			a.stringIf(prefix+"."+SuffixMessageToolCallID, jsonbound.Get(fr, "id"))
+			a.stringIf(prefix+"."+SuffixMessageToolCallID, a.get(fr, "id"))
 			i++
 			return true
 		})
@@ -114,8 +114,8 @@ func geminiRequest(a *Attrs, req *requestBody) {
 		i++
 		return true
 	})
-	geminiToolsAttrs(a, jsonbound.Get(obj, "tools"))
-	if gc := jsonbound.Get(obj, "generationConfig"); gc.IsObject() && len(gc.Map()) > 0 {
+	geminiToolsAttrs(a, a.get(obj, "tools"))
+	if gc := a.get(obj, "generationConfig"); gc.IsObject() && len(gc.Map()) > 0 {
 		a.String(KeyLLMInvocationParameters, snakeKeys(gc))
 	}
 }
@@ -146,9 +146,9 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 	}
 	for _, part := range parts {
 		next := false
-		text, sig := jsonbound.Get(part, "text"), jsonbound.Get(part, "thoughtSignature")
+		text, sig := a.get(part, "text"), a.get(part, "thoughtSignature")
 		switch {
-		case jsonbound.Get(part, "thought").Bool():
+		case a.get(part, "thought").Bool():
 			if text.Str != "" || sig.Exists() {
 				a.String(contentKey(SuffixContentType), "reasoning")
 				if text.Str != "" {
@@ -175,16 +175,16 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 				a.String(contentKey(SuffixContentText), text.Str)
 				next = true
 			}
-		case jsonbound.Get(part, "functionCall").Exists():
-			fc := jsonbound.Get(part, "functionCall")
+		case a.get(part, "functionCall").Exists():
+			fc := a.get(part, "functionCall")
 			tc := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(calls) + "."
-			if name := jsonbound.Get(fc, "name"); name.Str != "" {
+			if name := a.get(fc, "name"); name.Str != "" {
 				a.String(tc+SuffixToolCallName, name.Str)
 			}
-			if args := jsonbound.Get(fc, "args"); args.IsObject() && len(args.Map()) > 0 {
+			if args := a.get(fc, "args"); args.IsObject() && len(args.Map()) > 0 {
 				a.String(tc+SuffixToolCallArguments, args.Raw)
 			}
-			if id := jsonbound.Get(fc, "id"); request && id.Str != "" {
+			if id := a.get(fc, "id"); request && id.Str != "" {
 				a.String(tc+SuffixToolCallID, id.Str)
 			}
 			stdBase64If(a, tc+SuffixToolCallSignature, sig)
@@ -254,21 +254,21 @@ func stdBase64If(a *Attrs, key string, v gjson.Result) {
 // execution) whole, in snake_case as the instrumentor does.
 func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 	n := 0
-	jsonbound.ForEach(tools, func(_, tool gjson.Result) bool {
-		decls := jsonbound.Get(tool, "functionDeclarations")
+	a.forEach(tools, func(_, tool gjson.Result) bool {
+		decls := a.get(tool, "functionDeclarations")
 		if !decls.IsArray() || len(decls.Array()) == 0 {
 			a.String(indexed(KeyLLMTools, n, SuffixToolJSONSchema), snakeKeys(tool))
 			n++
 			return true
 		}
-		jsonbound.ForEach(decls, func(_, decl gjson.Result) bool {
+		a.forEach(decls, func(_, decl gjson.Result) bool {
 			b := []byte{'{'}
 			for _, m := range [][2]string{{"name", "name"}, {"description", "description"}, {"parameters", "parameters"}} {
 				if v := decl.Get(m[0]); v.Exists() {
 					b = appendSnakeMember(b, m[1], v)
 				}
 			}
-			if !jsonbound.Get(decl, "parameters").Exists() {
+			if !a.get(decl, "parameters").Exists() {
 				// google-genai ≥ 2 sends JSON Schema apart; the API takes
 				// either spelling of its name.
 				for _, name := range []string{"parametersJsonSchema", "parameters_json_schema"} {
@@ -287,17 +287,17 @@ func geminiToolsAttrs(a *Attrs, tools gjson.Result) {
 }
 
 func geminiResponse(a *Attrs, resp gjson.Result) {
-	a.stringIf(KeyLLMModelName, jsonbound.Get(resp, "modelVersion"))
-	geminiUsageAttrs(a, jsonbound.Get(resp, "usageMetadata"))
+	a.stringIf(KeyLLMModelName, a.get(resp, "modelVersion"))
+	geminiUsageAttrs(a, a.get(resp, "usageMetadata"))
 	index := -1
-	jsonbound.ForEach(jsonbound.Get(resp, "candidates"), func(_, cand gjson.Result) bool {
-		index = indexOr(jsonbound.Get(cand, "index"), index+1)
+	a.forEach(a.get(resp, "candidates"), func(_, cand gjson.Result) bool {
+		index = indexOr(a.get(cand, "index"), index+1)
 		prefix := KeyLLMOutputMessages + "." + strconv.Itoa(index)
-		if content := jsonbound.Get(cand, "content"); content.IsObject() {
-			geminiPartsAttrs(a, prefix, geminiParts(jsonbound.Get(content, "parts"), false), false)
-			a.stringIf(prefix+"."+SuffixMessageRole, jsonbound.Get(content, "role"))
+		if content := a.get(cand, "content"); content.IsObject() {
+			geminiPartsAttrs(a, prefix, geminiParts(a.get(content, "parts"), false), false)
+			a.stringIf(prefix+"."+SuffixMessageRole, a.get(content, "role"))
 		}
-		if fr := jsonbound.Get(cand, "finishReason"); index == 0 && fr.Type == gjson.String {
+		if fr := a.get(cand, "finishReason"); index == 0 && fr.Type == gjson.String {
 			a.String(KeyLLMFinishReason, fr.Str)
 		}
 		return true
@@ -314,9 +314,9 @@ func geminiUsageAttrs(a *Attrs, usage gjson.Result) {
 	}
 	audio := func(details gjson.Result) int64 {
 		var n int64
-		jsonbound.ForEach(details, func(_, d gjson.Result) bool {
-			if jsonbound.Get(d, "modality").Str == "AUDIO" {
-				n += jsonbound.Get(d, "tokenCount").Int()
+		a.forEach(details, func(_, d gjson.Result) bool {
+			if a.get(d, "modality").Str == "AUDIO" {
+				n += a.get(d, "tokenCount").Int()
 			}
 			return true
 		})
@@ -327,28 +327,28 @@ func geminiUsageAttrs(a *Attrs, usage gjson.Result) {
 			a.Int(key, n)
 		}
 	}
-	positive(KeyTokenPromptAudio, audio(jsonbound.Get(usage, "promptTokensDetails")))
-	prompt := jsonbound.Get(usage, "promptTokenCount").Int() + jsonbound.Get(usage, "toolUsePromptTokenCount").Int()
-	positive(KeyTokenPromptCacheRead, jsonbound.Get(usage, "cachedContentTokenCount").Int())
+	positive(KeyTokenPromptAudio, audio(a.get(usage, "promptTokensDetails")))
+	prompt := a.get(usage, "promptTokenCount").Int() + a.get(usage, "toolUsePromptTokenCount").Int()
+	positive(KeyTokenPromptCacheRead, a.get(usage, "cachedContentTokenCount").Int())
 	positive(KeyTokenPrompt, prompt)
-	positive(KeyTokenCompletionAudio, audio(jsonbound.Get(usage, "candidatesTokensDetails")))
-	thoughts := jsonbound.Get(usage, "thoughtsTokenCount").Int()
+	positive(KeyTokenCompletionAudio, audio(a.get(usage, "candidatesTokensDetails")))
+	thoughts := a.get(usage, "thoughtsTokenCount").Int()
 	positive(KeyTokenCompletionReasoning, thoughts)
-	completion := jsonbound.Get(usage, "candidatesTokenCount").Int() + thoughts
+	completion := a.get(usage, "candidatesTokenCount").Int() + thoughts
 	positive(KeyTokenCompletion, completion)
-	positive(KeyTokenTotal, max(prompt+completion, jsonbound.Get(usage, "totalTokenCount").Int()))
+	positive(KeyTokenTotal, max(prompt+completion, a.get(usage, "totalTokenCount").Int()))
 }
 
 func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	obj := req.obj
 	// :batchEmbedContents has requests, each with its content;
 	// :embedContent one content.
-	contents := []gjson.Result{jsonbound.Get(obj, "content")}
-	if reqs := jsonbound.Get(obj, "requests"); reqs.IsArray() {
+	contents := []gjson.Result{a.get(obj, "content")}
+	if reqs := a.get(obj, "requests"); reqs.IsArray() {
 		contents = contents[:0]
 		first := true
-		jsonbound.ForEach(reqs, func(_, r gjson.Result) bool {
-			contents = append(contents, jsonbound.Get(r, "content"))
+		a.forEach(reqs, func(_, r gjson.Result) bool {
+			contents = append(contents, a.get(r, "content"))
 			if first {
 				geminiEmbedParams(a, r, "content", "model")
 				first = false
@@ -360,8 +360,8 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 	}
 	for i, c := range contents {
 		var texts []string
-		jsonbound.ForEach(jsonbound.Get(c, "parts"), func(_, p gjson.Result) bool {
-			if t := jsonbound.Get(p, "text"); t.Exists() {
+		a.forEach(a.get(c, "parts"), func(_, p gjson.Result) bool {
+			if t := a.get(p, "text"); t.Exists() {
 				texts = append(texts, t.Str)
 			}
 			return true
@@ -376,7 +376,7 @@ func geminiEmbedRequest(a *Attrs, req *requestBody) {
 // (taskType, outputDimensionality, …) as its invocation parameters.
 func geminiEmbedParams(a *Attrs, r gjson.Result, skip ...string) {
 	b := []byte{'{'}
-	jsonbound.ForEach(r, func(k, v gjson.Result) bool {
+	a.forEach(r, func(k, v gjson.Result) bool {
 		for _, s := range skip {
 			if k.Str == s {
 				return true
@@ -391,13 +391,13 @@ func geminiEmbedParams(a *Attrs, r gjson.Result, skip ...string) {
 }
 
 func geminiEmbedResponse(a *Attrs, resp gjson.Result) {
-	vectors := jsonbound.Get(resp, "embeddings")
-	if one := jsonbound.Get(resp, "embedding"); one.IsObject() {
+	vectors := a.get(resp, "embeddings")
+	if one := a.get(resp, "embedding"); one.IsObject() {
 		vectors = gjson.Parse("[" + one.Raw + "]")
 	}
 	i := 0
-	jsonbound.ForEach(vectors, func(_, e gjson.Result) bool {
-		if vec := embeddingVector(jsonbound.Get(e, "values")); vec != nil {
+	a.forEach(vectors, func(_, e gjson.Result) bool {
+		if vec := embeddingVector(a.get(e, "values")); vec != nil {
 			a.kv = append(a.kv, attribute.Float64Slice(indexed(KeyEmbeddingEmbeddings, i, SuffixEmbeddingVector), vec))
 		}
 		i++

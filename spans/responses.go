@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
-
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Responses maps the Responses API (POST /responses) onto an LLM span named
@@ -39,7 +37,7 @@ func responsesRequest(a *Attrs, req *requestBody) {
 		a.String(indexed(KeyLLMInputMessages, 1, SuffixMessageContent), req.input.Str)
 	case req.input.IsArray():
 		i := 1
-		jsonbound.ForEach(req.input, func(_, item gjson.Result) bool {
+		a.forEach(req.input, func(_, item gjson.Result) bool {
 			responseItemAttrs(a, indexed(KeyLLMInputMessages, i, ""), item, true)
 			i++
 			return true
@@ -81,7 +79,7 @@ func storedResponseOp(name string) Operation {
 		ParamsKey: KeyLLMInvocationParameters,
 		Request:   func(*Attrs, *requestBody) {},
 		Response: func(a *Attrs, resp gjson.Result) {
-			responseAttrs(a, resp, jsonbound.Get(resp, "background").Type == gjson.True)
+			responseAttrs(a, resp, a.get(resp, "background").Type == gjson.True)
 		},
 	}
 }
@@ -92,7 +90,7 @@ func responsesResponse(a *Attrs, resp gjson.Result) { responseAttrs(a, resp, tru
 // with usage, its token counts.
 func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 	var output, tools gjson.Result
-	jsonbound.ForEach(resp, func(k, v gjson.Result) bool {
+	a.forEach(resp, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
 			a.stringIf(KeyLLMModelName, v)
@@ -108,8 +106,8 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 		return true
 	})
 	i, images := 0, 0
-	jsonbound.ForEach(output, func(_, item gjson.Result) bool {
-		if jsonbound.Get(item, "type").Str == "image_generation_call" {
+	a.forEach(output, func(_, item gjson.Result) bool {
+		if a.get(item, "type").Str == "image_generation_call" {
 			if imageAttrs(a, images, item) {
 				images++
 			}
@@ -125,7 +123,7 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 // toolsAttrs records each tool as its JSON.
 func toolsAttrs(a *Attrs, tools gjson.Result) {
 	pos := 0
-	jsonbound.ForEach(tools, func(_, tool gjson.Result) bool {
+	a.forEach(tools, func(_, tool gjson.Result) bool {
 		a.String(indexed(KeyLLMTools, pos, SuffixToolJSONSchema), tool.Raw)
 		pos++
 		return true
@@ -138,54 +136,54 @@ func toolsAttrs(a *Attrs, tools gjson.Result) {
 // instrumentor does not map (MCP, code interpreter, shell…) record nothing
 // and keep their index.
 func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
-	typ := jsonbound.Get(item, "type")
-	if !typ.Exists() && input && jsonbound.Get(item, "role").Exists() && jsonbound.Get(item, "content").Exists() {
+	typ := a.get(item, "type")
+	if !typ.Exists() && input && a.get(item, "role").Exists() && a.get(item, "content").Exists() {
 		typ = gjson.Result{Type: gjson.String, Str: "message"}
 	}
 	call := prefix + SuffixMessageToolCalls + ".0."
 	switch typ.Str {
 	case "message":
-		a.stringIf(prefix+SuffixMessageRole, jsonbound.Get(item, "role"))
-		if content := jsonbound.Get(item, "content"); content.Type == gjson.String {
+		a.stringIf(prefix+SuffixMessageRole, a.get(item, "role"))
+		if content := a.get(item, "content"); content.Type == gjson.String {
 			a.String(prefix+SuffixMessageContent, content.Str)
 		} else {
 			contentPartsAttrs(a, prefix+SuffixMessageContents, content)
 		}
 	case "function_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "call_id"))
-		a.stringIf(call+SuffixToolCallName, jsonbound.Get(item, "name"))
-		if args := jsonbound.Get(item, "arguments"); args.Str != "{}" {
+		a.stringIf(call+SuffixToolCallID, a.get(item, "call_id"))
+		a.stringIf(call+SuffixToolCallName, a.get(item, "name"))
+		if args := a.get(item, "arguments"); args.Str != "{}" {
 			a.stringIf(call+SuffixToolCallArguments, args)
 		}
 	case "custom_tool_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "call_id"))
-		a.stringIf(call+SuffixToolCallName, jsonbound.Get(item, "name"))
-		if in := jsonbound.Get(item, "input"); in.Exists() && in.Type != gjson.Null {
+		a.stringIf(call+SuffixToolCallID, a.get(item, "call_id"))
+		a.stringIf(call+SuffixToolCallName, a.get(item, "name"))
+		if in := a.get(item, "input"); in.Exists() && in.Type != gjson.Null {
 			a.String(call+SuffixToolCallArguments, `{"input": `+in.Raw+`}`)
 		}
 	case "file_search_call", "web_search_call":
 		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, jsonbound.Get(item, "id"))
+		a.stringIf(call+SuffixToolCallID, a.get(item, "id"))
 		a.String(call+SuffixToolCallName, typ.Str)
 	case "computer_call":
 		// As the instrumentor writes it: the role and call id of a tool
 		// message, under the assistant's tool call.
 		a.String(prefix+SuffixMessageRole, "assistant")
 		a.String(call+SuffixMessageRole, "tool")
-		a.stringIf(call+SuffixMessageToolCallID, jsonbound.Get(item, "call_id"))
+		a.stringIf(call+SuffixMessageToolCallID, a.get(item, "call_id"))
 	case "function_call_output", "custom_tool_call_output", "computer_call_output":
 		if !input {
 			return
 		}
 		a.String(prefix+SuffixMessageRole, "tool")
-		a.stringIf(prefix+SuffixMessageToolCallID, jsonbound.Get(item, "call_id"))
+		a.stringIf(prefix+SuffixMessageToolCallID, a.get(item, "call_id"))
 		if typ.Str == "computer_call_output" {
 			return
 		}
 		// A string output as it is; any other JSON as its text.
-		switch out := jsonbound.Get(item, "output"); out.Type {
+		switch out := a.get(item, "output"); out.Type {
 		case gjson.String:
 			a.String(prefix+SuffixMessageContent, out.Str)
 		case gjson.Null:
@@ -206,21 +204,21 @@ func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 // their index and record nothing.
 func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 	j := 0
-	jsonbound.ForEach(parts, func(_, part gjson.Result) bool {
+	a.forEach(parts, func(_, part gjson.Result) bool {
 		p := prefix + "." + strconv.Itoa(j) + "."
-		switch jsonbound.Get(part, "type").Str {
+		switch a.get(part, "type").Str {
 		case "input_text", "output_text":
-			if text := jsonbound.Get(part, "text"); text.Type == gjson.String {
+			if text := a.get(part, "text"); text.Type == gjson.String {
 				a.String(p+SuffixContentType, "text")
 				a.String(p+SuffixContentText, text.Str)
 			}
 		case "refusal":
-			if text := jsonbound.Get(part, "refusal"); text.Type == gjson.String {
+			if text := a.get(part, "refusal"); text.Type == gjson.String {
 				a.String(p+SuffixContentType, "text")
 				a.String(p+SuffixContentText, text.Str)
 			}
 		case "input_image":
-			if url := jsonbound.Get(part, "image_url"); url.Type == gjson.String && url.Str != "" {
+			if url := a.get(part, "image_url"); url.Type == gjson.String && url.Str != "" {
 				a.String(p+SuffixContentType, "image")
 				a.String(p+SuffixContentImageURL, url.Str)
 			}
@@ -237,9 +235,9 @@ func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 	a.String(prefix+SuffixContentType, "reasoning")
 	var texts []string
-	jsonbound.ForEach(jsonbound.Get(item, "summary"), func(_, s gjson.Result) bool {
-		text := jsonbound.Get(s, "text")
-		if input && (jsonbound.Get(s, "type").Str != "summary_text" || text.Type != gjson.String) {
+	a.forEach(a.get(item, "summary"), func(_, s gjson.Result) bool {
+		text := a.get(s, "text")
+		if input && (a.get(s, "type").Str != "summary_text" || text.Type != gjson.String) {
 			return true
 		}
 		texts = append(texts, text.Str)
@@ -248,19 +246,19 @@ func reasoningAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 	if len(texts) > 0 {
 		a.String(prefix+SuffixContentText, strings.Join(texts, "\n"))
 	}
-	a.stringIf(prefix+SuffixContentEncrypted, jsonbound.Get(item, "encrypted_content"))
+	a.stringIf(prefix+SuffixContentEncrypted, a.get(item, "encrypted_content"))
 }
 
 // imageAttrs records a generated image as output.images.N.image.url, a
 // data URL, and reports whether the item had one.
 func imageAttrs(a *Attrs, n int, item gjson.Result) bool {
-	result := jsonbound.Get(item, "result")
+	result := a.get(item, "result")
 	if result.Type != gjson.String {
 		return false
 	}
 	url := result.Str
 	if !strings.HasPrefix(url, "data:image/") {
-		format := jsonbound.Get(item, "output_format").Str
+		format := a.get(item, "output_format").Str
 		switch format {
 		case "":
 			format = "png"
@@ -276,7 +274,7 @@ func imageAttrs(a *Attrs, n int, item gjson.Result) bool {
 // responsesUsageAttrs maps a Responses API usage object onto the token
 // counts.
 func responsesUsageAttrs(a *Attrs, usage gjson.Result) {
-	jsonbound.ForEach(usage, func(k, v gjson.Result) bool {
+	a.forEach(usage, func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "total_tokens":
 			a.intIf(KeyTokenTotal, v)
@@ -285,10 +283,10 @@ func responsesUsageAttrs(a *Attrs, usage gjson.Result) {
 		case "output_tokens":
 			a.intIf(KeyTokenCompletion, v)
 		case "input_tokens_details":
-			a.intIf(KeyTokenPromptCacheRead, jsonbound.Get(v, "cached_tokens"))
-			a.intIf(KeyTokenPromptCacheWrite, jsonbound.Get(v, "cache_write_tokens"))
+			a.intIf(KeyTokenPromptCacheRead, a.get(v, "cached_tokens"))
+			a.intIf(KeyTokenPromptCacheWrite, a.get(v, "cache_write_tokens"))
 		case "output_tokens_details":
-			a.intIf(KeyTokenCompletionReasoning, jsonbound.Get(v, "reasoning_tokens"))
+			a.intIf(KeyTokenCompletionReasoning, a.get(v, "reasoning_tokens"))
 		}
 		return true
 	})

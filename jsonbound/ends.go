@@ -1,0 +1,91 @@
+package jsonbound
+
+import (
+	"math"
+	"slices"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Ends is an index of one JSON document that Check accepted: where each of
+// its objects and arrays ends, found in one pass. Its ForEach and Get are
+// the package's, but jump over a nested value with a lookup where theirs
+// scan it. A span mapping walks a coding agent's history level by level
+// (the request's members, each message, each message's content blocks),
+// and each level used to read every string below it again.
+//
+// The zero Ends indexes nothing, and a nil *Ends is valid: both walk as
+// ForEach and Get do. An Ends is not safe for concurrent Index calls.
+type Ends struct {
+	doc    string
+	opens  []int32 // where each object and array opens, in document order
+	closes []int32 // just past where it closes; 0: it does not
+	stack  []int32
+}
+
+// Index makes e the index of doc, reusing e's memory: a document of more
+// than math.MaxInt32 bytes is not indexed.
+func (e *Ends) Index(doc string) {
+	e.Reset()
+	if len(doc) > math.MaxInt32 {
+		return
+	}
+	e.doc = doc
+	for i := 0; i < len(doc); i++ {
+		switch doc[i] {
+		case '"':
+			i = StringEnd(doc, i+1)
+		case '{', '[':
+			e.stack = append(e.stack, int32(len(e.opens)))
+			e.opens = append(e.opens, int32(i))
+			e.closes = append(e.closes, 0)
+		case '}', ']':
+			if n := len(e.stack); n > 0 {
+				e.closes[e.stack[n-1]] = int32(i + 1)
+				e.stack = e.stack[:n-1]
+			}
+		}
+	}
+}
+
+// Reset forgets the document (e no longer holds it), keeping the memory.
+func (e *Ends) Reset() {
+	e.doc = ""
+	e.opens, e.closes, e.stack = e.opens[:0], e.closes[:0], e.stack[:0]
+}
+
+// ForEach is the package's ForEach, for t read out of the indexed document
+// (any other t is walked as ForEach walks it).
+func (e *Ends) ForEach(t gjson.Result, iterator func(key, value gjson.Result) bool) {
+	forEach(e, t, iterator)
+}
+
+// Get is the package's Get, for t read out of the indexed document.
+func (e *Ends) Get(t gjson.Result, key string) gjson.Result { return get(e, t, key) }
+
+// offset is where raw lies in the document, when it is a part of it.
+func (e *Ends) offset(raw string) (int, bool) {
+	if e == nil || len(e.opens) == 0 || len(raw) == 0 {
+		return 0, false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(raw)))
+	b := uintptr(unsafe.Pointer(unsafe.StringData(e.doc)))
+	if p < b || p+uintptr(len(raw)) > b+uintptr(len(e.doc)) {
+		return 0, false
+	}
+	return int(p - b), true
+}
+
+// end is just past the object or array that opens at offset at, or 0 when
+// the index does not have it (e nil included).
+func (e *Ends) end(at int) int {
+	if e == nil {
+		return 0
+	}
+	k, found := slices.BinarySearch(e.opens, int32(at))
+	if !found {
+		return 0
+	}
+	return int(e.closes[k])
+}
