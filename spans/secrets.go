@@ -12,22 +12,15 @@ import (
 // own redaction writes it.
 const Redacted = "__REDACTED__"
 
-// credentialKeys are the names of members that hold credentials (or, for
-// api_base, where LiteLLM was told to send one), lower case, without '-'
-// and '_': api_key, api-key, apiKey, x-api-key, Authorization, LiteLLM's
-// per-call cloud credentials, OAuth tokens, passwords.
-var credentialKeys = map[string]bool{
-	"apikey": true, "xapikey": true, "apitoken": true, "apibase": true,
-	"authorization": true, "proxyauthorization": true, "bearertoken": true,
-	"awsaccesskeyid": true, "awssecretaccesskey": true, "awssessiontoken": true,
-	"vertexcredentials": true, "azureadtoken": true,
-	"accesstoken": true, "refreshtoken": true, "idtoken": true,
-	"clientsecret": true, "secret": true, "secretkey": true, "privatekey": true, "password": true,
-}
-
-// isCredentialKey reports whether a member name names a credential.
+// isCredentialKey reports whether a member name names a credential: api_key,
+// api-key, apiKey, x-api-key, Authorization, LiteLLM's per-call cloud
+// credentials, OAuth tokens, passwords (or, for api_base, where LiteLLM
+// was told to send one), matched lower case without '-' and '_'. It runs
+// on every member name of every body: a name of a length no credential has
+// is refused before it is folded, and the folded one is matched by a
+// switch (a few comparisons) rather than hashed for a map.
 func isCredentialKey(key string) bool {
-	if len(key) > 32 {
+	if len(key) < len("secret") || len(key) > 32 {
 		return false
 	}
 	var b [32]byte
@@ -43,7 +36,16 @@ func isCredentialKey(key string) bool {
 		b[n] = c
 		n++
 	}
-	return credentialKeys[string(b[:n])]
+	switch string(b[:n]) {
+	case "apikey", "xapikey", "apitoken", "apibase",
+		"authorization", "proxyauthorization", "bearertoken",
+		"awsaccesskeyid", "awssecretaccesskey", "awssessiontoken",
+		"vertexcredentials", "azureadtoken",
+		"accesstoken", "refreshtoken", "idtoken",
+		"clientsecret", "secret", "secretkey", "privatekey", "password":
+		return true
+	}
+	return false
 }
 
 // withoutSecrets returns a JSON text with the string value of every

@@ -68,3 +68,23 @@ func FuzzWithoutSecrets(f *testing.F) {
 		walk(v)
 	})
 }
+
+// TestCredentialKeys: every credential's name, as clients spell it, and
+// names that only look like one.
+func TestCredentialKeys(t *testing.T) {
+	for _, k := range []string{"api_key", "api-key", "apiKey", "API_KEY", "x-api-key", "X-Api-Key", "api_token",
+		"api_base", "Authorization", "proxy-authorization", "bearer_token", "aws_access_key_id",
+		"aws_secret_access_key", "AWS_SESSION_TOKEN", "vertex_credentials", "azure_ad_token", "access_token",
+		"refresh_token", "id_token", "client_secret", "secret", "Secret", "secret_key", "private_key", "password",
+		"__pass_word__"} {
+		if !isCredentialKey(k) {
+			t.Errorf("%q: not a credential's name", k)
+		}
+	}
+	for _, k := range []string{"", "key", "api", "model", "messages", "tokens", "secrets", "apikeys", "passwd",
+		"token", "id", "max_tokens", "authorization_url", strings.Repeat("a", 40), "api_key" + strings.Repeat("_", 30)} {
+		if isCredentialKey(k) {
+			t.Errorf("%q: taken for a credential's name", k)
+		}
+	}
+}
