@@ -614,6 +614,10 @@ func (c *Call) End(ok bool) {
 	c.span.End() // the SDK stamps the time
 }
 
+// maxPooledAttrs bounds the attributes a pooled Attrs keeps room for: a
+// chat call's few dozen and then some.
+const maxPooledAttrs = 512
+
 // release gives a slice of attributes back to the Recorder's pool, its
 // values cleared: the pool keeps no call's strings alive.
 func (c *Call) release(a *Attrs) {
@@ -622,6 +626,12 @@ func (c *Call) release(a *Attrs) {
 	a.body = requestBody{}
 	a.ends.Reset()
 	a.idx = nil
+	if cap(a.kv) > maxPooledAttrs {
+		// An agent's call: thousands of attributes, which the span now
+		// holds a copy of. Pooled, the slice would stay beside it (and
+		// beside every later span) as a copy nobody reads.
+		*a = Attrs{}
+	}
 	c.attrs.Put(a)
 }
 
