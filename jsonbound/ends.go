@@ -49,6 +49,9 @@ func (e *Ends) Index(doc string) {
 	}
 }
 
+// Containers is how many objects and arrays the indexed document holds.
+func (e *Ends) Containers() int { return len(e.opens) }
+
 // Reset forgets the document (e no longer holds it), keeping the memory.
 func (e *Ends) Reset() {
 	e.doc = ""

@@ -33,6 +33,10 @@ const indexFrom = 16 << 10
 func (a *Attrs) index(doc string) {
 	a.ends.Index(doc)
 	a.idx = &a.ends
+	// Room for the attributes at once, where appending grew the slice a
+	// dozen times: a mapping records a few for each object of a request
+	// (a message, a content block, a tool call) and one for each list.
+	a.kv = slices.Grow(a.kv, 2*a.ends.Containers())
 }
 
 // forEach is jsonbound.ForEach, through the body's index if there is one.
