@@ -46,7 +46,7 @@ func TestIndexedMappingAsPlain(t *testing.T) {
 				a.body = readRequest(a, gjson.Parse(raw), op.Drop...)
 				op.Request(a, &a.body)
 				for _, kv := range a.kv {
-					kvs[i] = append(kvs[i], string(kv.Key)+"="+kv.Value.Emit())
+					kvs[i] = append(kvs[i], string(kv.Key)+"="+kv.Value.String())
 				}
 			}
 			if !reflect.DeepEqual(kvs[0], kvs[1]) {
