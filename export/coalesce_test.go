@@ -2,9 +2,12 @@ package export
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -12,7 +15,7 @@ func TestCoalescerHandsSpansOver(t *testing.T) {
 	rec := &batches{}
 	// A simple processor hands each span straight to the exporter, so what
 	// the exporter got is what the coalescer has handed over.
-	c := newCoalescer(sdktrace.NewSimpleSpanProcessor(rec))
+	c := newCoalescer(sdktrace.NewSimpleSpanProcessor(rec), 0, 512)
 	got := func() int {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -55,5 +58,95 @@ func TestCoalescerHandsSpansOver(t *testing.T) {
 	}
 	if n := got(); n != 5 {
 		t.Errorf("after Shutdown: %d spans; want 5", n)
+	}
+}
+
+// flushCounter is a span processor that counts what it is handed and how
+// often it is flushed.
+type flushCounter struct {
+	mu             sync.Mutex
+	ended, flushes int
+}
+
+func (f *flushCounter) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (f *flushCounter) OnEnd(sdktrace.ReadOnlySpan) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ended++
+}
+func (f *flushCounter) Shutdown(context.Context) error { return nil }
+func (f *flushCounter) ForceFlush(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushes++
+	return nil
+}
+func (f *flushCounter) counts() (ended, flushes int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ended, f.flushes
+}
+
+// TestCoalescerFlushesForSize: once spans of flushBytes have been handed
+// over in fewer than a batch, the processor is flushed, so that
+// agent-sized spans do not wait its schedule delay in memory; small spans
+// never flush it.
+func TestCoalescerFlushesForSize(t *testing.T) {
+	next := &flushCounter{}
+	c := newCoalescer(next, 100_000, 512)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
+	end := func(text string) {
+		_, s := tp.Tracer("t").Start(context.Background(), "call")
+		s.SetAttributes(attribute.String("input.value", text))
+		s.End()
+	}
+	for range 20 {
+		end("small") // 20 small spans: about 6 KB
+	}
+	c.handOver()
+	if ended, flushes := next.counts(); ended != 20 || flushes != 0 {
+		t.Fatalf("small spans: %d handed over, %d flushes; want 20, 0", ended, flushes)
+	}
+	big := strings.Repeat("x", 40_000)
+	end(big)
+	end(big)
+	c.handOver()
+	if _, flushes := next.counts(); flushes != 0 {
+		t.Fatalf("86 KB handed over: %d flushes; want none yet", flushes)
+	}
+	end(big)
+	c.handOver()
+	if ended, flushes := next.counts(); ended != 23 || flushes != 1 {
+		t.Fatalf("126 KB handed over: %d handed over, %d flushes; want 23, 1", ended, flushes)
+	}
+	end(big)
+	c.handOver()
+	if _, flushes := next.counts(); flushes != 1 {
+		t.Fatalf("40 KB more: %d flushes; want the count started again, still 1", flushes)
+	}
+
+	// Small spans fill a batch, which the processor exports on its own:
+	// 600 of them, 170 KB, flush nothing.
+	next = &flushCounter{}
+	c = newCoalescer(next, 100_000, 512)
+	tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
+	for range 600 {
+		end("small")
+	}
+	c.handOver()
+	if _, flushes := next.counts(); flushes != 0 {
+		t.Fatalf("600 small spans: %d flushes; want none", flushes)
+	}
+
+	// Without a size, never.
+	next = &flushCounter{}
+	c = newCoalescer(next, 0, 512)
+	tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c))
+	for range 10 {
+		end(big)
+	}
+	c.handOver()
+	if _, flushes := next.counts(); flushes != 0 {
+		t.Fatalf("flushBytes 0: %d flushes; want none", flushes)
 	}
 }

@@ -200,7 +200,11 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 		otel.Handle(fmt.Errorf("span spool: %w; keeping spans in memory (SPAN_BUFFER_BYTES) instead", spoolErr))
 	}
 	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
-	processor := newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...))
+	batch := sdktrace.DefaultMaxExportBatchSize
+	if cfg.MaxExportBatchSize > 0 {
+		batch = cfg.MaxExportBatchSize
+	}
+	processor := newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...), maxBytes, batch)
 	common := []sdktrace.TracerProviderOption{sdktrace.WithRawSpanLimits(Limits()), sdktrace.WithIDGenerator(idGenerator{})}
 
 	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{
