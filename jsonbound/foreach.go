@@ -82,7 +82,7 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 			if end := ends.end(off + i); indexed && end > off+i && end-off <= len(json) {
 				i = end - off // the index knows where it closes
 			} else {
-				i = skipNested(json, i)
+				i = ContainerEnd(json, i)
 			}
 			value = gjson.Result{Type: gjson.JSON, Raw: json[s:i]}
 		case '"':
@@ -119,13 +119,14 @@ func stringValue(raw string) string {
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 }
 
-// skipNested returns the index just past the array or object that opens at
-// i, or len(json) when it does not close.
-func skipNested(json string, i int) int {
-	b := bytesOf(json)
+// ContainerEnd returns the index just past the array or object that opens
+// at json[i], or len(json) when it does not close: on JSON that Check
+// accepted, where the next value begins. Strings are jumped with
+// StringEnd.
+func ContainerEnd(json string, i int) int {
 	depth := 0
-	for ; i < len(b); i++ {
-		switch b[i] {
+	for ; i < len(json); i++ {
+		switch json[i] {
 		case '[', '{':
 			depth++
 		case ']', '}':
@@ -134,10 +135,10 @@ func skipNested(json string, i int) int {
 				return i + 1
 			}
 		case '"':
-			i = stringEnd(b, i+1)
+			i = StringEnd(json, i+1)
 		}
 	}
-	return len(b)
+	return len(json)
 }
 
 // scalarEnd returns the index just past the number or literal at i.

@@ -239,14 +239,15 @@ func (h *history) str(v value) string {
 }
 
 // valueEnd is the end of the value that begins at s[i] (after whitespace
-// and separators), as gjson's parseAny finds it; !ok where none begins.
+// and separators), as gjson's parseAny finds it in checked JSON; !ok where
+// none begins.
 func valueEnd(s string, i int) (end int, ok bool) {
 	if i >= len(s) {
 		return i, false
 	}
 	switch c := s[i]; c {
 	case '{', '[':
-		return squashEnd(s, i), true
+		return jsonbound.ContainerEnd(s, i), true
 	case '"':
 		return stringEnd(s, i)
 	case 'n':
@@ -270,28 +271,6 @@ func stringEnd(s string, i int) (end int, ok bool) {
 		return q + 1, true
 	}
 	return len(s), false
-}
-
-// squashEnd is the end of the object or array that begins at s[i] (just
-// past its closing bracket), as gjson's parseSquash finds it: brackets
-// counted outside strings, parentheses as brackets too.
-func squashEnd(s string, i int) int {
-	depth := 0
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			end, _ := stringEnd(s, i)
-			i = end - 1
-		case '{', '[', '(':
-			depth++
-		case '}', ']', ')':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-	}
-	return len(s)
 }
 
 func numberEnd(s string, i int) int {
