@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -34,8 +35,9 @@ const sizeFlushTimeout = 10 * time.Second
 // and the processor exports them on its own.
 type coalescer struct {
 	next       sdktrace.SpanProcessor
-	flushBytes int // 0: never flush for size
-	batch      int // the processor's batch size
+	window     time.Duration // coalesceWindow; tests that hand over themselves make it long
+	flushBytes int           // 0: never flush for size
+	batch      int           // the processor's batch size
 
 	mu      sync.Mutex
 	pending []sdktrace.ReadOnlySpan
@@ -43,6 +45,10 @@ type coalescer struct {
 	handed  int         // bytes handed over since the count began
 	spans   int         // spans handed over since the count began
 	timer   *time.Timer // armed while spans are pending
+
+	// flushing is set while a flush for size runs: with the collector
+	// slow, flushes could otherwise pile up, one per hand-over.
+	flushing atomic.Bool
 }
 
 var _ sdktrace.SpanProcessor = (*coalescer)(nil)
@@ -51,7 +57,7 @@ var _ sdktrace.SpanProcessor = (*coalescer)(nil)
 // time, and flushes it each time flushBytes of spans have been handed over
 // in fewer than a batch (flushBytes 0: never).
 func newCoalescer(next sdktrace.SpanProcessor, flushBytes, batch int) *coalescer {
-	c := &coalescer{next: next, flushBytes: flushBytes, batch: batch}
+	c := &coalescer{next: next, window: coalesceWindow, flushBytes: flushBytes, batch: batch}
 	c.timer = time.AfterFunc(time.Hour, c.handOver)
 	c.timer.Stop()
 	return c
@@ -70,7 +76,7 @@ func (c *coalescer) OnEnd(s sdktrace.ReadOnlySpan) {
 	c.pending = append(c.pending, s)
 	c.bytes += n
 	if len(c.pending) == 1 {
-		c.timer.Reset(coalesceWindow)
+		c.timer.Reset(c.window)
 	}
 	c.mu.Unlock()
 }
@@ -92,13 +98,14 @@ func (c *coalescer) handOver() {
 	for _, s := range spans {
 		c.next.OnEnd(s)
 	}
-	if flush {
+	if flush && c.flushing.CompareAndSwap(false, true) {
 		// On the timer's goroutine: no call waits for it. The span
 		// buffer takes the batch without waiting for the collector
 		// (unless it is over its budget, for at most an attempt).
 		ctx, cancel := context.WithTimeout(context.Background(), sizeFlushTimeout)
 		_ = c.next.ForceFlush(ctx)
 		cancel()
+		c.flushing.Store(false)
 	}
 }
 

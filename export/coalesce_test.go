@@ -94,6 +94,7 @@ func (f *flushCounter) counts() (ended, flushes int) {
 func TestCoalescerFlushesForSize(t *testing.T) {
 	next := &flushCounter{}
 	c := newCoalescer(next, 100_000, 512)
+	c.window = time.Hour // the test hands over itself
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
 	end := func(text string) {
 		_, s := tp.Tracer("t").Start(context.Background(), "call")
@@ -125,28 +126,84 @@ func TestCoalescerFlushesForSize(t *testing.T) {
 		t.Fatalf("40 KB more: %d flushes; want the count started again, still 1", flushes)
 	}
 
-	// Small spans fill a batch, which the processor exports on its own:
-	// 600 of them, 170 KB, flush nothing.
-	next = &flushCounter{}
-	c = newCoalescer(next, 100_000, 512)
-	tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
-	for range 600 {
-		end("small")
+	// Never: small spans that fill a batch, which the processor exports on
+	// its own (600 of them, 170 KB); any spans with no size to flush at.
+	for _, tc := range []struct {
+		name       string
+		flushBytes int
+		spans      int
+		text       string
+	}{
+		{"600 small spans", 100_000, 600, "small"},
+		{"flushBytes 0", 0, 10, big},
+	} {
+		next = &flushCounter{}
+		c = newCoalescer(next, tc.flushBytes, 512)
+		c.window = time.Hour
+		tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
+		for range tc.spans {
+			end(tc.text)
+		}
+		c.handOver()
+		if _, flushes := next.counts(); flushes != 0 {
+			t.Errorf("%s: %d flushes; want none", tc.name, flushes)
+		}
 	}
-	c.handOver()
-	if _, flushes := next.counts(); flushes != 0 {
-		t.Fatalf("600 small spans: %d flushes; want none", flushes)
-	}
+}
 
-	// Without a size, never.
-	next = &flushCounter{}
-	c = newCoalescer(next, 0, 512)
-	tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c))
-	for range 10 {
-		end(big)
+// slowFlusher is a flushCounter whose flushes wait until released.
+type slowFlusher struct {
+	flushCounter
+	release chan struct{}
+}
+
+func (f *slowFlusher) ForceFlush(ctx context.Context) error {
+	_ = f.flushCounter.ForceFlush(ctx)
+	<-f.release
+	return nil
+}
+
+// TestCoalescerFlushesForSizeOneAtATime: while a flush for size waits (a
+// slow collector), further hand-overs do not start more.
+func TestCoalescerFlushesForSizeOneAtATime(t *testing.T) {
+	next := &slowFlusher{release: make(chan struct{})}
+	c := newCoalescer(next, 100_000, 512)
+	c.window = time.Hour
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c), sdktrace.WithRawSpanLimits(Limits()))
+	big := strings.Repeat("x", 120_000)
+	end := func() {
+		_, s := tp.Tracer("t").Start(context.Background(), "call")
+		s.SetAttributes(attribute.String("input.value", big))
+		s.End()
 	}
+	end()
+	done := make(chan struct{})
+	go func() { c.handOver(); close(done) }()                                    // flushes, and waits
+	waitFor(t, func() bool { _, flushes := next.counts(); return flushes == 1 }) // 120 KB handed over
+	for range 3 {
+		end()
+		c.handOver() // would flush, but one is under way: returns at once
+	}
+	if ended, flushes := next.counts(); ended != 4 || flushes != 1 {
+		t.Fatalf("during a flush: %d handed over, %d flushes; want 4, 1", ended, flushes)
+	}
+	close(next.release)
+	<-done
+	end()
 	c.handOver()
-	if _, flushes := next.counts(); flushes != 0 {
-		t.Fatalf("flushBytes 0: %d flushes; want none", flushes)
+	if _, flushes := next.counts(); flushes != 2 {
+		t.Fatalf("after it: %d flushes; want a second", flushes)
+	}
+}
+
+// waitFor waits up to 5 s for cond.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
