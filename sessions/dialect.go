@@ -147,6 +147,14 @@ func (p *part) member(k string, v value) {
 }
 
 func messagesInput(h *history, body value) {
+	systemAndMessages(h, body, func(system value) bool { return system.exists() && !system.isNull() }, anthropicContent)
+}
+
+// systemAndMessages writes the history of a request made of a system prompt
+// and messages of a role and content (Anthropic's Messages, Bedrock's
+// Converse): the system prompt when hasSystem says there is one, then each
+// message, its content written by write.
+func systemAndMessages(h *history, body value, hasSystem func(value) bool, write func(*history, value)) {
 	var system, messages value
 	members(body, func(k string, v value) bool {
 		switch k {
@@ -157,9 +165,9 @@ func messagesInput(h *history, body value) {
 		}
 		return true
 	})
-	if system.exists() && !system.isNull() {
+	if hasSystem(system) {
 		h.begin("system", false)
-		anthropicContent(h, system)
+		write(h, system)
 		h.end()
 	}
 	var role, content value
@@ -173,7 +181,7 @@ func messagesInput(h *history, body value) {
 	}, func(value) {
 		r := h.str(role)
 		h.begin(r, r == "assistant")
-		anthropicContent(h, content)
+		write(h, content)
 		h.end()
 		role, content = "", ""
 	})
@@ -420,37 +428,9 @@ func geminiParts(h *history, parts value) {
 }
 
 func converseInput(h *history, body value) {
-	var system, messages value
-	members(body, func(k string, v value) bool {
-		switch k {
-		case "system":
-			system = v
-		case "messages":
-			messages = v
-		}
-		return true
-	})
-	// A list of blocks; none (pydantic-ai sends []) is no system prompt.
-	if nonEmpty(system) {
-		h.begin("system", false)
-		converseContent(h, system)
-		h.end()
-	}
-	var role, content value
-	objects(messages, func(k string, v value) {
-		switch {
-		case k == "role" && !role.exists():
-			role = v
-		case k == "content" && !content.exists():
-			content = v
-		}
-	}, func(value) {
-		r := h.str(role)
-		h.begin(r, r == "assistant")
-		converseContent(h, content)
-		h.end()
-		role, content = "", ""
-	})
+	// The system prompt is a list of blocks; none (pydantic-ai sends []) is
+	// no system prompt.
+	systemAndMessages(h, body, nonEmpty, converseContent)
 }
 
 func converseOutput(h *history, answer value) {
