@@ -36,12 +36,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pathlib
 import sys
 import uuid
 from typing import Any, Iterator
 
 import anthropic
 import openai
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "e2e" / "tests"))
+from chat_stream import streamed_message  # noqa: E402  (the e2e tests' helper, found by the line above)
 
 SYSTEM = "You are a weather agent. Answer from the tools you have, never from memory."
 TOOL = {
@@ -118,24 +122,9 @@ def _chat_call(
     if not stream:
         resp = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, extra_headers=headers)
         return resp.choices[0].message.model_dump(exclude_none=True, exclude={"refusal", "annotations"})
-    content, calls = "", {}
-    for chunk in client.chat.completions.create(
-        model="gpt-4o", messages=messages, tools=tools, stream=True, extra_headers=headers
-    ):
-        if not chunk.choices:
-            continue
-        delta = chunk.choices[0].delta
-        content += delta.content or ""
-        for tc in delta.tool_calls or []:
-            c = calls.setdefault(tc.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-            c["id"] += tc.id or ""
-            if tc.function:
-                c["function"]["name"] += tc.function.name or ""
-                c["function"]["arguments"] += tc.function.arguments or ""
-    message: dict[str, Any] = {"role": "assistant", "content": content or None}
-    if calls:
-        message["tool_calls"] = [calls[i] for i in sorted(calls)]
-    return message
+    return streamed_message(
+        client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, stream=True, extra_headers=headers)
+    )
 
 
 def messages_loop(client: anthropic.Anthropic, turns: Turns, texts: list[str]) -> None:

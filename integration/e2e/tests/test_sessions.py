@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 import phoenix_api
+from chat_stream import streamed_message
 from conftest import API_KEY, ARTIFACTS, BIN, start_proxy
 from processes import Service, base_env
 
@@ -110,21 +111,9 @@ def _chat_loop(client: Any, stream: bool) -> None:
     tools = [{"type": "function", "function": WEATHER_TOOL}]
     for _ in range(CALLS):
         if stream:
-            content, calls = "", {}
-            for chunk in client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, stream=True):
-                if not chunk.choices:
-                    continue
-                delta = chunk.choices[0].delta
-                content += delta.content or ""
-                for tc in delta.tool_calls or []:
-                    c = calls.setdefault(tc.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-                    c["id"] += tc.id or ""
-                    if tc.function:
-                        c["function"]["name"] += tc.function.name or ""
-                        c["function"]["arguments"] += tc.function.arguments or ""
-            message: dict[str, Any] = {"role": "assistant", "content": content or None}
-            if calls:
-                message["tool_calls"] = [calls[i] for i in sorted(calls)]
+            message = streamed_message(
+                client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, stream=True)
+            )
         else:
             resp = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools)
             message = resp.choices[0].message.model_dump(exclude_none=True)
