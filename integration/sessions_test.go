@@ -154,18 +154,7 @@ func TestSessionsChatAgentLoop(t *testing.T) {
 		}
 		return got
 	}
-	a, b := loop(), loop()
-	if !uuidPattern.MatchString(a[0]) {
-		t.Fatalf("session.id %q: want a UUID", a[0])
-	}
-	for i := range a {
-		if a[i] != a[0] || b[i] != b[0] {
-			t.Errorf("turn %d: sessions %q and %q; want %q and %q", i, a[i], b[i], a[0], b[0])
-		}
-	}
-	if a[0] == b[0] {
-		t.Errorf("two conversations with the same system prompt and first message share session %q", a[0])
-	}
+	twoConversations(t, loop(), loop())
 }
 
 // Claude Code names its session in a header (newer versions) or in
@@ -294,18 +283,7 @@ func TestSessionsBedrockConverse(t *testing.T) {
 		}
 		return got
 	}
-	a, b := loop(), loop()
-	if !uuidPattern.MatchString(a[0]) {
-		t.Fatalf("session.id %q: want a UUID", a[0])
-	}
-	for i := range a {
-		if a[i] != a[0] || b[i] != b[0] {
-			t.Errorf("turn %d: sessions %q and %q; want %q and %q", i, a[i], b[i], a[0], b[0])
-		}
-	}
-	if a[0] == b[0] {
-		t.Errorf("two conversations with the same system prompt and first message share session %q", a[0])
-	}
+	twoConversations(t, loop(), loop())
 }
 
 // converseStreamMessage is the message a ConverseStream adds up to, as a
@@ -358,4 +336,22 @@ func sessionEnv(base string) upstream.Env {
 	env.AnthropicAPIBase = base
 	env.AWSBedrockRuntimeEndpoint = base
 	return env
+}
+
+// twoConversations checks the sessions of two agent loops with the same
+// system prompt and first message, a session.id for each call of each: a
+// UUID, one for every call of a loop, and not the same for both.
+func twoConversations(t *testing.T, a, b []string) {
+	t.Helper()
+	if !uuidPattern.MatchString(a[0]) {
+		t.Fatalf("session.id %q: want a UUID", a[0])
+	}
+	for i := range a {
+		if a[i] != a[0] || b[i] != b[0] {
+			t.Errorf("turn %d: sessions %q and %q; want %q and %q", i, a[i], b[i], a[0], b[0])
+		}
+	}
+	if a[0] == b[0] {
+		t.Errorf("two conversations with the same system prompt and first message share session %q", a[0])
+	}
 }
