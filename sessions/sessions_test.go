@@ -91,18 +91,7 @@ func TestChatAgentLoop(t *testing.T) {
 		}
 		return got
 	}
-	a, b := run("a"), run("b")
-	for i := range a {
-		if a[i] != a[0] {
-			t.Errorf("loop a, turn %d: session %q, want %q", i, a[i], a[0])
-		}
-		if b[i] != b[0] {
-			t.Errorf("loop b, turn %d: session %q, want %q", i, b[i], b[0])
-		}
-	}
-	if a[0] == b[0] {
-		t.Errorf("two loops with the same system prompt and first message share session %q", a[0])
-	}
+	twoLoops(t, run("a"), run("b"))
 }
 
 func TestChatJoins(t *testing.T) {
@@ -414,18 +403,7 @@ func TestConverseAgentLoop(t *testing.T) {
 		}
 		return got
 	}
-	a, b := run("a"), run("b")
-	for i := range a {
-		if a[i] != a[0] {
-			t.Errorf("loop a, turn %d: session %q, want %q", i, a[i], a[0])
-		}
-		if b[i] != b[0] {
-			t.Errorf("loop b, turn %d: session %q, want %q", i, b[i], b[0])
-		}
-	}
-	if a[0] == b[0] {
-		t.Errorf("two loops with the same system prompt and first message share session %q", a[0])
-	}
+	twoLoops(t, run("a"), run("b"))
 }
 
 func TestNewSessionIsUUID(t *testing.T) {
@@ -456,4 +434,22 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// twoLoops checks the sessions of two agent loops with the same system
+// prompt and first message, one for each call of each: the same for every
+// call of a loop, and not the same for both.
+func twoLoops(t *testing.T, a, b []string) {
+	t.Helper()
+	for i := range a {
+		if a[i] != a[0] {
+			t.Errorf("loop a, turn %d: session %q, want %q", i, a[i], a[0])
+		}
+		if b[i] != b[0] {
+			t.Errorf("loop b, turn %d: session %q, want %q", i, b[i], b[0])
+		}
+	}
+	if a[0] == b[0] {
+		t.Errorf("two loops with the same system prompt and first message share session %q", a[0])
+	}
 }
