@@ -451,15 +451,7 @@ func (b *bench) agentTable(section func(string), add func(metric, goal string, c
 		requests += sp.Requests
 		missing += sp.Requests - sp.Received
 		maxRequest = max(maxRequest, sp.MaxRequestBytes)
-		total := 0
-		var errs []string
-		for _, r := range a.Results {
-			total += r.Errors
-			errs = append(errs, fmt.Sprintf("%d of %s", r.Errors, count(int64(r.Requests))))
-		}
-		if total > 0 {
-			add("errors", "", errs...)
-		}
+		errorsRow(add, a.Results)
 	}
 
 	section("Agent calls: CPU per extra KiB of body, 150 KiB → 1 MiB (the slope: fixed per-request costs out), µs")

@@ -101,6 +101,19 @@ func reruns(ph *phase) string {
 	return fmt.Sprintf(" (%d blocks measured again: the load generator stalled)", ph.Reruns)
 }
 
+// errorsRow adds a row of the targets' errors, when any had one.
+func errorsRow(add func(metric, goal string, cells ...string), results []*result) {
+	total := 0
+	var cells []string
+	for _, r := range results {
+		total += r.Errors
+		cells = append(cells, fmt.Sprintf("%d of %s", r.Errors, count(int64(r.Requests))))
+	}
+	if total > 0 {
+		add("errors", "", cells...)
+	}
+}
+
 // buildTable turns the results into rows and goals.
 func (b *bench) buildTable() {
 	var rows []row
@@ -156,17 +169,6 @@ func (b *bench) buildTable() {
 		}
 		add("sent late by (load generator) p99 / p99.9, µs", "", cells...)
 	}
-	errorsRow := func(ph *phase) {
-		total := 0
-		var cells []string
-		for _, r := range ph.Results {
-			total += r.Errors
-			cells = append(cells, fmt.Sprintf("%d of %s", r.Errors, count(int64(r.Requests))))
-		}
-		if total > 0 {
-			add("errors", "", cells...)
-		}
-	}
 
 	lat := func(r *result) *pcts { return &r.Latency }
 	for _, rate := range b.plan.ChatRates {
@@ -194,7 +196,7 @@ func (b *bench) buildTable() {
 				ph.get("on").CPUPerRequest/ph.get("floor").CPUPerRequest, 1.25, "×", false)
 		}
 		latenessRow(ph)
-		errorsRow(ph)
+		errorsRow(add, ph.Results)
 	}
 
 	for _, key := range []string{"stream", "stream+usage", "stream-responses", "stream-anthropic", "stream-gemini", "stream-vertex", "stream-converse", "stream-bedrock"} {
@@ -218,7 +220,7 @@ func (b *bench) buildTable() {
 			ph.get("on").FirstEvent.P99/1000, 5, "ms", false), cells...)
 		cpuRow(ph, "CPU per stream, µs")
 		latenessRow(ph)
-		errorsRow(ph)
+		errorsRow(add, ph.Results)
 	}
 
 	if ph := b.phase("saturation"); ph != nil {
@@ -240,7 +242,7 @@ func (b *bench) buildTable() {
 			ph.get("on").CPUPerRequest/f.CPUPerRequest, 1.25, "×", false)
 		add("latency p50 / p99, µs", "", cells(func(r *result) string { return num(r.Latency.P50) + " / " + num(r.Latency.P99) })...)
 		add("requests", "", cells(func(r *result) string { return count(int64(r.Requests)) })...)
-		errorsRow(ph)
+		errorsRow(add, ph.Results)
 	}
 
 	if len(b.res.Streams) > 0 {
