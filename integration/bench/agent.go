@@ -57,14 +57,7 @@ type agentResult struct {
 	Spans    agentSpans         `json:"spans"`
 }
 
-func (a *agentResult) get(key string) *result {
-	for _, r := range a.Results {
-		if r.Target == key {
-			return r
-		}
-	}
-	return nil
-}
+func (a *agentResult) get(key string) *result { return resultFor(a.Results, key) }
 
 // perKB is a target's CPU per request ÷ the body's KiB, in µs.
 func (a *agentResult) perKB(key string) float64 {

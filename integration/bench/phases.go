@@ -47,8 +47,12 @@ type phase struct {
 	Reruns int `json:"reruns"`
 }
 
-func (p *phase) get(key string) *result {
-	for _, r := range p.Results {
+func (p *phase) get(key string) *result { return resultFor(p.Results, key) }
+
+// resultFor is the result of the target named key (direct, floor, on,
+// off), or nil.
+func resultFor(results []*result, key string) *result {
+	for _, r := range results {
 		if r.Target == key {
 			return r
 		}
