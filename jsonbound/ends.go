@@ -81,11 +81,8 @@ func (e *Ends) offset(raw string) (int, bool) {
 }
 
 // end is just past the object or array that opens at offset at, or 0 when
-// the index does not have it (e nil included).
+// the index does not have it.
 func (e *Ends) end(at int) int {
-	if e == nil {
-		return 0
-	}
 	k, found := slices.BinarySearch(e.opens, int32(at))
 	if !found {
 		return 0

@@ -56,7 +56,7 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 				continue
 			}
 			s := i
-			end := stringEnd(bytesOf(json), i+1)
+			end := StringEnd(json, i+1)
 			if end >= len(json) {
 				return
 			}
@@ -79,14 +79,18 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 		var value gjson.Result
 		switch json[i] {
 		case '{', '[':
-			if end := ends.end(off + i); indexed && end > off+i && end-off <= len(json) {
-				i = end - off // the index knows where it closes
+			end := 0
+			if indexed {
+				end = ends.end(off+i) - off // where the index says it closes
+			}
+			if end > i && end <= len(json) {
+				i = end
 			} else {
 				i = ContainerEnd(json, i)
 			}
 			value = gjson.Result{Type: gjson.JSON, Raw: json[s:i]}
 		case '"':
-			end := stringEnd(bytesOf(json), i+1)
+			end := StringEnd(json, i+1)
 			if end >= len(json) {
 				return
 			}
