@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +81,25 @@ func BenchmarkIdentify(b *testing.B) {
 			r.Identify(context.Background(), Call{Dialect: &Chat, Header: h, Body: body}, answer)
 		}
 	})
+}
+
+// BenchmarkAppendQuote compares appendQuote with strconv.AppendQuote, the
+// function it stands in for, on what canonical quotes most: the strings of
+// tool arguments (a file's Go code, a path) and keys.
+func BenchmarkAppendQuote(b *testing.B) {
+	code := strings.Repeat("func (s *Store) Get(ctx context.Context, key string) (string, error) {\n\tv, ok := s.m[key]\n\tif !ok {\n\t\treturn \"\", ErrNotFound\n\t}\n\treturn v, nil\n}\n\n", 8)
+	for _, tc := range []struct{ name, s string }{{"code", code}, {"path", "internal/store/store.go"}, {"prose-utf8", strings.Repeat("Le café coûte 3 € — très cher. ", 20)}} {
+		for _, fn := range []struct {
+			name  string
+			quote func([]byte, string) []byte
+		}{{"appendQuote", appendQuote}, {"strconv", strconv.AppendQuote}} {
+			b.Run(tc.name+"/"+fn.name, func(b *testing.B) {
+				var dst []byte
+				b.SetBytes(int64(len(tc.s)))
+				for b.Loop() {
+					dst = fn.quote(dst[:0], tc.s)
+				}
+			})
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +63,23 @@ func FuzzClaudeCodeUserID(f *testing.F) {
 			if v != "" && v == s {
 				t.Fatalf("the whole user_id %q came out", s)
 			}
+		}
+	})
+}
+
+// FuzzAppendQuote holds appendQuote to strconv.AppendQuote, whose bytes
+// the normal form's hashes are of.
+func FuzzAppendQuote(f *testing.F) {
+	for _, s := range []string{"", "plain text", "line\nbreak\ttab \"quoted\" back\\slash", "é → 日本語 \u00a0\u200b\u2028",
+		"\x00\x1f\x7f", "\xff\xfe invalid", "\xe2\x82", "emoji 😀 \U0010ffff", "\ufeff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prefix := []byte("prefix:")
+		got := appendQuote(append([]byte(nil), prefix...), s)
+		want := strconv.AppendQuote(append([]byte(nil), prefix...), s)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendQuote(%q) = %s, strconv writes %s", s, got, want)
 		}
 	})
 }

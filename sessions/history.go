@@ -182,7 +182,7 @@ func (h *history) writeString(s string) { _, _ = h.d.WriteString(s) }
 func (h *history) canonical(dst []byte, v value, skip []string) []byte {
 	switch {
 	case v.isString():
-		return strconv.AppendQuote(dst, h.str(v))
+		return appendQuote(dst, h.str(v))
 	case v.isNumber():
 		return strconv.AppendFloat(dst, v.num(), 'g', -1, 64)
 	case v == "" || v.isNull():
@@ -219,7 +219,7 @@ func (h *history) canonical(dst []byte, v value, skip []string) []byte {
 				dst = append(dst, ',')
 			}
 			m := h.kv[i]
-			dst = strconv.AppendQuote(dst, m.k)
+			dst = appendQuote(dst, m.k)
 			dst = append(dst, ':')
 			dst = h.canonical(dst, m.v, nil)
 		}
