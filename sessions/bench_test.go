@@ -83,6 +83,20 @@ func BenchmarkIdentify(b *testing.B) {
 	})
 }
 
+// BenchmarkFromClient reads Claude Code's metadata.user_id from the end of
+// a Messages request with a long history, as FromClient does on every
+// Messages call.
+func BenchmarkFromClient(b *testing.B) {
+	body, _ := benchCodeConversation(100)
+	body = append(body[:len(body)-1], `,"metadata":{"user_id":"user_0123456789abcdef_account_fe01a97f-b8c7-4ff4-8a9b-7c8a17d35680_session_0b5e3d7c-5a6f-4a57-9f0e-3f1c2d4b6a8e"}}`...)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if s, _ := FromClient(http.Header{}, body); s == "" {
+			b.Fatal("no session")
+		}
+	}
+}
+
 // BenchmarkAppendQuote compares appendQuote with strconv.AppendQuote, the
 // function it stands in for, on what canonical quotes most: the strings of
 // tool arguments (a file's Go code, a path) and keys.

@@ -3,8 +3,11 @@ package sessions
 import (
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // sessionHeaders are the headers in which coding agents name their
@@ -62,7 +65,11 @@ func FromClient(h http.Header, body []byte) (session, user string) {
 		}
 	}
 	if len(body) > 0 {
-		if uid := gjson.GetBytes(body, "metadata.user_id"); uid.Type == gjson.String {
+		// jsonbound.Get crosses a long history's strings whole: gjson's
+		// path would read the whole body a byte at a time to reach the
+		// metadata after it.
+		doc := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+		if uid := jsonbound.Get(jsonbound.Get(doc, "metadata"), "user_id"); uid.Type == gjson.String {
 			s, u := claudeCodeUserID(uid.Str)
 			if session == "" {
 				session = s
