@@ -1,6 +1,11 @@
 package stream
 
-import "errors"
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
 
 // Accumulator merges the events of one stream dialect into the response
 // they make up, as they pass: chat and legacy completions (ChatAccumulator),
@@ -29,3 +34,13 @@ var (
 	_ Accumulator = (*ResponsesAccumulator)(nil)
 	_ Accumulator = (*AnthropicAccumulator)(nil)
 )
+
+// parseEvent reads an event's data in place, without the copy
+// gjson.ParseBytes makes: the Result and its strings alias data, which the
+// framer reuses once the event has passed. Whatever an accumulator or a
+// rewriter keeps past the event it clones first (strings.Clone): the
+// recorded-stream tests and the fuzzers overwrite each event's data once
+// it has been read, and compare.
+func parseEvent(data []byte) gjson.Result {
+	return gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
+}

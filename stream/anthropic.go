@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"strings"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
@@ -40,7 +42,7 @@ func (a *AnthropicAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := gjson.ParseBytes(data)
+	ev := parseEvent(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -48,12 +50,12 @@ func (a *AnthropicAccumulator) Add(data []byte) (firstToken bool, err error) {
 	switch ev.Get("type").Str {
 	case "message_start":
 		if m := ev.Get("message"); m.IsObject() {
-			a.message = m.Raw
+			a.message = strings.Clone(m.Raw)
 			a.setUsage(m.Get("usage"))
 		}
 	case "content_block_start":
 		if b := ev.Get("content_block"); b.IsObject() {
-			a.block(int(ev.Get("index").Int())).raw = b.Raw
+			a.block(int(ev.Get("index").Int())).raw = strings.Clone(b.Raw)
 		}
 	case "content_block_delta":
 		b := a.block(int(ev.Get("index").Int()))
@@ -72,7 +74,7 @@ func (a *AnthropicAccumulator) Add(data []byte) (firstToken bool, err error) {
 			carried = carried || d.Get("partial_json").Str != ""
 		case "citations_delta":
 			if c := d.Get("citation"); c.IsObject() {
-				b.citations = append(b.citations, c.Raw)
+				b.citations = append(b.citations, strings.Clone(c.Raw))
 			}
 		}
 	case "message_delta":
@@ -86,7 +88,7 @@ func (a *AnthropicAccumulator) Add(data []byte) (firstToken bool, err error) {
 		a.done = true
 	case "error":
 		if e := ev.Get("error"); e.Exists() {
-			a.err = ev.Raw
+			a.err = strings.Clone(ev.Raw)
 		}
 	}
 	if carried && !a.started {
@@ -108,14 +110,18 @@ func (a *AnthropicAccumulator) setUsage(usage gjson.Result) {
 	})
 }
 
+// setField sets the member key of fields to raw, both cloned: they may
+// alias an event's data (parseEvent).
 func setField(fields []field, key, raw string) []field {
 	for i := range fields {
 		if fields[i].key == key {
-			fields[i].raw = raw
+			if fields[i].raw != raw {
+				fields[i].raw = strings.Clone(raw)
+			}
 			return fields
 		}
 	}
-	return append(fields, field{key: key, raw: raw})
+	return append(fields, field{key: strings.Clone(key), raw: strings.Clone(raw)})
 }
 
 func (a *AnthropicAccumulator) block(index int) *anthropicBlock {

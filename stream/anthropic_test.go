@@ -116,6 +116,6 @@ func FuzzAnthropicAccumulator(f *testing.F) {
 		`{"type":"content_block_delta","index":9,"delta":{"type":"signature_delta","signature":"s"}}` + "\n" +
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":null}}` + "\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fuzzAccumulator(t, &AnthropicAccumulator{}, in)
+		fuzzAccumulator(t, &AnthropicAccumulator{}, &AnthropicAccumulator{}, in)
 	})
 }

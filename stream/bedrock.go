@@ -91,7 +91,7 @@ func (a *ConverseStreamAccumulator) Add(data []byte) (firstToken bool, err error
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := gjson.ParseBytes(data)
+	ev := parseEvent(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -100,11 +100,11 @@ func (a *ConverseStreamAccumulator) Add(data []byte) (firstToken bool, err error
 		switch k.Str {
 		case "messageStart":
 			if r := v.Get("role"); r.Type == gjson.String {
-				a.role = r.Raw
+				a.role = strings.Clone(r.Raw)
 			}
 		case "contentBlockStart":
 			if s := v.Get("start"); s.IsObject() {
-				a.block(v).start = s.Raw
+				a.block(v).start = strings.Clone(s.Raw)
 			}
 		case "contentBlockDelta":
 			if d := v.Get("delta"); d.IsObject() {
@@ -192,14 +192,14 @@ func (b *converseBlock) add(d gjson.Result) (carried bool) {
 				case "signature":
 					b.signature, b.hasSignature = append(b.signature, v.Str...), true
 				case "redactedContent":
-					b.redacted = append(b.redacted, v.Str)
+					b.redacted = append(b.redacted, strings.Clone(v.Str))
 					carried = carried || v.Str != ""
 				}
 				return true
 			})
 		case "citation":
 			if v.IsObject() {
-				b.citations = append(b.citations, v.Raw)
+				b.citations = append(b.citations, strings.Clone(v.Raw))
 			}
 		case "toolResult":
 			eachElement(v, func(_ int, e gjson.Result) { b.addResult(e) })
@@ -224,7 +224,7 @@ func (b *converseBlock) addResult(e gjson.Result) {
 		b.results = append(b.results, &resultPart{text: []byte(t.Str), isText: true})
 		return
 	}
-	b.results = append(b.results, &resultPart{raw: e.Raw})
+	b.results = append(b.results, &resultPart{raw: strings.Clone(e.Raw)})
 }
 
 // Done reports whether messageStop and metadata, the stream's last two
@@ -436,7 +436,7 @@ func (a *InvokeStreamAccumulator) Add(data []byte) (firstToken bool, err error) 
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := gjson.ParseBytes(data)
+	ev := parseEvent(data) // nothing of it is kept but the decoded chunk
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -465,7 +465,7 @@ func (a *InvokeStreamAccumulator) addChunk(chunk []byte) (firstToken bool, err e
 	if !jsonbound.Valid(chunk) {
 		return false, ErrBadChunk
 	}
-	c := gjson.ParseBytes(chunk)
+	c := parseEvent(chunk) // decoded for this event alone: what is kept of it may alias it
 	if !c.IsObject() {
 		return false, ErrBadChunk
 	}

@@ -481,12 +481,12 @@ func FuzzConverseStreamAccumulator(f *testing.F) {
 		`{"contentBlockDelta":{"contentBlockIndex":9,"delta":{"toolResult":{"json":null},"citation":{},"image":[]}}}` + "\n" +
 		`{"messageStart":{"role":7},"metadata":{"usage":null,"p":1},"validationException":{}}` + "\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fuzzAccumulator(t, &ConverseStreamAccumulator{}, in)
+		fuzzAccumulator(t, &ConverseStreamAccumulator{}, &ConverseStreamAccumulator{}, in)
 		// The same events as chunks of an InvokeModel stream.
 		var chunks [][]byte
 		for _, line := range bytes.Split(in, []byte("\n")) {
 			chunks = append(chunks, []byte(chunkEvent(string(line))))
 		}
-		fuzzAccumulator(t, &InvokeStreamAccumulator{}, bytes.Join(chunks, []byte("\n")))
+		fuzzAccumulator(t, &InvokeStreamAccumulator{}, &InvokeStreamAccumulator{}, bytes.Join(chunks, []byte("\n")))
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -19,15 +20,23 @@ import (
 // that has it. It is pure (chunks in, JSON out) and not safe for concurrent
 // use. The zero value is ready to use.
 type ChatAccumulator struct {
-	fields  []field   // top-level members other than choices and usage
-	choices []*choice // sorted by index
-	usage   string    // raw JSON of the last usage object
-	err     string    // raw JSON of an error chunk's error
-	started bool      // the first token has passed
-	done    bool      // the [DONE] event has passed
+	fields  []chatField // top-level members other than choices and usage
+	choices []*choice   // sorted by index
+	usage   string      // raw JSON of the last usage object
+	err     string      // raw JSON of an error chunk's error
+	started bool        // the first token has passed
+	done    bool        // the [DONE] event has passed
 }
 
 type field struct{ key, raw string }
+
+// chatField is a top-level member of a chat stream's chunks: its value
+// changes in place, since one (OpenAI's obfuscation) changes with every
+// chunk.
+type chatField struct {
+	key string
+	raw []byte
+}
 
 type choice struct {
 	index        int
@@ -61,7 +70,7 @@ func (a *ChatAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	root := gjson.ParseBytes(data)
+	root := parseEvent(data)
 	if !root.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -77,11 +86,11 @@ func (a *ChatAccumulator) Add(data []byte) (firstToken bool, err error) {
 			})
 		case "usage":
 			if v.IsObject() {
-				a.usage = v.Raw
+				a.usage = strings.Clone(v.Raw)
 			}
 		case "error":
 			if v.Type != gjson.Null {
-				a.err = v.Raw
+				a.err = strings.Clone(v.Raw)
 			}
 		default:
 			if v.Type != gjson.Null {
@@ -110,21 +119,21 @@ func isDone(data []byte) bool {
 func (a *ChatAccumulator) setField(key, raw string) {
 	for i := range a.fields {
 		if a.fields[i].key == key {
-			if a.fields[i].raw != raw { // most fields repeat: no copy then
-				a.fields[i].raw = raw
+			if string(a.fields[i].raw) != raw { // most fields repeat
+				a.fields[i].raw = append(a.fields[i].raw[:0], raw...)
 			}
 			return
 		}
 	}
-	a.fields = append(a.fields, field{key: key, raw: raw})
+	a.fields = append(a.fields, chatField{key: strings.Clone(key), raw: []byte(raw)})
 }
 
 // addChoice merges one choice of a chunk and reports whether it carried a
 // token.
 func (a *ChatAccumulator) addChoice(c gjson.Result) bool {
 	ch := a.choice(int(c.Get("index").Int()))
-	if fr := c.Get("finish_reason"); fr.Type == gjson.String {
-		ch.finishReason = fr.Str
+	if fr := c.Get("finish_reason"); fr.Type == gjson.String && fr.Str != ch.finishReason {
+		ch.finishReason = strings.Clone(fr.Str)
 	}
 	carried := false
 	if text := c.Get("text"); text.Type == gjson.String {
@@ -199,11 +208,11 @@ func (ch *choice) addToolCall(tc gjson.Result) {
 		ch.toolCalls[n] = &toolCall{index: i}
 	}
 	t := ch.toolCalls[n]
-	if id := tc.Get("id"); id.Type == gjson.String && id.Str != "" {
-		t.id = id.Str
+	if id := tc.Get("id"); id.Type == gjson.String && id.Str != "" && id.Str != t.id {
+		t.id = strings.Clone(id.Str)
 	}
-	if typ := tc.Get("type"); typ.Type == gjson.String && typ.Str != "" {
-		t.typ = typ.Str
+	if typ := tc.Get("type"); typ.Type == gjson.String && typ.Str != "" && typ.Str != t.typ {
+		t.typ = strings.Clone(typ.Str)
 	}
 	t.merge(tc.Get("function"))
 }
@@ -211,7 +220,7 @@ func (ch *choice) addToolCall(tc gjson.Result) {
 // merge adds a function delta: the name is set once, arguments concatenate.
 func (t *toolCall) merge(fn gjson.Result) {
 	if name := fn.Get("name"); name.Type == gjson.String && name.Str != "" && t.name == "" {
-		t.name = name.Str
+		t.name = strings.Clone(name.Str)
 	}
 	if args := fn.Get("arguments"); args.Type == gjson.String {
 		t.arguments = append(t.arguments, args.Str...)

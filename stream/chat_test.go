@@ -443,7 +443,7 @@ func FuzzAccumulator(f *testing.F) {
 		`{"error":{"message":"m"}}` + "\n" + `{"choices":[],"usage":{"total_tokens":1}}` + "\n{\"id\":tru}\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var a ChatAccumulator
-		fuzzAccumulator(t, &a, in)
+		fuzzAccumulator(t, &a, &ChatAccumulator{}, in)
 		if u := resultUsage(&a); u != "" && !json.Valid([]byte(u)) {
 			t.Errorf("usage = %q is not valid JSON", u)
 		}

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"strings"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
@@ -91,12 +93,12 @@ func (a *GeminiAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	chunk := gjson.ParseBytes(data)
+	chunk := parseEvent(data)
 	if !chunk.IsObject() {
 		return false, ErrBadChunk
 	}
 	if e := chunk.Get("error"); e.Exists() && e.Type != gjson.Null {
-		a.err = chunk.Raw // Google's error envelope: {"error":{code,message,status}}
+		a.err = strings.Clone(chunk.Raw) // Google's error envelope: {"error":{code,message,status}}
 		return false, nil
 	}
 	carried := false
@@ -224,7 +226,7 @@ func (pt *geminiPart) add(p gjson.Result) {
 		if k.Str == "text" {
 			if v.Type == gjson.String && v.Str != "" {
 				if pt.n == 0 {
-					pt.raw = v.Raw
+					pt.raw = strings.Clone(v.Raw)
 				}
 				pt.text = append(pt.text, v.Str...)
 				pt.n++
@@ -261,7 +263,7 @@ func (pt *geminiPart) merge(key string, v gjson.Result) {
 			return
 		}
 	}
-	pt.fields = append(pt.fields, field{key: key, raw: v.Raw})
+	pt.fields = append(pt.fields, field{key: key, raw: strings.Clone(v.Raw)})
 }
 
 // setValue sets a member to its latest value, unless that is null or "".

@@ -374,7 +374,7 @@ func FuzzGeminiAccumulator(f *testing.F) {
 		`{"error":null}` + "\n" + `{"error":{"code":1}}` + "\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var a GeminiAccumulator
-		fuzzAccumulator(t, &a, in)
+		fuzzAccumulator(t, &a, &GeminiAccumulator{}, in)
 		res := gjson.ParseBytes(a.Result())
 		if !res.Get("candidates").IsArray() {
 			t.Fatalf("Result() = %q: want a candidates list", a.Result())

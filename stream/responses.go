@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -54,7 +55,7 @@ func (a *ResponsesAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := gjson.ParseBytes(data)
+	ev := parseEvent(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -85,29 +86,29 @@ func (a *ResponsesAccumulator) Add(data []byte) (firstToken bool, err error) {
 	switch typ.Str {
 	case "response.created", "response.in_progress", "response.queued":
 		if response.IsObject() && !a.final {
-			a.response = response.Raw
+			a.response = strings.Clone(response.Raw)
 		}
 	case "response.completed", "response.incomplete", "response.failed":
 		if response.IsObject() {
-			a.response, a.final = response.Raw, true
+			a.response, a.final = strings.Clone(response.Raw), true
 			if e := response.Get("error"); e.IsObject() {
-				a.err = e.Raw
+				a.err = strings.Clone(e.Raw)
 			}
 		}
 	case "error":
-		a.err = ev.Raw
+		a.err = strings.Clone(ev.Raw)
 	case "response.output_item.added", "response.output_item.done":
 		if item.IsObject() && outputIndex >= 0 {
 			it := a.item(outputIndex)
 			if !it.done {
-				it.raw, it.done = item.Raw, typ.Str == "response.output_item.done"
+				it.raw, it.done = strings.Clone(item.Raw), typ.Str == "response.output_item.done"
 			}
 		}
 	case "response.content_part.added", "response.content_part.done",
 		"response.reasoning_summary_part.added", "response.reasoning_summary_part.done":
 		if part.IsObject() && outputIndex >= 0 && index >= 0 {
 			p := a.item(outputIndex).part(index)
-			p.raw = part.Raw
+			p.raw = strings.Clone(part.Raw)
 			if part.Get("type").Str == "refusal" {
 				p.key = "refusal"
 			}

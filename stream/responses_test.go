@@ -230,6 +230,6 @@ func FuzzResponsesAccumulator(f *testing.F) {
 		`{"type":"response.reasoning_summary_text.delta","output_index":3,"summary_index":1,"delta":"y"}` + "\n" +
 		`{"type":"response.failed","response":{"error":{"message":"m"}}}` + "\n\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fuzzAccumulator(t, &ResponsesAccumulator{}, in)
+		fuzzAccumulator(t, &ResponsesAccumulator{}, &ResponsesAccumulator{}, in)
 	})
 }
