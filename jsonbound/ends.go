@@ -49,6 +49,56 @@ func (e *Ends) Index(doc string) {
 	}
 }
 
+// CheckIndex is Check that, on JSON it accepts, also makes e the index of
+// data (as e.Index would), in the same pass: a request read once is both
+// checked and indexed. e then reads data where it lies, which must not
+// change while e indexes it. On text Check refuses, e indexes nothing.
+func CheckIndex(data []byte, e *Ends) error {
+	e.Reset()
+	if len(data) > math.MaxInt32 {
+		return Check(data)
+	}
+	err := validate(data, e)
+	if err != nil {
+		e.Reset()
+		return err
+	}
+	e.doc = unsafe.String(unsafe.SliceData(data), len(data))
+	return nil
+}
+
+// open and close note, for CheckIndex, an array or object that opens at
+// at, and the innermost open one closing just before end.
+func (e *Ends) open(at int) {
+	e.stack = append(e.stack, int32(len(e.opens)))
+	e.opens = append(e.opens, int32(at))
+	e.closes = append(e.closes, 0)
+}
+
+func (e *Ends) close(end int) {
+	if n := len(e.stack); n > 0 {
+		e.closes[e.stack[n-1]] = int32(end)
+		e.stack = e.stack[:n-1]
+	}
+}
+
+// Indexes reports whether e is the index of doc itself (its very bytes,
+// not a copy of them); false for a nil e.
+func (e *Ends) Indexes(doc []byte) bool {
+	return e != nil && len(e.opens) > 0 && len(doc) == len(e.doc) && unsafe.SliceData(doc) == unsafe.StringData(e.doc)
+}
+
+// For is the index of doc, a copy of the document e indexes (the same
+// text elsewhere), sharing e's memory: valid as long as e is, and nil for
+// a document of another length. A copy with other text of the same length
+// would be read at the wrong places: the caller knows it is a copy.
+func (e *Ends) For(doc string) *Ends {
+	if e == nil || len(doc) != len(e.doc) {
+		return nil
+	}
+	return &Ends{doc: doc, opens: e.opens, closes: e.closes}
+}
+
 // Containers is how many objects and arrays the indexed document holds.
 func (e *Ends) Containers() int { return len(e.opens) }
 

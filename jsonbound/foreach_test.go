@@ -2,6 +2,7 @@ package jsonbound
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,8 +141,27 @@ func FuzzValidate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, want := validate(data), oldCheck(data); got != want {
+		want := oldCheck(data)
+		if got := Check(data); got != want {
 			t.Fatalf("%q: validate %v, gjson %v", data, got, want)
+		}
+		// CheckIndex answers as Check does, and its index is Index's.
+		var e, plain Ends
+		if got := CheckIndex(data, &e); got != want {
+			t.Fatalf("%q: CheckIndex %v, gjson %v", data, got, want)
+		}
+		if want != nil {
+			if e.Containers() != 0 || e.Indexes(data) {
+				t.Fatalf("%q: CheckIndex refused it but indexes %d containers", data, e.Containers())
+			}
+			return
+		}
+		plain.Index(string(data))
+		if !slices.Equal(e.opens, plain.opens) || !slices.Equal(e.closes, plain.closes) {
+			t.Fatalf("%q: CheckIndex opens %v closes %v; Index opens %v closes %v", data, e.opens, e.closes, plain.opens, plain.closes)
+		}
+		if e.Containers() > 0 && !e.Indexes(data) {
+			t.Fatalf("%q: CheckIndex's index is not of data", data)
 		}
 	})
 }
@@ -150,11 +170,11 @@ func TestValidateDepth(t *testing.T) {
 	for _, n := range []int{MaxDepth - 1, MaxDepth, MaxDepth + 1, 5000} {
 		for _, tail := range []string{"", "x"} {
 			s := []byte(strings.Repeat("[", n) + strings.Repeat("]", n) + tail)
-			if got, want := validate(s), oldCheck(s); got != want {
+			if got, want := Check(s), oldCheck(s); got != want {
 				t.Errorf("depth %d%s: validate %v, gjson %v", n, tail, got, want)
 			}
 			s = []byte(strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + tail)
-			if got, want := validate(s), oldCheck(s); got != want {
+			if got, want := Check(s), oldCheck(s); got != want {
 				t.Errorf("object depth %d%s: validate %v, gjson %v", n, tail, got, want)
 			}
 		}
@@ -166,7 +186,10 @@ func BenchmarkCheck(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		check func([]byte) error
-	}{{"gjson", oldCheck}, {"validate", validate}} {
+	}{{"gjson", oldCheck}, {"validate", Check}, {"validate+index", func(data []byte) error {
+		var e Ends // a fresh index each time: the worst case
+		return CheckIndex(data, &e)
+	}}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {

@@ -31,7 +31,7 @@ var ErrInvalid = errors.New("not valid JSON")
 // Check returns nil for valid JSON nested at most MaxDepth deep, ErrTooDeep
 // or ErrInvalid otherwise. Its cost is linear in len(data), its stack
 // bounded.
-func Check(data []byte) error { return validate(data) }
+func Check(data []byte) error { return validate(data, nil) }
 
 // Valid reports whether data is valid JSON nested at most MaxDepth deep.
 func Valid(data []byte) bool { return Check(data) == nil }

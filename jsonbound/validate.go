@@ -11,7 +11,9 @@ import (
 // the depth bound is checked on the way. A string's bytes are read eight
 // at a time. It returns nil, ErrTooDeep or ErrInvalid, as Check did with
 // shallow and gjson.ValidBytes: text both too deep and invalid is too deep.
-func validate(data []byte) error {
+// With e, it notes where each array and object opens and closes as it
+// goes (CheckIndex).
+func validate(data []byte, e *Ends) error {
 	var stack [(MaxDepth + 63) / 64]uint64 // bit set: an object
 	depth := 0
 	i := skipSpace(data, 0)
@@ -30,11 +32,17 @@ func validate(data []byte) error {
 			} else {
 				stack[depth/64] &^= 1 << (depth % 64)
 			}
+			if e != nil {
+				e.open(i)
+			}
 			depth++
 			i = skipSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '}' or ']'
 				depth--
 				i++
+				if e != nil {
+					e.close(i)
+				}
 				break
 			}
 			if c == '{' {
@@ -98,6 +106,9 @@ func validate(data []byte) error {
 				}
 				depth--
 				i++
+				if e != nil {
+					e.close(i)
+				}
 				continue
 			default:
 				return invalid(data)
