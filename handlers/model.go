@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phoenixproxy/llmproxy/endpoint"
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 	"github.com/phoenixproxy/llmproxy/metrics"
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
@@ -34,8 +35,11 @@ type modelCall struct {
 	// keepBody: the span may keep the request's buffer (see startSpan),
 	// which is then not pooled again.
 	keepBody bool
-	req      openai.Request // what the proxy reads of it
-	stream   bool           // the call asked for a stream (its body, or its route)
+	// ends indexes a large body (spans.IndexFrom and more), made as it was
+	// checked; pooled again once the span has ended.
+	ends   *jsonbound.Ends
+	req    openai.Request // what the proxy reads of it
+	stream bool           // the call asked for a stream (its body, or its route)
 
 	ctx    context.Context // the span's: the attempts' parent
 	plan   router.Plan
@@ -61,6 +65,9 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 	defer func() {
 		if !c.keepBody {
 			putBuffer(buf)
+		}
+		if c.ends != nil {
+			putEnds(c.ends) // the span has ended: nothing reads it again
 		}
 	}()
 	if e := c.read(buf); e != nil {
@@ -122,11 +129,16 @@ func (c *modelCall) read(buf *bytes.Buffer) *openai.Error {
 		return e
 	}
 	c.body = buf.Bytes()
+	if len(c.body) >= spans.IndexFrom {
+		// Indexed as it is checked: the span's mapping reads it through
+		// the index, with no pass of its own to make one.
+		c.ends = endsPool.Get().(*jsonbound.Ends)
+	}
 	var err error
 	if c.spec.ModelParam == "" {
-		c.req, err = openai.Inspect(c.body)
+		c.req, err = openai.InspectIndexed(c.body, c.ends)
 	} else {
-		c.req, err = openai.InspectWithModel(c.body, endpoint.Param(c.params, c.spec.ModelParam))
+		c.req, err = openai.InspectWithModelIndexed(c.body, endpoint.Param(c.params, c.spec.ModelParam), c.ends)
 	}
 	if err != nil {
 		return err.(*openai.Error)
@@ -164,7 +176,7 @@ func (c *modelCall) startSpan(project string) {
 	// own.
 	c.keepBody = len(c.body) >= keepBodyFrom && cap(c.body) <= 2*len(c.body)
 	c.ctx, c.span = c.h.recorder.Start(ctx, spans.Request{
-		Op: c.spec.SpanOp(r.Header), System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: c.prep.traced, KeepBody: c.keepBody,
+		Op: c.spec.SpanOp(r.Header), System: t.Provider.System, Provider: t.Provider.Host, Model: t.Model, BaseModel: t.BaseModel, Body: c.prep.traced, KeepBody: c.keepBody, Index: c.ends,
 		SessionID: sessionID(r.Header), UserID: r.Header.Get("X-User-Id"), Tags: tags(r.Header),
 		HeaderMetadata: r.Header.Get("X-Litellm-Spend-Logs-Metadata"), Project: project,
 	})
@@ -217,6 +229,21 @@ func (c *modelCall) noAnswer(err error) {
 
 // bodyPool holds the buffers request and response bodies are read into.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// endsPool holds the indexes of large request bodies (jsonbound.Ends),
+// made as a body is checked and lent to its span.
+var endsPool = sync.Pool{New: func() any { return new(jsonbound.Ends) }}
+
+// maxPooledContainers keeps the index of a huge body out of the pool, as
+// maxPooledBody does its buffer.
+const maxPooledContainers = 1 << 16
+
+func putEnds(e *jsonbound.Ends) {
+	if e.Containers() <= maxPooledContainers {
+		e.Reset()
+		endsPool.Put(e)
+	}
+}
 
 // maxPooledBody keeps huge buffers out of the pool, so one 30 MiB upload
 // does not pin 30 MiB for the life of the process.

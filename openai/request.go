@@ -50,7 +50,15 @@ const maxFallbacks = 10
 // Inspect validates a JSON request body for a model endpoint and reads what
 // routing needs. It returns an *Error (status 400) for a body that is not a
 // JSON object or has no model.
-func Inspect(body []byte) (Request, error) { return inspect(body, "", true) }
+func Inspect(body []byte) (Request, error) { return inspect(body, "", true, nil) }
+
+// InspectIndexed is Inspect that also makes ends the index of body
+// (jsonbound.CheckIndex) as it checks it, for the passes over the body
+// that come after (the span's mapping of a coding agent's history):
+// valid once it returns without an error, as long as body is.
+func InspectIndexed(body []byte, ends *jsonbound.Ends) (Request, error) {
+	return inspect(body, "", true, ends)
+}
 
 // InspectWithModel is Inspect for an API that names the model in its path
 // (model): the body has no model member to read, and LiteLLM's members are
@@ -60,11 +68,28 @@ func InspectWithModel(body []byte, model string) (Request, error) {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest, Param: "model",
 			Message: "The request path names no model."}
 	}
-	return inspect(body, model, false)
+	return inspect(body, model, false, nil)
 }
 
-func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
-	switch jsonbound.Check(body) {
+// InspectWithModelIndexed is InspectWithModel that indexes the body as
+// InspectIndexed does.
+func InspectWithModelIndexed(body []byte, model string, ends *jsonbound.Ends) (Request, error) {
+	if model == "" {
+		return InspectWithModel(body, model)
+	}
+	return inspect(body, model, false, ends)
+}
+
+// inspect is Inspect and the rest; ends, when not nil, indexes the body
+// once it is checked, and speeds the pass over its members.
+func inspect(body []byte, pathModel string, bodyModel bool, ends *jsonbound.Ends) (Request, error) {
+	var checked error
+	if ends != nil {
+		checked = jsonbound.CheckIndex(body, ends)
+	} else {
+		checked = jsonbound.Check(body)
+	}
+	switch checked {
 	case nil:
 	case jsonbound.ErrTooDeep:
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
@@ -84,7 +109,7 @@ func inspect(body []byte, pathModel string, bodyModel bool) (Request, error) {
 	var model, stream, streamOptions gjson.Result
 	var out Request
 	models := 0
-	jsonbound.ForEach(root, func(k, v gjson.Result) bool { // one pass over the members
+	ends.ForEach(root, func(k, v gjson.Result) bool { // one pass over the members (nil ends: jsonbound.ForEach)
 		switch {
 		case k.Str == "model":
 			model = v

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 func TestInspect(t *testing.T) {
@@ -145,6 +148,14 @@ func TestInspect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Inspect([]byte(tt.body))
+			// Indexing as it checks changes nothing of what it reads.
+			var ends jsonbound.Ends
+			body := []byte(tt.body)
+			if gotIdx, errIdx := InspectIndexed(body, &ends); !reflect.DeepEqual(gotIdx, got) || fmt.Sprint(errIdx) != fmt.Sprint(err) {
+				t.Errorf("InspectIndexed(%q) = %+v, %v; Inspect gives %+v, %v", tt.body, gotIdx, errIdx, got, err)
+			} else if err == nil && ends.Containers() > 0 && !ends.Indexes(body) {
+				t.Errorf("InspectIndexed(%q): the index is not of the body", tt.body)
+			}
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Inspect(%q) error = %v; want nil", tt.body, err)

@@ -24,10 +24,10 @@ type Attrs struct {
 	ends jsonbound.Ends
 }
 
-// indexFrom is the size from which a request's body is indexed (one pass)
-// before it is mapped: below it, the passes the index saves cost less than
-// the one it takes.
-const indexFrom = 16 << 10
+// IndexFrom is the size from which a request's body is indexed (one pass,
+// or none when Request.Index lends one) before it is mapped: below it, the
+// passes the index saves cost less than the one it takes.
+const IndexFrom = 16 << 10
 
 // index has forEach and get use an index of doc, the request's body.
 func (a *Attrs) index(doc string) {
@@ -37,6 +37,13 @@ func (a *Attrs) index(doc string) {
 	// dozen times: a mapping records a few for each object of a request
 	// (a message, a content block, a tool call) and one for each list.
 	a.kv = slices.Grow(a.kv, 2*a.ends.Containers())
+}
+
+// useIndex has forEach and get use idx, an index of the request's body
+// lent by the handler (Request.Index).
+func (a *Attrs) useIndex(idx *jsonbound.Ends) {
+	a.idx = idx
+	a.kv = slices.Grow(a.kv, 2*idx.Containers())
 }
 
 // forEach is jsonbound.ForEach, through the body's index if there is one.

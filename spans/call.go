@@ -75,6 +75,11 @@ type Request struct {
 	// again, not even after End: the span records it without a copy and
 	// holds it until it is exported.
 	KeepBody bool
+	// Index, when set, is the index of Body the handler made as it checked
+	// it (jsonbound.CheckIndex): End maps a large body through it rather
+	// than index it again, and ExplicitContext reads through it. It is used
+	// only if it indexes Body itself, and must stay valid until End.
+	Index *jsonbound.Ends
 	// SessionID, UserID and Tags come from the x-session-id, x-user-id and
 	// x-tags headers (or LiteLLM's x-litellm-session-id, x-litellm-tags);
 	// empty when absent. HeaderMetadata is LiteLLM's
@@ -230,15 +235,20 @@ func (c *Call) requestAttrs(a *Attrs) {
 	req := c.req
 	// One copy of the body: the attribute and the parsed values share it.
 	// Credentials a client put in the body never reach the span.
-	var raw string
-	if req.KeepBody {
-		raw = withoutSecrets(unsafe.String(unsafe.SliceData(req.Body), len(req.Body)))
-	} else {
-		raw = withoutSecrets(string(req.Body))
+	src := unsafe.String(unsafe.SliceData(req.Body), len(req.Body))
+	if !req.KeepBody {
+		src = string(req.Body)
 	}
+	raw := withoutSecrets(src)
 	if obj := gjson.Parse(raw); obj.IsObject() {
-		if len(raw) >= indexFrom {
-			a.index(raw)
+		if len(raw) >= IndexFrom {
+			// The handler's index of the body serves raw if raw is the
+			// body's text: no secret was taken out of it.
+			if unsafe.StringData(raw) == unsafe.StringData(src) && req.Index.Indexes(req.Body) {
+				a.useIndex(req.Index.For(raw))
+			} else {
+				a.index(raw)
+			}
 		}
 		a.String(KeyInputValue, raw)
 		a.String(KeyInputMimeType, MimeJSON)
@@ -340,10 +350,12 @@ func (c *Call) ExplicitContext() (session, user string) {
 		return session, user
 	}
 	// One pass over the body's members (each gjson.Get would be one), the
-	// first of each as Get reads it; the body is read where it lies and
-	// what is kept of it cloned.
+	// first of each as Get reads it, jumping over the history through the
+	// handler's index when it indexes this body (jsonbound.Ends.ForEach
+	// checks); the body is read where it lies and what is kept of it
+	// cloned.
 	var f [3]gjson.Result
-	jsonbound.ForEach(gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))), func(k, v gjson.Result) bool {
+	c.req.Index.ForEach(gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))), func(k, v gjson.Result) bool {
 		i := -1
 		switch k.Str {
 		case "metadata":

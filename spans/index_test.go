@@ -9,12 +9,15 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/phoenixproxy/llmproxy/integration/agentcall"
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // TestIndexedMappingAsPlain: a request mapped through its body's index
-// (jsonbound.Ends, as End maps a body of indexFrom bytes or more) records
+// (jsonbound.Ends, as End maps a body of IndexFrom bytes or more) records
 // exactly what it records without one, for every operation: the agent-sized
-// calls, and the recorded Bedrock requests whatever their size.
+// calls, and the recorded Bedrock requests whatever their size; so does one
+// mapped through the index the handler lends (jsonbound.CheckIndex, made as
+// it checked the body, lent to the span's copy).
 func TestIndexedMappingAsPlain(t *testing.T) {
 	bodies := map[string][]byte{}
 	for _, c := range agentcall.All() {
@@ -37,11 +40,18 @@ func TestIndexedMappingAsPlain(t *testing.T) {
 	for name, body := range bodies {
 		raw := string(body)
 		for opName, op := range ops {
-			var kvs [2][]string
-			for i, indexed := range []bool{false, true} {
+			var kvs [3][]string
+			for i := range kvs {
 				a := &Attrs{}
-				if indexed {
+				switch i {
+				case 1:
 					a.index(raw)
+				case 2:
+					var lent jsonbound.Ends
+					if err := jsonbound.CheckIndex(body, &lent); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					a.useIndex(lent.For(raw))
 				}
 				a.body = readRequest(a, gjson.Parse(raw), op.Drop...)
 				op.Request(a, &a.body)
@@ -49,8 +59,10 @@ func TestIndexedMappingAsPlain(t *testing.T) {
 					kvs[i] = append(kvs[i], string(kv.Key)+"="+kv.Value.String())
 				}
 			}
-			if !reflect.DeepEqual(kvs[0], kvs[1]) {
-				t.Errorf("%s as %s: indexed, %d attributes differ from %d", name, opName, len(kvs[1]), len(kvs[0]))
+			for i, how := range []string{"indexed", "through the lent index"} {
+				if !reflect.DeepEqual(kvs[0], kvs[i+1]) {
+					t.Errorf("%s as %s: %s, %d attributes differ from %d", name, opName, how, len(kvs[i+1]), len(kvs[0]))
+				}
 			}
 		}
 	}
