@@ -231,8 +231,13 @@ func (c *modelCall) noAnswer(err error) {
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // endsPool holds the indexes of large request bodies (jsonbound.Ends),
-// made as a body is checked and lent to its span.
-var endsPool = sync.Pool{New: func() any { return new(jsonbound.Ends) }}
+// made as a body is checked and lent to its span; each looks at the
+// member names for credentials in the same pass (spans.WatchSecrets).
+var endsPool = sync.Pool{New: func() any {
+	e := new(jsonbound.Ends)
+	spans.WatchSecrets(e)
+	return e
+}}
 
 // maxPooledContainers keeps the index of a huge body out of the pool, as
 // maxPooledBody does its buffer.

@@ -289,13 +289,23 @@ func TestForwardedPathsAsSent(t *testing.T) {
 // TestSecretsInBodies: credentials a client puts in a request body reach
 // neither the span nor a log line; LiteLLM's own members (api_key,
 // api_base, …, and metadata on chat) are not forwarded, other members are,
-// unchanged.
+// unchanged. A large body (an agent's) takes the other way: indexed as it
+// is checked, its member names read for credentials in that pass.
 func TestSecretsInBodies(t *testing.T) {
+	for _, tc := range []struct{ name, content string }{
+		{"small body", "hi"},
+		{"large body, indexed as it is checked", "hi " + strings.Repeat("a long history. ", 2<<10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) { secretsInBody(t, tc.content) })
+	}
+}
+
+func secretsInBody(t *testing.T, content string) {
 	up := answer(200, chatAnswer)
 	logs := &syncBuffer{}
 	h := newHarness(t, harnessOptions{upstream: up, logOutput: logs})
 	body := `{"model":"gpt-4o","api_key":"sk-body-secret-1","api_base":"https://internal.example","aws_secret_access_key":"aws-secret-2",` +
-		`"messages":[{"role":"user","content":"hi"}],"metadata":{"authorization":"Bearer meta-secret-3","team":"search"},` +
+		`"messages":[{"role":"user","content":"` + content + `"}],"metadata":{"authorization":"Bearer meta-secret-3","team":"search"},` +
 		`"extra_body":{"apiKey":"camel-secret-4"}}`
 	resp, got := post(t, h.proxy.URL+"/v1/chat/completions", "application/json", body, nil)
 	if resp.StatusCode != 200 || got != chatAnswer {
@@ -308,7 +318,7 @@ func TestSecretsInBodies(t *testing.T) {
 			t.Errorf("forwarded upstream: %q in %s", gone, sent)
 		}
 	}
-	if !strings.Contains(sent, `"messages":[{"role":"user","content":"hi"}],"extra_body":{"apiKey":"camel-secret-4"}`) {
+	if !strings.Contains(sent, `"messages":[{"role":"user","content":"`+content+`"}],"extra_body":{"apiKey":"camel-secret-4"}`) {
 		t.Errorf("the provider's members must pass unchanged: %s", sent)
 	}
 	span := h.span(t)

@@ -22,7 +22,38 @@ type Ends struct {
 	opens  []int32 // where each object and array opens, in document order
 	closes []int32 // just past where it closes; 0: it does not
 	stack  []int32
+
+	watch   KeyWatch // shown every member key by CheckIndex; kept by Reset
+	watched KeyWatch // watch, once it has seen every key of doc
+	flagged bool     // watch flagged one
 }
+
+// KeyWatch is shown each member name of a document CheckIndex reads, at
+// any depth, as it is written (between its quotes, escapes not decoded),
+// until it flags one: a span's credential check reads every member name
+// of a body, and does it in the pass that checks the body.
+type KeyWatch interface {
+	FlagKey(raw string) bool
+}
+
+// Watch has CheckIndex show w every member name of the documents it
+// indexes with e (KeyFlagged then tells what it found); nil: none. Reset
+// keeps it, so that a pooled Ends watches for good.
+func (e *Ends) Watch(w KeyWatch) { e.watch = w }
+
+// Watched is the KeyWatch that was shown every member name of the
+// document e indexes (CheckIndex with a watcher), or nil: none was, or e
+// indexes nothing, or was made by Index.
+func (e *Ends) Watched() KeyWatch {
+	if e == nil {
+		return nil
+	}
+	return e.watched
+}
+
+// KeyFlagged reports whether Watched flagged a member name of the document
+// e indexes; false when there is no such watcher.
+func (e *Ends) KeyFlagged() bool { return e != nil && e.watched != nil && e.flagged }
 
 // Index makes e the index of doc, reusing e's memory: a document of more
 // than math.MaxInt32 bytes is not indexed.
@@ -64,6 +95,7 @@ func CheckIndex(data []byte, e *Ends) error {
 		return err
 	}
 	e.doc = unsafe.String(unsafe.SliceData(data), len(data))
+	e.watched = e.watch
 	return nil
 }
 
@@ -104,7 +136,7 @@ func (e *Ends) Containers() int { return len(e.opens) }
 
 // Reset forgets the document (e no longer holds it), keeping the memory.
 func (e *Ends) Reset() {
-	e.doc = ""
+	e.doc, e.watched, e.flagged = "", nil, false
 	e.opens, e.closes, e.stack = e.opens[:0], e.closes[:0], e.stack[:0]
 }
 

@@ -136,7 +136,7 @@ func oldCheck(data []byte) error {
 }
 
 func FuzzValidate(f *testing.F) {
-	for _, s := range []string{`{"a":[1,{"b":"c\"d"}],"e":null}`, `[true,false,"\\",1e5,-0.5E-3]`, `{"x":"\u00e9\t"}`,
+	for _, s := range []string{`{"a":[1,{"b":"c\"d"}],"e":null}`, `[{"x":[{"y":{"kk":1}}]}]`, `{"a\u006b":1}`, `[true,false,"\\",1e5,-0.5E-3]`, `{"x":"\u00e9\t"}`,
 		"\"a\x01\"", `{"a" 1}`, `[1,]`, `{"a":1,}`, `01`, `-`, `1.`, `1e`, `"\u12g4"`, `[[[]]]`, `{"k":{}}`, ` "abcdefghijklmnopq\"rs" `} {
 		f.Add([]byte(s))
 	}
@@ -157,6 +157,18 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		plain.Index(string(data))
+		if plain.Watched() != nil || plain.KeyFlagged() {
+			t.Fatalf("%q: Index's index claims a watcher", data)
+		}
+		// A watcher sees every member name, at any depth.
+		var watched Ends
+		watched.Watch(keysWith('k'))
+		if err := CheckIndex(data, &watched); err != nil || watched.Watched() != keysWith('k') {
+			t.Fatalf("%q: CheckIndex with a watcher: %v, watched by %v", data, err, watched.Watched())
+		}
+		if got, want := watched.KeyFlagged(), anyKey(gjson.ParseBytes(data), keysWith('k')); got != want {
+			t.Fatalf("%q: KeyFlagged %v; a key with k: %v", data, got, want)
+		}
 		if !slices.Equal(e.opens, plain.opens) || !slices.Equal(e.closes, plain.closes) {
 			t.Fatalf("%q: CheckIndex opens %v closes %v; Index opens %v closes %v", data, e.opens, e.closes, plain.opens, plain.closes)
 		}
@@ -164,6 +176,24 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("%q: CheckIndex's index is not of data", data)
 		}
 	})
+}
+
+// keysWith flags a member name, as written, that holds its byte.
+type keysWith byte
+
+func (k keysWith) FlagKey(raw string) bool { return strings.IndexByte(raw, byte(k)) >= 0 }
+
+// anyKey reports whether w flags a member name of v, at any depth (gjson
+// walks it: the oracle).
+func anyKey(v gjson.Result, w KeyWatch) bool {
+	found := false
+	v.ForEach(func(k, e gjson.Result) bool {
+		if k.Type == gjson.String && w.FlagKey(k.Raw[1:len(k.Raw)-1]) || (e.IsObject() || e.IsArray()) && anyKey(e, w) {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func TestValidateDepth(t *testing.T) {

@@ -3,6 +3,7 @@ package jsonbound
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // validate is gjson's validator (the JSON grammar; UTF-8 is not checked,
@@ -47,7 +48,7 @@ func validate(data []byte, e *Ends) error {
 			}
 			if c == '{' {
 				var ok bool
-				if i, ok = member(data, i); !ok {
+				if i, ok = member(data, i, e); !ok {
 					return invalid(data)
 				}
 			}
@@ -96,7 +97,7 @@ func validate(data []byte, e *Ends) error {
 				i = skipSpace(data, i+1)
 				if inObject {
 					var ok bool
-					if i, ok = member(data, i); !ok {
+					if i, ok = member(data, i, e); !ok {
 						return invalid(data)
 					}
 				}
@@ -128,14 +129,18 @@ func invalid(data []byte) error {
 }
 
 // member reads `"key" :` at i and the space after it, returning where the
-// value starts.
-func member(data []byte, i int) (int, bool) {
+// value starts; with an Ends that watches keys, it shows it the key.
+func member(data []byte, i int, e *Ends) (int, bool) {
 	if i >= len(data) || data[i] != '"' {
 		return i, false
 	}
-	i, ok := stringEnd8(data, i+1)
+	start := i + 1
+	i, ok := stringEnd8(data, start)
 	if !ok {
 		return i, false
+	}
+	if e != nil && e.watch != nil && !e.flagged {
+		e.flagged = e.watch.FlagKey(unsafe.String(&data[start], i-1-start))
 	}
 	i = skipSpace(data, i)
 	if i >= len(data) || data[i] != ':' {

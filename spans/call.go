@@ -239,7 +239,7 @@ func (c *Call) requestAttrs(a *Attrs) {
 	if !req.KeepBody {
 		src = string(req.Body)
 	}
-	raw := withoutSecrets(src)
+	raw := bodyText(src, req.Body, req.Index)
 	if obj := gjson.Parse(raw); obj.IsObject() {
 		if len(raw) >= IndexFrom {
 			// The handler's index of the body serves raw if raw is the

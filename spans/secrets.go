@@ -62,6 +62,33 @@ func withoutSecrets(raw string) string {
 	return b.String()
 }
 
+// secretKeys is the jsonbound.KeyWatch of the body indexes the handler
+// makes (WatchSecrets): it flags a member name that is a credential's, or
+// is escaped (and so cannot be read without decoding), as mayHoldSecret
+// does, but at the member names alone, as the check of the body finds them.
+type secretKeys struct{}
+
+func (secretKeys) FlagKey(raw string) bool {
+	return strings.IndexByte(raw, '\\') >= 0 || isCredentialKey(raw)
+}
+
+// WatchSecrets has e, an index of request bodies, look at every member name
+// as it checks a body (jsonbound.CheckIndex): lent to the span
+// (Request.Index), it spares End a pass of its own over the body for
+// credentials.
+func WatchSecrets(e *jsonbound.Ends) { e.Watch(secretKeys{}) }
+
+// bodyText is the text src (body, or a copy of it) as the span records it:
+// with its credentials taken out (withoutSecrets). With idx, an index of
+// body itself that watched its member names for credentials as body was
+// checked (WatchSecrets), a body that had none is taken as it is, unread.
+func bodyText(src string, body []byte, idx *jsonbound.Ends) string {
+	if _, watched := idx.Watched().(secretKeys); watched && idx.Indexes(body) && !idx.KeyFlagged() {
+		return src
+	}
+	return withoutSecrets(src)
+}
+
 // mayHoldSecret reports whether a member name before any ':' in raw is a
 // credential's, or is escaped (and so cannot be read without decoding).
 // It looks at more places than there are members (a ':' inside a string

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 func TestWithoutSecrets(t *testing.T) {
@@ -29,6 +31,9 @@ func TestWithoutSecrets(t *testing.T) {
 		if got != want {
 			t.Errorf("withoutSecrets(%s)\n got  %s\n want %s", tt.in, got, want)
 		}
+		if lent := lentBodyText(t, tt.in); lent != want {
+			t.Errorf("with the handler's index, %s\n got  %s\n want %s", tt.in, lent, want)
+		}
 		for _, secret := range []string{"sk-live-1", "Bearer x", "hunter2", "sk-escaped", "https://internal"} {
 			if strings.Contains(got, secret) {
 				t.Errorf("%q still in %s", secret, got)
@@ -46,6 +51,11 @@ func FuzzWithoutSecrets(f *testing.F) {
 		got := withoutSecrets(in)
 		if !json.Valid([]byte(got)) {
 			t.Fatalf("withoutSecrets(%q) = %q: not JSON", in, got)
+		}
+		if jsonbound.Valid([]byte(in)) {
+			if lent := lentBodyText(t, in); lent != got {
+				t.Fatalf("with the handler's index, %q = %q; withoutSecrets gives %q", in, lent, got)
+			}
 		}
 		var walk func(v any)
 		walk = func(v any) {
@@ -87,4 +97,19 @@ func TestCredentialKeys(t *testing.T) {
 			t.Errorf("%q: taken for a credential's name", k)
 		}
 	}
+}
+
+// lentBodyText is what the span records of body when the handler lends it
+// its index, made watching for credentials as it checked the body (the
+// span's copy of it, as for a small body); the index must change nothing
+// of what withoutSecrets records.
+func lentBodyText(t *testing.T, body string) string {
+	t.Helper()
+	b := []byte(body)
+	var e jsonbound.Ends
+	WatchSecrets(&e)
+	if err := jsonbound.CheckIndex(b, &e); err != nil {
+		t.Fatalf("CheckIndex(%q): %v", body, err)
+	}
+	return bodyText(string(b), b, &e)
 }
