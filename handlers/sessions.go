@@ -34,7 +34,7 @@ func (c *modelCall) identify(ok bool) {
 	}
 	session, user := c.span.ExplicitContext()
 	id := c.h.sessions.Identify(c.r.Context(), sessions.Call{
-		Dialect: conversational[c.spec], Header: c.r.Header, Body: c.body,
+		Dialect: conversational[c.spec], Header: c.r.Header, Body: c.body, Index: c.ends,
 		Session: session, User: user,
 	}, answer)
 	c.span.SetClientContext(id.Session, id.User)

@@ -149,6 +149,19 @@ func (e *Ends) ForEach(t gjson.Result, iterator func(key, value gjson.Result) bo
 // Get is the package's Get, for t read out of the indexed document.
 func (e *Ends) Get(t gjson.Result, key string) gjson.Result { return get(e, t, key) }
 
+// ContainerEnd is the package's ContainerEnd(s, i), looked up in the index
+// when s lies in the indexed document (a nil e, or an s elsewhere, is
+// scanned): a reader of its own over the same body jumps over what it
+// skips as the span's mapping does.
+func (e *Ends) ContainerEnd(s string, i int) int {
+	if off, ok := e.offset(s); ok {
+		if end := e.end(off+i) - off; end > i && end <= len(s) {
+			return end
+		}
+	}
+	return ContainerEnd(s, i)
+}
+
 // offset is where raw lies in the document, when it is a part of it.
 func (e *Ends) offset(raw string) (int, bool) {
 	if e == nil || len(e.opens) == 0 || len(raw) == 0 {

@@ -42,6 +42,17 @@ func checkEnds(t *testing.T, e *Ends, doc string) {
 	if got, want := walk(root, e.ForEach, 0), walk(root, ForEach, 0); got != want {
 		t.Fatalf("%q:\n got %s\nwant %s", doc, got, want)
 	}
+	// Each container's end, from the document and from a part of it that
+	// starts where the container does, is ContainerEnd's.
+	for _, at := range e.opens {
+		p := int(at)
+		if got, want := e.ContainerEnd(doc, p), ContainerEnd(doc, p); got != want {
+			t.Fatalf("%q: ContainerEnd at %d = %d; want %d", doc, p, got, want)
+		}
+		if got, want := e.ContainerEnd(doc[p:], 0), ContainerEnd(doc[p:], 0); got != want {
+			t.Fatalf("%q: ContainerEnd of the part at %d = %d; want %d", doc, p, got, want)
+		}
+	}
 	var visit func(_, v gjson.Result) bool
 	visit = func(_, v gjson.Result) bool {
 		for _, k := range getKeys {

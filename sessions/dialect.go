@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Dialect is how one API's conversations are read: the history a request
@@ -50,7 +52,7 @@ var Converse = Dialect{name: "converse", input: converseInput, output: converseO
 
 func chatInput(h *history, body value) {
 	var m chatMessage
-	objects(body.get("messages"), m.member, func(value) {
+	h.objects(body.get("messages"), m.member, func(value) {
 		m.write(h, "user")
 		m = chatMessage{}
 	})
@@ -59,7 +61,7 @@ func chatInput(h *history, body value) {
 func chatOutput(h *history, answer value) {
 	if v := answer.path("choices.0.message"); v.isObject() {
 		var m chatMessage
-		members(v, func(k string, v value) bool {
+		h.members(v, func(k string, v value) bool {
 			m.member(k, v)
 			return true
 		})
@@ -93,7 +95,7 @@ func (m *chatMessage) write(h *history, role string) {
 	}
 	h.begin(role, role == "assistant")
 	chatContent(h, m.content)
-	elements(m.calls, func(c value) bool {
+	h.elements(m.calls, func(c value) bool {
 		if f, custom := first2(c, "function", "custom"); f.exists() {
 			name, args := first2(f, "name", "arguments")
 			h.toolCall(h.str(name), args)
@@ -116,7 +118,7 @@ func chatContent(h *history, content value) {
 		return
 	}
 	var p part
-	objects(content, p.member, func(e value) {
+	h.objects(content, p.member, func(e value) {
 		switch h.str(p.typ) {
 		case "text":
 			h.text(h.str(p.text))
@@ -156,7 +158,7 @@ func messagesInput(h *history, body value) {
 // message, its content written by write.
 func systemAndMessages(h *history, body value, hasSystem func(value) bool, write func(*history, value)) {
 	var system, messages value
-	members(body, func(k string, v value) bool {
+	h.members(body, func(k string, v value) bool {
 		switch k {
 		case "system":
 			system = v
@@ -171,7 +173,7 @@ func systemAndMessages(h *history, body value, hasSystem func(value) bool, write
 		h.end()
 	}
 	var role, content value
-	objects(messages, func(k string, v value) {
+	h.objects(messages, func(k string, v value) {
 		switch {
 		case k == "role" && !role.exists():
 			role = v
@@ -215,7 +217,7 @@ func anthropicContent(h *history, content value) {
 		return
 	}
 	var p part
-	objects(content, p.member, func(b value) {
+	h.objects(content, p.member, func(b value) {
 		switch h.str(p.typ) {
 		case "text":
 			h.text(h.str(p.text))
@@ -242,7 +244,7 @@ func anthropicContent(h *history, content value) {
 
 func responsesInput(h *history, body value) {
 	var instructions, input value
-	members(body, func(k string, v value) bool {
+	h.members(body, func(k string, v value) bool {
 		switch k {
 		case "instructions":
 			instructions = v
@@ -275,7 +277,7 @@ func responsesOutput(h *history, answer value) {
 // count.
 func responsesItems(h *history, items value) {
 	var typ, role, content, name, args, output value
-	objects(items, func(k string, v value) {
+	h.objects(items, func(k string, v value) {
 		switch k {
 		case "type":
 			typ = v
@@ -328,7 +330,7 @@ func responsesContent(h *history, content value) {
 		return
 	}
 	var p part
-	objects(content, p.member, func(e value) {
+	h.objects(content, p.member, func(e value) {
 		switch h.str(p.typ) {
 		case "input_text", "output_text", "text":
 			h.text(h.str(p.text))
@@ -349,7 +351,7 @@ func responsesContent(h *history, content value) {
 
 func geminiInput(h *history, body value) {
 	var system, contents value
-	members(body, func(k string, v value) bool {
+	h.members(body, func(k string, v value) bool {
 		switch k {
 		case "systemInstruction", "system_instruction":
 			system = v
@@ -364,7 +366,7 @@ func geminiInput(h *history, body value) {
 		h.end()
 	}
 	var role, parts value
-	objects(contents, func(k string, v value) {
+	h.objects(contents, func(k string, v value) {
 		switch {
 		case k == "role" && !role.exists():
 			role = v
@@ -397,7 +399,7 @@ func geminiContent(h *history, role string, parts value, or string) {
 
 func geminiParts(h *history, parts value) {
 	var thought, text, call, snakeCall value
-	objects(parts, func(k string, v value) {
+	h.objects(parts, func(k string, v value) {
 		switch {
 		case k == "thought" && !thought.exists():
 			thought = v
@@ -445,8 +447,8 @@ func converseOutput(h *history, answer value) {
 // use is its name and input (its id does not count), a tool's result its
 // content; an image's, a document's or a video's bytes are the part.
 func converseContent(h *history, content value) {
-	elements(content, func(b value) bool {
-		members(b, func(kind string, v value) bool {
+	h.elements(content, func(b value) bool {
+		h.members(b, func(kind string, v value) bool {
 			switch kind {
 			case "text":
 				h.text(h.str(v))
@@ -486,8 +488,11 @@ func nonEmpty(v value) bool {
 
 // first2 is the first members of an object named a and b ("" for one it
 // does not have), read in one scan that ends once both are found.
-func first2(v value, a, b string) (va, vb value) {
-	members(v, func(k string, e value) bool {
+func first2(v value, a, b string) (va, vb value) { return first2In(nil, v, a, b) }
+
+// first2In is first2, through ends (which may be nil).
+func first2In(ends *jsonbound.Ends, v value, a, b string) (va, vb value) {
+	membersIn(ends, v, func(k string, e value) bool {
 		switch {
 		case k == a && va == "":
 			va = e

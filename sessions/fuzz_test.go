@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
@@ -37,11 +39,23 @@ func FuzzIdentify(f *testing.F) {
 		if len(id.User) > maxID || strings.ContainsAny(id.User, "\x00\n\t") {
 			t.Fatalf("user %q", id.User)
 		}
-		var h1, h2 history
+		var h1, h2, h3 history
 		d.input(&h1, parse(body))
 		d.input(&h2, parse(body))
 		if h1.sum() != h2.sum() || len(h1.candidates) != len(h2.candidates) {
 			t.Fatalf("one history, two hashes: %x %x", h1.sum(), h2.sum())
+		}
+		// Read through the body's index (as the handler lends it), the
+		// same hashes.
+		var ends jsonbound.Ends
+		b := []byte(body)
+		if err := jsonbound.CheckIndex(b, &ends); err != nil {
+			t.Fatal(err)
+		}
+		h3.ends = &ends
+		d.input(&h3, parse(unsafe.String(unsafe.SliceData(b), len(b))))
+		if h3.sum() != h1.sum() || !slices.Equal(h3.candidates, h1.candidates) {
+			t.Fatalf("through the index, %x %x; plain %x %x", h3.sum(), h3.candidates, h1.sum(), h1.candidates)
 		}
 	})
 }

@@ -50,7 +50,22 @@ type history struct {
 	// end); kv the members of the objects canonical is writing.
 	texts []byte
 	kv    []member
+
+	// ends indexes the call's body when the handler made one as it
+	// checked it (Call.Index): the walks below jump over what they skip
+	// through it.
+	ends *jsonbound.Ends
 }
+
+// members, objects and elements are the package's, through the body's
+// index when there is one.
+func (h *history) members(v value, fn func(key string, v value) bool) { membersIn(h.ends, v, fn) }
+
+func (h *history) objects(v value, member func(key string, v value), done func(e value)) {
+	objectsIn(h.ends, v, member, done)
+}
+
+func (h *history) elements(v value, fn func(e value) bool) { elementsIn(h.ends, v, fn) }
 
 // member is one member of an object, as canonical sorts them.
 type member struct {
@@ -81,6 +96,7 @@ func (h *history) reset() {
 	h.candidates = h.candidates[:0]
 	h.messages = 0
 	h.role, h.model, h.run, h.started, h.pending = "", false, false, false, ""
+	h.ends = nil
 }
 
 // begin starts a message of role; model marks one the model wrote.

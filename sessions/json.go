@@ -87,16 +87,20 @@ func (v value) truthy(h *history) bool {
 
 // members calls fn with each member of an object, in order (keys
 // unescaped), until fn returns false; nothing for a value of another kind.
-func members(v value, fn func(key string, v value) bool) {
+func members(v value, fn func(key string, v value) bool) { membersIn(nil, v, fn) }
+
+// membersIn is members, with the nested values that ends indexes jumped
+// over (ends may be nil: they are scanned).
+func membersIn(ends *jsonbound.Ends, v value, fn func(key string, v value) bool) {
 	if v.isObject() {
-		membersAt(string(v), 0, fn)
+		membersAt(ends, string(v), 0, fn)
 	}
 }
 
 // membersAt calls fn with each member of the object at s[i], and returns
 // the object's end (just past its closing brace); len(s) when fn stopped
 // or the object is not closed.
-func membersAt(s string, i int, fn func(key string, v value) bool) int {
+func membersAt(ends *jsonbound.Ends, s string, i int, fn func(key string, v value) bool) int {
 	for i++; i < len(s); i++ {
 		switch s[i] {
 		case '"':
@@ -117,7 +121,7 @@ func membersAt(s string, i int, fn func(key string, v value) bool) int {
 		for i < len(s) && (s[i] <= ' ' || s[i] == ':' || s[i] == ',') {
 			i++
 		}
-		end, ok = valueEnd(s, i)
+		end, ok = valueEndIn(ends, s, i)
 		if !ok || !fn(key, value(s[i:end])) {
 			return len(s)
 		}
@@ -131,6 +135,12 @@ func membersAt(s string, i int, fn func(key string, v value) bool) int {
 // object, then done with the element. Nothing for a value that is no
 // array.
 func objects(v value, member func(key string, v value), done func(e value)) {
+	objectsIn(nil, v, member, done)
+}
+
+// objectsIn is objects, with the nested values that ends indexes jumped
+// over (ends may be nil).
+func objectsIn(ends *jsonbound.Ends, v value, member func(key string, v value), done func(e value)) {
 	if !v.isArray() {
 		return
 	}
@@ -145,10 +155,10 @@ func objects(v value, member func(key string, v value), done func(e value)) {
 		}
 		var end int
 		if s[i] == '{' {
-			end = membersAt(s, i, all)
+			end = membersAt(ends, s, i, all)
 		} else {
 			var ok bool
-			if end, ok = valueEnd(s, i); !ok {
+			if end, ok = valueEndIn(ends, s, i); !ok {
 				return
 			}
 		}
@@ -159,7 +169,11 @@ func objects(v value, member func(key string, v value), done func(e value)) {
 
 // elements calls fn with each element of an array, in order, until fn
 // returns false; nothing for a value of another kind.
-func elements(v value, fn func(e value) bool) {
+func elements(v value, fn func(e value) bool) { elementsIn(nil, v, fn) }
+
+// elementsIn is elements, with the nested values that ends indexes jumped
+// over (ends may be nil).
+func elementsIn(ends *jsonbound.Ends, v value, fn func(e value) bool) {
 	if !v.isArray() {
 		return
 	}
@@ -168,7 +182,7 @@ func elements(v value, fn func(e value) bool) {
 		if s[i] <= ' ' || s[i] == ',' || s[i] == ':' {
 			continue
 		}
-		end, ok := valueEnd(s, i)
+		end, ok := valueEndIn(ends, s, i)
 		if !ok {
 			return
 		}
@@ -241,13 +255,17 @@ func (h *history) str(v value) string {
 // valueEnd is the end of the value that begins at s[i] (after whitespace
 // and separators), as gjson's parseAny finds it in checked JSON; !ok where
 // none begins.
-func valueEnd(s string, i int) (end int, ok bool) {
+func valueEnd(s string, i int) (end int, ok bool) { return valueEndIn(nil, s, i) }
+
+// valueEndIn is valueEnd, an object or array's end looked up in ends when
+// it indexes the document s is a part of (ends may be nil).
+func valueEndIn(ends *jsonbound.Ends, s string, i int) (end int, ok bool) {
 	if i >= len(s) {
 		return i, false
 	}
 	switch c := s[i]; c {
 	case '{', '[':
-		return jsonbound.ContainerEnd(s, i), true
+		return ends.ContainerEnd(s, i), true
 	case '"':
 		return stringEnd(s, i)
 	case 'n':

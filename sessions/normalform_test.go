@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/normal-form.golden from the code as it is")
@@ -61,10 +63,26 @@ func TestNormalFormUnchanged(t *testing.T) {
 		if answer.Type == gjson.Null {
 			answer = gjson.Result{}
 		}
-		spy := &hashSpy{}
-		r := New(Options{Shared: spy})
-		r.Identify(context.Background(), Call{Dialect: d, Header: http.Header{}, Body: []byte(c.Get("body").Raw)}, answer.Raw)
-		fmt.Fprintf(&got, "%s\tasked %x\tput %x\n", c.Get("name").Str, spy.asked, spy.put)
+		// Read plain, then through an index of the body made as the
+		// handler makes it (jsonbound.CheckIndex): the same hashes.
+		var lines [2]string
+		for i := range lines {
+			spy := &hashSpy{}
+			r := New(Options{Shared: spy})
+			call := Call{Dialect: d, Header: http.Header{}, Body: []byte(c.Get("body").Raw)}
+			if i == 1 {
+				var e jsonbound.Ends
+				if jsonbound.CheckIndex(call.Body, &e) == nil {
+					call.Index = &e
+				}
+			}
+			r.Identify(context.Background(), call, answer.Raw)
+			lines[i] = fmt.Sprintf("%s\tasked %x\tput %x\n", c.Get("name").Str, spy.asked, spy.put)
+		}
+		if lines[1] != lines[0] {
+			t.Errorf("read through the body's index:\n got %s\nwant %s", lines[1], lines[0])
+		}
+		got.WriteString(lines[0])
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -113,6 +113,10 @@ type Call struct {
 	// Body is the request's JSON, as the client sent it. It is only read
 	// during Identify.
 	Body []byte
+	// Index, when set, is the index of Body the handler made as it checked
+	// it (jsonbound.CheckIndex): the history is read through it, jumping
+	// over what it skips. It is used only if it indexes Body itself.
+	Index *jsonbound.Ends
 	// Session and User are what LiteLLM's fields name ("" for none):
 	// they win over everything else.
 	Session, User string
@@ -169,6 +173,10 @@ func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity
 	h := r.pool.Get().(*history)
 	defer r.pool.Put(h)
 	h.reset()
+	defer func() { h.ends = nil }() // the pooled history keeps no call's index
+	if c.Index.Indexes(c.Body) {
+		h.ends = c.Index
+	}
 	// The body stays unchanged while it is read, and nothing read from it
 	// is kept without a copy.
 	body := parse(unsafe.String(unsafe.SliceData(c.Body), len(c.Body)))
@@ -179,7 +187,7 @@ func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity
 		ans = gjson.Parse(answer)
 	}
 	if c.Dialect.chained {
-		prevV, conv := first2(body, "previous_response_id", "conversation")
+		prevV, conv := first2In(h.ends, body, "previous_response_id", "conversation")
 		if conv.isObject() {
 			conv = conv.get("id")
 		}
