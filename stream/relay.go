@@ -53,6 +53,12 @@ type Relay struct {
 	framer  Framer
 	out     []byte // Rewrite: the bytes to write for the current read
 	pending bool   // a first token was seen and is yet to be reported
+
+	// The relay's own methods as the func values the framer and the
+	// Rewriter take, made once: a method value made at each read or
+	// event is an allocation each time.
+	observeFn, rewriteFn func(Event)
+	addFn                func([]byte)
 }
 
 // Rewriter changes a stream's events on their way to the client: the
@@ -111,7 +117,7 @@ func (r *Relay) Copy(dst io.Writer, flush func(), src io.Reader) error {
 // client (a reverse proxy's), as Copy does after each write.
 func (r *Relay) Observe(written []byte) {
 	r.start()
-	r.framer.Feed(written, r.observe)
+	r.framer.Feed(written, r.observeFn)
 	r.reportFirst()
 }
 
@@ -131,6 +137,7 @@ func (r *Relay) start() {
 		max = 0
 	}
 	r.framer = r.Framing.New(max)
+	r.observeFn, r.rewriteFn, r.addFn = r.observe, r.rewrite, r.add
 }
 
 // Done reports whether the stream's last event passed (chat: [DONE]).
@@ -160,7 +167,7 @@ func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
 		}
 		r.Rewrite = nil
 		r.framer.Cut()
-		r.framer.Feed(chunk, r.observe)
+		r.framer.Feed(chunk, r.observeFn)
 		return nil
 	}
 	if r.Rewrite == nil {
@@ -168,10 +175,10 @@ func (r *Relay) relay(dst io.Writer, flush func(), chunk []byte) error {
 		if err := write(dst, flush, chunk); err != nil {
 			return err
 		}
-		r.framer.Feed(chunk, r.observe)
+		r.framer.Feed(chunk, r.observeFn)
 	} else {
 		r.out = r.out[:0]
-		r.framer.Feed(chunk, r.rewrite)
+		r.framer.Feed(chunk, r.rewriteFn)
 		if len(r.out) > 0 {
 			if err := write(dst, flush, r.out); err != nil {
 				return err
@@ -226,5 +233,5 @@ func (r *Relay) rewrite(ev Event) {
 		r.observe(ev)
 		return
 	}
-	r.out = r.Rewrite.Rewrite(r.out, ev, r.add)
+	r.out = r.Rewrite.Rewrite(r.out, ev, r.addFn)
 }
