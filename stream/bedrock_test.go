@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"reflect"
@@ -489,4 +490,38 @@ func FuzzConverseStreamAccumulator(f *testing.F) {
 		}
 		fuzzAccumulator(t, &InvokeStreamAccumulator{}, &InvokeStreamAccumulator{}, bytes.Join(chunks, []byte("\n")))
 	})
+}
+
+// BenchmarkRelayEventStream relays a recorded ConverseStream (AWS event
+// stream framing) to a discarding client, one message per read as the
+// upstream flushes them, and accumulates it: the relay's row for Bedrock's
+// framing beside BenchmarkRelayCopy's SSE. An op is one stream.
+func BenchmarkRelayEventStream(b *testing.B) {
+	in := readTestdata(b, "bedrock/pa-test_bedrock_model_thinking_part_stream.eventstream")
+	var msgs [][]byte
+	for rest := in; len(rest) >= 4; {
+		n := int(binary.BigEndian.Uint32(rest))
+		msgs, rest = append(msgs, rest[:n]), rest[n:]
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := Relay{Framing: EventStream, Acc: &ConverseStreamAccumulator{}, MaxEvent: 1 << 20}
+		if err := r.Copy(io.Discard, func() {}, &messageReader{msgs: msgs}); err != nil || !r.Done() {
+			b.Fatalf("Copy: %v, Done %v", err, r.Done())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/event")
+}
+
+// messageReader returns one message per Read.
+type messageReader struct{ msgs [][]byte }
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	if len(r.msgs) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.msgs[0])
+	r.msgs = r.msgs[1:]
+	return n, nil
 }
