@@ -60,7 +60,7 @@ func openAIUsage(u map[string]int64) *usage {
 func usageCounts(dst map[string]int64, u gjson.Result) {
 	u.ForEach(func(k, v gjson.Result) bool {
 		if v.Type == gjson.Number {
-			dst[k.Str] = v.Int()
+			dst[strings.Clone(k.Str)] = v.Int() // a key of the map: never the event's bytes
 		}
 		return true
 	})
@@ -185,11 +185,11 @@ func (s *AnthropicChatStream) Event(data []byte) [][]byte {
 	if !jsonbound.Valid(data) {
 		return nil
 	}
-	ev := gjson.ParseBytes(data)
+	ev := parseEvent(data)
 	switch ev.Get("type").Str {
 	case "message_start":
 		m := ev.Get("message")
-		s.id, s.model = m.Get("id").Str, m.Get("model").Str
+		s.id, s.model = strings.Clone(m.Get("id").Str), strings.Clone(m.Get("model").Str)
 		usageCounts(s.counts, m.Get("usage"))
 		empty := ""
 		return s.emit(delta{Content: &empty}, nil)
@@ -245,7 +245,7 @@ func (s *AnthropicChatStream) Event(data []byte) [][]byte {
 	case "message_delta":
 		usageCounts(s.counts, ev.Get("usage"))
 		if stop := ev.Get("delta.stop_reason").Str; stop != "" {
-			s.finish = AnthropicFinishReason(stop)
+			s.finish = strings.Clone(AnthropicFinishReason(stop))
 			if s.finish == "tool_calls" && s.ntools == 0 {
 				s.finish = "stop"
 			}

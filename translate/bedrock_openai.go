@@ -260,7 +260,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 	}
 	var name string
 	var ev gjson.Result
-	gjson.ParseBytes(data).ForEach(func(k, v gjson.Result) bool {
+	parseEvent(data).ForEach(func(k, v gjson.Result) bool {
 		name, ev = k.Str, v
 		return false
 	})
@@ -324,7 +324,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 		}
 		return s.emit(delta{}, &finish)
 	case "metadata":
-		s.usage = ev.Get("usage")
+		s.usage = kept(ev.Get("usage"))
 		s.ended = true
 		var out [][]byte
 		if s.IncludeUsage {

@@ -385,7 +385,7 @@ func (s *GeminiChatStream) Event(data []byte) [][]byte {
 			s.NewID = newCallID
 		}
 	}
-	ch := gjson.ParseBytes(data)
+	ch := parseEvent(data)
 	if !ch.IsObject() {
 		return nil
 	}
@@ -399,15 +399,15 @@ func (s *GeminiChatStream) Event(data []byte) [][]byte {
 	}
 	if s.id == "" {
 		// The first responseId is the stream's, as LiteLLM keeps it.
-		if s.id = ch.Get("responseId").Str; s.id == "" {
+		if s.id = strings.Clone(ch.Get("responseId").Str); s.id == "" {
 			s.id = "chatcmpl-" + s.NewID()
 		}
 	}
 	if m := ch.Get("modelVersion").Str; m != "" {
-		s.model = servedModel(m)
+		s.model = strings.Clone(servedModel(m))
 	}
 	if u := ch.Get("usageMetadata"); u.IsObject() {
-		s.usage = u // cumulative: the last is the whole stream's
+		s.usage = kept(u) // cumulative: the last is the whole stream's
 	}
 	s.grounded = s.grounded || searchGrounded(ch.Get("candidates"))
 	var out [][]byte
