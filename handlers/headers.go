@@ -122,18 +122,26 @@ var Version = "dev"
 func (h *Handler) litellmHeaders(hdr http.Header, call *spans.Call, t router.Target, plan *router.Plan, start, sent time.Time) {
 	// The keys are written as http.CanonicalHeaderKey would make them:
 	// Set would canonicalize each on every call.
+	// The one-value lists share one array, each capped at its value (an
+	// append to one copies it rather than write over the next): one
+	// allocation where each list was one.
+	vals := make([]string, 0, 6)
+	one := func(v string) []string {
+		vals = append(vals, v)
+		return vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	id := ids.UUID()
 	call.SetCallID(id)
-	hdr["X-Litellm-Call-Id"] = []string{id}
+	hdr["X-Litellm-Call-Id"] = one(id)
 	if tr := call.TraceResponse(); tr != "" {
-		hdr["Traceresponse"] = []string{tr}
+		hdr["Traceresponse"] = one(tr)
 	}
-	hdr["X-Litellm-Model-Api-Base"] = []string{t.Provider.BaseURL}
+	hdr["X-Litellm-Model-Api-Base"] = one(t.Provider.BaseURL)
 	if t.ID != "" {
-		hdr["X-Litellm-Model-Id"] = []string{t.ID}
+		hdr["X-Litellm-Model-Id"] = one(t.ID)
 	}
-	hdr["X-Litellm-Response-Duration-Ms"] = []string{strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)}
-	hdr["X-Litellm-Overhead-Duration-Ms"] = []string{strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64)}
+	hdr["X-Litellm-Response-Duration-Ms"] = one(strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64))
+	hdr["X-Litellm-Overhead-Duration-Ms"] = one(strconv.FormatFloat(float64(sent.Sub(start).Microseconds())/1000, 'f', 3, 64))
 	hdr["X-Litellm-Attempted-Retries"] = count(plan.Retries)
 	hdr["X-Litellm-Attempted-Fallbacks"] = count(plan.Fallbacks)
 	hdr["X-Litellm-Version"] = h.versionHeader
