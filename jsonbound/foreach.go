@@ -27,7 +27,6 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 		return
 	}
 	json := t.Raw
-	off, indexed := ends.offset(json)
 	i := 0
 	for ; i < len(json); i++ {
 		if json[i] == '{' || json[i] == '[' {
@@ -79,15 +78,7 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 		var value gjson.Result
 		switch json[i] {
 		case '{', '[':
-			end := 0
-			if indexed {
-				end = ends.end(off+i) - off // where the index says it closes
-			}
-			if end > i && end <= len(json) {
-				i = end
-			} else {
-				i = ContainerEnd(json, i)
-			}
+			i = ends.ContainerEnd(json, i) // where the index says it closes, if it has it
 			value = gjson.Result{Type: gjson.JSON, Raw: json[s:i]}
 		case '"':
 			end := StringEnd(json, i+1)
@@ -109,7 +100,7 @@ func forEach(ends *Ends, t gjson.Result, iterator func(key, value gjson.Result) 
 	}
 }
 
-// bytesOf is s's bytes, for stringEnd: no copy, only read.
+// bytesOf is s's bytes, for StringEnd's word loads: no copy, only read.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // stringValue is what gjson gives as Str for the string literal raw
