@@ -14,6 +14,8 @@ import (
 	"math/bits"
 	"strings"
 	"unsafe"
+
+	"github.com/tidwall/gjson"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects accepted. Real
@@ -108,4 +110,12 @@ func StringEnd(s string, i int) int {
 // stringEnd is StringEnd on bytes.
 func stringEnd(data []byte, i int) int {
 	return StringEnd(unsafe.String(unsafe.SliceData(data), len(data)), i)
+}
+
+// ParseInPlace is gjson.ParseBytes without its copy: the Result and every
+// string read from it alias data. The caller must not write data while it
+// holds any of them, and clones (strings.Clone) whatever it keeps past
+// that.
+func ParseInPlace(data []byte) gjson.Result {
+	return gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
 }

@@ -3,7 +3,6 @@ package openai
 import (
 	"fmt"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -101,7 +100,7 @@ func inspect(body []byte, pathModel string, bodyModel bool, ends *jsonbound.Ends
 	// Parsed where it lies (gjson.ParseBytes would copy it): what out
 	// keeps of it is cloned before it is returned, so the Request never
 	// aliases body.
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	root := jsonbound.ParseInPlace(body)
 	if !root.IsObject() {
 		return Request{}, &Error{Status: 400, Type: TypeInvalidRequest,
 			Message: "Request body must be a JSON object."}

@@ -3,7 +3,6 @@ package sessions
 import (
 	"net/http"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -68,7 +67,7 @@ func FromClient(h http.Header, body []byte) (session, user string) {
 		// jsonbound.Get crosses a long history's strings whole: gjson's
 		// path would read the whole body a byte at a time to reach the
 		// metadata after it.
-		doc := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+		doc := jsonbound.ParseInPlace(body)
 		if uid := jsonbound.Get(jsonbound.Get(doc, "metadata"), "user_id"); uid.Type == gjson.String {
 			s, u := claudeCodeUserID(uid.Str)
 			if session == "" {

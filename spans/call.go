@@ -355,7 +355,7 @@ func (c *Call) ExplicitContext() (session, user string) {
 	// checks); the body is read where it lies and what is kept of it
 	// cloned.
 	var f [3]gjson.Result
-	c.req.Index.ForEach(gjson.Parse(unsafe.String(unsafe.SliceData(c.req.Body), len(c.req.Body))), func(k, v gjson.Result) bool {
+	c.req.Index.ForEach(jsonbound.ParseInPlace(c.req.Body), func(k, v gjson.Result) bool {
 		i := -1
 		switch k.Str {
 		case "metadata":

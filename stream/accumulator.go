@@ -2,15 +2,18 @@ package stream
 
 import (
 	"errors"
-	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // Accumulator merges the events of one stream dialect into the response
 // they make up, as they pass: chat and legacy completions (ChatAccumulator),
 // the Responses API (ResponsesAccumulator). Implementations are pure (event
 // data in, JSON out) and not safe for concurrent use.
+//
+// They read each event's data where it lies (jsonbound.ParseInPlace): the
+// framer reuses it once the event has passed, so whatever an accumulator
+// or a rewriter keeps past the event it clones first (strings.Clone). The
+// recorded-stream tests and the fuzzers overwrite each event's data once
+// it has been read, and compare.
 type Accumulator interface {
 	// Add merges one event's data. It reports whether the event carried the
 	// stream's first token, and ErrBadChunk for data it could not read (the
@@ -34,13 +37,3 @@ var (
 	_ Accumulator = (*ResponsesAccumulator)(nil)
 	_ Accumulator = (*AnthropicAccumulator)(nil)
 )
-
-// parseEvent reads an event's data in place, without the copy
-// gjson.ParseBytes makes: the Result and its strings alias data, which the
-// framer reuses once the event has passed. Whatever an accumulator or a
-// rewriter keeps past the event it clones first (strings.Clone): the
-// recorded-stream tests and the fuzzers overwrite each event's data once
-// it has been read, and compare.
-func parseEvent(data []byte) gjson.Result {
-	return gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
-}

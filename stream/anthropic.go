@@ -42,7 +42,7 @@ func (a *AnthropicAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := parseEvent(data)
+	ev := jsonbound.ParseInPlace(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}

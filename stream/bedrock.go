@@ -91,7 +91,7 @@ func (a *ConverseStreamAccumulator) Add(data []byte) (firstToken bool, err error
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := parseEvent(data)
+	ev := jsonbound.ParseInPlace(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -436,7 +436,7 @@ func (a *InvokeStreamAccumulator) Add(data []byte) (firstToken bool, err error) 
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := parseEvent(data) // nothing of it is kept but the decoded chunk
+	ev := jsonbound.ParseInPlace(data) // nothing of it is kept but the decoded chunk
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}
@@ -465,7 +465,7 @@ func (a *InvokeStreamAccumulator) addChunk(chunk []byte) (firstToken bool, err e
 	if !jsonbound.Valid(chunk) {
 		return false, ErrBadChunk
 	}
-	c := parseEvent(chunk) // decoded for this event alone: what is kept of it may alias it
+	c := jsonbound.ParseInPlace(chunk) // decoded for this event alone: what is kept of it may alias it
 	if !c.IsObject() {
 		return false, ErrBadChunk
 	}

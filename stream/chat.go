@@ -70,7 +70,7 @@ func (a *ChatAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	root := parseEvent(data)
+	root := jsonbound.ParseInPlace(data)
 	if !root.IsObject() {
 		return false, ErrBadChunk
 	}

@@ -69,7 +69,7 @@ func (s *UsageStripper) trimLF(raw []byte) []byte {
 // of a stream: an empty choices list and a usage object.
 func UsageOnly(data []byte) bool {
 	emptyChoices, usage := false, false
-	parseEvent(data).ForEach(func(k, v gjson.Result) bool { // one pass
+	jsonbound.ParseInPlace(data).ForEach(func(k, v gjson.Result) bool { // one pass
 		switch k.Str {
 		case "choices":
 			emptyChoices = v.IsArray() && len(v.Raw) >= 2 && strings.TrimSpace(v.Raw[1:len(v.Raw)-1]) == ""
@@ -109,7 +109,7 @@ func nullUsageAt(raw []byte) int {
 	if data == nil || !jsonbound.Valid(data) {
 		return -1
 	}
-	if u := jsonbound.Get(parseEvent(data), "usage"); u.Type != gjson.Null || off+u.Index != i+len(nullUsage)-len("null") {
+	if u := jsonbound.Get(jsonbound.ParseInPlace(data), "usage"); u.Type != gjson.Null || off+u.Index != i+len(nullUsage)-len("null") {
 		return -1
 	}
 	return i

@@ -93,7 +93,7 @@ func (a *GeminiAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	chunk := parseEvent(data)
+	chunk := jsonbound.ParseInPlace(data)
 	if !chunk.IsObject() {
 		return false, ErrBadChunk
 	}

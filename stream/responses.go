@@ -55,7 +55,7 @@ func (a *ResponsesAccumulator) Add(data []byte) (firstToken bool, err error) {
 	if !jsonbound.Valid(data) {
 		return false, ErrBadChunk
 	}
-	ev := parseEvent(data)
+	ev := jsonbound.ParseInPlace(data)
 	if !ev.IsObject() {
 		return false, ErrBadChunk
 	}

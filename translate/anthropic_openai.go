@@ -185,7 +185,7 @@ func (s *AnthropicChatStream) Event(data []byte) [][]byte {
 	if !jsonbound.Valid(data) {
 		return nil
 	}
-	ev := parseEvent(data)
+	ev := jsonbound.ParseInPlace(data)
 	switch ev.Get("type").Str {
 	case "message_start":
 		m := ev.Get("message")

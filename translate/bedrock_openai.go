@@ -260,7 +260,7 @@ func (s *BedrockChatStream) Event(data []byte) [][]byte {
 	}
 	var name string
 	var ev gjson.Result
-	parseEvent(data).ForEach(func(k, v gjson.Result) bool {
+	jsonbound.ParseInPlace(data).ForEach(func(k, v gjson.Result) bool {
 		name, ev = k.Str, v
 		return false
 	})

@@ -385,7 +385,7 @@ func (s *GeminiChatStream) Event(data []byte) [][]byte {
 			s.NewID = newCallID
 		}
 	}
-	ch := parseEvent(data)
+	ch := jsonbound.ParseInPlace(data)
 	if !ch.IsObject() {
 		return nil
 	}

@@ -16,7 +16,6 @@ package translate
 import (
 	"net/http"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -120,16 +119,11 @@ func (s *chatSSE) End(add func([]byte)) {
 	}
 }
 
-// parseEvent reads a stream event's data in place, without the copy
-// gjson.ParseBytes makes: the Result and its strings alias data, which the
-// relay reuses once the event has passed. What a stream keeps past an
-// event it clones (strings.Clone, kept); the stream tests hand each event
+// kept is a Result cloned: one that a stream keeps past its event. The
+// streams read each event's data where it lies (jsonbound.ParseInPlace)
+// and the relay reuses it once the event has passed, so what a stream
+// keeps it clones (strings.Clone, kept); the stream tests hand each event
 // in one buffer overwritten once it has been read, and compare.
-func parseEvent(data []byte) gjson.Result {
-	return gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
-}
-
-// kept is a Result cloned: one that a stream keeps past its event.
 func kept(r gjson.Result) gjson.Result {
 	if !r.Exists() {
 		return r
