@@ -68,7 +68,12 @@ func withoutSecrets(raw string) string {
 // does, but at the member names alone, as the check of the body finds them.
 type secretKeys struct{}
 
-func (secretKeys) FlagKey(raw string) bool {
+func (secretKeys) FlagKey(raw string) bool { return suspectKey(raw) }
+
+// suspectKey reports whether raw, a member name as it is written between
+// its quotes, may name a credential: it is one (isCredentialKey), or holds
+// an escape and cannot be read without decoding.
+func suspectKey(raw string) bool {
 	return strings.IndexByte(raw, '\\') >= 0 || isCredentialKey(raw)
 }
 
@@ -114,7 +119,7 @@ func mayHoldSecret(raw string) bool {
 			continue
 		}
 		key := raw[k+1 : j]
-		if strings.IndexByte(key, '\\') >= 0 || escaped(raw, k) || isCredentialKey(key) {
+		if escaped(raw, k) || suspectKey(key) {
 			return true
 		}
 	}
