@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
-
-	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
 
 // Dialect is how one API's conversations are read: the history a request
@@ -96,17 +94,17 @@ func (m *chatMessage) write(h *history, role string) {
 	h.begin(role, role == "assistant")
 	chatContent(h, m.content)
 	h.elements(m.calls, func(c value) bool {
-		if f, custom := first2(c, "function", "custom"); f.exists() {
-			name, args := first2(f, "name", "arguments")
+		if f, custom := h.first2(c, "function", "custom"); f.exists() {
+			name, args := h.first2(f, "name", "arguments")
 			h.toolCall(h.str(name), args)
 		} else if custom.exists() {
-			name, input := first2(custom, "name", "input")
+			name, input := h.first2(custom, "name", "input")
 			h.toolCall(h.str(name), input)
 		}
 		return true
 	})
 	if m.legacy.isObject() {
-		name, args := first2(m.legacy, "name", "arguments")
+		name, args := h.first2(m.legacy, "name", "arguments")
 		h.toolCall(h.str(name), args)
 	}
 	h.end()
@@ -190,7 +188,7 @@ func systemAndMessages(h *history, body value, hasSystem func(value) bool, write
 }
 
 func messagesOutput(h *history, answer value) {
-	content, role := first2(answer, "content", "role")
+	content, role := h.first2(answer, "content", "role")
 	answerMessage(h, role, content, anthropicContent)
 }
 
@@ -224,7 +222,7 @@ func anthropicContent(h *history, content value) {
 		case "thinking", "redacted_thinking":
 			// Left out: see history.
 		case "tool_use", "server_tool_use":
-			name, input := first2(b, "name", "input")
+			name, input := h.first2(b, "name", "input")
 			h.toolCall(h.str(name), input)
 		case "tool_result":
 			h.part('r', "")
@@ -337,7 +335,7 @@ func responsesContent(h *history, content value) {
 		case "refusal":
 			h.text(h.str(e.get("refusal")))
 		case "input_image":
-			if u, file := first2(e, "image_url", "file_id"); u.exists() {
+			if u, file := h.first2(e, "image_url", "file_id"); u.exists() {
 				h.part('i', h.str(u))
 			} else {
 				h.part('i', h.str(file))
@@ -381,7 +379,7 @@ func geminiInput(h *history, body value) {
 
 func geminiOutput(h *history, answer value) {
 	if c := answer.path("candidates.0.content"); c.isObject() {
-		role, parts := first2(c, "role", "parts")
+		role, parts := h.first2(c, "role", "parts")
 		geminiContent(h, h.str(role), parts, "model")
 	}
 }
@@ -417,10 +415,10 @@ func geminiParts(h *history, parts value) {
 		case text.exists():
 			h.text(h.str(text))
 		case call.exists():
-			name, args := first2(call, "name", "args")
+			name, args := h.first2(call, "name", "args")
 			h.toolCall(h.str(name), args)
 		case snakeCall.exists():
-			name, args := first2(snakeCall, "name", "args")
+			name, args := h.first2(snakeCall, "name", "args")
 			h.toolCall(h.str(name), args)
 		default:
 			h.json('j', p, "thoughtSignature", "thought_signature")
@@ -436,7 +434,7 @@ func converseInput(h *history, body value) {
 }
 
 func converseOutput(h *history, answer value) {
-	role, content := first2(answer.get("output").get("message"), "role", "content")
+	role, content := h.first2(answer.get("output").get("message"), "role", "content")
 	answerMessage(h, role, content, converseContent)
 }
 
@@ -454,7 +452,7 @@ func converseContent(h *history, content value) {
 				h.text(h.str(v))
 			case "reasoningContent", "cachePoint":
 			case "toolUse":
-				name, input := first2(v, "name", "input")
+				name, input := h.first2(v, "name", "input")
 				h.toolCall(h.str(name), input)
 			case "toolResult":
 				h.part('r', "")
@@ -488,11 +486,8 @@ func nonEmpty(v value) bool {
 
 // first2 is the first members of an object named a and b ("" for one it
 // does not have), read in one scan that ends once both are found.
-func first2(v value, a, b string) (va, vb value) { return first2In(nil, v, a, b) }
-
-// first2In is first2, through ends (which may be nil).
-func first2In(ends *jsonbound.Ends, v value, a, b string) (va, vb value) {
-	membersIn(ends, v, func(k string, e value) bool {
+func (h *history) first2(v value, a, b string) (va, vb value) {
+	h.members(v, func(k string, e value) bool {
 		switch {
 		case k == a && va == "":
 			va = e

@@ -57,8 +57,8 @@ type history struct {
 	ends *jsonbound.Ends
 }
 
-// members, objects and elements are the package's, through the body's
-// index when there is one.
+// members, objects and elements are membersIn, objectsIn and elementsIn
+// through the body's index when there is one.
 func (h *history) members(v value, fn func(key string, v value) bool) { membersIn(h.ends, v, fn) }
 
 func (h *history) objects(v value, member func(key string, v value), done func(e value)) {
@@ -210,7 +210,7 @@ func (h *history) canonical(dst []byte, v value, skip []string) []byte {
 	case v.isArray():
 		dst = append(dst, '[')
 		i := 0
-		elements(v, func(e value) bool {
+		h.elements(v, func(e value) bool {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -221,7 +221,7 @@ func (h *history) canonical(dst []byte, v value, skip []string) []byte {
 		return append(dst, ']')
 	case v.isObject():
 		start := len(h.kv)
-		members(v, func(k string, e value) bool {
+		h.members(v, func(k string, e value) bool {
 			if !slices.Contains(skip, k) {
 				h.kv = append(h.kv, member{k, e})
 			}

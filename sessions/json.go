@@ -85,12 +85,10 @@ func (v value) truthy(h *history) bool {
 	return false
 }
 
-// members calls fn with each member of an object, in order (keys
+// membersIn calls fn with each member of an object, in order (keys
 // unescaped), until fn returns false; nothing for a value of another kind.
-func members(v value, fn func(key string, v value) bool) { membersIn(nil, v, fn) }
-
-// membersIn is members, with the nested values that ends indexes jumped
-// over (ends may be nil: they are scanned).
+// The nested values that ends indexes it jumps over (ends may be nil: they
+// are scanned).
 func membersIn(ends *jsonbound.Ends, v value, fn func(key string, v value) bool) {
 	if v.isObject() {
 		membersAt(ends, string(v), 0, fn)
@@ -130,16 +128,11 @@ func membersAt(ends *jsonbound.Ends, s string, i int, fn func(key string, v valu
 	return len(s)
 }
 
-// objects reads an array of objects (messages, items, parts) in one scan:
-// for each element, in order, member with each of its members if it is an
-// object, then done with the element. Nothing for a value that is no
-// array.
-func objects(v value, member func(key string, v value), done func(e value)) {
-	objectsIn(nil, v, member, done)
-}
-
-// objectsIn is objects, with the nested values that ends indexes jumped
-// over (ends may be nil).
+// objectsIn reads an array of objects (messages, items, parts) in one
+// scan: for each element, in order, member with each of its members if it
+// is an object, then done with the element. Nothing for a value that is no
+// array. The nested values that ends indexes it jumps over (ends may be
+// nil).
 func objectsIn(ends *jsonbound.Ends, v value, member func(key string, v value), done func(e value)) {
 	if !v.isArray() {
 		return

@@ -40,7 +40,7 @@ func sameAsGJSON(t *testing.T, where string, h *history, v value, r gjson.Result
 	}
 	var keys []string
 	var vals []value
-	members(v, func(k string, e value) bool {
+	membersIn(nil, v, func(k string, e value) bool {
 		keys, vals = append(keys, k), append(vals, e)
 		return true
 	})
@@ -51,7 +51,7 @@ func sameAsGJSON(t *testing.T, where string, h *history, v value, r gjson.Result
 	})
 	var objKeys []string
 	var objDone []value
-	objects(v, func(k string, _ value) { objKeys = append(objKeys, k) }, func(e value) { objDone = append(objDone, e) })
+	objectsIn(nil, v, func(k string, _ value) { objKeys = append(objKeys, k) }, func(e value) { objDone = append(objDone, e) })
 	i, j := 0, 0
 	r.ForEach(func(k, e gjson.Result) bool {
 		switch {
@@ -226,9 +226,9 @@ func FuzzValue(f *testing.F) {
 		var h history
 		v := parse(doc)
 		if !jsonbound.Valid([]byte(doc)) {
-			members(v, func(k string, e value) bool { h.str(e); e.get(k); return true })
+			membersIn(nil, v, func(k string, e value) bool { h.str(e); e.get(k); return true })
 			elements(v, func(e value) bool { h.str(e); e.truthy(&h); return true })
-			objects(v, func(string, value) {}, func(value) {})
+			objectsIn(nil, v, func(string, value) {}, func(value) {})
 			h.canonical(nil, v, nil)
 			return
 		}

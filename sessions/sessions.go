@@ -187,7 +187,7 @@ func (r *Resolver) Identify(ctx context.Context, c Call, answer string) Identity
 		ans = gjson.Parse(answer)
 	}
 	if c.Dialect.chained {
-		prevV, conv := first2In(h.ends, body, "previous_response_id", "conversation")
+		prevV, conv := h.first2(body, "previous_response_id", "conversation")
 		if conv.isObject() {
 			conv = conv.get("id")
 		}
