@@ -30,7 +30,8 @@ func (c *modelCall) answer(resp *http.Response) bool {
 	if streamed {
 		stopTimer(c.timer) // from here on the idle timeout watches the stream
 	}
-	relay := stream.Relay{Framing: framing, OnFirstToken: c.span.FirstToken, MaxEvent: maxTracedEvent}
+	relay := &c.relay
+	*relay = stream.Relay{Framing: framing, OnFirstToken: c.span.FirstToken, MaxEvent: maxTracedEvent}
 	if c.spec.NewAccumulator != nil {
 		relay.Acc = c.spec.NewAccumulator()
 	}
@@ -44,7 +45,7 @@ func (c *modelCall) answer(resp *http.Response) bool {
 		if ct := st.ContentType(); ct != "" {
 			w.Header().Set("Content-Type", ct)
 		}
-		return h.relayStream(w, c.r, c.upCtx, c.cancel, resp, c.span, &relay)
+		return h.relayStream(w, c.r, c.upCtx, c.cancel, resp, c.span, relay)
 	case tr != nil:
 		return c.translatedBody(resp)
 	case streamed:
@@ -52,7 +53,7 @@ func (c *modelCall) answer(resp *http.Response) bool {
 			relay.Rewrite = c.prep.strip()
 			w.Header().Del("Content-Length") // the client gets fewer bytes
 		}
-		return h.relayStream(w, c.r, c.upCtx, c.cancel, resp, c.span, &relay)
+		return h.relayStream(w, c.r, c.upCtx, c.cancel, resp, c.span, relay)
 	}
 	w.WriteHeader(resp.StatusCode)
 	return c.wholeBody(resp)

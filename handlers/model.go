@@ -18,6 +18,7 @@ import (
 	"github.com/phoenixproxy/llmproxy/openai"
 	"github.com/phoenixproxy/llmproxy/router"
 	"github.com/phoenixproxy/llmproxy/spans"
+	"github.com/phoenixproxy/llmproxy/stream"
 )
 
 // modelCall is one traced call of a described API on its way through the
@@ -53,14 +54,22 @@ type modelCall struct {
 	cancel   context.CancelCauseFunc
 	timer    *time.Timer
 	firstOut time.Time // when the first attempt went upstream
+
+	relay stream.Relay // the answer's, when it is a stream (see answer)
 }
+
+// callPool holds the modelCalls of ended calls: one is a few hundred
+// bytes, every call makes one, and nothing holds it once serveModel has
+// returned (the span ends there).
+var callPool = sync.Pool{New: func() any { return new(modelCall) }}
 
 // serveModel proxies one call to a described API and traces it: read and
 // check the body, route the model, start the span, make the attempts,
 // then write the answer (a stream event by event) and finish the span
 // from it.
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpoint.Spec, route endpoint.Route, params map[string]string) {
-	c := &modelCall{h: h, w: w, r: r, spec: spec, via: route, params: params, start: time.Now(), cancel: func(error) {}}
+	c := callPool.Get().(*modelCall)
+	*c = modelCall{h: h, w: w, r: r, spec: spec, via: route, params: params, start: time.Now(), cancel: func(error) {}}
 	buf := getBuffer()
 	defer func() {
 		if !c.keepBody {
@@ -69,6 +78,8 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 		if c.ends != nil {
 			putEnds(c.ends) // the span has ended: nothing reads it again
 		}
+		*c = modelCall{} // the pooled call keeps nothing of this one alive
+		callPool.Put(c)
 	}()
 	if e := c.read(buf); e != nil {
 		spec.WriteError(w, e)
