@@ -41,8 +41,7 @@ type coalescer struct {
 
 	mu      sync.Mutex
 	pending []sdktrace.ReadOnlySpan
-	bytes   int         // pending's, estimated
-	handed  int         // bytes handed over since the count began
+	handed  int         // bytes (estimated) handed over or pending since the count began
 	spans   int         // spans handed over since the count began
 	timer   *time.Timer // armed while spans are pending
 
@@ -74,7 +73,7 @@ func (c *coalescer) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	c.mu.Lock()
 	c.pending = append(c.pending, s)
-	c.bytes += n
+	c.handed += n
 	if len(c.pending) == 1 {
 		c.timer.Reset(c.window)
 	}
@@ -86,9 +85,7 @@ func (c *coalescer) handOver() {
 	c.mu.Lock()
 	spans := c.pending
 	c.pending = nil
-	c.handed += c.bytes
 	c.spans += len(spans)
-	c.bytes = 0
 	flush := c.flushBytes > 0 && c.handed >= c.flushBytes && c.spans < c.batch
 	if flush || c.spans >= c.batch {
 		// Flushed, or a batch full that the processor exports itself.

@@ -178,12 +178,20 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.ExportTimeout > 0 {
 		bspOpts = append(bspOpts, sdktrace.WithExportTimeout(cfg.ExportTimeout))
 	}
+	queue, batch := sdktrace.DefaultMaxQueueSize, sdktrace.DefaultMaxExportBatchSize
 	if cfg.MaxQueueSize > 0 {
-		bspOpts = append(bspOpts, sdktrace.WithMaxQueueSize(cfg.MaxQueueSize))
+		queue = cfg.MaxQueueSize
+		bspOpts = append(bspOpts, sdktrace.WithMaxQueueSize(queue))
 	}
 	if cfg.MaxExportBatchSize > 0 {
-		bspOpts = append(bspOpts, sdktrace.WithMaxExportBatchSize(cfg.MaxExportBatchSize))
+		batch = cfg.MaxExportBatchSize
 	}
+	if batch > queue {
+		// As the SDK caps its environment's: a batch the queue could
+		// never hold at once.
+		batch = min(sdktrace.DefaultMaxExportBatchSize, queue)
+	}
+	bspOpts = append(bspOpts, sdktrace.WithMaxExportBatchSize(batch))
 
 	maxBytes := cfg.MaxExportBytes
 	if maxBytes <= 0 {
@@ -200,10 +208,6 @@ func NewProvider(ctx context.Context, cfg Config) (*Provider, error) {
 		otel.Handle(fmt.Errorf("span spool: %w; keeping spans in memory (SPAN_BUFFER_BYTES) instead", spoolErr))
 	}
 	guarded := &guardedExporter{SpanExporter: buffer, maxBytes: maxBytes}
-	batch := sdktrace.DefaultMaxExportBatchSize
-	if cfg.MaxExportBatchSize > 0 {
-		batch = cfg.MaxExportBatchSize
-	}
 	processor := newCoalescer(sdktrace.NewBatchSpanProcessor(guarded, bspOpts...), maxBytes, batch)
 	common := []sdktrace.TracerProviderOption{sdktrace.WithRawSpanLimits(Limits()), sdktrace.WithIDGenerator(idGenerator{})}
 
