@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/integration/agentcall"
 	"github.com/phoenixproxy/llmproxy/sessions"
 	"github.com/phoenixproxy/llmproxy/spans"
@@ -51,7 +52,7 @@ func BenchmarkAgentCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	traced := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	traced := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()), sdktrace.WithRawSpanLimits(export.Limits()))
 	variants := []struct {
 		name     string
 		tp       trace.TracerProvider
@@ -98,7 +99,7 @@ func BenchmarkAgentCall(b *testing.B) {
 				var end *liveProbe
 				if v.name != "off" {
 					end = &liveProbe{}
-					opts.Recorder = spans.NewRecorder(sdktrace.NewTracerProvider(sdktrace.WithSyncer(end)))
+					opts.Recorder = spans.NewRecorder(sdktrace.NewTracerProvider(sdktrace.WithSyncer(end), sdktrace.WithRawSpanLimits(export.Limits())))
 				}
 				send := &liveProbe{}
 				transport.probe = send

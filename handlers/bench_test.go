@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/phoenixproxy/llmproxy/export"
 	"github.com/phoenixproxy/llmproxy/sessions"
 	"github.com/phoenixproxy/llmproxy/spans"
 	"github.com/phoenixproxy/llmproxy/upstream"
@@ -62,7 +63,7 @@ func BenchmarkChatCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	transport := &cannedTransport{header: http.Header{"Content-Type": {"application/json"}}, body: answer}
-	traced := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	traced := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()), sdktrace.WithRawSpanLimits(export.Limits()))
 	for _, tc := range []struct {
 		name     string
 		tp       trace.TracerProvider
