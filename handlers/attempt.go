@@ -242,13 +242,13 @@ func (c *modelCall) attempt() (*http.Response, error) {
 	if c.firstOut.IsZero() {
 		c.firstOut = time.Now()
 	}
-	return c.h.roundTrip(upCtx, c.r, c.target, &c.prep, c.mocked(), c.req.MockResponse)
+	return c.h.roundTrip(upCtx, c.r, c.target, &c.prep, &c.sent, c.mocked(), c.req.MockResponse)
 }
 
 // roundTrip sends one attempt's request to its target, with the client's
 // headers, the deployment's own and the provider's credentials.
-func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Target, p *prepared, mocked bool, mockText string) (*http.Response, error) {
-	out, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Provider.URL(p.path, t.Model, r.URL.RawQuery), bytes.NewReader(p.upBody))
+func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Target, p *prepared, sent *sentBodies, mocked bool, mockText string) (*http.Response, error) {
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Provider.URL(p.path, t.Model, r.URL.RawQuery), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	// The proxy reads the answer to trace it, so it asks for it unencoded.
 	out.Header.Del("Accept-Encoding")
 	out.Header.Del("Content-Length")
-	out.ContentLength = int64(len(p.upBody))
+	out.ContentLength = int64(len(p.upBody)) // before Authorize: SigV4 signs it
 	if p.translator != nil {
 		p.translator.Header(out.Header, t.Provider)
 	}
@@ -269,6 +269,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 		// LiteLLM's mock_response: the proxy answers itself, traced like
 		// any call (examples and tests run with no provider, and with no
 		// credentials: none is looked for).
+		out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(p.upBody)), int64(len(p.upBody))
 		return mockTransport{text: mockText, model: t.Model}.RoundTrip(out)
 	}
 	err = t.Provider.Authorize(out, p.upBody)
@@ -276,6 +277,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 	if err != nil {
 		return nil, fmt.Errorf("authorizing the request to %s: %w", t.Provider.Host, err)
 	}
+	sent.attach(out, p.upBody) // last: a body is counted only once a transport has it
 	return h.transport.RoundTrip(out)
 }
 

@@ -56,11 +56,13 @@ type modelCall struct {
 	firstOut time.Time // when the first attempt went upstream
 
 	relay stream.Relay // the answer's, when it is a stream (see answer)
+	sent  sentBodies   // the attempts' request bodies the transport has not closed
 }
 
 // callPool holds the modelCalls of ended calls: one is a few hundred
 // bytes, every call makes one, and nothing holds it once serveModel has
-// returned (the span ends there).
+// returned (the span ends there) and the transport has closed every
+// request body it was given (they point at the call's sentBodies).
 var callPool = sync.Pool{New: func() any { return new(modelCall) }}
 
 // serveModel proxies one call to a described API and traces it: read and
@@ -72,14 +74,19 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, spec *endpo
 	*c = modelCall{h: h, w: w, r: r, spec: spec, via: route, params: params, start: time.Now(), cancel: func(error) {}}
 	buf := getBuffer()
 	defer func() {
-		if !c.keepBody {
+		// A body the transport has not closed may still be read: its
+		// buffer and the call it counts in are left to the collector.
+		sent := c.sent.closed()
+		if !c.keepBody && sent {
 			putBuffer(buf)
 		}
 		if c.ends != nil {
 			putEnds(c.ends) // the span has ended: nothing reads it again
 		}
-		*c = modelCall{} // the pooled call keeps nothing of this one alive
-		callPool.Put(c)
+		if sent {
+			*c = modelCall{} // the pooled call keeps nothing of this one alive
+			callPool.Put(c)
+		}
 	}()
 	if e := c.read(buf); e != nil {
 		spec.WriteError(w, e)
