@@ -222,6 +222,10 @@ func run(ctx context.Context, root string, p plan, out, only string, extraEnv []
 	b.binary = filepath.Join(tmp, "llmproxy")
 	args := []string{"build", "-trimpath", "-o", b.binary}
 	if b.cpuProfiles != "" {
+		// As -profile does: the proxies write into it, and cannot make it.
+		if err := os.MkdirAll(b.cpuProfiles, 0o755); err != nil {
+			return fmt.Errorf("-proxy-cpuprofile: %w", err)
+		}
 		args = append(args, "-tags", "pprof")
 	}
 	build := exec.CommandContext(ctx, goTool(), append(args, ".")...)
