@@ -164,34 +164,35 @@ func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep fun
 // is recorded twice, as the instrumentor does: as the message's tool call
 // number *tools (then counted) and as content part j.
 func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson.Result) {
-	part := prefix + "." + SuffixMessageContents + "." + strconv.Itoa(j) + "."
+	part := func(suffix string) string { return listKey(prefix, SuffixMessageContents, j, suffix) }
 	typ := a.get(block, "type").Str
 	switch {
 	case typ == "text":
-		a.String(part+SuffixContentType, "text")
-		a.stringIf(part+SuffixContentText, a.get(block, "text"))
+		a.String(part(SuffixContentType), "text")
+		a.stringIf(part(SuffixContentText), a.get(block, "text"))
 	case typ == "thinking":
-		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentText, a.get(block, "thinking"))
+		a.String(part(SuffixContentType), "reasoning")
+		a.stringIf(part(SuffixContentText), a.get(block, "thinking"))
 		if sig := a.get(block, "signature"); sig.Str != "" {
-			a.String(part+SuffixContentSignature, sig.Str)
+			a.String(part(SuffixContentSignature), sig.Str)
 		}
 	case typ == "redacted_thinking":
-		a.String(part+SuffixContentType, "reasoning")
-		a.stringIf(part+SuffixContentData, a.get(block, "data"))
+		a.String(part(SuffixContentType), "reasoning")
+		a.stringIf(part(SuffixContentData), a.get(block, "data"))
 	case anthropicToolCallBlocks[typ]:
 		id, name, args := a.get(block, "id").Str, a.get(block, "name").Str, a.get(block, "input").Raw
 		if args == "" {
 			args = "null"
 		}
-		call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(*tools) + "."
-		a.String(call+SuffixToolCallID, id)
-		a.String(call+SuffixToolCallName, name)
-		a.String(call+SuffixToolCallArguments, args)
-		a.String(part+SuffixContentType, "tool_use")
-		a.String(part+SuffixToolCallID, id)
-		a.String(part+SuffixToolCallName, name)
-		a.String(part+SuffixToolCallArguments, args)
+		k := *tools
+		call := func(suffix string) string { return listKey(prefix, SuffixMessageToolCalls, k, suffix) }
+		a.String(call(SuffixToolCallID), id)
+		a.String(call(SuffixToolCallName), name)
+		a.String(call(SuffixToolCallArguments), args)
+		a.String(part(SuffixContentType), "tool_use")
+		a.String(part(SuffixToolCallID), id)
+		a.String(part(SuffixToolCallName), name)
+		a.String(part(SuffixToolCallArguments), args)
 		*tools++
 	case typ == "tool_result":
 		a.stringIf(prefix+"."+SuffixMessageToolCallID, a.get(block, "tool_use_id"))
@@ -207,16 +208,16 @@ func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson
 		if a.get(source, "type").Str == "base64" {
 			url = "data:" + a.get(source, "media_type").Str + ";base64," + a.get(source, "data").Str
 		}
-		a.String(part+SuffixContentType, "image")
-		a.String(part+SuffixContentImageURL, url)
+		a.String(part(SuffixContentType), "image")
+		a.String(part(SuffixContentImageURL), url)
 	default:
 		// Any other block (server tool results, documents, files) as its
 		// type and its JSON.
 		if typ == "" {
 			typ = "unknown"
 		}
-		a.String(part+SuffixContentType, typ)
-		a.String(part+SuffixContentText, block.Raw)
+		a.String(part(SuffixContentType), typ)
+		a.String(part(SuffixContentText), block.Raw)
 	}
 }
 

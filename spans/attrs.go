@@ -88,6 +88,13 @@ func indexed(prefix string, i int, suffix string) string {
 	return prefix + "." + strconv.Itoa(i) + "." + suffix
 }
 
+// listKey builds prefix.list.j.suffix, the key of an attribute of element
+// j of a message's list (its contents, its tool calls), in one allocation
+// (strconv.Itoa allocates nothing below 100).
+func listKey(prefix, list string, j int, suffix string) string {
+	return prefix + "." + list + "." + strconv.Itoa(j) + "." + suffix
+}
+
 // How many elements of each list keyCache covers: a coding agent's history
 // runs to hundreds of messages (about 230 KB of keys for the messages'
 // lists), the other lists rarely past a few.

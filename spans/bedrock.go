@@ -202,9 +202,7 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 // (documents, videos, cache points, guard content) take no place, as in
 // the instrumentor.
 func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.Result) (toolResult gjson.Result) {
-	part := func(suffix string) string {
-		return prefix + "." + SuffixMessageContents + "." + strconv.Itoa(*parts) + "." + suffix
-	}
+	part := func(suffix string) string { return listKey(prefix, SuffixMessageContents, *parts, suffix) }
 	if text := a.get(block, "text"); text.Exists() {
 		a.String(part(SuffixContentType), "text")
 		a.stringIf(part(SuffixContentText), text)
@@ -232,10 +230,9 @@ func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.
 		}
 	}
 	if use := a.get(block, "toolUse"); use.Exists() {
-		call := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(*calls) + "."
-		a.stringIf(call+SuffixToolCallID, a.get(use, "toolUseId"))
-		a.stringIf(call+SuffixToolCallName, a.get(use, "name"))
-		toolArgumentsAttr(a, call+SuffixToolCallArguments, a.get(use, "input"))
+		a.stringIf(listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallID), a.get(use, "toolUseId"))
+		a.stringIf(listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallName), a.get(use, "name"))
+		toolArgumentsAttr(a, listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallArguments), a.get(use, "input"))
 		*calls++
 	}
 	return a.get(block, "toolResult")
