@@ -141,9 +141,7 @@ func geminiParts(parts gjson.Result, skipResponses bool) []gjson.Result {
 // image takes no place; in a response the reverse.
 func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request bool) {
 	content, calls := 0, 0
-	contentKey := func(suffix string) string {
-		return prefix + "." + SuffixMessageContents + "." + strconv.Itoa(content) + "." + suffix
-	}
+	contentKey := func(suffix string) string { return listKey(prefix, SuffixMessageContents, content, suffix) }
 	for _, part := range parts {
 		next := false
 		text, sig := a.get(part, "text"), a.get(part, "thoughtSignature")
@@ -177,17 +175,18 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 			}
 		case a.get(part, "functionCall").Exists():
 			fc := a.get(part, "functionCall")
-			tc := prefix + "." + SuffixMessageToolCalls + "." + strconv.Itoa(calls) + "."
+			tc := func(suffix string) string { return listKey(prefix, SuffixMessageToolCalls, calls, suffix) }
 			if name := a.get(fc, "name"); name.Str != "" {
-				a.String(tc+SuffixToolCallName, name.Str)
+				a.String(tc(SuffixToolCallName), name.Str)
 			}
-			if args := a.get(fc, "args"); args.IsObject() && len(args.Map()) > 0 {
-				a.String(tc+SuffixToolCallArguments, args.Raw)
+			// An object with members: something but space between its braces.
+			if args := a.get(fc, "args"); args.IsObject() && strings.TrimSpace(args.Raw[1:len(args.Raw)-1]) != "" {
+				a.String(tc(SuffixToolCallArguments), args.Raw)
 			}
 			if id := a.get(fc, "id"); request && id.Str != "" {
-				a.String(tc+SuffixToolCallID, id.Str)
+				a.String(tc(SuffixToolCallID), id.Str)
 			}
-			stdBase64If(a, tc+SuffixToolCallSignature, sig)
+			stdBase64If(a, tc(SuffixToolCallSignature), sig)
 			calls++
 		}
 		for _, member := range []string{"inlineData", "fileData"} {

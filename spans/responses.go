@@ -205,22 +205,22 @@ func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
 func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 	j := 0
 	a.forEach(parts, func(_, part gjson.Result) bool {
-		p := prefix + "." + strconv.Itoa(j) + "."
+		p := func(suffix string) string { return prefix + "." + strconv.Itoa(j) + "." + suffix }
 		switch a.get(part, "type").Str {
 		case "input_text", "output_text":
 			if text := a.get(part, "text"); text.Type == gjson.String {
-				a.String(p+SuffixContentType, "text")
-				a.String(p+SuffixContentText, text.Str)
+				a.String(p(SuffixContentType), "text")
+				a.String(p(SuffixContentText), text.Str)
 			}
 		case "refusal":
 			if text := a.get(part, "refusal"); text.Type == gjson.String {
-				a.String(p+SuffixContentType, "text")
-				a.String(p+SuffixContentText, text.Str)
+				a.String(p(SuffixContentType), "text")
+				a.String(p(SuffixContentText), text.Str)
 			}
 		case "input_image":
 			if url := a.get(part, "image_url"); url.Type == gjson.String && url.Str != "" {
-				a.String(p+SuffixContentType, "image")
-				a.String(p+SuffixContentImageURL, url.Str)
+				a.String(p(SuffixContentType), "image")
+				a.String(p(SuffixContentImageURL), url.Str)
 			}
 		}
 		j++
