@@ -38,7 +38,7 @@ func responsesRequest(a *Attrs, req *requestBody) {
 	case req.input.IsArray():
 		i := 1
 		a.forEach(req.input, func(_, item gjson.Result) bool {
-			responseItemAttrs(a, indexed(KeyLLMInputMessages, i, ""), item, true)
+			responseItemAttrs(a, KeyLLMInputMessages, i, item, true)
 			i++
 			return true
 		})
@@ -112,7 +112,7 @@ func responseAttrs(a *Attrs, resp gjson.Result, usage bool) {
 				images++
 			}
 		} else {
-			responseItemAttrs(a, indexed(KeyLLMOutputMessages, i, ""), item, false)
+			responseItemAttrs(a, KeyLLMOutputMessages, i, item, false)
 		}
 		i++
 		return true
@@ -130,71 +130,75 @@ func toolsAttrs(a *Attrs, tools gjson.Result) {
 	})
 }
 
-// responseItemAttrs records one input or output item as the message at
-// prefix (which ends in a dot). Input items may leave out their type (a
+// responseItemAttrs records one input or output item as message i of
+// list (llm.input_messages or llm.output_messages), its keys the prebuilt
+// ones where they can be. Input items may leave out their type (a
 // bare {role, content} is a message); output items may not. Items the
 // instrumentor does not map (MCP, code interpreter, shell…) record nothing
 // and keep their index.
-func responseItemAttrs(a *Attrs, prefix string, item gjson.Result, input bool) {
+func responseItemAttrs(a *Attrs, list string, i int, item gjson.Result, input bool) {
+	key := func(suffix string) string { return indexed(list, i, suffix) }
 	typ := a.get(item, "type")
 	if !typ.Exists() && input && a.get(item, "role").Exists() && a.get(item, "content").Exists() {
 		typ = gjson.Result{Type: gjson.String, Str: "message"}
 	}
-	call := prefix + SuffixMessageToolCalls + ".0."
+	call := func(suffix string) string {
+		return list + "." + strconv.Itoa(i) + "." + SuffixMessageToolCalls + ".0." + suffix
+	}
 	switch typ.Str {
 	case "message":
-		a.stringIf(prefix+SuffixMessageRole, a.get(item, "role"))
+		a.stringIf(key(SuffixMessageRole), a.get(item, "role"))
 		if content := a.get(item, "content"); content.Type == gjson.String {
-			a.String(prefix+SuffixMessageContent, content.Str)
+			a.String(key(SuffixMessageContent), content.Str)
 		} else {
-			contentPartsAttrs(a, prefix+SuffixMessageContents, content)
+			contentPartsAttrs(a, key(SuffixMessageContents), content)
 		}
 	case "function_call":
-		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, a.get(item, "call_id"))
-		a.stringIf(call+SuffixToolCallName, a.get(item, "name"))
+		a.String(key(SuffixMessageRole), "assistant")
+		a.stringIf(call(SuffixToolCallID), a.get(item, "call_id"))
+		a.stringIf(call(SuffixToolCallName), a.get(item, "name"))
 		if args := a.get(item, "arguments"); args.Str != "{}" {
-			a.stringIf(call+SuffixToolCallArguments, args)
+			a.stringIf(call(SuffixToolCallArguments), args)
 		}
 	case "custom_tool_call":
-		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, a.get(item, "call_id"))
-		a.stringIf(call+SuffixToolCallName, a.get(item, "name"))
+		a.String(key(SuffixMessageRole), "assistant")
+		a.stringIf(call(SuffixToolCallID), a.get(item, "call_id"))
+		a.stringIf(call(SuffixToolCallName), a.get(item, "name"))
 		if in := a.get(item, "input"); in.Exists() && in.Type != gjson.Null {
-			a.String(call+SuffixToolCallArguments, `{"input": `+in.Raw+`}`)
+			a.String(call(SuffixToolCallArguments), `{"input": `+in.Raw+`}`)
 		}
 	case "file_search_call", "web_search_call":
-		a.String(prefix+SuffixMessageRole, "assistant")
-		a.stringIf(call+SuffixToolCallID, a.get(item, "id"))
-		a.String(call+SuffixToolCallName, typ.Str)
+		a.String(key(SuffixMessageRole), "assistant")
+		a.stringIf(call(SuffixToolCallID), a.get(item, "id"))
+		a.String(call(SuffixToolCallName), typ.Str)
 	case "computer_call":
 		// As the instrumentor writes it: the role and call id of a tool
 		// message, under the assistant's tool call.
-		a.String(prefix+SuffixMessageRole, "assistant")
-		a.String(call+SuffixMessageRole, "tool")
-		a.stringIf(call+SuffixMessageToolCallID, a.get(item, "call_id"))
+		a.String(key(SuffixMessageRole), "assistant")
+		a.String(call(SuffixMessageRole), "tool")
+		a.stringIf(call(SuffixMessageToolCallID), a.get(item, "call_id"))
 	case "function_call_output", "custom_tool_call_output", "computer_call_output":
 		if !input {
 			return
 		}
-		a.String(prefix+SuffixMessageRole, "tool")
-		a.stringIf(prefix+SuffixMessageToolCallID, a.get(item, "call_id"))
+		a.String(key(SuffixMessageRole), "tool")
+		a.stringIf(key(SuffixMessageToolCallID), a.get(item, "call_id"))
 		if typ.Str == "computer_call_output" {
 			return
 		}
 		// A string output as it is; any other JSON as its text.
 		switch out := a.get(item, "output"); out.Type {
 		case gjson.String:
-			a.String(prefix+SuffixMessageContent, out.Str)
+			a.String(key(SuffixMessageContent), out.Str)
 		case gjson.Null:
 		default:
 			if out.Exists() {
-				a.String(prefix+SuffixMessageContent, out.Raw)
+				a.String(key(SuffixMessageContent), out.Raw)
 			}
 		}
 	case "reasoning":
-		a.String(prefix+SuffixMessageRole, "assistant")
-		reasoningAttrs(a, prefix+SuffixMessageContents+".0.", item, input)
+		a.String(key(SuffixMessageRole), "assistant")
+		reasoningAttrs(a, key(SuffixMessageContents)+".0.", item, input)
 	}
 }
 
