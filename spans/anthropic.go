@@ -67,7 +67,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		if system.Type == gjson.String {
 			a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageContent), system.Str)
 		} else {
-			anthropicBlocksAttrs(a, KeyLLMInputMessages+".0", system, nil)
+			anthropicBlocksAttrs(a, KeyLLMInputMessages, 0, system, nil)
 		}
 		i = 1
 	}
@@ -81,7 +81,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 					return true
 				}
 				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "tool")
-				anthropicBlockAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), 0, new(int), block)
+				anthropicBlockAttrs(a, KeyLLMInputMessages, i, 0, new(int), block)
 				i++
 				return true
 			})
@@ -96,7 +96,7 @@ func anthropicRequest(a *Attrs, req *requestBody) {
 		case content.Type == gjson.String && content.Str != "":
 			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), content.Str)
 		case content.IsArray():
-			anthropicBlocksAttrs(a, KeyLLMInputMessages+"."+strconv.Itoa(i), content, func(b gjson.Result) bool {
+			anthropicBlocksAttrs(a, KeyLLMInputMessages, i, content, func(b gjson.Result) bool {
 				return a.get(b, "type").Str != "tool_result"
 			})
 		}
@@ -139,32 +139,32 @@ func anthropicResponse(a *Attrs, msg gjson.Result) {
 	if stopReason.Type == gjson.String && stopReason.Str != "" {
 		a.String(KeyLLMFinishReason, stopReason.Str)
 	}
-	anthropicBlocksAttrs(a, KeyLLMOutputMessages+".0", content, nil)
+	anthropicBlocksAttrs(a, KeyLLMOutputMessages, 0, content, nil)
 	anthropicUsageAttrs(a, usage)
 	if m := anthropicMetadata(msg, content, usage); m != "" {
 		a.String(KeyMetadata, m)
 	}
 }
 
-// anthropicBlocksAttrs records the content blocks of the message at prefix
-// (llm.output_messages.0), content index j for block j. keep, when set,
+// anthropicBlocksAttrs records the content blocks of message i of list
+// (llm.output_messages, 0), content index j for block j. keep, when set,
 // picks the blocks recorded; the others keep their index.
-func anthropicBlocksAttrs(a *Attrs, prefix string, blocks gjson.Result, keep func(gjson.Result) bool) {
+func anthropicBlocksAttrs(a *Attrs, list string, i int, blocks gjson.Result, keep func(gjson.Result) bool) {
 	j, tools := 0, 0
 	a.forEach(blocks, func(_, block gjson.Result) bool {
 		if keep == nil || keep(block) {
-			anthropicBlockAttrs(a, prefix, j, &tools, block)
+			anthropicBlockAttrs(a, list, i, j, &tools, block)
 		}
 		j++
 		return true
 	})
 }
 
-// anthropicBlockAttrs records block j of the message at prefix. A tool call
+// anthropicBlockAttrs records block j of message i of list. A tool call
 // is recorded twice, as the instrumentor does: as the message's tool call
 // number *tools (then counted) and as content part j.
-func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson.Result) {
-	part := func(suffix string) string { return listKey(prefix, SuffixMessageContents, j, suffix) }
+func anthropicBlockAttrs(a *Attrs, list string, i, j int, tools *int, block gjson.Result) {
+	part := func(suffix string) string { return messageListKey(list, i, SuffixMessageContents, j, suffix) }
 	typ := a.get(block, "type").Str
 	switch {
 	case typ == "text":
@@ -185,7 +185,7 @@ func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson
 			args = "null"
 		}
 		k := *tools
-		call := func(suffix string) string { return listKey(prefix, SuffixMessageToolCalls, k, suffix) }
+		call := func(suffix string) string { return messageListKey(list, i, SuffixMessageToolCalls, k, suffix) }
 		a.String(call(SuffixToolCallID), id)
 		a.String(call(SuffixToolCallName), name)
 		a.String(call(SuffixToolCallArguments), args)
@@ -195,12 +195,12 @@ func anthropicBlockAttrs(a *Attrs, prefix string, j int, tools *int, block gjson
 		a.String(part(SuffixToolCallArguments), args)
 		*tools++
 	case typ == "tool_result":
-		a.stringIf(prefix+"."+SuffixMessageToolCallID, a.get(block, "tool_use_id"))
+		a.stringIf(indexed(list, i, SuffixMessageToolCallID), a.get(block, "tool_use_id"))
 		switch c := a.get(block, "content"); {
 		case c.Type == gjson.String:
-			a.String(prefix+"."+SuffixMessageContent, c.Str)
+			a.String(indexed(list, i, SuffixMessageContent), c.Str)
 		case c.Exists() && c.Type != gjson.Null:
-			a.String(prefix+"."+SuffixMessageContent, c.Raw)
+			a.String(indexed(list, i, SuffixMessageContent), c.Raw)
 		}
 	case typ == "image" && block.Get("source.type").Str != "file":
 		source := a.get(block, "source")

@@ -85,14 +85,23 @@ func indexed(prefix string, i int, suffix string) string {
 	if keys, ok := keyCache[keyPair{prefix, suffix}]; ok && i < len(keys) {
 		return keys[i]
 	}
-	return prefix + "." + strconv.Itoa(i) + "." + suffix
+	var ib [20]byte // formatted on the stack: strconv.Itoa allocates from 100 on
+	return prefix + "." + string(strconv.AppendInt(ib[:0], int64(i), 10)) + "." + suffix
 }
 
 // listKey builds prefix.list.j.suffix, the key of an attribute of element
-// j of a message's list (its contents, its tool calls), in one allocation
-// (strconv.Itoa allocates nothing below 100).
+// j of a message's list (its contents, its tool calls), in one allocation.
 func listKey(prefix, list string, j int, suffix string) string {
-	return prefix + "." + list + "." + strconv.Itoa(j) + "." + suffix
+	var jb [20]byte
+	return prefix + "." + list + "." + string(strconv.AppendInt(jb[:0], int64(j), 10)) + "." + suffix
+}
+
+// messageListKey is listKey for message i of list (llm.input_messages,
+// llm.output_messages): list.i.sub.j.suffix, in one allocation.
+func messageListKey(list string, i int, sub string, j int, suffix string) string {
+	var ib, jb [20]byte
+	return list + "." + string(strconv.AppendInt(ib[:0], int64(i), 10)) + "." + sub + "." +
+		string(strconv.AppendInt(jb[:0], int64(j), 10)) + "." + suffix
 }
 
 // How many elements of each list keyCache covers: a coding agent's history

@@ -142,9 +142,7 @@ func responseItemAttrs(a *Attrs, list string, i int, item gjson.Result, input bo
 	if !typ.Exists() && input && a.get(item, "role").Exists() && a.get(item, "content").Exists() {
 		typ = gjson.Result{Type: gjson.String, Str: "message"}
 	}
-	call := func(suffix string) string {
-		return list + "." + strconv.Itoa(i) + "." + SuffixMessageToolCalls + ".0." + suffix
-	}
+	call := func(suffix string) string { return messageListKey(list, i, SuffixMessageToolCalls, 0, suffix) }
 	switch typ.Str {
 	case "message":
 		a.stringIf(key(SuffixMessageRole), a.get(item, "role"))
