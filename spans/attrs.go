@@ -82,7 +82,7 @@ func (a *Attrs) intIf(key string, v gjson.Result) {
 // keys of the first elements of the top-level lists come ready-made from
 // keyCache: most spans use no others, and each would be an allocation.
 func indexed(prefix string, i int, suffix string) string {
-	if keys, ok := keyCache[keyPair{prefix, suffix}]; ok && i < len(keys) {
+	if keys, ok := keyCache[keyPair{prefix, suffix}]; ok && i >= 0 && i < len(keys) {
 		return keys[i]
 	}
 	var ib [20]byte // formatted on the stack: strconv.Itoa allocates from 100 on

@@ -112,3 +112,35 @@ func readTestdata(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// TestNegativeOutputIndex: an answer whose choice or candidate names a
+// negative index (an upstream's bug) is recorded under that index, as the
+// instrumentor's f-string would name it, where the prebuilt keys' lookup
+// indexed below their first.
+func TestNegativeOutputIndex(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		op     Operation
+		answer string
+	}{
+		{"chat", Chat, `{"model":"m","choices":[{"index":-1,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}`},
+		{"gemini", GeminiGenerateContent, `{"modelVersion":"m","candidates":[{"index":-1,"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sr := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+			_, call := NewRecorder(tp).Start(context.Background(), Request{Op: &tt.op, Body: []byte(`{"model":"m"}`)})
+			if err := call.Response([]byte(tt.answer)); err != nil {
+				t.Fatal(err)
+			}
+			call.End(true)
+			attrs := map[string]string{}
+			for _, kv := range sr.Ended()[0].Attributes() {
+				attrs[string(kv.Key)] = kv.Value.String()
+			}
+			if got := attrs["llm.output_messages.-1.message.content"]; got != "hi" {
+				t.Errorf("llm.output_messages.-1.message.content = %q; attributes %v", got, attrs)
+			}
+		})
+	}
+}
