@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -71,11 +70,10 @@ func geminiRequest(a *Attrs, req *requestBody) {
 	i := 0
 	if sys := a.get(obj, "systemInstruction"); sys.Exists() {
 		// A Content, or (as the SDK also accepts) a plain string.
-		prefix := KeyLLMInputMessages + ".0"
 		if sys.Type == gjson.String {
-			a.String(prefix+"."+SuffixMessageContent, sys.Str)
+			a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageContent), sys.Str)
 		} else {
-			geminiPartsAttrs(a, prefix, geminiParts(a.get(sys, "parts"), false), true)
+			geminiPartsAttrs(a, KeyLLMInputMessages, 0, geminiParts(a.get(sys, "parts"), false), true)
 		}
 		a.String(indexed(KeyLLMInputMessages, 0, SuffixMessageRole), "system")
 		i = 1
@@ -95,22 +93,20 @@ func geminiRequest(a *Attrs, req *requestBody) {
 				rest++
 				return true
 			}
-			prefix := KeyLLMInputMessages + "." + strconv.Itoa(i)
-			a.String(prefix+"."+SuffixMessageRole, "tool")
-			a.stringIf(prefix+"."+SuffixMessageName, a.get(fr, "name"))
+			a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), "tool")
+			a.stringIf(indexed(KeyLLMInputMessages, i, SuffixMessageName), a.get(fr, "name"))
 			if resp := a.get(fr, "response"); resp.Exists() {
-				a.String(prefix+"."+SuffixMessageContent, resp.Raw)
+				a.String(indexed(KeyLLMInputMessages, i, SuffixMessageContent), resp.Raw)
 			}
-			a.stringIf(prefix+"."+SuffixMessageToolCallID, a.get(fr, "id"))
+			a.stringIf(indexed(KeyLLMInputMessages, i, SuffixMessageToolCallID), a.get(fr, "id"))
 			i++
 			return true
 		})
 		if rest == 0 && parts.IsArray() && len(parts.Array()) > 0 {
 			return true
 		}
-		prefix := KeyLLMInputMessages + "." + strconv.Itoa(i)
-		a.String(prefix+"."+SuffixMessageRole, role)
-		geminiPartsAttrs(a, prefix, geminiParts(parts, true), true)
+		a.String(indexed(KeyLLMInputMessages, i, SuffixMessageRole), role)
+		geminiPartsAttrs(a, KeyLLMInputMessages, i, geminiParts(parts, true), true)
 		i++
 		return true
 	})
@@ -133,15 +129,15 @@ func geminiParts(parts gjson.Result, skipResponses bool) []gjson.Result {
 	return out
 }
 
-// geminiPartsAttrs records one message's parts under prefix: a lone text
+// geminiPartsAttrs records the parts of message i of list: a lone text
 // part as message.content, the others as message.contents (text, thoughts
 // as reasoning with their signature, images) and message.tool_calls. The
 // instrumentor reads a request's parts and a response's slightly apart:
 // in a request an empty text is content, and inline data that is not an
 // image takes no place; in a response the reverse.
-func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request bool) {
+func geminiPartsAttrs(a *Attrs, list string, i int, parts []gjson.Result, request bool) {
 	content, calls := 0, 0
-	contentKey := func(suffix string) string { return listKey(prefix, SuffixMessageContents, content, suffix) }
+	contentKey := func(suffix string) string { return messageListKey(list, i, SuffixMessageContents, content, suffix) }
 	for _, part := range parts {
 		next := false
 		text, sig := a.get(part, "text"), a.get(part, "thoughtSignature")
@@ -166,7 +162,7 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 				next = true
 			case !request && text.Str == "":
 			case len(parts) == 1:
-				a.String(prefix+"."+SuffixMessageContent, text.Str)
+				a.String(indexed(list, i, SuffixMessageContent), text.Str)
 				next = !request
 			default:
 				a.String(contentKey(SuffixContentType), "text")
@@ -175,7 +171,7 @@ func geminiPartsAttrs(a *Attrs, prefix string, parts []gjson.Result, request boo
 			}
 		case a.get(part, "functionCall").Exists():
 			fc := a.get(part, "functionCall")
-			tc := func(suffix string) string { return listKey(prefix, SuffixMessageToolCalls, calls, suffix) }
+			tc := func(suffix string) string { return messageListKey(list, i, SuffixMessageToolCalls, calls, suffix) }
 			if name := a.get(fc, "name"); name.Str != "" {
 				a.String(tc(SuffixToolCallName), name.Str)
 			}
@@ -291,10 +287,9 @@ func geminiResponse(a *Attrs, resp gjson.Result) {
 	index := -1
 	a.forEach(a.get(resp, "candidates"), func(_, cand gjson.Result) bool {
 		index = indexOr(a.get(cand, "index"), index+1)
-		prefix := KeyLLMOutputMessages + "." + strconv.Itoa(index)
 		if content := a.get(cand, "content"); content.IsObject() {
-			geminiPartsAttrs(a, prefix, geminiParts(a.get(content, "parts"), false), false)
-			a.stringIf(prefix+"."+SuffixMessageRole, a.get(content, "role"))
+			geminiPartsAttrs(a, KeyLLMOutputMessages, index, geminiParts(a.get(content, "parts"), false), false)
+			a.stringIf(indexed(KeyLLMOutputMessages, index, SuffixMessageRole), a.get(content, "role"))
 		}
 		if fr := a.get(cand, "finishReason"); index == 0 && fr.Type == gjson.String {
 			a.String(KeyLLMFinishReason, fr.Str)
