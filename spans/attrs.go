@@ -3,6 +3,7 @@ package spans
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/otel/attribute"
@@ -71,6 +72,12 @@ func (a *Attrs) stringIf(key string, v gjson.Result) {
 	}
 }
 
+// hasMembers reports whether v is an object with members: in checked JSON,
+// anything but space between its braces.
+func hasMembers(v gjson.Result) bool {
+	return v.IsObject() && strings.TrimSpace(v.Raw[1:len(v.Raw)-1]) != ""
+}
+
 // intIf adds key when v is a JSON number.
 func (a *Attrs) intIf(key string, v gjson.Result) {
 	if v.Type == gjson.Number {
@@ -89,15 +96,9 @@ func indexed(prefix string, i int, suffix string) string {
 	return prefix + "." + string(strconv.AppendInt(ib[:0], int64(i), 10)) + "." + suffix
 }
 
-// listKey builds prefix.list.j.suffix, the key of an attribute of element
-// j of a message's list (its contents, its tool calls), in one allocation.
-func listKey(prefix, list string, j int, suffix string) string {
-	var jb [20]byte
-	return prefix + "." + list + "." + string(strconv.AppendInt(jb[:0], int64(j), 10)) + "." + suffix
-}
-
-// messageListKey is listKey for message i of list (llm.input_messages,
-// llm.output_messages): list.i.sub.j.suffix, in one allocation.
+// messageListKey builds list.i.sub.j.suffix, the key of an attribute of
+// element j of a list (sub: its contents, its tool calls) of message i of
+// list (llm.input_messages, llm.output_messages), in one allocation.
 func messageListKey(list string, i int, sub string, j int, suffix string) string {
 	var ib, jb [20]byte
 	return list + "." + string(strconv.AppendInt(ib[:0], int64(i), 10)) + "." + sub + "." +

@@ -158,12 +158,11 @@ func converseParams(inference, additional gjson.Result) (string, bool) {
 // results is those messages alone; any other is recorded, even with
 // nothing but its role. It returns the index of the next message.
 func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
-	prefix := list + "." + strconv.Itoa(i)
 	parts, calls := 0, 0
 	var results []gjson.Result
 	if content := a.get(msg, "content"); content.IsArray() {
 		a.forEach(content, func(_, block gjson.Result) bool {
-			if r := converseBlockAttrs(a, prefix, &parts, &calls, block); r.Exists() {
+			if r := converseBlockAttrs(a, list, i, &parts, &calls, block); r.Exists() {
 				results = append(results, r)
 			}
 			return true
@@ -195,14 +194,14 @@ func converseMessageAttrs(a *Attrs, list string, i int, msg gjson.Result) int {
 	return i
 }
 
-// converseBlockAttrs records one content block of the message at prefix:
+// converseBlockAttrs records one content block of message i of list:
 // text, an image given by its bytes and reasoning as content part *parts,
 // a tool use as tool call *calls (each counted); it returns the block's
 // toolResult (for the caller to make a message of), if any. Other blocks
 // (documents, videos, cache points, guard content) take no place, as in
 // the instrumentor.
-func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.Result) (toolResult gjson.Result) {
-	part := func(suffix string) string { return listKey(prefix, SuffixMessageContents, *parts, suffix) }
+func converseBlockAttrs(a *Attrs, list string, i int, parts, calls *int, block gjson.Result) (toolResult gjson.Result) {
+	part := func(suffix string) string { return messageListKey(list, i, SuffixMessageContents, *parts, suffix) }
 	if text := a.get(block, "text"); text.Exists() {
 		a.String(part(SuffixContentType), "text")
 		a.stringIf(part(SuffixContentText), text)
@@ -230,9 +229,10 @@ func converseBlockAttrs(a *Attrs, prefix string, parts, calls *int, block gjson.
 		}
 	}
 	if use := a.get(block, "toolUse"); use.Exists() {
-		a.stringIf(listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallID), a.get(use, "toolUseId"))
-		a.stringIf(listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallName), a.get(use, "name"))
-		toolArgumentsAttr(a, listKey(prefix, SuffixMessageToolCalls, *calls, SuffixToolCallArguments), a.get(use, "input"))
+		call := func(suffix string) string { return messageListKey(list, i, SuffixMessageToolCalls, *calls, suffix) }
+		a.stringIf(call(SuffixToolCallID), a.get(use, "toolUseId"))
+		a.stringIf(call(SuffixToolCallName), a.get(use, "name"))
+		toolArgumentsAttr(a, call(SuffixToolCallArguments), a.get(use, "input"))
 		*calls++
 	}
 	return a.get(block, "toolResult")

@@ -111,7 +111,7 @@ func geminiRequest(a *Attrs, req *requestBody) {
 		return true
 	})
 	geminiToolsAttrs(a, a.get(obj, "tools"))
-	if gc := a.get(obj, "generationConfig"); gc.IsObject() && len(gc.Map()) > 0 {
+	if gc := a.get(obj, "generationConfig"); hasMembers(gc) {
 		a.String(KeyLLMInvocationParameters, snakeKeys(gc))
 	}
 }
@@ -175,8 +175,7 @@ func geminiPartsAttrs(a *Attrs, list string, i int, parts []gjson.Result, reques
 			if name := a.get(fc, "name"); name.Str != "" {
 				a.String(tc(SuffixToolCallName), name.Str)
 			}
-			// An object with members: something but space between its braces.
-			if args := a.get(fc, "args"); args.IsObject() && strings.TrimSpace(args.Raw[1:len(args.Raw)-1]) != "" {
+			if args := a.get(fc, "args"); hasMembers(args) {
 				a.String(tc(SuffixToolCallArguments), args.Raw)
 			}
 			if id := a.get(fc, "id"); request && id.Str != "" {

@@ -207,7 +207,7 @@ func responseItemAttrs(a *Attrs, list string, i int, item gjson.Result, input bo
 func contentPartsAttrs(a *Attrs, prefix string, parts gjson.Result) {
 	j := 0
 	a.forEach(parts, func(_, part gjson.Result) bool {
-		p := func(suffix string) string { return prefix + "." + strconv.Itoa(j) + "." + suffix }
+		p := func(suffix string) string { return indexed(prefix, j, suffix) }
 		switch a.get(part, "type").Str {
 		case "input_text", "output_text":
 			if text := a.get(part, "text"); text.Type == gjson.String {
