@@ -269,7 +269,7 @@ func (h *Handler) roundTrip(ctx context.Context, r *http.Request, t router.Targe
 		// LiteLLM's mock_response: the proxy answers itself, traced like
 		// any call (examples and tests run with no provider, and with no
 		// credentials: none is looked for).
-		out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(p.upBody)), int64(len(p.upBody))
+		sent.attach(out, p.upBody)
 		return mockTransport{text: mockText, model: t.Model}.RoundTrip(out)
 	}
 	err = t.Provider.Authorize(out, p.upBody)

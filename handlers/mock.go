@@ -27,6 +27,7 @@ type mockTransport struct {
 
 func (m mockTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close() // as every RoundTripper must
 	if err != nil {
 		return nil, err
 	}
