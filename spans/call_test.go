@@ -13,21 +13,28 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
-// upstreamErrorSpan records UpstreamError(status, body) on a span and
-// returns the span.
-func upstreamErrorSpan(t *testing.T, status int, body []byte) sdktrace.ReadOnlySpan {
+// endedSpan makes a call of req's, has during record on it what the
+// handler would, ends it (ok) and returns its span, the one that ended.
+func endedSpan(t testing.TB, req Request, ok bool, during func(*Call)) sdktrace.ReadOnlySpan {
 	t.Helper()
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	op := Chat
-	_, call := NewRecorder(tp).Start(context.Background(), Request{Op: &op, Body: []byte(`{"model":"m"}`)})
-	call.UpstreamError(status, body)
-	call.End(false)
+	_, call := NewRecorder(tp).Start(context.Background(), req)
+	during(call)
+	call.End(ok)
 	spans := sr.Ended()
 	if len(spans) != 1 {
 		t.Fatalf("%d spans ended; want 1", len(spans))
 	}
 	return spans[0]
+}
+
+// upstreamErrorSpan records UpstreamError(status, body) on a span and
+// returns the span.
+func upstreamErrorSpan(t *testing.T, status int, body []byte) sdktrace.ReadOnlySpan {
+	t.Helper()
+	op := Chat
+	return endedSpan(t, Request{Op: &op, Body: []byte(`{"model":"m"}`)}, false, func(call *Call) { call.UpstreamError(status, body) })
 }
 
 // TestUpstreamErrorGolden replays the error bodies of the recorded cassettes
@@ -127,15 +134,13 @@ func TestNegativeOutputIndex(t *testing.T) {
 		{"gemini", GeminiGenerateContent, `{"modelVersion":"m","candidates":[{"index":-1,"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sr := tracetest.NewSpanRecorder()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-			_, call := NewRecorder(tp).Start(context.Background(), Request{Op: &tt.op, Body: []byte(`{"model":"m"}`)})
-			if err := call.Response([]byte(tt.answer)); err != nil {
-				t.Fatal(err)
-			}
-			call.End(true)
+			span := endedSpan(t, Request{Op: &tt.op, Body: []byte(`{"model":"m"}`)}, true, func(call *Call) {
+				if err := call.Response([]byte(tt.answer)); err != nil {
+					t.Fatal(err)
+				}
+			})
 			attrs := map[string]string{}
-			for _, kv := range sr.Ended()[0].Attributes() {
+			for _, kv := range span.Attributes() {
 				attrs[string(kv.Key)] = kv.Value.String()
 			}
 			if got := attrs["llm.output_messages.-1.message.content"]; got != "hi" {

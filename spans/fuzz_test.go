@@ -1,13 +1,9 @@
 package spans
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/phoenixproxy/llmproxy/jsonbound"
 )
@@ -45,13 +41,6 @@ func FuzzCall(f *testing.F) {
 		if jsonbound.Check(req) != nil {
 			return // the handler answers 400
 		}
-		sr := tracetest.NewSpanRecorder()
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-		_, call := NewRecorder(tp).Start(context.Background(), Request{Op: fuzzOps[int(op)%len(fuzzOps)], Body: req, Model: "m"})
-		_ = call.Response(answer)
-		call.End(true)
-		if n := len(sr.Ended()); n != 1 {
-			t.Fatalf("%d spans ended", n)
-		}
+		endedSpan(t, Request{Op: fuzzOps[int(op)%len(fuzzOps)], Body: req, Model: "m"}, true, func(call *Call) { _ = call.Response(answer) })
 	})
 }
